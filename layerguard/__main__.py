@@ -1,0 +1,5 @@
+"""`python -m layerguard` runs the CLI."""
+
+from layerguard.cli.app import main
+
+main()

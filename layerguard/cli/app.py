@@ -1,0 +1,59 @@
+"""The `layerguard` command: a typer app whose commands live in one module each.
+
+Command modules import their heavy dependencies inside the command functions, so that
+`layerguard check` on a warm cache never pays for libcst.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from layerguard._version import __version__
+
+app = typer.Typer(
+    name="layerguard",
+    help="Keep a layered FastAPI + SQLAlchemy backend honest: check imports, transactions and "
+    "placement cards against the project's layer contract (layerguard.yaml).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"layerguard {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """Keep a layered backend honest."""
+
+
+def _register_commands() -> None:
+    from layerguard.cli import commands
+
+    commands.register(app)
+
+
+_register_commands()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

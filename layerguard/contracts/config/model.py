@@ -1,0 +1,131 @@
+"""The project contract (`layerguard.yaml`) as plain, immutable data.
+
+Both halves of layerguard read this model; neither parses YAML itself. Every value that a
+diagnostic may need to point back at carries the YAML line it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CONFIG_FILE_NAME = "layerguard.yaml"
+
+IMPORT_SCOPE_KINDS = ("type_checking", "lazy", "conditional")
+"""Where an import can stand besides plain module level; see `ImportScopePolicy`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Placeholder:
+    """Constraints on a `{name}` path placeholder (one path segment).
+
+    `{domain}` is special: the segment it matches is the file's domain.
+    """
+
+    name: str
+    exclude: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()  # empty = any segment not excluded
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AllowedImport:
+    """An explicit exception to a layer's import rules.
+
+    `module` is a module pattern; `{domain}` in it is bound to the importing file's domain.
+    `importer` (optional) narrows the exception to importing modules matching that pattern.
+    """
+
+    module: str
+    reason: str
+    importer: str | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    id: str
+    name: str
+    paths: tuple[str, ...] = ()  # path globs relative to the project root
+    modules: tuple[str, ...] = ()  # dotted module patterns
+    exclude: tuple[str, ...] = ()  # path globs carved out of `paths`
+    forbidden_layers: tuple[str, ...] = ()
+    forbidden_modules: tuple[str, ...] = ()  # external packages/modules, by dotted prefix
+    allow: tuple[AllowedImport, ...] = ()
+    requires_cards: bool = False
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ImportScopePolicy:
+    """Which kinds of import a rule counts. Plain module-level imports always count."""
+
+    type_checking: bool = True
+    lazy: bool = True
+    conditional: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionPolicy:
+    calls: tuple[str, ...] = ("commit", "rollback", "begin", "begin_nested")
+    owners: tuple[str, ...] = ()  # layer ids or module patterns that may call `calls`
+    session_creators: tuple[str, ...] = ()  # layer ids or module patterns that may build sessions
+    session_factories: tuple[str, ...] = (
+        "AsyncSession",
+        "Session",
+        "AsyncSessionLocal",
+        "SessionLocal",
+    )
+    session_makers: tuple[str, ...] = ("sessionmaker", "async_sessionmaker")
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryNames:
+    """Call names that dispatch or register operations, matched on trailing dotted segments."""
+
+    execute: tuple[str, ...] = ("registry.execute",)
+    register: tuple[str, ...] = ("registry.register",)
+
+
+@dataclass(frozen=True, slots=True)
+class CardSettings:
+    paths: tuple[str, ...] = ()  # globs of card files, relative to the project root
+    root: str = "."  # what a card's **Path:** is relative to, relative to the project root
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSelection:
+    select: tuple[str, ...] = ()  # empty = every rule enabled by default
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectConfig:
+    """A validated `layerguard.yaml`.
+
+    `root` is the directory holding the file: every path in the contract is relative to it.
+    """
+
+    root: Path
+    source_roots: tuple[str, ...] = (".",)
+    exclude: tuple[str, ...] = ()
+    placeholders: tuple[Placeholder, ...] = ()
+    layers: tuple[Layer, ...] = ()
+    cross_domain_layers: tuple[str, ...] = ()  # LG103: domains may not import each other here
+    transactions: TransactionPolicy = field(default_factory=TransactionPolicy)
+    import_scopes: dict[str, ImportScopePolicy] = field(default_factory=dict)
+    registry: RegistryNames = field(default_factory=RegistryNames)
+    cards: CardSettings = field(default_factory=CardSettings)
+    rules: RuleSelection = field(default_factory=RuleSelection)
+    path: Path | None = None  # the file it was read from, if any
+
+    def layer(self, layer_id: str) -> Layer | None:
+        for layer in self.layers:
+            if layer.id == layer_id:
+                return layer
+        return None
+
+    def scope_policy(self, code: str) -> ImportScopePolicy:
+        return self.import_scopes.get(code, ImportScopePolicy())

@@ -1,0 +1,157 @@
+"""FileFacts: everything the rules need to know about one Python file, as plain data.
+
+Extraction (the only code that touches libcst) produces it; the cache stores it; the rules read
+it. Facts depend only on the file's content and the extraction settings, never on the file's
+path: two files with the same bytes share one cache entry, so anything path-dependent (module
+names, relative-import resolution, layers) is computed later, by the project index.
+
+Lines are 1-based; columns are 1-based too, as in `path:line:col` diagnostics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntFlag
+from typing import Any, Literal
+
+
+class Scope(IntFlag):
+    """Where a statement stands; 0 means plain module level."""
+
+    TYPE_CHECKING = 1  # under `if TYPE_CHECKING:` / `if typing.TYPE_CHECKING:`
+    LAZY = 2  # inside a function body
+    CONDITIONAL = 4  # inside try/except/else/finally, another `if`, a loop or a `with`
+
+
+@dataclass(frozen=True, slots=True)
+class ImportFact:
+    """One imported name.
+
+    `import a.b as c` -> module "a.b", name None. `from a import b` -> module "a", name "b";
+    whether `a.b` is a submodule is project knowledge, decided by the index. `from . import x`
+    -> module "", level 1. Star imports have name "*". Dynamic imports
+    (`importlib.import_module("x")`, `__import__("x")`) have `dynamic=True`.
+    """
+
+    line: int
+    col: int
+    module: str
+    name: str | None = None
+    level: int = 0
+    scope: int = 0
+    dynamic: bool = False
+    symbol: str | None = None  # enclosing function/method, e.g. "Repo.save"
+
+
+TransactionMethod = Literal["commit", "rollback", "begin", "begin_nested", "flush"]
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionCall:
+    """`<receiver>.commit()` and friends, in code (never in strings or comments)."""
+
+    line: int
+    col: int
+    method: str
+    receiver: str  # the receiver as written, e.g. "self._session", "ctx.session"
+    symbol: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionConstruction:
+    """A call that builds a session: `AsyncSession(...)`, `SessionLocal()`, `sessionmaker(...)()`."""
+
+    line: int
+    col: int
+    factory: str  # the factory as written, e.g. "AsyncSessionLocal" or "sessionmaker()"
+    symbol: str | None = None
+
+
+RegistryCallKind = Literal["execute", "register", "lookup"]
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryCall:
+    """A call of a configured registry name with its literal operation name, if it has one."""
+
+    line: int
+    col: int
+    kind: str  # RegistryCallKind
+    callee: str  # as written, e.g. "registry.execute", "self.registry.register"
+    operation: str | None  # the string literal, None when the name is computed
+    handler: str | None = None  # register(): the handler expression, e.g. "PolicyQueryHandler"
+    symbol: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionFact:
+    """A function or method definition with its card-style signature."""
+
+    name: str
+    line: int
+    col: int
+    signature: str  # "name(a: int, b: str = 'x') -> bool" without self/cls
+    is_async: bool = False
+    docstring: str | None = None
+    decorators: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ClassFact:
+    name: str
+    line: int
+    col: int
+    bases: tuple[str, ...] = ()
+    methods: tuple[FunctionFact, ...] = ()
+    docstring: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """A `# layerguard: ignore[CODES] reason` comment.
+
+    A comment on a line of its own covers the next line; a trailing comment covers its line.
+    """
+
+    line: int
+    col: int
+    codes: tuple[str, ...]
+    reason: str
+    own_line: bool = False
+
+    @property
+    def target_line(self) -> int:
+        return self.line + 1 if self.own_line else self.line
+
+
+@dataclass(frozen=True, slots=True)
+class SyntaxErrorFact:
+    line: int
+    col: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileFacts:
+    imports: tuple[ImportFact, ...] = ()
+    transaction_calls: tuple[TransactionCall, ...] = ()
+    session_constructions: tuple[SessionConstruction, ...] = ()
+    registry_calls: tuple[RegistryCall, ...] = ()
+    functions: tuple[FunctionFact, ...] = ()
+    classes: tuple[ClassFact, ...] = ()
+    suppressions: tuple[Suppression, ...] = ()
+    docstring: str | None = None
+    all_names: tuple[str, ...] | None = None  # a literal `__all__`, if the module has one
+    syntax_error: SyntaxErrorFact | None = None
+
+    def to_data(self) -> dict[str, Any]:
+        """A JSON-compatible form (the cache's format)."""
+        from layerguard.linter.facts.serialize import facts_to_data
+
+        return facts_to_data(self)
+
+    @staticmethod
+    def from_data(data: dict[str, Any]) -> FileFacts:
+        from layerguard.linter.facts.serialize import facts_from_data
+
+        return facts_from_data(data)
