@@ -1,0 +1,1 @@
+"""Run-time half of layerguard: the operation registry and its integrations."""

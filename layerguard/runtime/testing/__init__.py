@@ -1,0 +1,1 @@
+"""Testing kit: fixtures and helpers for code built on the operation registry."""

@@ -1,0 +1,1 @@
+"""pytest plugin entry point (declared in pyproject); fixtures are added as the kit grows."""
