@@ -59,7 +59,7 @@ class TransactionCall:
 
 @dataclass(frozen=True, slots=True)
 class SessionConstruction:
-    """A call that builds a session: `AsyncSession(...)`, `SessionLocal()`, `sessionmaker(...)()`."""
+    """A call that builds a session: `AsyncSession(...)`, `SessionLocal()`, `sessionmaker()()`."""
 
     line: int
     col: int

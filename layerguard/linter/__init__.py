@@ -1,0 +1,1 @@
+"""The architecture linter: facts from libcst, a project index, rules, reporters."""

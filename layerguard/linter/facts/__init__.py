@@ -1,0 +1,1 @@
+"""Per-file facts: the linter's only contact with Python source code."""

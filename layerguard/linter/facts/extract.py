@@ -1,0 +1,565 @@
+"""FileFacts extraction: the one place that touches libcst.
+
+Positions without libcst's metadata machinery: `MetadataWrapper` + `PositionProvider` cost about
+twice the parse itself, because they deep-copy the tree and record a range for every node.
+Instead the module is code-generated once through a `CodegenState` subclass whose hooks see
+every node in source order; the hooks recognise the few nodes that make facts and compute a
+position only for those, by counting the newlines emitted since the previous fact. Code
+generation is lossless, so the emitted text *is* the file and the positions are exact.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+from libcst._nodes.internal import CodegenState
+
+from layerguard.linter.facts.model import (
+    ClassFact,
+    FileFacts,
+    FunctionFact,
+    ImportFact,
+    RegistryCall,
+    Scope,
+    SessionConstruction,
+    Suppression,
+    SyntaxErrorFact,
+    TransactionCall,
+)
+from layerguard.linter.facts.settings import ExtractionSettings
+
+SUPPRESSION_RE = re.compile(
+    r"#\s*layerguard\s*:\s*ignore\b(?:\[(?P<codes>[^\]]*)\])?(?P<reason>.*)$", re.IGNORECASE
+)
+_REASON_LEADERS = " \t:-—–,;"
+
+_OPERATION_KEYWORDS = ("operation", "op", "name")
+_HANDLER_KEYWORDS = ("handler",)
+
+
+def extract_facts(source: bytes | str, settings: ExtractionSettings) -> FileFacts:
+    """Parse `source` and collect its facts; a file that does not parse gets a syntax error."""
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        return FileFacts(syntax_error=_syntax_error(source, error))
+    except (SyntaxError, ValueError, LookupError) as error:  # bad encoding, unknown codec
+        return FileFacts(syntax_error=SyntaxErrorFact(1, 1, f"cannot decode file: {error}"))
+    except (RecursionError, MemoryError) as error:
+        return FileFacts(syntax_error=SyntaxErrorFact(1, 1, f"file too complex to parse: {error}"))
+    collector = _FactCollector(module, settings)
+    try:
+        module._codegen(collector)
+    except RecursionError:
+        return FileFacts(syntax_error=SyntaxErrorFact(1, 1, "file too deeply nested to analyse"))
+    return collector.facts(module)
+
+
+def _syntax_error(source: bytes | str, error: cst.ParserSyntaxError) -> SyntaxErrorFact:
+    """Prefer CPython's own diagnosis: its positions and messages are what users know.
+
+    libcst accepts newer syntax than the running interpreter, so CPython may accept or reject
+    for its own reasons; its answer is used only when it also fails.
+    """
+    try:
+        compile(source, "<file>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as cpython:
+        if cpython.lineno is not None:
+            return SyntaxErrorFact(cpython.lineno, cpython.offset or 1, cpython.msg)
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    lines = str(error).splitlines()
+    detail = lines[1].removeprefix("parser error: ") if len(lines) > 1 else lines[0]
+    return SyntaxErrorFact(error.raw_line, error.raw_column + 1, detail)
+
+
+def _dotted(node: cst.BaseExpression) -> str | None:
+    """`a.b.c` for Name/Attribute chains; calls in the chain keep their parentheses: `f().x`."""
+    parts: list[str] = []
+    while True:
+        if isinstance(node, cst.Name):
+            parts.append(node.value)
+            break
+        if isinstance(node, cst.Attribute):
+            parts.append(node.attr.value)
+            node = node.value
+        elif isinstance(node, cst.Call):
+            inner = _dotted(node.func)
+            if inner is None:
+                return None
+            parts.append(inner + "()")
+            break
+        else:
+            return None
+    return ".".join(reversed(parts))
+
+
+def _string_literal(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _suffix_patterns(names: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(name.split(".")) for name in names)
+
+
+def _matches_suffix(callee: str, patterns: tuple[tuple[str, ...], ...]) -> bool:
+    segments = tuple(callee.split("."))
+    return any(len(p) <= len(segments) and segments[-len(p) :] == p for p in patterns)
+
+
+def _is_type_checking(test: cst.BaseExpression) -> bool:
+    return (isinstance(test, cst.Name) and test.value == "TYPE_CHECKING") or (
+        isinstance(test, cst.Attribute) and test.attr.value == "TYPE_CHECKING"
+    )
+
+
+@dataclass(slots=True)
+class _Frame:
+    """What entering a suite adds: scope flags and, for defs and classes, a symbol name."""
+
+    flags: int
+    symbol: str | None = None
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A definition whose position is known only once code generation reaches its name."""
+
+    node: cst.FunctionDef | cst.ClassDef
+    line: int = 0
+    col: int = 0
+    methods: list[_Pending] = field(default_factory=list)
+
+
+class _FactCollector(CodegenState):
+    """A code generator that notes facts as it emits the code."""
+
+    def __init__(self, module: cst.Module, settings: ExtractionSettings) -> None:
+        super().__init__(
+            default_indent=module.default_indent, default_newline=module.default_newline
+        )
+        self._settings = settings
+        self._tx_methods = frozenset(settings.transaction_methods)
+        self._factories = frozenset(settings.session_factories)
+        self._makers = frozenset(settings.session_makers)
+        self._execute = _suffix_patterns(settings.registry_execute)
+        self._register = _suffix_patterns(settings.registry_register)
+        self._lookup = _suffix_patterns(settings.registry_lookup)
+        self._registry_last = frozenset(
+            p[-1] for p in (*self._execute, *self._register, *self._lookup)
+        )
+        self._module = module
+        # Position tracking: tokens before `_scanned` have been counted into (_line, _col).
+        self._scanned = 0
+        self._line = 1
+        self._col = 0
+        # Scope tracking.
+        self._suite_frames: dict[int, _Frame] = {}
+        self._flags: list[int] = [0]
+        self._symbols: list[str] = []
+        self._entered: list[int] = []  # ids of suites/lambdas that pushed a frame
+        self._own_line_comment: cst.Comment | None = None  # the comment of the current EmptyLine
+        # Definitions whose names we wait for.
+        self._pending_names: dict[int, _Pending] = {}
+        self._definitions: list[_Pending] = []
+        self._collect_definitions(module)
+        self._build_dispatch()
+        # Results.
+        self.imports: list[ImportFact] = []
+        self.transaction_calls: list[TransactionCall] = []
+        self.session_constructions: list[SessionConstruction] = []
+        self.registry_calls: list[RegistryCall] = []
+        self.suppressions: list[Suppression] = []
+
+    # -- positions ------------------------------------------------------------------------
+
+    def _position(self) -> tuple[int, int]:
+        """(line, 1-based column) of the next token to be emitted."""
+        tokens = self.tokens
+        if self._scanned < len(tokens):
+            chunk = "".join(tokens[self._scanned :])
+            newlines = chunk.count("\n")
+            if newlines:
+                self._line += newlines
+                self._col = len(chunk) - chunk.rfind("\n") - 1
+            else:
+                self._col += len(chunk)
+            tokens.clear()
+            tokens.append(chunk[-1:])  # keep pop_trailing_newline() meaningful
+            self._scanned = 1
+        return self._line, self._col + 1
+
+    # -- scopes ---------------------------------------------------------------------------
+
+    @property
+    def _scope(self) -> int:
+        return self._flags[-1]
+
+    @property
+    def _symbol(self) -> str | None:
+        return ".".join(self._symbols) if self._symbols else None
+
+    def _mark(self, suite: cst.CSTNode | None, flags: int, symbol: str | None = None) -> None:
+        if suite is not None:
+            self._suite_frames[id(suite)] = _Frame(flags, symbol)
+
+    def _register_suites(self, node: cst.CSTNode) -> None:
+        conditional = int(Scope.CONDITIONAL)
+        if isinstance(node, cst.FunctionDef):
+            self._mark(node.body, int(Scope.LAZY), node.name.value)
+        elif isinstance(node, cst.ClassDef):
+            self._mark(node.body, 0, node.name.value)
+        elif isinstance(node, cst.If):
+            flags = int(Scope.TYPE_CHECKING) if _is_type_checking(node.test) else conditional
+            self._mark(node.body, flags)
+            if isinstance(node.orelse, cst.Else):
+                self._mark(node.orelse.body, conditional)
+        elif isinstance(node, (cst.Try, cst.TryStar)):
+            self._mark(node.body, conditional)
+            for handler in node.handlers:
+                self._mark(handler.body, conditional)
+            if node.orelse is not None:
+                self._mark(node.orelse.body, conditional)
+            if node.finalbody is not None:
+                self._mark(node.finalbody.body, conditional)
+        elif isinstance(node, (cst.For, cst.While)):
+            self._mark(node.body, conditional)
+            if node.orelse is not None:
+                self._mark(node.orelse.body, conditional)
+        elif isinstance(node, cst.Match):
+            for case in node.cases:
+                self._mark(case.body, conditional)
+
+    def _enter(self, node: cst.CSTNode, frame: _Frame) -> None:
+        self._flags.append(self._flags[-1] | frame.flags)
+        if frame.symbol is not None:
+            self._symbols.append(frame.symbol)
+        self._entered.append(id(node))
+
+    def _leave(self, node: cst.CSTNode) -> None:
+        if self._entered and self._entered[-1] == id(node):
+            self._entered.pop()
+            self._flags.pop()
+            frame = self._suite_frames.pop(id(node), None)
+            if frame is not None and frame.symbol is not None:
+                self._symbols.pop()
+
+    # -- codegen hooks --------------------------------------------------------------------
+
+    def _build_dispatch(self) -> None:
+        """Hooks by exact node type: one dict lookup per generated node is the whole overhead."""
+        suite = self._on_suite
+        compound = self._register_suites
+        self._before: dict[type[cst.CSTNode], Callable[[Any], None]] = {
+            cst.Call: self._on_call,
+            cst.Name: self._on_name,
+            cst.IndentedBlock: suite,
+            cst.SimpleStatementSuite: suite,
+            cst.Import: self._on_import,
+            cst.ImportFrom: self._on_import,
+            cst.Comment: self._on_comment,
+            cst.EmptyLine: self._on_empty_line,
+            cst.Lambda: self._on_lambda,
+            cst.FunctionDef: compound,
+            cst.ClassDef: compound,
+            cst.If: compound,
+            cst.Try: compound,
+            cst.TryStar: compound,
+            cst.For: compound,
+            cst.While: compound,
+            cst.Match: compound,
+        }
+        self._after: dict[type[cst.CSTNode], Callable[[Any], None]] = {
+            cst.IndentedBlock: self._leave,
+            cst.SimpleStatementSuite: self._leave,
+            cst.Lambda: self._leave,
+        }
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        hook = self._before.get(type(node))
+        if hook is not None:
+            hook(node)
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        hook = self._after.get(type(node))
+        if hook is not None:
+            hook(node)
+
+    def _on_suite(self, node: cst.BaseSuite) -> None:
+        frame = self._suite_frames.get(id(node))
+        if frame is not None:
+            self._enter(node, frame)
+
+    def _on_name(self, node: cst.Name) -> None:
+        pending = self._pending_names.get(id(node))
+        if pending is not None:
+            pending.line, pending.col = self._position()
+
+    def _on_empty_line(self, node: cst.EmptyLine) -> None:
+        self._own_line_comment = node.comment
+
+    def _on_lambda(self, node: cst.Lambda) -> None:
+        self._enter(node, _Frame(int(Scope.LAZY)))
+
+    # -- facts ----------------------------------------------------------------------------
+
+    def _on_import(self, node: cst.Import | cst.ImportFrom) -> None:
+        line, col = self._position()
+        scope, symbol = self._scope, self._symbol
+        if isinstance(node, cst.Import):
+            for alias in node.names:
+                module = _dotted(alias.name) or ""
+                self.imports.append(ImportFact(line, col, module, None, 0, scope, False, symbol))
+            return
+        from_module = (_dotted(node.module) or "") if node.module is not None else ""
+        level = len(node.relative)
+        if isinstance(node.names, cst.ImportStar):
+            names = ["*"]
+        else:
+            names = [_dotted(alias.name) or "" for alias in node.names]
+        for name in names:
+            self.imports.append(
+                ImportFact(line, col, from_module, name, level, scope, False, symbol)
+            )
+
+    def _on_call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            attr = func.attr.value
+            if attr in self._tx_methods:
+                receiver = _dotted(func.value)
+                if receiver is None:
+                    receiver = self._module.code_for_node(func.value)
+                line, col = self._position()
+                self.transaction_calls.append(
+                    TransactionCall(line, col, attr, receiver, self._symbol)
+                )
+            elif attr == "import_module":
+                self._dynamic_import(node)
+            elif attr in self._factories:
+                self._session_construction(_dotted(func) or attr)
+            elif attr in self._registry_last:
+                self._maybe_registry_call(node)
+        elif isinstance(func, cst.Name):
+            name = func.value
+            if name in self._factories:
+                self._session_construction(name)
+            elif name == "__import__" or name == "import_module":
+                self._dynamic_import(node)
+            elif name in self._registry_last:
+                self._maybe_registry_call(node)
+        elif isinstance(func, cst.Call):
+            maker = _dotted(func.func)
+            if maker is not None and maker.rsplit(".", 1)[-1] in self._makers:
+                self._session_construction(maker + "()")
+
+    def _maybe_registry_call(self, node: cst.Call) -> None:
+        callee = _dotted(node.func)
+        if callee is None:
+            return
+        if _matches_suffix(callee, self._execute):
+            self._registry_call(node, "execute", callee)
+        elif _matches_suffix(callee, self._register):
+            self._registry_call(node, "register", callee)
+        elif _matches_suffix(callee, self._lookup):
+            self._registry_call(node, "lookup", callee)
+
+    def _session_construction(self, factory: str) -> None:
+        line, col = self._position()
+        self.session_constructions.append(SessionConstruction(line, col, factory, self._symbol))
+
+    def _dynamic_import(self, node: cst.Call) -> None:
+        if not node.args or node.args[0].keyword is not None:
+            return
+        target = _string_literal(node.args[0].value)
+        if target is None:
+            return
+        level = len(target) - len(target.lstrip("."))
+        module = target[level:]
+        if level:
+            package = next(
+                (
+                    _string_literal(arg.value)
+                    for arg in node.args
+                    if arg.keyword is not None and arg.keyword.value == "package"
+                ),
+                None,
+            )
+            if package is None:
+                return  # relative to a computed package: unknowable
+            parts = package.split(".")
+            base = parts[: len(parts) - level + 1]
+            module = ".".join([*base, module] if module else base)
+        line, col = self._position()
+        self.imports.append(ImportFact(line, col, module, None, 0, self._scope, True, self._symbol))
+
+    def _registry_call(self, node: cst.Call, kind: str, callee: str) -> None:
+        positional = [arg for arg in node.args if arg.keyword is None and not arg.star]
+        operation_node = positional[0].value if positional else None
+        handler_node = positional[1].value if len(positional) > 1 else None
+        for arg in node.args:
+            if arg.keyword is None:
+                continue
+            if arg.keyword.value in _OPERATION_KEYWORDS:
+                operation_node = arg.value
+            elif arg.keyword.value in _HANDLER_KEYWORDS:
+                handler_node = arg.value
+        operation = _string_literal(operation_node) if operation_node is not None else None
+        handler = None
+        if kind == "register" and handler_node is not None:
+            target = handler_node.func if isinstance(handler_node, cst.Call) else handler_node
+            handler = _dotted(target)
+        line, col = self._position()
+        self.registry_calls.append(
+            RegistryCall(line, col, kind, callee, operation, handler, self._symbol)
+        )
+
+    def _on_comment(self, node: cst.Comment) -> None:
+        match = SUPPRESSION_RE.search(node.value)
+        if match is None:
+            return
+        codes_text = match.group("codes")
+        codes = tuple(c.strip().upper() for c in (codes_text or "").split(",") if c.strip())
+        reason = match.group("reason").strip().lstrip(_REASON_LEADERS).strip()
+        line, col = self._position()
+        self.suppressions.append(
+            Suppression(line, col, codes, reason, own_line=node is self._own_line_comment)
+        )
+
+    # -- definitions ----------------------------------------------------------------------
+
+    def _collect_definitions(self, module: cst.Module) -> None:
+        for statement in module.body:
+            if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                pending = _Pending(statement)
+                self._pending_names[id(statement.name)] = pending
+                self._definitions.append(pending)
+                if isinstance(statement, cst.ClassDef) and isinstance(
+                    statement.body, cst.IndentedBlock
+                ):
+                    for member in statement.body.body:
+                        if isinstance(member, cst.FunctionDef):
+                            method = _Pending(member)
+                            self._pending_names[id(member.name)] = method
+                            pending.methods.append(method)
+
+    def _function_fact(self, pending: _Pending, is_method: bool) -> FunctionFact:
+        node = pending.node
+        assert isinstance(node, cst.FunctionDef)
+        decorators = tuple(
+            _dotted(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator)
+            or self._module.code_for_node(d.decorator)
+            for d in node.decorators
+        )
+        drop_first = is_method and "staticmethod" not in decorators
+        return FunctionFact(
+            name=node.name.value,
+            line=pending.line,
+            col=pending.col,
+            signature=self._signature(node, drop_first),
+            is_async=node.asynchronous is not None,
+            docstring=node.get_docstring(),
+            decorators=decorators,
+        )
+
+    def _signature(self, node: cst.FunctionDef, drop_first: bool) -> str:
+        code = self._module.code_for_node
+        params = node.params
+
+        def render(param: cst.Param, prefix: str = "") -> str:
+            text = prefix + param.name.value
+            if param.annotation is not None:
+                text += ": " + code(param.annotation.annotation)
+            if param.default is not None:
+                text += (" = " if param.annotation is not None else "=") + code(param.default)
+            return text
+
+        parts = [render(p) for p in params.posonly_params]
+        if params.posonly_params:
+            parts.append("/")
+        parts.extend(render(p) for p in params.params)
+        if isinstance(params.star_arg, cst.Param):
+            parts.append(render(params.star_arg, "*"))
+        elif params.kwonly_params:
+            parts.append("*")
+        parts.extend(render(p) for p in params.kwonly_params)
+        if params.star_kwarg is not None:
+            parts.append(render(params.star_kwarg, "**"))
+        if drop_first and parts and parts[0] not in ("/", "*") and not parts[0].startswith("*"):
+            parts.pop(0)
+            if parts and parts[0] == "/":
+                parts.pop(0)
+        signature = f"{node.name.value}({', '.join(parts)})"
+        if node.returns is not None:
+            signature += " -> " + code(node.returns.annotation)
+        return " ".join(signature.split())  # multi-line annotations collapse to one line
+
+    def _definitions_facts(self) -> tuple[tuple[FunctionFact, ...], tuple[ClassFact, ...]]:
+        functions: list[FunctionFact] = []
+        classes: list[ClassFact] = []
+        for pending in self._definitions:
+            node = pending.node
+            if isinstance(node, cst.FunctionDef):
+                functions.append(self._function_fact(pending, is_method=False))
+                continue
+            bases = tuple(
+                _dotted(arg.value) or self._module.code_for_node(arg.value) for arg in node.bases
+            )
+            classes.append(
+                ClassFact(
+                    name=node.name.value,
+                    line=pending.line,
+                    col=pending.col,
+                    bases=bases,
+                    methods=tuple(self._function_fact(m, is_method=True) for m in pending.methods),
+                    docstring=node.get_docstring(),
+                )
+            )
+        return tuple(functions), tuple(classes)
+
+    def facts(self, module: cst.Module) -> FileFacts:
+        functions, classes = self._definitions_facts()
+        return FileFacts(
+            imports=tuple(self.imports),
+            transaction_calls=tuple(self.transaction_calls),
+            session_constructions=tuple(self.session_constructions),
+            registry_calls=tuple(self.registry_calls),
+            functions=functions,
+            classes=classes,
+            suppressions=tuple(self.suppressions),
+            docstring=module.get_docstring(),
+            all_names=_literal_all(module),
+        )
+
+
+def _literal_all(module: cst.Module) -> tuple[str, ...] | None:
+    """The names of a literal top-level `__all__ = [...]`, if there is one."""
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if not isinstance(small, (cst.Assign, cst.AnnAssign)):
+                continue
+            if isinstance(small, cst.Assign):
+                targets = [t.target for t in small.targets]
+            else:
+                targets = [small.target]
+            if not any(isinstance(t, cst.Name) and t.value == "__all__" for t in targets):
+                continue
+            value = small.value
+            if isinstance(value, (cst.List, cst.Tuple)):
+                names = [
+                    _string_literal(e.value) for e in value.elements if isinstance(e, cst.Element)
+                ]
+                if all(n is not None for n in names):
+                    return tuple(n for n in names if n is not None)
+            return None
+    return None

@@ -1,0 +1,46 @@
+"""The parts of the project contract that change what extraction finds in a file.
+
+They are part of the cache key: editing a layer's paths keeps every cached fact valid, adding a
+session factory name does not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+
+from layerguard.contracts.config.model import ProjectConfig
+
+BASE_TRANSACTION_METHODS = ("commit", "rollback", "begin", "begin_nested", "flush")
+"""Always collected: cards describe flushes too (`Flush only`), even where no rule forbids them."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractionSettings:
+    transaction_methods: tuple[str, ...] = BASE_TRANSACTION_METHODS
+    session_factories: tuple[str, ...] = ("AsyncSession", "Session", "AsyncSessionLocal")
+    session_makers: tuple[str, ...] = ("sessionmaker", "async_sessionmaker")
+    registry_execute: tuple[str, ...] = ("registry.execute",)
+    registry_register: tuple[str, ...] = ("registry.register",)
+    registry_lookup: tuple[str, ...] = ("registry.get_handler",)
+
+    @staticmethod
+    def from_config(config: ProjectConfig) -> ExtractionSettings:
+        tx = config.transactions
+        methods = BASE_TRANSACTION_METHODS + tuple(
+            m for m in tx.calls if m not in BASE_TRANSACTION_METHODS
+        )
+        return ExtractionSettings(
+            transaction_methods=methods,
+            session_factories=tx.session_factories,
+            session_makers=tx.session_makers,
+            registry_execute=config.registry.execute,
+            registry_register=config.registry.register,
+            registry_lookup=config.registry.lookup,
+        )
+
+    def fingerprint(self) -> str:
+        """A short stable digest, one component of the cache key."""
+        blob = json.dumps(asdict(self), sort_keys=True).encode()
+        return hashlib.blake2b(blob, digest_size=8).hexdigest()
