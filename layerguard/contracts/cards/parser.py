@@ -138,6 +138,9 @@ class _CardReader:
     def error(self, line: int, message: str) -> None:
         self.errors.append(CardError(self.path, line, message))
 
+    def result(self, card: Card | None) -> CardParseResult:
+        return CardParseResult(card, tuple(sorted(self.errors, key=lambda error: error.line)))
+
     def read(self) -> CardParseResult:
         title, header, headings, fences = self._scan()
         sections = self._sections(headings)
@@ -160,10 +163,10 @@ class _CardReader:
         source_path = header.get("path")
         if source_path is None:
             self.error(1, "expected a `**Path:**` line naming the source file the card describes")
-            return CardParseResult(card=None, errors=tuple(self.errors))
+            return self.result(None)
         if not source_path.value:
             self.error(source_path.line, "expected the described source file after `**Path:**`")
-            return CardParseResult(card=None, errors=tuple(self.errors))
+            return self.result(None)
         card = Card(
             path=self.path,
             source_path=source_path,
@@ -176,7 +179,7 @@ class _CardReader:
             pairing=pairing,
             sections=tuple(sections),
         )
-        return CardParseResult(card=card, errors=tuple(self.errors))
+        return self.result(card)
 
     def _scan(
         self,
@@ -320,6 +323,8 @@ class _CardReader:
             return root if root is not None else _EMPTY
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
+            if exc.context_mark is not None and mark is not None and mark.index >= len(text):
+                mark = exc.context_mark  # at the end of the block: point where the construct began
             offset = mark.line if mark is not None else 0
             problem = exc.problem or exc.context or "unreadable YAML"
             if exc.problem and exc.context:
@@ -377,12 +382,13 @@ class _YamlBlock:
         read: Callable[[yaml.Node, int], T | None],
     ) -> T | None:
         """The block's `key:` entry, read by `read(value, line of the key)`."""
-        entries = self.mapping(root, "the block", f"a mapping with a `{key}:` key")
+        entries = self.mapping(root, "the block", f"a mapping with the `{key}:` key")
         if entries is None:
             return None
         if key not in entries:
             self.reader.error(
-                self.line(root) if entries else fence.line, f"expected a `{key}:` key in this block"
+                self.line(root) if entries else fence.line,
+                f"expected the `{key}:` key in this block",
             )
             return None
         key_node, value = entries[key]
