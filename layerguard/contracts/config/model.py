@@ -66,6 +66,25 @@ class ImportScopePolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class ImportScopeOverride:
+    """An `import_scopes` entry: only the kinds it names replace the rule's own default."""
+
+    type_checking: bool | None = None
+    lazy: bool | None = None
+    conditional: bool | None = None
+    line: int = 0
+
+    def apply(self, default: ImportScopePolicy) -> ImportScopePolicy:
+        return ImportScopePolicy(
+            type_checking=default.type_checking
+            if self.type_checking is None
+            else self.type_checking,
+            lazy=default.lazy if self.lazy is None else self.lazy,
+            conditional=default.conditional if self.conditional is None else self.conditional,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class TransactionPolicy:
     calls: tuple[str, ...] = ("commit", "rollback", "begin", "begin_nested")
     owners: tuple[str, ...] = ()  # layer ids or module patterns that may call `calls`
@@ -86,6 +105,7 @@ class RegistryNames:
 
     execute: tuple[str, ...] = ("registry.execute",)
     register: tuple[str, ...] = ("registry.register",)
+    lookup: tuple[str, ...] = ("registry.get_handler",)  # calls that fetch a handler directly
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,11 +135,13 @@ class ProjectConfig:
     layers: tuple[Layer, ...] = ()
     cross_domain_layers: tuple[str, ...] = ()  # LG103: domains may not import each other here
     transactions: TransactionPolicy = field(default_factory=TransactionPolicy)
-    import_scopes: dict[str, ImportScopePolicy] = field(default_factory=dict)
+    import_scopes: dict[str, ImportScopeOverride] = field(default_factory=dict)
     registry: RegistryNames = field(default_factory=RegistryNames)
     cards: CardSettings = field(default_factory=CardSettings)
     rules: RuleSelection = field(default_factory=RuleSelection)
     path: Path | None = None  # the file it was read from, if any
+    lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+    """YAML line of every value, by key path (`layers[3].paths[0]`): where problems point."""
 
     def layer(self, layer_id: str) -> Layer | None:
         for layer in self.layers:
@@ -127,5 +149,15 @@ class ProjectConfig:
                 return layer
         return None
 
-    def scope_policy(self, code: str) -> ImportScopePolicy:
-        return self.import_scopes.get(code, ImportScopePolicy())
+    def line_of(self, key_path: str) -> int:
+        """The line of `key_path`, or of its closest ancestor present in the file (0 if none)."""
+        while key_path:
+            if key_path in self.lines:
+                return self.lines[key_path]
+            key_path = key_path[: max(key_path.rfind("."), key_path.rfind("["), 0)]
+        return 0
+
+    def scope_policy(self, code: str, default: ImportScopePolicy) -> ImportScopePolicy:
+        """The import kinds rule `code` counts: its own `default`, overridden by the file."""
+        override = self.import_scopes.get(code)
+        return default if override is None else override.apply(default)
