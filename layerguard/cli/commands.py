@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import typer
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import typer
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    from layerguard.cli.cards_cmd import cards_app
+
+    app.add_typer(cards_app, name="cards", help="Inspect placement cards.")

@@ -171,7 +171,9 @@ def test_to_data_round_trips_through_json() -> None:
 
 
 def test_round_trip_keeps_absent_blocks_and_empty_lists_apart() -> None:
-    text = "**Path:** `a.py`\n\n## Import Boundary\n\n```yaml\nboundary:\n  allowed_inbound: []\n```\n"
+    text = (
+        "**Path:** `a.py`\n\n## Import Boundary\n\n```yaml\nboundary:\n  allowed_inbound: []\n```\n"
+    )
     card = parse_card(text, "a.md").card
     assert card is not None
     assert card.boundary is not None
