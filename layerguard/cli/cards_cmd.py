@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import json
-from pathlib import Path  # noqa: TC003 (typer reads the annotations at run time)
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
