@@ -1,0 +1,296 @@
+"""Which layer (and domain) a file or module belongs to, from the contract's globs and patterns.
+
+Pure and file-system free: paths are project-root-relative POSIX strings, modules dotted names.
+Patterns are compiled into regexes once, and answers are memoised, because the linter asks
+about every import target of every file.
+
+A layer claims a path when one of its `paths` globs matches it, or one of its `modules`
+patterns matches the module the path holds under a source root, and none of its `exclude`
+globs matches it. A module is classified through its *virtual paths* (`<root>/a/b.py` and
+`<root>/a/b/__init__.py` for every source root), so it need not be a file of the project.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from layerguard.contracts.config.errors import ConfigProblem
+from layerguard.contracts.config.model import CONFIG_FILE_NAME, Layer, ProjectConfig
+from layerguard.contracts.glob_intersection import witnesses
+from layerguard.contracts.patterns import (
+    ANY_DEPTH,
+    MODULE,
+    PATH,
+    PlaceholderRule,
+    Syntax,
+    compile_pattern,
+    pattern_regex,
+    placeholder_name,
+)
+
+_PYTHON_FILE = (ANY_DEPTH, "*.py")
+
+
+@dataclass(frozen=True, slots=True)
+class LayerMatch:
+    """The layer a file or module belongs to, and its domain when the layer has `{domain}`."""
+
+    layer: str
+    domain: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """One `paths` or `modules` entry of a layer.
+
+    `globs` are the path globs it covers, for the overlap search: a module pattern gives its
+    package and module forms under every source root.
+    """
+
+    key: str  # "paths" or "modules"
+    index: int
+    text: str
+    regex: re.Pattern[str]
+    globs: tuple[tuple[str, ...], ...]
+
+    def matches(self, text: str, modules: Iterable[str]) -> bool:
+        if self.key == "paths":
+            return self.regex.match(text) is not None
+        return any(self.regex.match("." + m) for m in modules)
+
+
+class _CompiledLayer:
+    def __init__(self, index: int, layer: Layer, layer_map: LayerMap) -> None:
+        self.index = index
+        self.id = layer.id
+        rules = layer_map.rules
+        self.paths = _alternation(layer.paths, PATH, rules)
+        self.modules = _alternation(layer.modules, MODULE, rules)
+        self.exclude = _alternation(layer.exclude, PATH, rules)
+        self.entries = [
+            *(
+                _Entry("paths", i, p, compile_pattern(p, PATH, rules), (_with_tail(PATH.split(p)),))
+                for i, p in enumerate(layer.paths)
+            ),
+            *(
+                _Entry(
+                    "modules", i, m, compile_pattern(m, MODULE, rules), layer_map.module_globs(m)
+                )
+                for i, m in enumerate(layer.modules)
+            ),
+        ]
+
+    def claim(self, text: str, modules: Iterable[str]) -> LayerMatch | None:
+        """Match `text` (a path with a leading `/`) or one of the modules it holds."""
+        found = self.paths.match(text) if self.paths else None
+        if found is None and self.modules:
+            found = next(filter(None, (self.modules.match("." + m) for m in modules)), None)
+        if found is None or (self.exclude and self.exclude.match(text)):
+            return None
+        domain = next((v for v in found.groupdict().values() if v is not None), None)
+        return LayerMatch(self.id, domain)
+
+
+class LayerMap:
+    """Classifies paths and modules into the layers of one `ProjectConfig`."""
+
+    def __init__(self, config: ProjectConfig) -> None:
+        self.config = config
+        self.file = config.path or config.root / CONFIG_FILE_NAME
+        self.rules = {
+            p.name: PlaceholderRule(values=p.values, exclude=p.exclude) for p in config.placeholders
+        }
+        self.source_roots = tuple(_normalise_root(r) for r in config.source_roots)
+        self._layer_ids = frozenset(layer.id for layer in config.layers)
+        self._layers = [_CompiledLayer(i, layer, self) for i, layer in enumerate(config.layers)]
+        self._any_modules = any(layer.modules for layer in config.layers)
+        self._exclude = _alternation(config.exclude, PATH, self.rules)
+        self._by_path: dict[str, LayerMatch | None] = {}
+        self._by_module: dict[str, LayerMatch | None] = {}
+        self._patterns: dict[tuple[str, str | None], re.Pattern[str]] = {}
+
+    # --- classification ---------------------------------------------------------------------
+
+    def classify_path(self, rel_posix_path: str) -> LayerMatch | None:
+        """The layer of a project file, e.g. `backend/app/models/user.py`, or None."""
+        try:
+            return self._by_path[rel_posix_path]
+        except KeyError:
+            match = self._by_path[rel_posix_path] = self._first_claim(rel_posix_path)
+            return match
+
+    def classify_module(self, dotted_name: str) -> LayerMatch | None:
+        """The layer of a module, whether or not it is a file of the project, or None."""
+        try:
+            return self._by_module[dotted_name]
+        except KeyError:
+            match = next(
+                filter(None, map(self._first_claim, self.virtual_paths(dotted_name))), None
+            )
+            self._by_module[dotted_name] = match
+            return match
+
+    def is_excluded(self, rel_posix_path: str) -> bool:
+        """Whether the top-level `exclude` globs keep this path out of every check."""
+        return bool(self._exclude and self._exclude.match("/" + rel_posix_path))
+
+    def module_matches(self, pattern: str, module: str, domain: str | None = None) -> bool:
+        """Whether `module` (or a package above it) matches a dotted `pattern`.
+
+        With `domain`, `{domain}` in the pattern stands for exactly that segment: an allow
+        exception `app.{domain}.schemas` then only covers the importer's own domain.
+        """
+        key = (pattern, domain)
+        regex = self._patterns.get(key)
+        if regex is None:
+            regex = self._patterns[key] = compile_pattern(
+                pattern, MODULE, self.rules, domain=domain
+            )
+        return regex.match("." + module) is not None
+
+    def allows(self, entries: Iterable[str], match: LayerMatch | None, module: str) -> bool:
+        """Whether a module (of layer `match`) is named by `entries`: layer ids or module
+        patterns, as in `transactions.owners` and `transactions.session_creators`."""
+        for entry in entries:
+            if entry in self._layer_ids:
+                if match is not None and match.layer == entry:
+                    return True
+            elif self.module_matches(entry, module):
+                return True
+        return False
+
+    def virtual_paths(self, module: str) -> list[str]:
+        """Where a module's file would be under each source root: `.py`, then `__init__.py`."""
+        stem = module.replace(".", "/")
+        return [
+            f"{prefix}{stem}{suffix}"
+            for prefix in (("" if r == "." else r + "/") for r in self.source_roots)
+            for suffix in (".py", "/__init__.py")
+        ]
+
+    def modules_of(self, rel_posix_path: str) -> list[str]:
+        """The module a `.py` path holds under each source root that contains it."""
+        if not rel_posix_path.endswith(".py"):
+            return []
+        stem = rel_posix_path[:-3].removesuffix("/__init__")
+        found = []
+        for root in self.source_roots:
+            if root == ".":
+                rest = stem
+            elif stem.startswith(root + "/"):
+                rest = stem[len(root) + 1 :]
+            else:
+                continue
+            if rest and "." not in rest and rest != "__init__":
+                found.append(rest.replace("/", "."))
+        return found
+
+    def _first_claim(self, path: str) -> LayerMatch | None:
+        text = "/" + path
+        modules = self.modules_of(path) if self._any_modules else []
+        return next(filter(None, (layer.claim(text, modules) for layer in self._layers)), None)
+
+    def _claimants(self, path: str) -> list[_CompiledLayer]:
+        text = "/" + path
+        modules = self.modules_of(path) if self._any_modules else []
+        return [layer for layer in self._layers if layer.claim(text, modules)]
+
+    # --- overlaps ---------------------------------------------------------------------------
+
+    def module_globs(self, pattern: str) -> tuple[tuple[str, ...], ...]:
+        """Path globs covering the files of a module pattern, under every source root."""
+        segments = MODULE.split(pattern)
+        globs: list[tuple[str, ...]] = []
+        for root in self.source_roots:
+            base = () if root == "." else PATH.split(root)
+            globs.append(_with_tail((*base, *segments)))
+            last = segments[-1]
+            if last != ANY_DEPTH and placeholder_name(last) is None:
+                globs.append((*base, *segments[:-1], last + ".py"))
+        return tuple(globs)
+
+    def overlaps(self) -> list[ConfigProblem]:
+        """Pairs of layers some Python file could belong to both of, each with a witness path.
+
+        Reported on the later layer's entry, since that is usually the one being added.
+        """
+        problems = []
+        for later in self._layers:
+            for earlier in self._layers[: later.index]:
+                found = self._overlap(earlier, later)
+                if found is not None:
+                    entry, other, witness = found
+                    key_path = f"layers[{later.index}].{entry.key}[{entry.index}]"
+                    problems.append(
+                        self._problem(
+                            key_path,
+                            f"layer '{later.id}' overlaps layer '{earlier.id}' "
+                            f"({other.key}[{other.index}] '{other.text}'): both claim "
+                            f"'{witness}'; carve one out with 'exclude' or narrow a placeholder",
+                        )
+                    )
+        return problems
+
+    def _overlap(
+        self, earlier: _CompiledLayer, later: _CompiledLayer
+    ) -> tuple[_Entry, _Entry, str] | None:
+        for entry in later.entries:
+            for other in earlier.entries:
+                for witness in self._witnesses(entry, other):
+                    claimants = self._claimants(witness)
+                    if earlier in claimants and later in claimants:
+                        return entry, other, witness
+        return None
+
+    def _witnesses(self, a: _Entry, b: _Entry) -> Iterator[str]:
+        for glob_a in a.globs:
+            for glob_b in b.globs:
+                for witness in witnesses([glob_a, glob_b, _PYTHON_FILE], PATH, self.rules):
+                    if not self.is_excluded(witness):
+                        yield witness
+
+    def check_files(self, paths: Iterable[str]) -> list[ConfigProblem]:
+        """Problems for real files (project-relative POSIX paths) that two layers both claim."""
+        problems = []
+        for path in paths:
+            claimants = self._claimants(path)
+            if len(claimants) > 1:
+                first, second = claimants[0], claimants[1]
+                modules = self.modules_of(path)
+                entry = next(e for e in second.entries if e.matches("/" + path, modules))
+                key_path = f"layers[{second.index}].{entry.key}[{entry.index}]"
+                problems.append(
+                    self._problem(
+                        key_path,
+                        f"'{path}' belongs to both layer '{first.id}' and layer '{second.id}'; "
+                        "carve it out of one with 'exclude'",
+                    )
+                )
+        return problems
+
+    def _problem(self, key_path: str, message: str) -> ConfigProblem:
+        return ConfigProblem(self.file, self.config.line_of(key_path), key_path, message)
+
+
+def _normalise_root(root: str) -> str:
+    root = root.strip("/")
+    while root.startswith("./"):
+        root = root[2:]
+    return root or "."
+
+
+def _with_tail(segments: tuple[str, ...]) -> tuple[str, ...]:
+    """A glob covers what is below its matches: give it an explicit trailing `**`."""
+    return segments if segments[-1] == ANY_DEPTH else (*segments, ANY_DEPTH)
+
+
+def _alternation(
+    patterns: tuple[str, ...], syntax: Syntax, rules: dict[str, PlaceholderRule]
+) -> re.Pattern[str] | None:
+    """One regex matching any of `patterns`; each captures its `{domain}` in its own group."""
+    if not patterns:
+        return None
+    parts = [pattern_regex(p, syntax, rules, group=f"domain{i}") for i, p in enumerate(patterns)]
+    return re.compile("|".join(f"(?:{part})" for part in parts))

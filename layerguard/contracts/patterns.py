@@ -1,0 +1,115 @@
+"""Path globs and dotted module patterns, compiled once into regular expressions.
+
+Both kinds share one grammar over segments (`/` separated for paths, `.` for modules):
+
+- `*` matches any run of characters within one segment;
+- `**` (a whole segment) matches zero or more segments;
+- `{name}` (a whole segment) matches one segment allowed by the placeholder `name`: one of its
+  `values` if it has any, never one of its `exclude`; in paths it stands for a directory (a
+  package), so it never matches a segment holding a dot, such as `x.py`;
+- anything else is literal.
+
+A pattern also covers everything below what it matches, as a `.gitignore` entry does:
+`backend/app/models` covers `backend/app/models/user.py`, `app.db` covers `app.db.session`.
+`{domain}` is captured: the segment it matches is the file's (or module's) domain.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+ANY_DEPTH = "**"
+DOMAIN = "domain"
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceholderRule:
+    """The segments a `{name}` may stand for (empty `values`: any segment not excluded)."""
+
+    values: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Syntax:
+    """How one family of patterns is written: its separator and what a segment may hold."""
+
+    sep: str
+    segment_chars: str  # regex class body of the characters a placeholder segment may hold
+
+    def split(self, pattern: str) -> tuple[str, ...]:
+        return tuple(pattern.split(self.sep))
+
+
+PATH = Syntax(sep="/", segment_chars=r"^/.")
+MODULE = Syntax(sep=".", segment_chars=r"^.")
+
+
+def placeholder_name(segment: str) -> str | None:
+    """`domain` for the segment `{domain}`, None for any other segment."""
+    if len(segment) > 2 and segment[0] == "{" and segment[-1] == "}":
+        return segment[1:-1]
+    return None
+
+
+def placeholders_in(pattern: str, syntax: Syntax) -> list[str]:
+    return [name for s in syntax.split(pattern) if (name := placeholder_name(s)) is not None]
+
+
+def compile_pattern(
+    pattern: str,
+    syntax: Syntax,
+    rules: Mapping[str, PlaceholderRule],
+    *,
+    domain: str | None = None,
+    group: str = DOMAIN,
+) -> re.Pattern[str]:
+    """Compile `pattern` into a regex to match against `syntax.sep + text`.
+
+    The leading separator lets `**` stand for zero segments anywhere, the start included.
+    `{domain}` is captured in the group `group` (repeated `{domain}` segments must agree),
+    or, when `domain` is given, matches exactly that segment.
+    """
+    return re.compile(pattern_regex(pattern, syntax, rules, domain=domain, group=group))
+
+
+def pattern_regex(
+    pattern: str,
+    syntax: Syntax,
+    rules: Mapping[str, PlaceholderRule],
+    *,
+    domain: str | None = None,
+    group: str = DOMAIN,
+) -> str:
+    sep = re.escape(syntax.sep)
+    parts: list[str] = []
+    captured = False
+    for segment in syntax.split(pattern):
+        if segment == ANY_DEPTH:
+            parts.append(f"(?:{sep}[^{sep}]+)*")
+            continue
+        name = placeholder_name(segment)
+        if name is None:
+            body = "".join(f"[^{sep}]*" if ch == "*" else re.escape(ch) for ch in segment)
+        elif name == DOMAIN and domain is not None:
+            body = re.escape(domain)
+        elif name == DOMAIN and captured:
+            body = f"(?P={group})"
+        else:
+            body = _placeholder_regex(rules.get(name, PlaceholderRule()), syntax)
+            if name == DOMAIN:
+                body, captured = f"(?P<{group}>{body})", True
+        parts.append(sep + body)
+    return "".join(parts) + rf"(?:{sep}.*)?\Z"
+
+
+def _placeholder_regex(rule: PlaceholderRule, syntax: Syntax) -> str:
+    sep = re.escape(syntax.sep)
+    guard = ""
+    if rule.exclude:
+        guard = f"(?!(?:{'|'.join(map(re.escape, rule.exclude))})(?:{sep}|\\Z))"
+    if rule.values:
+        return f"{guard}(?:{'|'.join(map(re.escape, rule.values))})"
+    return f"{guard}[{syntax.segment_chars}]+"
