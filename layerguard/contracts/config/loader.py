@@ -1,0 +1,157 @@
+"""Reading `layerguard.yaml`: find it, parse it, validate it, build the `ProjectConfig`.
+
+Validation happens in three passes, each reporting every problem it finds: the structure
+against the spec (types, keys), the cross-references (layer ids, placeholders), then the
+overlaps between layers. A file with any problem raises one `ConfigError` carrying them all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from layerguard.contracts.config.errors import ConfigError, ConfigProblem
+from layerguard.contracts.config.model import (
+    CONFIG_FILE_NAME,
+    AllowedImport,
+    CardSettings,
+    ImportScopeOverride,
+    Layer,
+    Placeholder,
+    ProjectConfig,
+    RegistryNames,
+    RuleSelection,
+    TransactionPolicy,
+)
+from layerguard.contracts.config.references import check_references
+from layerguard.contracts.config.spec import SPEC
+from layerguard.contracts.config.structure import check, line_of, type_name
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def find_config(start: Path) -> Path | None:
+    """The first `layerguard.yaml` in `start` (a directory, or a file's directory) or above."""
+    start = start.resolve()
+    if not start.is_dir():
+        start = start.parent
+    for directory in (start, *start.parents):
+        candidate = directory / CONFIG_FILE_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(path: Path) -> ProjectConfig:
+    """Read and validate a `layerguard.yaml`; raise `ConfigError` with every problem."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as error:
+        raise ConfigError([ConfigProblem(path, 0, "", f"cannot read: {error.strerror}")]) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError([ConfigProblem(path, 0, "", f"not UTF-8 text: {error.reason}")]) from None
+    return parse_config(text, path)
+
+
+def parse_config(text: str, path: Path) -> ProjectConfig:
+    """Validate the text of a `layerguard.yaml` read from `path` (its directory is the root)."""
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else 0
+        message = " ".join(str(p) for p in (error.context, error.problem) if p)
+        raise ConfigError([ConfigProblem(path, line, "", f"invalid YAML: {message}")]) from None
+    except yaml.YAMLError as error:
+        raise ConfigError([ConfigProblem(path, 0, "", f"invalid YAML: {error}")]) from None
+    if root is None:
+        raise ConfigError(
+            [ConfigProblem(path, 1, "", "the file is empty; `layerguard init` writes a start")]
+        )
+    if not isinstance(root, yaml.MappingNode):
+        message = f"expected a mapping of keys at the top level, got {type_name(root)}"
+        raise ConfigError([ConfigProblem(path, line_of(root), "", message)])
+
+    checked = check(root, SPEC, path)
+    problems = checked.problems + check_references(checked.data, checked.lines, path)
+    config = _build(checked.data, checked.lines, path)
+    if not any(p.key_path.startswith(("layers", "placeholders")) for p in problems):
+        from layerguard.contracts.layers import LayerMap
+
+        problems += LayerMap(config).overlaps()
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+def _build(data: dict[str, Any], lines: dict[str, int], path: Path) -> ProjectConfig:
+    """The model of what is valid in `data`; absent keys keep the model's defaults."""
+    resolved = path.resolve()
+    fields: dict[str, Any] = {"root": resolved.parent, "path": resolved, "lines": lines}
+    for key in ("source_roots", "exclude", "cross_domain_layers"):
+        if key in data:
+            fields[key] = _strings(data[key])
+    fields["placeholders"] = tuple(
+        Placeholder(
+            name=name,
+            exclude=_strings(rule.get("exclude")),
+            values=_strings(rule.get("values")),
+            line=lines.get(f"placeholders.{name}", 0),
+        )
+        for name, rule in data.get("placeholders", {}).items()
+    )
+    fields["layers"] = tuple(
+        _layer(layer, f"layers[{i}]", lines)
+        for i, layer in enumerate(data.get("layers", []))
+        if isinstance(layer, dict) and "id" in layer and "name" in layer
+    )
+    fields["import_scopes"] = {
+        code: ImportScopeOverride(**policy, line=lines.get(f"import_scopes.{code}", 0))
+        for code, policy in data.get("import_scopes", {}).items()
+    }
+    sections = {
+        "transactions": TransactionPolicy,
+        "registry": RegistryNames,
+        "cards": CardSettings,
+        "rules": RuleSelection,
+    }
+    for key, section in sections.items():
+        if key in data:
+            values: dict[str, Any] = {
+                k: v if isinstance(v, str) else _strings(v) for k, v in data[key].items()
+            }
+            if section is TransactionPolicy:
+                values["line"] = lines.get(key, 0)
+            fields[key] = section(**values)
+    return ProjectConfig(**fields)
+
+
+def _layer(data: dict[str, Any], key_path: str, lines: dict[str, int]) -> Layer:
+    forbid = data.get("forbid", {})
+    return Layer(
+        id=data["id"],
+        name=data["name"],
+        paths=_strings(data.get("paths")),
+        modules=_strings(data.get("modules")),
+        exclude=_strings(data.get("exclude")),
+        forbidden_layers=_strings(forbid.get("layers")),
+        forbidden_modules=_strings(forbid.get("modules")),
+        allow=tuple(
+            AllowedImport(
+                module=allow["module"],
+                reason=allow["reason"],
+                importer=allow.get("importer"),
+                line=lines.get(f"{key_path}.allow[{k}]", 0),
+            )
+            for k, allow in enumerate(data.get("allow", []))
+            if isinstance(allow, dict) and "module" in allow and "reason" in allow
+        ),
+        requires_cards=data.get("requires_cards", False),
+        line=lines.get(key_path, 0),
+    )

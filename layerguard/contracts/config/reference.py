@@ -1,0 +1,69 @@
+"""The key reference table of docs/configuration.md, generated from the spec.
+
+`layerguard schema --format markdown` prints it; a test keeps the documentation current.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from layerguard.contracts.config.spec import (
+    SPEC,
+    Boolean,
+    Integer,
+    Key,
+    ListOf,
+    MapOf,
+    Node,
+    Record,
+)
+
+
+def key_table() -> str:
+    rows = ["| key | type | default | meaning |", "|---|---|---|---|"]
+    rows += [
+        f"| `{path}` | {_type(key.node)} | {_default(key)} | {_cell(key.description)} |"
+        for path, key in keys()
+    ]
+    return "\n".join(rows) + "\n"
+
+
+def keys(record: Record = SPEC, prefix: str = "") -> Iterator[tuple[str, Key]]:
+    """Every key of the format with its documented path (`layers[].forbid.layers`)."""
+    for key in record.keys:
+        path = f"{prefix}{key.name}"
+        yield path, key
+        node = key.node
+        if isinstance(node, Record):
+            yield from keys(node, f"{path}.")
+        elif isinstance(node, ListOf) and isinstance(node.item, Record):
+            yield from keys(node.item, f"{path}[].")
+        elif isinstance(node, MapOf):
+            yield from keys(node.value, f"{path}.{node.key_label}.")
+
+
+def _type(node: Node) -> str:
+    if isinstance(node, Record):
+        return "mapping"
+    if isinstance(node, MapOf):
+        return f"mapping of {node.key.label} → mapping"
+    if isinstance(node, ListOf):
+        return f"list of {_type(node.item)}"
+    if isinstance(node, Boolean):
+        return "boolean"
+    if isinstance(node, Integer):
+        return "integer" + (f" ({', '.join(map(str, node.choices))})" if node.choices else "")
+    return node.label
+
+
+def _default(key: Key) -> str:
+    if key.required:
+        return "required"
+    if key.default is None:
+        return "—"
+    return f"`{json.dumps(key.default)}`"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")

@@ -1,0 +1,135 @@
+"""Cross-reference checks of a structurally valid `layerguard.yaml`.
+
+What the spec (and so the JSON Schema) cannot say: layer ids are unique and every reference
+names one, placeholders with constraints are used, `{domain}` is only relied on where a layer
+captures it. Works on the plain data of `structure.check`, skipping values already reported.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from layerguard.contracts.config.errors import ConfigProblem
+from layerguard.contracts.config.spec import MODULE_PATTERN
+from layerguard.contracts.patterns import DOMAIN, MODULE, PATH, Syntax, placeholders_in
+
+
+def check_references(
+    data: dict[str, Any], lines: dict[str, int], file: Path
+) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
+
+    def report(key_path: str, message: str) -> None:
+        problems.append(ConfigProblem(file, lines.get(key_path, 0), key_path, message))
+
+    layers: list[Any] = data.get("layers", [])
+    ids: dict[str, str] = {}  # id -> key path of its first definition
+    for i, layer in enumerate(layers):
+        layer_id = layer.get("id") if isinstance(layer, dict) else None
+        if not isinstance(layer_id, str):
+            continue
+        if layer_id in ids:
+            first = lines.get(ids[layer_id], 0)
+            report(f"layers[{i}].id", f"duplicate layer id '{layer_id}' (first on line {first})")
+        else:
+            ids[layer_id] = f"layers[{i}].id"
+
+    def unknown_layer(key_path: str, name: str) -> None:
+        close = difflib.get_close_matches(name, list(ids), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        report(key_path, f"unknown layer id '{name}'{hint} Layer ids: {', '.join(ids) or 'none'}")
+
+    capturing = set()
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, dict):
+            continue
+        if any(DOMAIN in placeholders_in(p, s) for p, s in _layer_patterns(layer)):
+            capturing.add(layer.get("id"))
+        for j, name in _strings(layer.get("forbid", {}).get("layers")):
+            if name not in ids:
+                unknown_layer(f"layers[{i}].forbid.layers[{j}]", name)
+            elif name == layer.get("id"):
+                report(f"layers[{i}].forbid.layers[{j}]", "a layer cannot forbid importing itself")
+
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, dict) or layer.get("id") in capturing:
+            continue
+        for k, allow in enumerate(layer.get("allow", [])):
+            module = allow.get("module") if isinstance(allow, dict) else None
+            if isinstance(module, str) and DOMAIN in placeholders_in(module, MODULE):
+                report(
+                    f"layers[{i}].allow[{k}].module",
+                    f"uses {{domain}}, but layer '{layer.get('id')}' has no {{domain}} in its "
+                    "paths or modules to bind it to",
+                )
+
+    for j, name in _strings(data.get("cross_domain_layers")):
+        if name not in ids:
+            unknown_layer(f"cross_domain_layers[{j}]", name)
+        elif name not in capturing:
+            report(
+                f"cross_domain_layers[{j}]",
+                f"layer '{name}' has no {{domain}} in its paths or modules: it has no domains "
+                "to keep apart",
+            )
+
+    transactions = data.get("transactions", {})
+    module_pattern = re.compile(MODULE_PATTERN.pattern or "")
+    for key in ("owners", "session_creators"):
+        for j, entry in _strings(transactions.get(key)):
+            key_path = f"transactions.{key}[{j}]"
+            if entry in ids:
+                continue
+            if "." not in entry and "*" not in entry:
+                unknown_layer(key_path, entry)
+            elif not module_pattern.match(entry):
+                report(key_path, f"expected a layer id or {MODULE_PATTERN.hint}, got '{entry}'")
+
+    used = {name for text, syntax in _all_patterns(data) for name in placeholders_in(text, syntax)}
+    for name in data.get("placeholders", {}):
+        if name not in used:
+            report(
+                f"placeholders.{name}",
+                f"placeholder '{{{name}}}' is never used in a layer path or module pattern",
+            )
+    return problems
+
+
+def _strings(value: Any) -> Iterator[tuple[int, str]]:
+    """The valid string items of a list value, with their indices in the file."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, str):
+                yield index, item
+
+
+def _layer_patterns(layer: dict[str, Any]) -> Iterator[tuple[str, Syntax]]:
+    for _, text in _strings(layer.get("paths")):
+        yield text, PATH
+    for _, text in _strings(layer.get("modules")):
+        yield text, MODULE
+
+
+def _all_patterns(data: dict[str, Any]) -> Iterator[tuple[str, Syntax]]:
+    """Every glob and module pattern of the file: where placeholders may be used."""
+    for _, text in _strings(data.get("exclude")):
+        yield text, PATH
+    for layer in data.get("layers", []):
+        if not isinstance(layer, dict):
+            continue
+        yield from _layer_patterns(layer)
+        for _, text in _strings(layer.get("exclude")):
+            yield text, PATH
+        for allow in layer.get("allow", []):
+            if isinstance(allow, dict):
+                for key in ("module", "importer"):
+                    if isinstance(allow.get(key), str):
+                        yield allow[key], MODULE
+    transactions = data.get("transactions", {})
+    for key in ("owners", "session_creators"):
+        for _, text in _strings(transactions.get(key)):
+            yield text, MODULE

@@ -1,0 +1,438 @@
+"""The format of `layerguard.yaml`, declared once.
+
+The loader's structural checks (`structure.py`), the JSON Schema shipped for editors
+(`schema.py`) and the key reference of docs/configuration.md (`reference.py`) are all derived
+from `SPEC`, so they cannot disagree. Cross-references (layer ids, placeholders, overlaps) are
+checked by the loader on top of this.
+
+Defaults are read from the model's own defaults, so documentation and behaviour agree too.
+The node types are NamedTuples rather than dataclasses: they are created at import time of
+every command that reads the file, and a dataclass costs about a millisecond to create.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple, TypeAlias
+
+from layerguard.contracts.config.model import (
+    CardSettings,
+    ProjectConfig,
+    RegistryNames,
+    TransactionPolicy,
+)
+
+SUPPORTED_VERSIONS = (1,)
+
+
+class Text(NamedTuple):
+    """A string, optionally constrained by a regex (`hint` says in words what it must be)."""
+
+    pattern: str | None = None
+    hint: str = "a string"
+    label: str = "string"  # its type, in the reference table
+
+
+class Integer(NamedTuple):
+    choices: tuple[int, ...] = ()
+    what: str = "value"  # named in "unsupported <what> 2 (supported: 1)"
+
+
+class Boolean(NamedTuple):
+    """`true` or `false`."""
+
+
+class ListOf(NamedTuple):
+    item: Node
+    unique: bool = True
+
+
+class Key(NamedTuple):
+    """One property of a `Record`."""
+
+    name: str
+    node: Node
+    description: str
+    required: bool = False
+    default: object = None  # None: no default (required, or absent means "none")
+
+
+class Record(NamedTuple):
+    """A mapping with a fixed set of keys.
+
+    `require_any` names keys of which at least one must be present and non-empty.
+    """
+
+    keys: tuple[Key, ...]
+    require_any: tuple[str, ...] = ()
+
+    def key(self, name: str) -> Key | None:
+        return next((k for k in self.keys if k.name == name), None)
+
+
+class MapOf(NamedTuple):
+    """A mapping whose keys are chosen by the user (placeholder names, rule codes)."""
+
+    key: Text
+    value: Record
+    key_label: str  # how the key is shown in docs: `<name>`, `<code>`
+    value_description: str
+
+
+Node: TypeAlias = Text | Integer | Boolean | ListOf | Record | MapOf
+
+# --- value grammars ------------------------------------------------------------------------
+
+_IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
+_DOTTED = rf"{_IDENT}(?:\.{_IDENT})*"
+_PLACEHOLDER = r"\{" + _IDENT + r"\}"
+
+LAYER_ID = Text(
+    pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$",
+    hint="a layer id (letters, digits, `_`, `.`, `-`; e.g. `L4_handlers`, `L2.1`)",
+    label="layer id",
+)
+PATH_GLOB = Text(
+    pattern=(
+        r"^(?!/)(?:\*\*|" + _PLACEHOLDER + r"|(?!\.\.?(?:/|$))(?:[^/*{}\\]|\*(?!\*))+)"
+        r"(?:/(?:\*\*|" + _PLACEHOLDER + r"|(?!\.\.?(?:/|$))(?:[^/*{}\\]|\*(?!\*))+))*$"
+    ),
+    hint=(
+        "a path glob relative to the project root: `/`-separated segments, `*` within a "
+        "segment, `**` and `{name}` as whole segments, no leading `/`, no `.` or `..` segment"
+    ),
+    label="path glob",
+)
+MODULE_PATTERN = Text(
+    pattern=(
+        r"^(?:\*\*|" + _PLACEHOLDER + r"|(?:[A-Za-z0-9_]|\*(?!\*))+)"
+        r"(?:\.(?:\*\*|" + _PLACEHOLDER + r"|(?:[A-Za-z0-9_]|\*(?!\*))+))*$"
+    ),
+    hint=(
+        "a dotted module pattern: `*` within a segment, `**` and `{name}` as whole segments "
+        "(e.g. `app.hoc.cus.{domain}.L5_schemas.**`)"
+    ),
+    label="module pattern",
+)
+MODULE_NAME = Text(
+    pattern=rf"^{_DOTTED}$",
+    hint="a dotted module name (e.g. `sqlalchemy`)",
+    label="module name",
+)
+CALL_NAME = Text(
+    pattern=rf"^{_DOTTED}$",
+    hint="a dotted call name (e.g. `registry.execute`)",
+    label="call name",
+)
+IDENTIFIER = Text(pattern=rf"^{_IDENT}$", hint="a Python identifier", label="identifier")
+SEGMENT_NAME = Text(
+    pattern=r"^[A-Za-z0-9_][A-Za-z0-9_\-]*$",
+    hint="a directory or package name (letters, digits, `_`, `-`)",
+    label="directory name",
+)
+RULE_CODE = Text(pattern=r"^LG[0-9]{3}$", hint="a rule code such as `LG101`", label="rule code")
+RELATIVE_DIR = Text(
+    pattern=r"^(?!/)(?:\.|(?:(?!\.\.(?:/|$))[^/*{}\\]+)(?:/(?!\.\.(?:/|$))[^/*{}\\]+)*)/?$",
+    hint="a directory relative to the project root, without wildcards or `..` (e.g. `backend`)",
+    label="directory",
+)
+LAYER_OR_MODULE = Text(
+    pattern=r"^[A-Za-z0-9_*{}][A-Za-z0-9_.*{}\-]*$",
+    hint="a layer id or a dotted module pattern",
+    label="layer id or module pattern",
+)
+
+
+def _strings(item: Text) -> ListOf:
+    return ListOf(item=item)
+
+
+_PROJECT = ProjectConfig(root=Path())
+_TX = TransactionPolicy()
+_REGISTRY = RegistryNames()
+_CARDS = CardSettings()
+
+_ALLOW = Record(
+    keys=(
+        Key(
+            "module",
+            MODULE_PATTERN,
+            "The module pattern this layer may import despite `forbid`; `{domain}` is bound to "
+            "the importing file's domain.",
+            required=True,
+        ),
+        Key("reason", Text(), "Why the exception exists (shown in explanations).", required=True),
+        Key(
+            "importer",
+            MODULE_PATTERN,
+            "Narrow the exception to importing modules matching this pattern.",
+        ),
+    )
+)
+
+_LAYER = Record(
+    keys=(
+        Key("id", LAYER_ID, "Short, stable id used everywhere else in the file.", required=True),
+        Key("name", Text(), "Human-readable name, shown in messages.", required=True),
+        Key(
+            "paths",
+            _strings(PATH_GLOB),
+            "Path globs of the files in this layer, relative to the project root (`*` within a "
+            "directory, `**` any depth, `{placeholder}` one directory). A glob also covers "
+            "everything below what it matches.",
+            default=[],
+        ),
+        Key(
+            "modules",
+            _strings(MODULE_PATTERN),
+            "Dotted module patterns of the modules in this layer, with the same wildcards; a "
+            "pattern also covers its submodules.",
+            default=[],
+        ),
+        Key(
+            "exclude",
+            _strings(PATH_GLOB),
+            "Path globs carved out of this layer (they may belong to another layer).",
+            default=[],
+        ),
+        Key(
+            "forbid",
+            Record(
+                keys=(
+                    Key(
+                        "layers",
+                        _strings(LAYER_ID),
+                        "Ids of layers this layer must not import (LG101).",
+                        default=[],
+                    ),
+                    Key(
+                        "modules",
+                        _strings(MODULE_NAME),
+                        "External packages or modules this layer must not import, by dotted "
+                        "prefix: `sqlalchemy` also forbids `sqlalchemy.ext.asyncio` (LG102).",
+                        default=[],
+                    ),
+                )
+            ),
+            "What this layer must not import.",
+        ),
+        Key(
+            "allow",
+            ListOf(item=_ALLOW, unique=False),
+            "Explicit exceptions to `forbid`, each with a reason.",
+            default=[],
+        ),
+        Key(
+            "requires_cards",
+            Boolean(),
+            "Every file of this layer must have a placement card (opt-in LG3xx check).",
+            default=False,
+        ),
+    ),
+    require_any=("paths", "modules"),
+)
+
+_PLACEHOLDER_RULE = Record(
+    keys=(
+        Key(
+            "values",
+            _strings(SEGMENT_NAME),
+            "The only directory names the placeholder may stand for (empty: any).",
+            default=[],
+        ),
+        Key(
+            "exclude",
+            _strings(SEGMENT_NAME),
+            "Directory names the placeholder never stands for.",
+            default=[],
+        ),
+    )
+)
+
+_SCOPE_POLICY = Record(
+    keys=(
+        Key(
+            "type_checking",
+            Boolean(),
+            "Count imports under `if TYPE_CHECKING:`. Absent: the rule's own default.",
+        ),
+        Key(
+            "lazy",
+            Boolean(),
+            "Count imports inside a function body. Absent: the rule's own default.",
+        ),
+        Key(
+            "conditional",
+            Boolean(),
+            "Count imports inside try/except, another `if`, a loop or a `with`. Absent: the "
+            "rule's own default.",
+        ),
+    )
+)
+
+SPEC = Record(
+    keys=(
+        Key(
+            "version",
+            Integer(choices=SUPPORTED_VERSIONS, what="version"),
+            "Version of this file format.",
+            required=True,
+        ),
+        Key(
+            "source_roots",
+            _strings(RELATIVE_DIR),
+            "Directories whose sub-directories are top-level packages: with `backend`, the "
+            "file `backend/app/x.py` is the module `app.x`.",
+            default=list(_PROJECT.source_roots),
+        ),
+        Key(
+            "exclude",
+            _strings(PATH_GLOB),
+            "Path globs never checked (e.g. `**/migrations/**`).",
+            default=[],
+        ),
+        Key(
+            "placeholders",
+            MapOf(
+                key=IDENTIFIER,
+                value=_PLACEHOLDER_RULE,
+                key_label="<name>",
+                value_description="Constraints on the `{<name>}` placeholder.",
+            ),
+            "Constraints on the `{name}` placeholders of layer paths. A placeholder matches one "
+            "directory name; `{domain}` also names the file's domain. Placeholders used without "
+            "an entry here match any directory name.",
+            default={},
+        ),
+        Key("layers", ListOf(item=_LAYER, unique=False), "The layers, in any order.", default=[]),
+        Key(
+            "cross_domain_layers",
+            _strings(LAYER_ID),
+            "Layers (with `{domain}` in their paths) whose files may not import these layers "
+            "in another domain (LG103).",
+            default=[],
+        ),
+        Key(
+            "transactions",
+            Record(
+                keys=(
+                    Key(
+                        "calls",
+                        _strings(IDENTIFIER),
+                        "Method names that commit, roll back or open a transaction, whatever "
+                        "the receiver is called (LG201).",
+                        default=list(_TX.calls),
+                    ),
+                    Key(
+                        "owners",
+                        _strings(LAYER_OR_MODULE),
+                        "Layer ids or module patterns (an entry with a `.` or `*` that is not "
+                        "a layer id) that may make those calls. Empty: only the runtime's "
+                        "session dependency owns the unit of work.",
+                        default=list(_TX.owners),
+                    ),
+                    Key(
+                        "session_creators",
+                        _strings(LAYER_OR_MODULE),
+                        "Layer ids or module patterns that may construct sessions (LG202).",
+                        default=list(_TX.session_creators),
+                    ),
+                    Key(
+                        "session_factories",
+                        _strings(CALL_NAME),
+                        "Names whose call constructs a session.",
+                        default=list(_TX.session_factories),
+                    ),
+                    Key(
+                        "session_makers",
+                        _strings(CALL_NAME),
+                        "Names that build session factories: `sessionmaker(...)()` constructs a "
+                        "session.",
+                        default=list(_TX.session_makers),
+                    ),
+                )
+            ),
+            "Who owns the unit of work.",
+        ),
+        Key(
+            "import_scopes",
+            MapOf(
+                key=RULE_CODE,
+                value=_SCOPE_POLICY,
+                key_label="<code>",
+                value_description="Which imports rule `<code>` counts.",
+            ),
+            "Per rule, which kinds of import it counts besides plain module-level imports. "
+            "Unlisted rules, and unlisted kinds, keep the rule's own default.",
+            default={},
+        ),
+        Key(
+            "registry",
+            Record(
+                keys=(
+                    Key(
+                        "execute",
+                        _strings(CALL_NAME),
+                        "Calls that dispatch an operation by name, matched on trailing dotted "
+                        "names.",
+                        default=list(_REGISTRY.execute),
+                    ),
+                    Key(
+                        "register",
+                        _strings(CALL_NAME),
+                        "Calls that register an operation handler.",
+                        default=list(_REGISTRY.register),
+                    ),
+                    Key(
+                        "lookup",
+                        _strings(CALL_NAME),
+                        "Calls that fetch a handler directly, bypassing dispatch.",
+                        default=list(_REGISTRY.lookup),
+                    ),
+                )
+            ),
+            "The operation registry's call names.",
+        ),
+        Key(
+            "cards",
+            Record(
+                keys=(
+                    Key(
+                        "paths",
+                        _strings(PATH_GLOB),
+                        "Globs of placement card files, relative to the project root.",
+                        default=list(_CARDS.paths),
+                    ),
+                    Key(
+                        "root",
+                        RELATIVE_DIR,
+                        "The directory a card's `**Path:**` is relative to.",
+                        default=_CARDS.root,
+                    ),
+                )
+            ),
+            "Where the placement cards are.",
+        ),
+        Key(
+            "rules",
+            Record(
+                keys=(
+                    Key(
+                        "select",
+                        _strings(RULE_CODE),
+                        "Run only these rules. Empty: every rule enabled by default.",
+                        default=[],
+                    ),
+                    Key(
+                        "extend_select",
+                        _strings(RULE_CODE),
+                        "Also run these opt-in rules.",
+                        default=[],
+                    ),
+                    Key("ignore", _strings(RULE_CODE), "Never run these rules.", default=[]),
+                )
+            ),
+            "Which rules run (the command line can narrow this further).",
+        ),
+    )
+)
