@@ -2,7 +2,8 @@
 
 Works on `yaml.compose` nodes rather than loaded data so that every problem can name its line,
 and so that duplicate keys (which loading silently merges) are seen. Produces plain data
-(dicts, lists, str, int, bool) plus the line of every value by key path. An invalid value is
+(dicts, lists, str, int, bool) plus the line of every value by key path (for a mapping entry,
+the line of its key, where a block value starts to be read). An invalid value is
 reported and left out (in a list, replaced by `INVALID` so indices keep matching the file);
 the caller can still look for further problems in what remains.
 """
@@ -89,11 +90,12 @@ class _Walker:
         self.result = result
 
     def problem(self, node: yaml.Node | int, path: str, message: str) -> None:
-        line = node if isinstance(node, int) else line_of(node)
+        """Report at a line, or at the line recorded for `path` (its key's), or at `node`."""
+        line = node if isinstance(node, int) else self.result.lines.get(path, line_of(node))
         self.result.problems.append(ConfigProblem(self.file, line, path, message))
 
     def node(self, node: yaml.Node, spec: Node, path: str) -> Any:
-        self.result.lines[path] = line_of(node)
+        self.result.lines.setdefault(path, line_of(node))
         if isinstance(spec, Record):
             return self.record(node, spec, path)
         if isinstance(spec, MapOf):
@@ -138,6 +140,7 @@ class _Walker:
             if key_spec is None:
                 self.problem(key_line, join(path, key), _unknown_key(key, allowed))
                 continue
+            self.result.lines[join(path, key)] = key_line
             checked = self.node(value, key_spec.node, join(path, key))
             if checked is not INVALID:
                 out[key] = checked
@@ -161,6 +164,7 @@ class _Walker:
             if spec.key.pattern and not _regex(spec.key.pattern).match(key):
                 self.problem(key_line, join(path, key), f"expected {spec.key.hint}, got '{key}'")
                 continue
+            self.result.lines[join(path, key)] = key_line
             checked = self.node(value, spec.value, join(path, key))
             if checked is not INVALID:
                 out[key] = checked
