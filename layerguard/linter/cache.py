@@ -86,12 +86,15 @@ class FactsCache:
         self.used.add(digest)
         self.dirty = True
 
-    def save(self) -> None:
-        """Write atomically, keeping only the entries this run used: the cache cannot grow stale."""
+    def save(self) -> bool:
+        """Write atomically, keeping only the entries this run used (so it cannot grow stale).
+
+        Returns False when the cache directory is not writable.
+        """
         if self.path is None:
-            return
+            return True
         if not self.dirty and set(self.entries) == self.used and self.stats == self.used_stats:
-            return
+            return True
         payload = {
             "written_at": time.time(),
             "entries": {digest: self.entries[digest] for digest in sorted(self.used)},
@@ -109,7 +112,8 @@ class FactsCache:
                 if stale != self.path:
                     stale.unlink(missing_ok=True)
         except OSError:
-            pass  # a read-only tree still gets checked, just not cached
+            return False  # a read-only tree still gets checked, just not cached
+        return True
 
 
 def _write_markers(directory: Path) -> None:

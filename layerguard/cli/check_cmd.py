@@ -1,0 +1,135 @@
+"""`layerguard check`: the main job.
+
+The whole project is always analysed (rules such as inbound imports and operation wiring need
+every file), from cached facts where files did not change; PATHS only narrow what is reported.
+That is what makes pre-commit's file lists and `--changed` give exactly the findings a full
+run gives for those files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from layerguard.cli import exit_codes
+from layerguard.cli.config_option import ConfigOption, load_project_config
+
+OUTPUT_FORMATS = ("text", "json")
+
+
+def split_codes(values: list[str] | None) -> list[str] | None:
+    """`--select LG1,LG201 --select LG9` -> ["LG1", "LG201", "LG9"]."""
+    if values is None:
+        return None
+    return [code.strip() for value in values for code in value.split(",") if code.strip()]
+
+
+def project_relative(paths: list[Path], root: Path) -> tuple[str, ...]:
+    """PATHS as project-relative posix strings; a missing or outside path is a usage error."""
+    relative = []
+    for path in paths:
+        absolute = path.resolve()
+        if not absolute.exists():
+            raise typer.BadParameter(f"'{path}' does not exist", param_hint="PATHS")
+        try:
+            relative.append(absolute.relative_to(root.resolve()).as_posix())
+        except ValueError:
+            raise typer.BadParameter(
+                f"'{path}' is outside the project ({root})", param_hint="PATHS"
+            ) from None
+    return tuple("" if r == "." else r for r in relative)
+
+
+def check_command(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Files or directories to report on (default: the whole project). The whole "
+            "project is analysed either way.",
+            show_default=False,
+        ),
+    ] = None,
+    config: ConfigOption = None,
+    output_format: Annotated[
+        str,
+        typer.Option(
+            "--output-format",
+            help=f"How to print findings: {', '.join(OUTPUT_FORMATS)}.",
+        ),
+    ] = "text",
+    select: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Only these rules (codes or prefixes, comma-separated; replaces the "
+            "configured selection).",
+            show_default=False,
+        ),
+    ] = None,
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option(help="Skip these rules (codes or prefixes).", show_default=False),
+    ] = None,
+    exit_zero: Annotated[
+        bool, typer.Option("--exit-zero", help="Exit 0 even when there are findings.")
+    ] = False,
+    statistics: Annotated[
+        bool,
+        typer.Option(
+            "--statistics", help="Also print counts per rule and how many files were parsed."
+        ),
+    ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Processes that parse files (default: the number of cores).",
+            show_default=False,
+        ),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither read nor write .layerguard_cache/.")
+    ] = False,
+) -> None:
+    """Check imports, transactions and cards against the project's layer contract.
+
+    Prints `path:line:col: CODE message` per finding. Exit status: 0 no findings, 1 findings,
+    2 usage or configuration error.
+    """
+    from layerguard.contracts.config.errors import ConfigError
+    from layerguard.linter.engine import CheckOptions, run_check
+    from layerguard.linter.extraction import default_jobs
+    from layerguard.linter.reporters import FORMATS
+    from layerguard.linter.reporters.context import ReportContext
+    from layerguard.linter.selection import UnknownSelectorError, enabled_codes
+
+    if output_format not in FORMATS:
+        raise typer.BadParameter(
+            f"unknown format '{output_format}'; choose one of {', '.join(FORMATS)}",
+            param_hint="--output-format",
+        )
+    project = load_project_config(config)
+    try:
+        enabled = enabled_codes(project.rules, split_codes(select), split_codes(ignore) or ())
+    except UnknownSelectorError as error:
+        raise typer.BadParameter(str(error), param_hint="--select/--ignore") from None
+    options = CheckOptions(
+        enabled=enabled,
+        report_paths=project_relative(paths or [], project.root),
+        jobs=jobs or default_jobs(),
+        use_cache=not no_cache,
+    )
+    try:
+        result = run_check(project, options)
+    except ConfigError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(exit_codes.USAGE_ERROR) from None
+    context = ReportContext(project.root, Path.cwd(), statistics=statistics)
+    typer.echo(FORMATS[output_format](result, context), nl=False)
+    if not result.cache_written:
+        typer.echo("layerguard: warning: could not write .layerguard_cache/", err=True)
+    failing = any(d.severity.value != "info" for d in result.diagnostics)
+    raise typer.Exit(exit_codes.FINDINGS if failing and not exit_zero else exit_codes.OK)

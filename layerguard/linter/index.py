@@ -1,0 +1,143 @@
+"""ProjectIndex: the facts of every file joined with the contract — what rules query.
+
+It maps files to modules (source roots, namespace packages), modules and files to layers and
+domains, and resolves every import to an absolute target. It reads nothing from disk: the
+engine hands it the facts and the cards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from layerguard.contracts.cards.model import CardParseResult
+from layerguard.contracts.config.model import ImportScopePolicy, ProjectConfig
+from layerguard.contracts.layers import LayerMap, LayerMatch
+from layerguard.linter.facts.model import FileFacts, ImportFact, RegistryCall, Scope
+from layerguard.linter.modules import ModuleName, module_for_path, resolve_relative
+
+
+@dataclass(slots=True)
+class SourceFile:
+    path: str  # project-relative, posix
+    module: ModuleName | None  # None outside every source root
+    layer: LayerMatch | None
+    facts: FileFacts
+    imports: list[ResolvedImport] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedImport:
+    """An import fact with its absolute target.
+
+    `target` is the submodule for `from pkg import sub` when `pkg.sub` is a project module,
+    else the `from` module. `names` are the dotted names to test against forbidden prefixes:
+    for an external `from pkg import name`, `name` may be a submodule, so both count.
+    """
+
+    fact: ImportFact
+    target: str
+    names: tuple[str, ...]
+    file: SourceFile | None  # the project file of `target`, if it is one
+    layer: LayerMatch | None
+
+
+@dataclass(frozen=True, slots=True)
+class OperationSite:
+    """A registry call in a file: a registration, a dispatch or a handler lookup."""
+
+    file: SourceFile
+    call: RegistryCall
+
+
+def counts(scope: int, policy: ImportScopePolicy) -> bool:
+    """Whether an import in `scope` counts for a rule with `policy`."""
+    if scope & Scope.TYPE_CHECKING and not policy.type_checking:
+        return False
+    if scope & Scope.LAZY and not policy.lazy:
+        return False
+    return not (scope & Scope.CONDITIONAL and not policy.conditional)
+
+
+class ProjectIndex:
+    def __init__(
+        self,
+        config: ProjectConfig,
+        layer_map: LayerMap,
+        facts: dict[str, FileFacts],
+        cards: dict[str, CardParseResult] | None = None,
+    ) -> None:
+        self.config = config
+        self.layer_map = layer_map
+        self.cards: dict[str, CardParseResult] = cards or {}
+        self.files: dict[str, SourceFile] = {}
+        self.by_module: dict[str, SourceFile] = {}
+        self.packages: set[str] = set()  # every package, namespace packages included
+        roots = layer_map.source_roots
+        for path in sorted(facts):
+            module = module_for_path(path, roots)
+            source = SourceFile(path, module, layer_map.classify_path(path), facts[path])
+            self.files[path] = source
+            if module is not None:
+                self.by_module.setdefault(module.name, source)
+                parts = module.name.split(".")
+                self.packages.update(".".join(parts[:i]) for i in range(1, len(parts)))
+        for source in self.files.values():
+            source.imports = self._resolve_imports(source)
+
+    def layer_of_module(self, module: str) -> LayerMatch | None:
+        """A project module's file decides its layer; other modules go by their virtual path."""
+        source = self.by_module.get(module)
+        if source is not None:
+            return source.layer
+        return self.layer_map.classify_module(module)
+
+    def _resolve_imports(self, source: SourceFile) -> list[ResolvedImport]:
+        resolved = []
+        for fact in source.facts.imports:
+            base: str | None = fact.module
+            if fact.level:
+                base = (
+                    resolve_relative(source.module, fact.level, fact.module)
+                    if source.module is not None
+                    else None
+                )
+            if not base and fact.name in (None, "*"):
+                continue  # unresolvable relative import: Python itself would refuse it
+            target, names = self._target(base or "", fact.name)
+            if not target:
+                continue
+            file = self.by_module.get(target)
+            layer = file.layer if file is not None else self.layer_map.classify_module(target)
+            resolved.append(ResolvedImport(fact, target, names, file, layer))
+        return resolved
+
+    def _target(self, base: str, name: str | None) -> tuple[str, tuple[str, ...]]:
+        if name is None or name == "*":
+            return base, (base,)
+        child = f"{base}.{name}" if base else name
+        if child in self.by_module or child in self.packages:
+            return child, (child,)
+        if not base:
+            return "", ()
+        if base in self.by_module:
+            return base, (base,)
+        return base, (base, child)
+
+    @cached_property
+    def registrations(self) -> dict[str, list[OperationSite]]:
+        """Operation name -> the `register` calls that register it."""
+        return self._sites("register")
+
+    @cached_property
+    def dispatches(self) -> dict[str, list[OperationSite]]:
+        """Operation name -> the `execute` calls that dispatch it."""
+        return self._sites("execute")
+
+    def _sites(self, kind: str) -> dict[str, list[OperationSite]]:
+        sites: dict[str, list[OperationSite]] = {}
+        for source in self.files.values():
+            for call in source.facts.registry_calls:
+                if call.kind == kind and call.operation is not None:
+                    sites.setdefault(call.operation, []).append(OperationSite(source, call))
+        return sites

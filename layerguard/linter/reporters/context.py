@@ -1,0 +1,22 @@
+"""What reporters need to know besides the findings: where paths are shown from, options."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class ReportContext:
+    project_root: Path
+    cwd: Path
+    statistics: bool = False
+
+    def display_path(self, project_path: str) -> str:
+        """A path as the user typed it: relative to the working directory when below it."""
+        absolute = self.project_root / project_path
+        try:
+            return absolute.relative_to(self.cwd).as_posix()
+        except ValueError:
+            return os.path.relpath(absolute, self.cwd).replace(os.sep, "/")

@@ -1,0 +1,74 @@
+"""What a rule is: a stable code, a message that says what to do instead, an explanation, and
+valid/invalid example projects that the test suite runs through the real CLI (as Fixit does).
+
+Rules are pure functions of the ProjectIndex: they never read files or print.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from layerguard.contracts.config.model import ImportScopePolicy
+from layerguard.linter.diagnostics import Diagnostic, Severity
+from layerguard.linter.index import ProjectIndex, ResolvedImport, SourceFile, counts
+
+
+@dataclass(frozen=True)
+class Example:
+    """A tiny project: files by project-relative path (dedented), and for invalid examples the
+    `(path, line)` of every finding of the rule. `config` replaces the default contract (the
+    hoc preset) when an example needs another one."""
+
+    files: Mapping[str, str]
+    expected: tuple[tuple[str, int], ...] = ()
+    config: str | None = None
+    title: str = ""
+    extra: Mapping[str, str] = field(default_factory=dict)  # more files, not shown by `explain`
+
+    def sources(self) -> dict[str, str]:
+        merged = {**self.files, **self.extra}
+        return {path: textwrap.dedent(text).lstrip("\n") for path, text in merged.items()}
+
+
+class RuleInfo:
+    """What every rule declares; `layerguard rules` and `layerguard explain` read it."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]  # kebab-case, e.g. "forbidden-layer-import"
+    summary: ClassVar[str]  # one line: what the rule catches
+    explanation: ClassVar[str]  # why it matters, how to fix (markdown)
+    severity: ClassVar[Severity] = Severity.ERROR
+    enabled_by_default: ClassVar[bool] = True
+    default_scope: ClassVar[ImportScopePolicy | None] = None  # set by rules about imports
+    valid: ClassVar[tuple[Example, ...]] = ()
+    invalid: ClassVar[tuple[Example, ...]] = ()
+
+    def finding(
+        self, source: SourceFile, line: int, col: int, message: str, key: str
+    ) -> Diagnostic:
+        return Diagnostic(source.path, line, col, self.code, message, self.severity, key)
+
+
+class Rule(RuleInfo, ABC):
+    """A rule over the project index."""
+
+    @abstractmethod
+    def check(self, index: ProjectIndex) -> Iterator[Diagnostic]:
+        """Every finding of this rule in the project."""
+
+
+class ImportRule(Rule):
+    """A rule about imports: it sees only the imports its scope policy counts."""
+
+    default_scope: ClassVar[ImportScopePolicy | None] = ImportScopePolicy()
+
+    def counted_imports(self, index: ProjectIndex) -> Iterator[tuple[SourceFile, ResolvedImport]]:
+        policy = index.config.scope_policy(self.code, self.default_scope or ImportScopePolicy())
+        for source in index.files.values():
+            for resolved in source.imports:
+                if counts(resolved.fact.scope, policy):
+                    yield source, resolved

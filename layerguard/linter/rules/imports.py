@@ -1,0 +1,273 @@
+"""LG1xx: imports that cross the layer contract."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from layerguard.contracts.config.model import ImportScopePolicy, Layer
+from layerguard.contracts.layers import LayerMatch
+from layerguard.linter.diagnostics import Diagnostic
+from layerguard.linter.index import ProjectIndex, ResolvedImport, SourceFile
+from layerguard.linter.rules.base import Example, ImportRule
+
+API = "backend/app/hoc/api/cus/policies/policies.py"
+FACADE = "backend/app/hoc/api/facades/cus/policies.py"
+ENGINE = "backend/app/hoc/cus/policies/L5_engines/policy_engine.py"
+OTHER_ENGINE = "backend/app/hoc/cus/incidents/L5_engines/incident_engine.py"
+DRIVER = "backend/app/hoc/cus/policies/L6_drivers/policy_driver.py"
+OTHER_DRIVER = "backend/app/hoc/cus/incidents/L6_drivers/incident_driver.py"
+SCHEMAS = "backend/app/hoc/cus/policies/L5_schemas/policy_schemas.py"
+REGISTRY = "backend/app/hoc/cus/hoc_spine/orchestrator/operation_registry.py"
+
+
+def allowed_by_exception(
+    index: ProjectIndex, layer: Layer, source: SourceFile, resolved: ResolvedImport
+) -> bool:
+    """Whether one of the importer layer's `allow` entries covers this import."""
+    if not layer.allow:
+        return False
+    layer_map = index.layer_map
+    domain = source.layer.domain if source.layer is not None else None
+    importer = source.module.name if source.module is not None else ""
+    for allowed in layer.allow:
+        if allowed.importer is not None and not layer_map.module_matches(
+            allowed.importer, importer, domain
+        ):
+            continue
+        if any(layer_map.module_matches(allowed.module, name, domain) for name in resolved.names):
+            return True
+    return False
+
+
+def describe(index: ProjectIndex, match: LayerMatch, with_domain: bool = False) -> str:
+    layer = index.config.layer(match.layer)
+    name = f"{match.layer} ({layer.name})" if layer is not None else match.layer
+    return f"{name} of domain '{match.domain}'" if with_domain and match.domain else name
+
+
+class ForbiddenLayerImport(ImportRule):
+    code = "LG101"
+    name = "forbidden-layer-import"
+    summary = "A module imports a layer that its own layer may not import."
+    explanation = """
+A layer's `forbid.layers` lists the layers it must not depend on: HTTP routes that import
+engines or drivers bypass the operation registry (and its authority check and audit), and an
+engine that imports a route turns the dependency graph upside down. Every import counts,
+including relative imports, imports inside functions and `importlib.import_module("...")`
+with a literal name; `import_scopes` in `layerguard.yaml` decides whether `TYPE_CHECKING`,
+lazy and conditional imports count for this rule (by default all do).
+
+Fix it by depending on a layer you may use instead — a route dispatches an operation through
+the registry rather than calling the engine — or, when the dependency is intended, declare it
+under the importing layer's `allow:` with a reason.
+"""
+    valid = (
+        Example(
+            {
+                API: """
+                    from app.hoc.cus.hoc_spine.orchestrator.operation_registry import (
+                        get_operation_registry,
+                    )
+                    from app.hoc.cus.policies.L5_schemas.policy_schemas import PolicyIn
+                """,
+                REGISTRY: "",
+                SCHEMAS: "",
+            },
+            title="a route uses the registry and its own domain's schemas",
+        ),
+    )
+    invalid = (
+        Example(
+            {
+                API: """
+                    from app.hoc.cus.policies.L5_engines.policy_engine import PolicyEngine
+                    from ....cus.policies.L6_drivers import policy_driver
+
+                    async def handler():
+                        import app.models.policy as models
+                """,
+                ENGINE: "",
+                DRIVER: "",
+                "backend/app/models/policy.py": "",
+            },
+            expected=((API, 1), (API, 2), (API, 5)),
+            title="a route imports an engine, a driver (relative) and a model (lazily)",
+        ),
+        Example(
+            {
+                FACADE: """
+                    import importlib
+
+                    def load():
+                        return importlib.import_module(
+                            "app.hoc.cus.policies.L5_engines.policy_engine"
+                        )
+                """,
+                ENGINE: "",
+            },
+            expected=((FACADE, 4),),
+            title="a facade loads an engine dynamically",
+        ),
+    )
+
+    def check(self, index: ProjectIndex) -> Iterator[Diagnostic]:
+        for source, resolved in self.counted_imports(index):
+            if source.layer is None or resolved.layer is None:
+                continue
+            layer = index.config.layer(source.layer.layer)
+            if layer is None or resolved.layer.layer not in layer.forbidden_layers:
+                continue
+            if allowed_by_exception(index, layer, source, resolved):
+                continue
+            fact = resolved.fact
+            yield self.finding(
+                source,
+                fact.line,
+                fact.col,
+                f"{describe(index, source.layer)} must not import "
+                f"{describe(index, resolved.layer)} `{resolved.target}`; go through a layer "
+                f"{layer.id} may use (routes dispatch through the registry) or add an `allow:` "
+                "exception with a reason",
+                resolved.target,
+            )
+
+
+class ForbiddenModuleImport(ImportRule):
+    code = "LG102"
+    name = "forbidden-module-import"
+    summary = "A module imports an external package or module its layer forbids."
+    default_scope = ImportScopePolicy(type_checking=False)
+    explanation = """
+A layer's `forbid.modules` lists packages and modules, by dotted prefix, that must not appear
+in it: `sqlalchemy` forbids `sqlalchemy.ext.asyncio` and `from sqlalchemy import text` alike.
+In the hoc preset HTTP routes never touch `sqlalchemy`, `sqlmodel` or `app.db`: the session
+reaches them through the runtime's dependency and the database work happens below.
+
+Imports under `if TYPE_CHECKING:` do not count for this rule by default (they cost nothing at
+run time); set `import_scopes: {LG102: {type_checking: true}}` to count them.
+
+Fix it by moving the code that needs the package into a layer that may use it, or by using
+what the runtime exports (`layerguard.runtime.integrations.fastapi.SessionDep` instead of
+`AsyncSession`).
+"""
+    valid = (
+        Example(
+            {
+                API: """
+                    from typing import TYPE_CHECKING
+                    if TYPE_CHECKING:
+                        from sqlalchemy.ext.asyncio import AsyncSession
+                    from layerguard.runtime import OperationContext
+                """
+            },
+            title="a type-only import, and the runtime's own types",
+        ),
+    )
+    invalid = (
+        Example(
+            {
+                API: """
+                    from sqlalchemy.ext.asyncio import AsyncSession
+                    from sqlalchemy import text
+                    import sqlmodel
+                    from app import db
+                    from app.db.session import get_db
+
+                    def lazy():
+                        import sqlalchemy.orm
+                """
+            },
+            expected=((API, 1), (API, 2), (API, 3), (API, 4), (API, 5), (API, 8)),
+            title="a route reaches the database directly",
+        ),
+    )
+
+    def check(self, index: ProjectIndex) -> Iterator[Diagnostic]:
+        for source, resolved in self.counted_imports(index):
+            if source.layer is None:
+                continue
+            layer = index.config.layer(source.layer.layer)
+            if layer is None or not layer.forbidden_modules:
+                continue
+            forbidden = next(
+                (
+                    prefix
+                    for prefix in layer.forbidden_modules
+                    for name in resolved.names
+                    if name == prefix or name.startswith(prefix + ".")
+                ),
+                None,
+            )
+            if forbidden is None or allowed_by_exception(index, layer, source, resolved):
+                continue
+            fact = resolved.fact
+            imported = resolved.names[-1]
+            yield self.finding(
+                source,
+                fact.line,
+                fact.col,
+                f"{describe(index, source.layer)} must not import `{imported}` "
+                f"(forbidden: `{forbidden}`); move this code to a layer that may use it",
+                imported,
+            )
+
+
+class CrossDomainImport(ImportRule):
+    code = "LG103"
+    name = "cross-domain-import"
+    summary = "A domain-isolated module imports the same layers of another domain."
+    explanation = """
+`cross_domain_layers` (L5 and L6 in the hoc preset) are private to their domain: an engine of
+`policies` that imports a driver of `incidents` couples two domains below the orchestration
+spine, where nobody sees it. Cross-domain work goes through the registry: dispatch the other
+domain's operation, or move the shared piece to a spine service.
+"""
+    valid = (
+        Example(
+            {
+                ENGINE: "from app.hoc.cus.policies.L6_drivers.policy_driver import load\n",
+                DRIVER: "",
+            },
+            title="an engine uses its own domain's driver",
+        ),
+    )
+    invalid = (
+        Example(
+            {
+                ENGINE: """
+                    from app.hoc.cus.incidents.L6_drivers.incident_driver import load
+                    from app.hoc.cus.incidents.L5_engines import incident_engine
+                """,
+                OTHER_DRIVER: "",
+                OTHER_ENGINE: "",
+            },
+            expected=((ENGINE, 1), (ENGINE, 2)),
+            title="a policies engine reaches into incidents",
+        ),
+    )
+
+    def check(self, index: ProjectIndex) -> Iterator[Diagnostic]:
+        isolated = frozenset(index.config.cross_domain_layers)
+        if not isolated:
+            return
+        for source, resolved in self.counted_imports(index):
+            own, other = source.layer, resolved.layer
+            if own is None or other is None or own.layer not in isolated:
+                continue
+            if other.layer not in isolated or not own.domain or not other.domain:
+                continue
+            if own.domain == other.domain:
+                continue
+            layer = index.config.layer(own.layer)
+            if layer is not None and allowed_by_exception(index, layer, source, resolved):
+                continue
+            fact = resolved.fact
+            yield self.finding(
+                source,
+                fact.line,
+                fact.col,
+                f"{describe(index, own, True)} imports {describe(index, other, True)} "
+                f"`{resolved.target}`; dispatch the other domain's operation through the "
+                "registry or move the shared code to a spine service",
+                resolved.target,
+            )

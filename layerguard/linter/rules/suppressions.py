@@ -1,0 +1,181 @@
+"""LG9xx: suppression comments. They run after every other rule, on its findings.
+
+`# layerguard: ignore[LG101] reason` hides findings of the listed codes on its line (a
+trailing comment) or on the next line (a comment on a line of its own). A suppression must
+say why, and one that hides nothing is reported so that suppressions cannot outlive the code
+they excused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from layerguard.linter.diagnostics import Diagnostic
+from layerguard.linter.facts.model import Suppression
+from layerguard.linter.index import ProjectIndex
+from layerguard.linter.rules.base import Example, RuleInfo
+
+ROUTE = "backend/app/hoc/api/cus/policies/policies.py"
+ENGINE = "backend/app/hoc/cus/policies/L5_engines/policy_engine.py"
+
+
+@dataclass(frozen=True, slots=True)
+class SuppressionOutcome:
+    """The findings that survive, and what each suppression did."""
+
+    kept: list[Diagnostic]
+    used: dict[tuple[str, int, int], set[str]]  # (path, line, col) of a suppression -> codes
+    enabled: frozenset[str]  # codes enabled in this run: only those can be judged unused
+    known: frozenset[str]  # every rule code
+
+
+def apply_suppressions(
+    index: ProjectIndex,
+    findings: Iterable[Diagnostic],
+    enabled: frozenset[str],
+    known: frozenset[str],
+) -> SuppressionOutcome:
+    by_target: dict[tuple[str, int], list[Suppression]] = {}
+    for source in index.files.values():
+        for suppression in source.facts.suppressions:
+            by_target.setdefault((source.path, suppression.target_line), []).append(suppression)
+    kept: list[Diagnostic] = []
+    used: dict[tuple[str, int, int], set[str]] = {}
+    for finding in findings:
+        suppressions = by_target.get((finding.path, finding.line), ())
+        hit = next((s for s in suppressions if finding.code in s.codes), None)
+        if hit is None:
+            kept.append(finding)
+        else:
+            used.setdefault((finding.path, hit.line, hit.col), set()).add(finding.code)
+    return SuppressionOutcome(kept, used, enabled, known)
+
+
+class SuppressionRule(RuleInfo):
+    """A rule about suppression comments, given what the suppressions did."""
+
+    def check_suppressions(
+        self, index: ProjectIndex, outcome: SuppressionOutcome
+    ) -> Iterator[Diagnostic]:
+        for source in index.files.values():
+            for suppression in source.facts.suppressions:
+                used = outcome.used.get((source.path, suppression.line, suppression.col), set())
+                message = self.problem(suppression, used, outcome)
+                if message is not None:
+                    key = ",".join(suppression.codes) or "ignore"
+                    yield self.finding(source, suppression.line, suppression.col, message, key)
+
+    def problem(
+        self, suppression: Suppression, used: set[str], outcome: SuppressionOutcome
+    ) -> str | None:
+        raise NotImplementedError
+
+
+class SuppressionWithoutReason(SuppressionRule):
+    code = "LG901"
+    name = "suppression-without-reason"
+    summary = "A suppression comment does not say why."
+    explanation = """
+A suppression is a decision to live with a violation; the next reader needs to know why, and
+whether the reason still holds. Write it after the codes:
+`# layerguard: ignore[LG101] legacy export route, removed with API v1`.
+"""
+    valid = (
+        Example(
+            {ROUTE: "import sqlalchemy  # layerguard: ignore[LG102] health check pings the DB\n"},
+            title="a suppression with its reason",
+        ),
+    )
+    invalid = (
+        Example(
+            {ROUTE: "import sqlalchemy  # layerguard: ignore[LG102]\n"},
+            expected=((ROUTE, 1),),
+            title="a bare suppression",
+        ),
+    )
+
+    def problem(
+        self, suppression: Suppression, used: set[str], outcome: SuppressionOutcome
+    ) -> str | None:
+        if suppression.codes and not suppression.reason:
+            return "suppression without a reason; add why after the codes: `ignore[CODE] why`"
+        return None
+
+
+class UnusedSuppression(SuppressionRule):
+    code = "LG902"
+    name = "unused-suppression"
+    summary = "A suppression comment suppresses nothing."
+    explanation = """
+A suppression that no longer hides a finding is noise at best, and at worst it silently
+excuses the next violation someone writes on that line. Remove it (or the codes in it that
+no longer apply). Codes that are not enabled in the run are not judged: a suppression of a
+rule you did not select may still be needed.
+"""
+    valid = (
+        Example(
+            {
+                ENGINE: """
+                    # layerguard: ignore[LG201] batch import commits per chunk by design
+                    await session.commit()
+                """
+            },
+            title="a suppression on the line above its finding",
+        ),
+    )
+    invalid = (
+        Example(
+            {ENGINE: "import os  # layerguard: ignore[LG101] was a route import once\n"},
+            expected=((ENGINE, 1),),
+            title="nothing left to suppress",
+        ),
+    )
+
+    def problem(
+        self, suppression: Suppression, used: set[str], outcome: SuppressionOutcome
+    ) -> str | None:
+        unused = [c for c in suppression.codes if c in outcome.enabled and c not in used]
+        if not unused:
+            return None
+        codes = ", ".join(unused)
+        return f"suppression of {codes} suppresses nothing here; remove it"
+
+
+class MalformedSuppression(SuppressionRule):
+    code = "LG903"
+    name = "malformed-suppression"
+    summary = "A suppression comment names no rule codes, or names codes that do not exist."
+    explanation = """
+`# layerguard: ignore` must name the codes it suppresses, in brackets:
+`# layerguard: ignore[LG101, LG102] reason`. A blanket suppression would hide every future
+violation on the line, and a misspelt code hides nothing while looking like it does.
+"""
+    valid = (
+        Example(
+            {ROUTE: "import sqlalchemy  # layerguard: ignore[LG102] health check pings the DB\n"},
+            title="codes in brackets",
+        ),
+    )
+    invalid = (
+        Example(
+            {
+                ROUTE: """
+                    import sqlalchemy  # layerguard: ignore because
+                    x = 1  # layerguard: ignore[LG1O2] typo
+                """
+            },
+            expected=((ROUTE, 1), (ROUTE, 2)),
+            title="no codes, and a code with a letter O",
+        ),
+    )
+
+    def problem(
+        self, suppression: Suppression, used: set[str], outcome: SuppressionOutcome
+    ) -> str | None:
+        if not suppression.codes:
+            return "suppression names no codes; write `# layerguard: ignore[CODE] reason`"
+        unknown = [c for c in suppression.codes if c not in outcome.known]
+        if unknown:
+            return f"suppression names unknown code(s) {', '.join(unknown)}; see `layerguard rules`"
+        return None
