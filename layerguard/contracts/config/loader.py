@@ -92,8 +92,7 @@ def _strings(value: Any) -> tuple[str, ...]:
 
 def _build(data: dict[str, Any], lines: dict[str, int], path: Path) -> ProjectConfig:
     """The model of what is valid in `data`; absent keys keep the model's defaults."""
-    resolved = path.resolve()
-    fields: dict[str, Any] = {"root": resolved.parent, "path": resolved, "lines": lines}
+    fields: dict[str, Any] = {"root": path.resolve().parent, "path": path, "lines": lines}
     for key in ("source_roots", "exclude", "cross_domain_layers"):
         if key in data:
             fields[key] = _strings(data[key])

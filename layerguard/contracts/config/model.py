@@ -139,7 +139,7 @@ class ProjectConfig:
     registry: RegistryNames = field(default_factory=RegistryNames)
     cards: CardSettings = field(default_factory=CardSettings)
     rules: RuleSelection = field(default_factory=RuleSelection)
-    path: Path | None = None  # the file it was read from, if any
+    path: Path | None = None  # the file it was read from, as given (problems name it so)
     lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
     """YAML line of every value, by key path (`layers[3].paths[0]`): where problems point."""
 

@@ -25,7 +25,7 @@ Load = Callable[[str], ProjectConfig]
 def test_minimal_file_gets_the_documented_defaults(load: Load, tmp_path: Path) -> None:
     config = load("version: 1\n")
     assert config.root == tmp_path.resolve()
-    assert config.path == tmp_path.resolve() / "layerguard.yaml"
+    assert config.path == tmp_path / "layerguard.yaml"
     assert config.source_roots == (".",)
     assert config.exclude == ()
     assert config.placeholders == ()
