@@ -90,6 +90,7 @@ a colon, a card without `**Path:**`. `layerguard cards parse CARD` shows what wa
                 """,
             },
             expected=(("literature/policies.md", 1), ("literature/policies.md", 9)),
+            extra={ROUTE: ""},
             title="no **Path:**, and YAML that does not parse",
         ),
     )
