@@ -21,6 +21,7 @@ from layerguard.contracts.config.model import CONFIG_FILE_NAME, Layer, ProjectCo
 from layerguard.contracts.glob_intersection import witnesses
 from layerguard.contracts.patterns import (
     ANY_DEPTH,
+    DOMAIN,
     MODULE,
     PATH,
     PlaceholderRule,
@@ -28,6 +29,7 @@ from layerguard.contracts.patterns import (
     compile_pattern,
     pattern_regex,
     placeholder_name,
+    placeholders_in,
 )
 
 _PYTHON_FILE = (ANY_DEPTH, "*.py")
@@ -62,13 +64,31 @@ class _Entry:
 
 
 class _CompiledLayer:
+    """One layer's matchers. Its regex groups are named after its index (`d3_0`, `x3_1`) so
+    that the map can also join every layer into one regex."""
+
     def __init__(self, index: int, layer: Layer, layer_map: LayerMap) -> None:
         self.index = index
         self.id = layer.id
         rules = layer_map.rules
-        self.paths = _alternation(layer.paths, PATH, rules)
-        self.modules = _alternation(layer.modules, MODULE, rules)
-        self.exclude = _alternation(layer.exclude, PATH, rules)
+        self.paths_source = _alternation(layer.paths, PATH, rules, f"d{index}_")
+        self.exclude_source = _alternation(layer.exclude, PATH, rules, f"x{index}_")
+        modules_source = _alternation(layer.modules, MODULE, rules, f"d{index}_")
+        self.domain_groups = [
+            *(
+                f"d{index}_{i}"
+                for i, p in enumerate(layer.paths)
+                if DOMAIN in placeholders_in(p, PATH)
+            ),
+            *(
+                f"d{index}_{i}"
+                for i, m in enumerate(layer.modules)
+                if DOMAIN in placeholders_in(m, MODULE)
+            ),
+        ]
+        self.paths = _compile(self.paths_source)
+        self.modules = _compile(modules_source)
+        self.exclude = _compile(self.exclude_source)
         self.entries = [
             *(
                 _Entry("paths", i, p, compile_pattern(p, PATH, rules), (_with_tail(PATH.split(p)),))
@@ -89,8 +109,14 @@ class _CompiledLayer:
             found = next(filter(None, (self.modules.match("." + m) for m in modules)), None)
         if found is None or (self.exclude and self.exclude.match(text)):
             return None
-        domain = next((v for v in found.groupdict().values() if v is not None), None)
-        return LayerMatch(self.id, domain)
+        return self.match_of(found)
+
+    def match_of(self, found: re.Match[str]) -> LayerMatch:
+        for group in self.domain_groups:
+            domain = found.group(group)
+            if domain is not None:
+                return LayerMatch(self.id, domain)
+        return LayerMatch(self.id)
 
 
 class LayerMap:
@@ -103,10 +129,12 @@ class LayerMap:
             p.name: PlaceholderRule(values=p.values, exclude=p.exclude) for p in config.placeholders
         }
         self.source_roots = tuple(_normalise_root(r) for r in config.source_roots)
+        self._root_prefixes = ["" if r == "." else r + "/" for r in self.source_roots]
         self._layer_ids = frozenset(layer.id for layer in config.layers)
         self._layers = [_CompiledLayer(i, layer, self) for i, layer in enumerate(config.layers)]
         self._any_modules = any(layer.modules for layer in config.layers)
-        self._exclude = _alternation(config.exclude, PATH, self.rules)
+        self._all_layers = None if self._any_modules else _one_regex(self._layers)
+        self._exclude = _compile(_alternation(config.exclude, PATH, self.rules, "t"))
         self._by_path: dict[str, LayerMatch | None] = {}
         self._by_module: dict[str, LayerMatch | None] = {}
         self._patterns: dict[tuple[str, str | None], re.Pattern[str]] = {}
@@ -164,11 +192,11 @@ class LayerMap:
     def virtual_paths(self, module: str) -> list[str]:
         """Where a module's file would be under each source root: `.py`, then `__init__.py`."""
         stem = module.replace(".", "/")
-        return [
-            f"{prefix}{stem}{suffix}"
-            for prefix in (("" if r == "." else r + "/") for r in self.source_roots)
-            for suffix in (".py", "/__init__.py")
-        ]
+        paths = []
+        for prefix in self._root_prefixes:
+            paths.append(prefix + stem + ".py")
+            paths.append(prefix + stem + "/__init__.py")
+        return paths
 
     def modules_of(self, rel_posix_path: str) -> list[str]:
         """The module a `.py` path holds under each source root that contains it."""
@@ -189,6 +217,11 @@ class LayerMap:
 
     def _first_claim(self, path: str) -> LayerMatch | None:
         text = "/" + path
+        if self._all_layers is not None:
+            found = self._all_layers.match(text)
+            if found is None or found.lastgroup is None:
+                return None
+            return self._layers[int(found.lastgroup[1:])].match_of(found)
         modules = self.modules_of(path) if self._any_modules else []
         return next(filter(None, (layer.claim(text, modules) for layer in self._layers)), None)
 
@@ -281,16 +314,44 @@ def _normalise_root(root: str) -> str:
     return root or "."
 
 
+def _literal_prefix(glob: str) -> str:
+    """The text every path matching `glob` starts with, in the `/`-led form regexes see."""
+    text = "/" + glob
+    end = min((i for i in (text.find("*"), text.find("{")) if i >= 0), default=len(text))
+    return text[:end]
+
+
 def _with_tail(segments: tuple[str, ...]) -> tuple[str, ...]:
     """A glob covers what is below its matches: give it an explicit trailing `**`."""
     return segments if segments[-1] == ANY_DEPTH else (*segments, ANY_DEPTH)
 
 
 def _alternation(
-    patterns: tuple[str, ...], syntax: Syntax, rules: dict[str, PlaceholderRule]
-) -> re.Pattern[str] | None:
-    """One regex matching any of `patterns`; each captures its `{domain}` in its own group."""
+    patterns: tuple[str, ...], syntax: Syntax, rules: dict[str, PlaceholderRule], group: str
+) -> str | None:
+    """A regex matching any of `patterns`; pattern i captures `{domain}` in group `<group>i`."""
     if not patterns:
         return None
-    parts = [pattern_regex(p, syntax, rules, group=f"domain{i}") for i, p in enumerate(patterns)]
-    return re.compile("|".join(f"(?:{part})" for part in parts))
+    parts = [pattern_regex(p, syntax, rules, group=f"{group}{i}") for i, p in enumerate(patterns)]
+    return "|".join(f"(?:{part})" for part in parts)
+
+
+def _compile(source: str | None) -> re.Pattern[str] | None:
+    return None if source is None else re.compile(source)
+
+
+def _one_regex(layers: list[_CompiledLayer]) -> re.Pattern[str] | None:
+    """All path-only layers in one regex: group `L<i>` matches when layer i claims the path.
+
+    The linter classifies tens of thousands of import targets; one regex call per target
+    instead of one per layer matters. A layer's excludes become a negative lookahead, and
+    alternation order keeps the first claiming layer, as the per-layer loop does.
+    """
+    parts = [
+        f"(?P<L{layer.index}>"
+        + (f"(?!{layer.exclude_source})" if layer.exclude_source else "")
+        + f"(?:{layer.paths_source}))"
+        for layer in layers
+        if layer.paths_source is not None
+    ]
+    return re.compile("|".join(parts)) if parts else None
