@@ -64,8 +64,9 @@ class _Entry:
 
 
 class _CompiledLayer:
-    """One layer's matchers. Its regex groups are named after its index (`d3_0`, `x3_1`) so
-    that the map can also join every layer into one regex."""
+    """One layer's matchers. Its regex groups are named after its index (`d3_0` for the domain
+    of `paths[0]`, `m3_0` of `modules[0]`, `x3_0` in `exclude[0]`) so that the map can join
+    every layer into one regex."""
 
     def __init__(self, index: int, layer: Layer, layer_map: LayerMap) -> None:
         self.index = index
@@ -73,7 +74,7 @@ class _CompiledLayer:
         rules = layer_map.rules
         self.paths_source = _alternation(layer.paths, PATH, rules, f"d{index}_")
         self.exclude_source = _alternation(layer.exclude, PATH, rules, f"x{index}_")
-        modules_source = _alternation(layer.modules, MODULE, rules, f"d{index}_")
+        modules_source = _alternation(layer.modules, MODULE, rules, f"m{index}_")
         self.domain_groups = [
             *(
                 f"d{index}_{i}"
@@ -81,7 +82,7 @@ class _CompiledLayer:
                 if DOMAIN in placeholders_in(p, PATH)
             ),
             *(
-                f"d{index}_{i}"
+                f"m{index}_{i}"
                 for i, m in enumerate(layer.modules)
                 if DOMAIN in placeholders_in(m, MODULE)
             ),
@@ -112,9 +113,10 @@ class _CompiledLayer:
         return self.match_of(found)
 
     def match_of(self, found: re.Match[str]) -> LayerMatch:
+        """The layer, with the domain captured by whichever of its globs or patterns matched."""
+        names = found.re.groupindex
         for group in self.domain_groups:
-            domain = found.group(group)
-            if domain is not None:
+            if group in names and (domain := found.group(group)) is not None:
                 return LayerMatch(self.id, domain)
         return LayerMatch(self.id)
 
@@ -124,7 +126,7 @@ class LayerMap:
 
     def __init__(self, config: ProjectConfig) -> None:
         self.config = config
-        self.file = config.path or config.root / CONFIG_FILE_NAME
+        self._file = config.path or config.root / CONFIG_FILE_NAME
         self.rules = {
             p.name: PlaceholderRule(values=p.values, exclude=p.exclude) for p in config.placeholders
         }
@@ -304,7 +306,7 @@ class LayerMap:
         return problems
 
     def _problem(self, key_path: str, message: str) -> ConfigProblem:
-        return ConfigProblem(self.file, self.config.line_of(key_path), key_path, message)
+        return ConfigProblem(self._file, self.config.line_of(key_path), key_path, message)
 
 
 def _normalise_root(root: str) -> str:
@@ -312,13 +314,6 @@ def _normalise_root(root: str) -> str:
     while root.startswith("./"):
         root = root[2:]
     return root or "."
-
-
-def _literal_prefix(glob: str) -> str:
-    """The text every path matching `glob` starts with, in the `/`-led form regexes see."""
-    text = "/" + glob
-    end = min((i for i in (text.find("*"), text.find("{")) if i >= 0), default=len(text))
-    return text[:end]
 
 
 def _with_tail(segments: tuple[str, ...]) -> tuple[str, ...]:

@@ -161,6 +161,23 @@ def test_modules_only_layers_and_several_source_roots(load: Load) -> None:
     assert layers.classify_module("pkg.other") is None
 
 
+def test_domain_of_a_layer_with_paths_and_modules(load: Load) -> None:
+    config = load(
+        """
+        version: 1
+        layers:
+          - id: engines
+            name: Engines
+            paths: ["legacy/engines/**"]
+            modules: ["app.{domain}.engines"]
+        """
+    )
+    layers = LayerMap(config)
+    assert layers.classify_path("legacy/engines/e.py") == LayerMatch("engines")
+    assert layers.classify_path("app/billing/engines/e.py") == LayerMatch("engines", "billing")
+    assert layers.classify_module("app.billing.engines.e") == LayerMatch("engines", "billing")
+
+
 def test_placeholder_values(load: Load) -> None:
     config = load(
         """
