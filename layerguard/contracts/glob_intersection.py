@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from layerguard.contracts.patterns import ANY_DEPTH, PlaceholderRule, Syntax, placeholder_name
 
-FILLERS = ("x", "lgw")
+_FILLERS = ("x", "lgw")
 """Text put where every glob has a `*`; the second dodges placeholder excludes like `x`."""
 
 _MAX_STEPS = 20_000
@@ -31,7 +31,7 @@ def witnesses(
     """Yield up to `limit` distinct texts matched by every glob (each a tuple of segments)."""
     seen: set[str] = set()
     for options in _segment_sequences(globs, syntax, rules):
-        for variant in range(len(FILLERS) + 1):
+        for variant in range(len(_FILLERS) + 1):
             text = syntax.sep.join(o[min(variant, len(o) - 1)] for o in options)
             if text not in seen:
                 seen.add(text)
@@ -71,7 +71,7 @@ def _segment_sequences(
         involved = [g[p] for p, g in state if g[p] != ANY_DEPTH]
         if not involved and free_last:
             return  # one free segment in a row is enough to separate neighbours
-        options = segment_candidates(involved, syntax, rules)
+        options = _segment_candidates(involved, syntax, rules)
         if options:
             nxt = tuple(p if g[p] == ANY_DEPTH else p + 1 for p, g in state)
             yield from walk(nxt, [*acc, options], not involved)
@@ -79,7 +79,7 @@ def _segment_sequences(
     yield from walk(tuple(0 for _ in globs), [], False)
 
 
-def segment_candidates(
+def _segment_candidates(
     segments: Sequence[str],
     syntax: Syntax,
     rules: Mapping[str, PlaceholderRule],
@@ -94,9 +94,9 @@ def segment_candidates(
         pool = [literal]
     else:
         stars = [*globs, *("*" for _ in names)]
-        pool = [c for f in (FILLERS[0], None, *FILLERS[1:]) if (c := _common_string(stars, f))]
+        pool = [c for f in (_FILLERS[0], None, *_FILLERS[1:]) if (c := _common_string(stars, f))]
     accepted = [c for c in dict.fromkeys(pool) if _accepts(segments, c, syntax, rules)]
-    return accepted[: len(FILLERS) + 1]
+    return accepted[: len(_FILLERS) + 1]
 
 
 def _accepts(
