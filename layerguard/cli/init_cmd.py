@@ -6,27 +6,28 @@ documentation, and say how to make the usual changes (transaction ownership, for
 
 from __future__ import annotations
 
-from importlib.resources import files
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from layerguard.cli import exit_codes
-from layerguard.contracts.config.model import CONFIG_FILE_NAME
 
-PRESETS_PACKAGE = "layerguard.contracts.config"
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+
+def _presets() -> Traversable:
+    """The packaged presets directory (imported here: every command pays for app imports)."""
+    from importlib.resources import files
+
+    return files("layerguard.contracts.config") / "presets"
 
 
 def available_presets() -> list[str]:
-    presets = files(PRESETS_PACKAGE) / "presets"
     return sorted(
-        p.name.removesuffix(".yaml") for p in presets.iterdir() if p.name.endswith(".yaml")
+        p.name.removesuffix(".yaml") for p in _presets().iterdir() if p.name.endswith(".yaml")
     )
-
-
-def preset_bytes(name: str) -> bytes:
-    return (files(PRESETS_PACKAGE) / "presets" / f"{name}.yaml").read_bytes()
 
 
 def init_command(
@@ -52,6 +53,8 @@ def init_command(
     Exit status: 0 when written; 2 when the file exists (without --force), the preset is
     unknown or the directory does not exist.
     """
+    from layerguard.contracts.config.model import CONFIG_FILE_NAME
+
     presets = available_presets()
     if preset not in presets:
         typer.echo(
@@ -66,5 +69,5 @@ def init_command(
     if target.exists() and not force:
         typer.echo(f"layerguard: {target} already exists; pass --force to overwrite it", err=True)
         raise typer.Exit(exit_codes.USAGE_ERROR)
-    target.write_bytes(preset_bytes(preset))
+    target.write_bytes((_presets() / f"{preset}.yaml").read_bytes())
     typer.echo(f"wrote {target} (preset '{preset}'); edit it to match your project's layout")
