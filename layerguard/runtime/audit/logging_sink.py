@@ -1,0 +1,56 @@
+"""The default sink: one structured log line per dispatch."""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from layerguard.runtime.audit.record import AuditRecord
+    from layerguard.runtime.context import OperationContext
+
+AUDIT_LOGGER = "layerguard.audit"
+EXTRA_KEY = "layerguard_audit"
+
+
+class LoggingAuditSink:
+    """Logs each record at ``level`` with the whole record under ONE ``extra`` key.
+
+    One key (default ``layerguard_audit``) rather than one extra per field: fields such as
+    ``message``, ``module`` or ``created`` would collide with ``LogRecord`` attributes and make
+    ``logging`` raise. JSON formatters find the record as a plain dict under that key.
+    """
+
+    __slots__ = ("_extra_key", "_level", "_logger", "enabled")
+
+    def __init__(
+        self,
+        logger: logging.Logger | str = AUDIT_LOGGER,
+        *,
+        level: int = logging.INFO,
+        extra_key: str = EXTRA_KEY,
+    ) -> None:
+        self._logger = logging.getLogger(logger) if isinstance(logger, str) else logger
+        self._level = level
+        self._extra_key = extra_key
+        # enabled() is asked on every dispatch: a partial of the logger's own (cached) level
+        # check costs one C call instead of two Python-level calls.
+        self.enabled = partial(self._logger.isEnabledFor, level)
+
+    @property
+    def logger(self) -> logging.Logger:
+        """The logger records go to."""
+        return self._logger
+
+    def emit(self, record: AuditRecord, ctx: OperationContext) -> None:
+        """Log the record."""
+        self._logger.log(
+            self._level,
+            "operation %s %s in %.3f ms%s",
+            record.operation,
+            record.outcome.value,
+            record.duration_ms,
+            f" ({record.error_code})" if record.error_code else "",
+            extra={self._extra_key: record.as_dict()},
+        )

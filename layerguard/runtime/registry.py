@@ -1,0 +1,613 @@
+"""The operation registry: one dispatch point with authority gate, audit and error handling.
+
+``execute`` is the hot path of every API call, so it is written for speed: no copies of the
+context or result in the common case, no audit record built when no sink wants one, counters
+and a ring buffer instead of a latency histogram, and the slow paths (errors, timeouts,
+savepoints, degraded mode) moved into helpers that the common case never calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, cast
+
+from layerguard.runtime import errors
+from layerguard.runtime.audit.logging_sink import LoggingAuditSink
+from layerguard.runtime.audit.record import AuditOutcome, AuditRecord
+from layerguard.runtime.context import OperationContext, _set_operation, _set_timestamp
+from layerguard.runtime.correlation import current_correlation_id
+from layerguard.runtime.governance.memory import InMemoryKillSwitch
+from layerguard.runtime.governance.provider import AuthorityGate
+from layerguard.runtime.governance.state import ACTIVE_STATE, GovernanceMode, GovernanceState
+from layerguard.runtime.result import OperationResult
+from layerguard.runtime.stats import OperationStats
+from layerguard.runtime.throttle import ThrottledLog
+from layerguard.runtime.transaction import unit_of_work_for
+
+if TYPE_CHECKING:
+    from layerguard.runtime.audit.sink import AuditSink
+    from layerguard.runtime.governance.provider import AuthorityProvider
+    from layerguard.runtime.handler import OperationHandler
+    from layerguard.runtime.transaction import DispatchUnit
+
+logger = logging.getLogger("layerguard.runtime")
+
+_ACTIVE = GovernanceMode.ACTIVE
+_DEGRADED = GovernanceMode.DEGRADED
+_OK = AuditOutcome.OK
+_FAILED = AuditOutcome.FAILED
+_wall = time.time
+_perf = time.perf_counter_ns
+
+
+class _Entry:
+    """A registered operation: its handler, optional timeout and counters."""
+
+    __slots__ = ("handler", "stats", "timeout")
+
+    def __init__(
+        self, handler: OperationHandler, timeout: float | None, stats: OperationStats
+    ) -> None:
+        self.handler = handler
+        self.timeout = timeout
+        self.stats = stats
+
+
+class OperationRegistry:
+    """Maps operation names (``"policies.query"``) to handlers and dispatches to them.
+
+    Every dispatch reads the governance state (kill switch disabled: the operation runs and is
+    audited as *unguarded*; degraded: a warning and a flag), runs the handler inside its own
+    unit of work when the context carries a session, turns exceptions into failed results and
+    sends one audit record to the sinks. The registry never commits: the session dependency
+    does, once per request.
+    """
+
+    def __init__(
+        self,
+        *,
+        authority: AuthorityProvider | None = None,
+        audit_sinks: Iterable[AuditSink] | None = None,
+        expose_error_details: bool = False,
+        fail_safe_state: GovernanceState | None = None,
+        reservoir_size: int = 1024,
+        degraded_warning_interval: float = 60.0,
+        log_interval: float = 60.0,
+    ) -> None:
+        """Create a registry.
+
+        ``authority`` defaults to an in-memory kill switch, ``audit_sinks`` to one logging
+        sink. ``expose_error_details`` puts ``str(exc)`` in public error text (off by default:
+        exception messages can carry SQL, paths or personal data). ``log_interval`` throttles
+        repeated operational errors (failing sinks, unknown operations, provider errors).
+        """
+        OperationStats(reservoir_size)  # validate early, with the stats' own message
+        self._entries: dict[str, _Entry] = {}
+        self._frozen = False
+        self._lock = threading.Lock()
+        self._reservoir_size = reservoir_size
+        self._expose_error_details = expose_error_details
+        self._log_interval = log_interval
+        self._fail_safe_state = fail_safe_state
+        self._gate = AuthorityGate(
+            authority if authority is not None else InMemoryKillSwitch(),
+            fail_safe=fail_safe_state,
+            log_interval=log_interval,
+        )
+        self._snapshot = self._gate.provider.snapshot
+        self._seen_state: GovernanceState = ACTIVE_STATE
+        # The last seen state if it is active, else None: one identity check per dispatch.
+        self._quiet_state: GovernanceState | None = ACTIVE_STATE
+        self._sinks: tuple[AuditSink, ...] = (
+            (LoggingAuditSink(),) if audit_sinks is None else tuple(audit_sinks)
+        )
+        self._sink_failures = 0
+        self._unknown_calls = 0
+        self._throttled = ThrottledLog(logger, log_interval)
+        self._degraded_log = ThrottledLog(logger, degraded_warning_interval)
+
+    # ------------------------------------------------------------------ registration
+
+    def register(
+        self, operation: str, handler: OperationHandler, *, timeout: float | None = None
+    ) -> None:
+        """Register ``handler`` under ``operation``, optionally with a timeout in seconds.
+
+        Refuses a name that is already taken, an object without ``async def execute(self,
+        ctx)``, and any registration once the registry is frozen: each error says what to do.
+        """
+        _check_name(operation)
+        _check_handler(operation, handler)
+        _check_timeout(operation, timeout)
+        with self._lock:
+            if self._frozen:
+                raise errors.RegistryFrozenError(
+                    f"cannot register {operation!r}: the registry is frozen. Register handlers "
+                    "at start-up, before freeze() (e.g. in the lifespan helper's registrars); "
+                    "in tests use registry.override() or a fresh registry."
+                )
+            existing = self._entries.get(operation)
+            if existing is not None:
+                raise errors.DuplicateOperationError(
+                    f"operation {operation!r} is already handled by "
+                    f"{type(existing.handler).__name__}; give the new handler its own name, "
+                    "or remove the other registration (tests: use registry.override())."
+                )
+            self._entries[operation] = _Entry(
+                handler, timeout, OperationStats(self._reservoir_size)
+            )
+
+    def freeze(self) -> None:
+        """Refuse further registrations: the operation table is fixed after start-up."""
+        with self._lock:
+            self._frozen = True
+
+    def is_frozen(self) -> bool:
+        """Whether ``freeze()`` was called."""
+        return self._frozen
+
+    @contextmanager
+    def override(
+        self, operation: str, handler: OperationHandler, *, timeout: float | None = None
+    ) -> Iterator[OperationHandler]:
+        """Temporarily route ``operation`` to ``handler`` (tests; works on a frozen registry).
+
+        The previous handler (or the absence of one) is restored on exit; counters carry on.
+        """
+        _check_name(operation)
+        _check_handler(operation, handler)
+        _check_timeout(operation, timeout)
+        with self._lock:
+            entry = self._entries.get(operation)
+            if entry is None:
+                added = _Entry(handler, timeout, OperationStats(self._reservoir_size))
+                self._entries[operation] = added
+                previous: tuple[OperationHandler, float | None] | None = None
+            else:
+                previous = (entry.handler, entry.timeout)
+                entry.handler, entry.timeout = handler, timeout
+        try:
+            yield handler
+        finally:
+            with self._lock:
+                if previous is None:
+                    if self._entries.get(operation) is added:
+                        del self._entries[operation]
+                elif entry is not None:
+                    entry.handler, entry.timeout = previous
+
+    # ------------------------------------------------------------------ introspection
+
+    def operations(self) -> list[str]:
+        """Sorted names of the registered operations."""
+        return sorted(self._entries)
+
+    def operation_count(self) -> int:
+        """Number of registered operations."""
+        return len(self._entries)
+
+    def has_operation(self, operation: str) -> bool:
+        """Whether ``operation`` has a handler."""
+        return operation in self._entries
+
+    def get_handler(self, operation: str) -> OperationHandler | None:
+        """The handler of ``operation``, or ``None``."""
+        entry = self._entries.get(operation)
+        return None if entry is None else entry.handler
+
+    def status(self) -> dict[str, Any]:
+        """Registry health, JSON-serialisable as is (serve it from a health route).
+
+        Governance is the provider's current state without I/O (the last refreshed one for
+        cached providers); latency percentiles are computed here, never on the dispatch path.
+        """
+        state = self._gate.current()
+        return {
+            "frozen": self._frozen,
+            "operation_count": len(self._entries),
+            "governance": {
+                **state.as_dict(),
+                "guarded": state.guarded,
+                "provider": type(self._gate.provider).__name__,
+            },
+            "operations": {
+                name: self._entries[name].stats.snapshot() for name in sorted(self._entries)
+            },
+            "unknown_operation_calls": self._unknown_calls,
+            "audit": {
+                "sinks": [type(s).__name__ for s in self._sinks],
+                "sink_failures": self._sink_failures,
+            },
+        }
+
+    # ------------------------------------------------------------------ configuration
+
+    @property
+    def authority(self) -> AuthorityProvider:
+        """The governance provider (e.g. the kill switch to flip)."""
+        return self._gate.provider
+
+    def set_authority(self, provider: AuthorityProvider) -> None:
+        """Replace the governance provider (allowed after ``freeze()``: it is configuration)."""
+        gate = AuthorityGate(
+            provider, fail_safe=self._fail_safe_state, log_interval=self._log_interval
+        )
+        self._gate, self._snapshot = gate, provider.snapshot
+
+    @property
+    def audit_sinks(self) -> tuple[AuditSink, ...]:
+        """The sinks every record goes to."""
+        return self._sinks
+
+    def set_audit_sinks(self, sinks: Iterable[AuditSink]) -> None:
+        """Replace the audit sinks (an empty iterable turns auditing off)."""
+        self._sinks = tuple(sinks)
+
+    def add_audit_sink(self, sink: AuditSink) -> None:
+        """Send records to one more sink."""
+        self._sinks = (*self._sinks, sink)
+
+    # ------------------------------------------------------------------ dispatch
+
+    async def execute(self, operation: str, ctx: OperationContext) -> OperationResult:
+        """Dispatch ``ctx`` to the handler of ``operation`` and return its result.
+
+        Never raises for handler errors (they become ``HANDLER_EXCEPTION:<Type>``), unknown
+        names (``UNKNOWN_OPERATION``) or timeouts (``TIMEOUT``). ``CancelledError``,
+        ``KeyboardInterrupt`` and ``SystemExit`` are audited, then re-raised.
+        """
+        if ctx.operation is not None:  # a context is dispatched again: give it its own copy
+            ctx = OperationContext(ctx.session, ctx.tenant_id, ctx.params, ctx.correlation_id)
+        _set_operation(ctx, operation)
+        _set_timestamp(ctx, _wall())
+        try:
+            state = self._snapshot()
+            if state is None:
+                state = await self._gate.refresh()
+        except Exception as exc:
+            state = self._gate.failed(exc)
+        if state is not self._quiet_state:  # changed, degraded or disabled: the slow path
+            self._governance_seen(operation, state)
+
+        entry = self._entries.get(operation)
+        if entry is None:
+            return self._unknown(operation, ctx, state)
+
+        started = _perf()
+        unit: DispatchUnit | None = None
+        result: OperationResult | None = None
+        if ctx.session is not None:
+            unit, result = await self._begin_unit(operation, ctx.session)
+        if result is None:
+            # Handlers are typed, but what they return at run time is checked.
+            returned: object
+            try:
+                if entry.timeout is None:
+                    returned = cast(object, await entry.handler.execute(ctx))
+                else:
+                    returned = cast(object, await self._execute_with_timeout(entry, ctx))
+            except Exception as exc:
+                returned = self._exception_result(operation, exc)
+            except BaseException as exc:
+                await self._interrupted(entry, operation, ctx, state, started, unit, exc)
+                raise
+            if type(returned) is OperationResult or isinstance(returned, OperationResult):
+                result = returned
+            else:
+                result = self._invalid_result(operation, returned)
+            if unit is not None:
+                result = await self._settle(unit, operation, result)
+
+        # Stamp, count and audit. Inlined rather than a helper: this runs on every dispatch.
+        duration = _perf() - started
+        if result.operation is not None:  # a result object reused by the handler
+            result = OperationResult(result.success, result.data, result.error, result.error_code)
+        result.operation = operation
+        result.duration_ms = duration_ms = duration / 1e6
+        stats = entry.stats
+        calls = stats.calls
+        stats.calls = calls + 1
+        stats.samples[calls & stats.mask] = duration
+        if result.success:
+            outcome = _OK
+        else:
+            outcome = _FAILED
+            stats.failures += 1
+            stats.last_error_code = result.error_code
+            stats.last_error_at = ctx.timestamp
+            if result.error_code == errors.TIMEOUT:
+                stats.timeouts += 1
+        for index, sink in enumerate(self._sinks):  # build a record only if a sink wants one
+            try:
+                if sink.enabled():
+                    self._emit(
+                        index, ctx, operation, outcome, result.error_code, duration_ms, state
+                    )
+                    break
+            except Exception as exc:
+                self._sink_failed(sink, exc)
+        return result
+
+    def _emit(
+        self,
+        first: int,
+        ctx: OperationContext,
+        operation: str,
+        outcome: AuditOutcome,
+        error_code: str | None,
+        duration_ms: float,
+        state: GovernanceState,
+    ) -> None:
+        """Build the record once and give it to every sink that wants it, isolating failures.
+
+        ``first`` is the index of a sink that already said it is enabled (the sinks before it
+        said no); ``-1`` asks every sink.
+        """
+        record = AuditRecord(
+            operation=operation,
+            tenant_id=ctx.tenant_id,
+            outcome=outcome,
+            error_code=error_code,
+            duration_ms=duration_ms,
+            governance=state.mode.value,
+            unguarded=state.mode is GovernanceMode.DISABLED,
+            degraded=state.mode is _DEGRADED,
+            timestamp=ctx.timestamp if ctx.timestamp is not None else _wall(),
+            correlation_id=ctx.correlation_id or current_correlation_id.get(),
+            governance_reason=state.reason if state.mode is not _ACTIVE else None,
+        )
+        sinks = self._sinks
+        for index in range(max(first, 0), len(sinks)):
+            sink = sinks[index]
+            try:
+                if index == first or sink.enabled():
+                    sink.emit(record, ctx)
+            except Exception as exc:
+                self._sink_failed(sink, exc)
+
+    # ------------------------------------------------------------------ slow paths
+
+    async def _begin_unit(
+        self, operation: str, session: object
+    ) -> tuple[DispatchUnit | None, OperationResult | None]:
+        """Open the dispatch's unit of work if the session type has an adapter."""
+        adapter = unit_of_work_for(session)
+        if adapter is None:
+            return None, None
+        try:
+            return await adapter.begin(session, operation), None
+        except Exception as exc:
+            return None, self._transaction_error(operation, exc)
+
+    async def _execute_with_timeout(self, entry: _Entry, ctx: OperationContext) -> OperationResult:
+        timeout = entry.timeout
+        scope = asyncio.timeout(timeout)
+        try:
+            async with scope:
+                return await entry.handler.execute(ctx)
+        except TimeoutError:
+            if not scope.expired():
+                raise  # the handler's own TimeoutError: a handler exception like any other
+            self._throttled.log(
+                f"timeout:{ctx.operation}",
+                logging.WARNING,
+                "operation %s timed out after %ss",
+                ctx.operation,
+                timeout,
+            )
+            return OperationResult.fail(
+                f"operation {ctx.operation!r} did not finish within {timeout}s", errors.TIMEOUT
+            )
+
+    def _exception_result(self, operation: str, exc: Exception) -> OperationResult:
+        logger.error("operation %s failed with %s", operation, type(exc).__name__, exc_info=exc)
+        name = type(exc).__name__
+        if self._expose_error_details:
+            error = f"{name}: {exc}"
+        else:
+            error = f"operation {operation!r} failed ({name}); details are in the server log"
+        return OperationResult.fail(error, errors.handler_exception_code(exc))
+
+    def _invalid_result(self, operation: str, value: object) -> OperationResult:
+        self._throttled.log(
+            f"invalid-result:{operation}",
+            logging.ERROR,
+            "handler of %s returned %s instead of an OperationResult",
+            operation,
+            type(value).__name__,
+        )
+        return OperationResult.fail(
+            f"handler of {operation!r} returned {type(value).__name__}, "
+            "expected OperationResult.ok(...) or OperationResult.fail(...)",
+            errors.INVALID_RESULT,
+        )
+
+    def _transaction_error(self, operation: str, exc: Exception) -> OperationResult:
+        logger.error("could not open the unit of work of operation %s", operation, exc_info=exc)
+        return OperationResult.fail(
+            f"operation {operation!r} could not start its unit of work",
+            f"{errors.TRANSACTION_ERROR}:{type(exc).__name__}",
+        )
+
+    async def _settle(
+        self, unit: DispatchUnit, operation: str, result: OperationResult
+    ) -> OperationResult:
+        """Keep the dispatch's writes if it succeeded and respected ownership, else discard."""
+        violation = unit.violation
+        if violation is not None:
+            await unit.rollback()
+            logger.error(
+                "operation %s called %s() on the request's session; refused and rolled back",
+                operation,
+                violation,
+            )
+            return OperationResult.fail(
+                f"operation {operation!r} tried to {violation} the request's transaction; "
+                "only the session dependency commits or rolls back",
+                errors.TRANSACTION_OWNERSHIP,
+            )
+        if not result.success:
+            await unit.rollback()
+            return result
+        try:
+            await unit.commit()
+        except Exception as exc:  # deferred flush of the handler's writes failed
+            return self._exception_result(operation, exc)
+        return result
+
+    async def _interrupted(
+        self,
+        entry: _Entry,
+        operation: str,
+        ctx: OperationContext,
+        state: GovernanceState,
+        started: int,
+        unit: DispatchUnit | None,
+        exc: BaseException,
+    ) -> None:
+        """Cancellation or interpreter exit went through the handler: discard, count, audit.
+
+        The caller re-raises ``exc``; nothing here may swallow it.
+        """
+        cancelled = isinstance(exc, asyncio.CancelledError)
+        if unit is not None:
+            if cancelled:
+                try:
+                    await unit.rollback()
+                except BaseException:  # cancelled again while rolling back
+                    unit.abandon()
+            else:
+                unit.abandon()
+        duration = _perf() - started
+        stats = entry.stats
+        calls = stats.calls
+        stats.calls = calls + 1
+        stats.samples[calls & stats.mask] = duration
+        if cancelled:
+            stats.cancelled += 1
+            outcome, code = AuditOutcome.CANCELLED, errors.CANCELLED
+        else:
+            outcome, code = AuditOutcome.ABORTED, f"{errors.ABORTED}:{type(exc).__name__}"
+        stats.last_error_code, stats.last_error_at = code, ctx.timestamp
+        self._emit(-1, ctx, operation, outcome, code, duration / 1e6, state)
+
+    def _unknown(
+        self, operation: str, ctx: OperationContext, state: GovernanceState
+    ) -> OperationResult:
+        self._unknown_calls += 1
+        self._throttled.log(
+            f"unknown:{operation}",
+            logging.ERROR,
+            "no handler registered for operation %r (registered: %d operations)",
+            operation,
+            len(self._entries),
+        )
+        result = OperationResult.fail(f"unknown operation {operation!r}", errors.UNKNOWN_OPERATION)
+        result.operation = operation
+        result.duration_ms = 0.0
+        self._emit(-1, ctx, operation, AuditOutcome.FAILED, errors.UNKNOWN_OPERATION, 0.0, state)
+        return result
+
+    def _governance_seen(self, operation: str, state: GovernanceState) -> None:
+        """Log transitions once, and warn (throttled) about dispatches in degraded mode."""
+        if state is not self._seen_state:
+            self._seen_state = state
+            self._gate.seen(state)
+            self._quiet_state = state if state.mode is _ACTIVE else None
+            if state.mode is not _ACTIVE:
+                logger.warning(
+                    "governance is %s (reason: %s, actor: %s): operations run %s",
+                    state.mode.value,
+                    state.reason,
+                    state.actor,
+                    "unguarded" if state.mode is GovernanceMode.DISABLED else "degraded",
+                )
+                self._degraded_log.reset("degraded")
+        if state.mode is _DEGRADED:
+            self._degraded_log.log(
+                "degraded",
+                logging.WARNING,
+                "operation %s dispatched while governance is degraded (reason: %s)",
+                operation,
+                state.reason,
+            )
+
+    def _sink_failed(self, sink: AuditSink, exc: Exception) -> None:
+        self._sink_failures += 1
+        self._throttled.log(
+            f"sink:{id(sink)}",
+            logging.ERROR,
+            "audit sink %s failed; the dispatch and the other sinks are unaffected",
+            type(sink).__name__,
+            exc_info=exc,
+        )
+
+
+def _check_name(operation: object) -> None:
+    if not isinstance(operation, str) or not operation.strip():
+        raise errors.RegistrationError(
+            f"operation names are non-empty strings such as 'policies.query', got {operation!r}"
+        )
+
+
+def _check_handler(operation: str, handler: object) -> None:
+    if isinstance(handler, type):
+        raise errors.InvalidHandlerError(
+            f"register an instance, not the class: "
+            f"registry.register({operation!r}, {handler.__name__}())"
+        )
+    execute = getattr(handler, "execute", None)
+    if execute is None or not inspect.iscoroutinefunction(execute):
+        found = "a synchronous execute()" if callable(execute) else "no execute()"
+        raise errors.InvalidHandlerError(
+            f"handler for {operation!r} ({type(handler).__name__}) has {found}; handlers "
+            "define 'async def execute(self, ctx: OperationContext) -> OperationResult'"
+        )
+
+
+def _check_timeout(operation: str, timeout: float | None) -> None:
+    if timeout is not None and not timeout > 0:
+        raise errors.RegistrationError(
+            f"timeout of {operation!r} must be a positive number of seconds, got {timeout!r}"
+        )
+
+
+_singleton: OperationRegistry | None = None
+_singleton_lock = threading.Lock()
+
+
+def get_operation_registry() -> OperationRegistry:
+    """The process-wide registry (created on first use, the same instance afterwards)."""
+    registry = _singleton
+    if registry is None:
+        registry = _create_singleton()
+    return registry
+
+
+def _create_singleton() -> OperationRegistry:
+    global _singleton
+    with _singleton_lock:
+        if _singleton is None:
+            _singleton = OperationRegistry()
+        return _singleton
+
+
+def reset_operation_registry() -> None:
+    """Forget the process-wide registry. FOR TESTS ONLY: production code never calls this."""
+    global _singleton
+    with _singleton_lock:
+        _singleton = None
+
+
+def swap_operation_registry(registry: OperationRegistry | None) -> OperationRegistry | None:
+    """Install ``registry`` as the process-wide one and return the previous (testing kit)."""
+    global _singleton
+    with _singleton_lock:
+        previous, _singleton = _singleton, registry
+    return previous
