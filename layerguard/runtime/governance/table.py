@@ -1,0 +1,168 @@
+"""A kill switch stored in a database table, shared by every worker of a deployment.
+
+Each worker process has its own engine and its own ``TableAuthority``; the state is cached for
+``ttl`` seconds, so a flip made anywhere (another worker, an admin endpoint, a manual
+``UPDATE``) is seen by every worker at most ``ttl`` seconds later, at the cost of one
+primary-key SELECT per worker and TTL. Reads use the provider's own engine, never the
+request's session, so a kill-switch check is not part of any request's transaction.
+
+Operators can flip it without the application::
+
+    UPDATE layerguard_governance
+       SET mode = 'disabled', reason = 'incident 42', actor = 'alice', changed_at = now()
+     WHERE scope = 'default';
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, DateTime, MetaData, String, Table, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from layerguard.runtime.governance.state import ACTIVE_STATE, GovernanceMode, GovernanceState
+
+DEFAULT_TABLE = "layerguard_governance"
+
+
+def governance_table(metadata: MetaData | None = None, name: str = DEFAULT_TABLE) -> Table:
+    """The table definition (add it to your metadata to manage it with your migrations)."""
+    return Table(
+        name,
+        metadata if metadata is not None else MetaData(),
+        Column("scope", String(100), primary_key=True),
+        Column("mode", String(20), nullable=False),
+        Column("reason", String(500)),
+        Column("actor", String(200)),
+        Column("changed_at", DateTime(timezone=True)),
+    )
+
+
+class TableAuthority:
+    """Governance state read from (and written to) one row of a table, cached for ``ttl``.
+
+    ``scope`` selects the row, so several deployments can share a table. No row means active.
+    A row with an unknown mode, or a database error, makes ``refresh()`` raise: the registry's
+    gate then applies its fail-safe state and logs the error once per interval.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        ttl: float = 2.0,
+        scope: str = "default",
+        table: Table | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not ttl > 0:
+            raise ValueError(f"ttl must be a positive number of seconds, got {ttl!r}")
+        self._engine = engine
+        self._ttl = ttl
+        self._scope = scope
+        self.table = table if table is not None else governance_table()
+        self._clock = clock
+        self._state: GovernanceState = ACTIVE_STATE
+        self._expires_at = float("-inf")
+        self._loading: asyncio.Task[GovernanceState] | None = None
+
+    def snapshot(self) -> GovernanceState | None:
+        """The cached state while fresh, ``None`` once it is older than ``ttl``."""
+        if self._clock() < self._expires_at:
+            return self._state
+        return None
+
+    async def refresh(self) -> GovernanceState:
+        """Read the row; concurrent callers share one query."""
+        task = self._loading
+        if task is None or task.done():
+            task = self._loading = asyncio.ensure_future(self._load())
+            task.add_done_callback(_retrieve)
+        return await asyncio.shield(task)
+
+    async def create_table(self) -> None:
+        """Create the table if it does not exist (applications with migrations skip this)."""
+        async with self._engine.begin() as conn:
+            await conn.run_sync(self.table.create, checkfirst=True)
+
+    async def disable(self, reason: str, actor: str | None = None) -> GovernanceState:
+        """Turn the kill switch on for every worker (seen by all within ``ttl``)."""
+        return await self._write(GovernanceMode.DISABLED, reason, actor)
+
+    async def enable(self, reason: str | None = None, actor: str | None = None) -> GovernanceState:
+        """Turn the kill switch off for every worker."""
+        return await self._write(GovernanceMode.ACTIVE, reason, actor)
+
+    async def enter_degraded(self, reason: str, actor: str | None = None) -> GovernanceState:
+        """Put every worker in degraded mode."""
+        return await self._write(GovernanceMode.DEGRADED, reason, actor)
+
+    async def exit_degraded(
+        self, reason: str | None = None, actor: str | None = None
+    ) -> GovernanceState:
+        """Leave degraded mode everywhere."""
+        return await self._write(GovernanceMode.ACTIVE, reason, actor)
+
+    async def _load(self) -> GovernanceState:
+        table = self.table
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(table.c.mode, table.c.reason, table.c.actor, table.c.changed_at).where(
+                        table.c.scope == self._scope
+                    )
+                )
+            ).first()
+        if row is None:
+            state = ACTIVE_STATE
+        else:
+            try:
+                mode = GovernanceMode(row.mode)
+            except ValueError:
+                raise ValueError(
+                    f"{table.name} row {self._scope!r} has mode {row.mode!r}; expected one of "
+                    + ", ".join(m.value for m in GovernanceMode)
+                ) from None
+            state = GovernanceState(mode, row.reason, row.actor, _aware(row.changed_at))
+        self._remember(state)
+        return state
+
+    async def _write(
+        self, mode: GovernanceMode, reason: str | None, actor: str | None
+    ) -> GovernanceState:
+        state = GovernanceState(mode, reason, actor, datetime.now(UTC))
+        values = {
+            "mode": mode.value,
+            "reason": reason,
+            "actor": actor,
+            "changed_at": state.changed_at,
+        }
+        table = self.table
+        async with self._engine.begin() as conn:
+            updated = await conn.execute(
+                update(table).where(table.c.scope == self._scope).values(**values)
+            )
+            if updated.rowcount == 0:
+                await conn.execute(insert(table).values(scope=self._scope, **values))
+        self._remember(state)
+        return state
+
+    def _remember(self, state: GovernanceState) -> None:
+        self._state = state
+        self._expires_at = self._clock() + self._ttl
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes; the table stores UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _retrieve(task: asyncio.Task[GovernanceState]) -> None:
+    """Mark a failed load as retrieved even if every waiter was cancelled meanwhile."""
+    if not task.cancelled():
+        task.exception()

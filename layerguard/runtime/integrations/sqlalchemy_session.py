@@ -1,0 +1,255 @@
+"""SQLAlchemy integration: the request's unit of work and one savepoint per dispatch.
+
+Transaction model
+-----------------
+* ``get_session_dep`` opens one ``AsyncSession`` per request and owns its transaction: it
+  commits when the request's code finished without an exception, rolls back otherwise. Used
+  through ``SessionDep`` (``Depends(get_session_dep, scope="function")``), FastAPI runs that
+  commit *before* sending the response.
+* Every dispatch on that session runs inside a SAVEPOINT (``begin_nested``). A successful
+  operation releases it (its writes join the request's transaction); a failed one (exception,
+  ``fail`` result, timeout, cancellation) rolls back to it, so its writes never reach the
+  database while the writes of earlier successful operations in the same request stay.
+* While a handler runs, a context variable names the dispatch's savepoint. Two session
+  events refuse what the handler does not own: ``before_commit`` (raised when the commit would
+  release the dispatch's savepoint or anything above it) and ``after_soft_rollback`` (raised
+  after the savepoint was rolled back, before the rollback reaches the request's
+  transaction). The handler gets a ``TransactionOwnershipError``; whatever it does with it, the
+  dispatch fails with ``TRANSACTION_OWNERSHIP`` and its writes are discarded.
+* If a savepoint cannot be rolled back (broken connection, interpreter exit), the session is
+  *poisoned*: the dependency then refuses to commit and rolls everything back.
+
+This module imports SQLAlchemy at import time; the core imports it only when a SQLAlchemy
+session shows up in a context (see ``layerguard.runtime.transaction``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextvars import ContextVar, Token
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import Session, SessionTransaction
+
+from layerguard.runtime.errors import TransactionOwnershipError, UnitOfWorkError
+from layerguard.runtime.transaction import register_unit_of_work
+
+logger = logging.getLogger("layerguard.runtime.sqlalchemy")
+
+POISON_KEY = "layerguard.poisoned"
+"""``session.info`` key set when the unit of work must not be committed (value: the reason)."""
+
+
+# --------------------------------------------------------------------------- engines
+
+
+def create_sqlite_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An aiosqlite engine on which SAVEPOINT works.
+
+    The sqlite3 driver (and aiosqlite over it) emits BEGIN itself, lazily and only before DML,
+    so a SAVEPOINT issued first is not inside the transaction and rolling back the outer
+    transaction would not undo it. SQLAlchemy's documented recipe: let the driver emit nothing
+    (``isolation_level = None``) and emit ``BEGIN`` from the engine's ``begin`` event.
+    """
+    engine = create_async_engine(url, **kwargs)
+    enable_sqlite_savepoints(engine)
+    return engine
+
+
+def enable_sqlite_savepoints(engine: AsyncEngine) -> None:
+    """Apply the SAVEPOINT recipe to an existing aiosqlite engine (see ``create_sqlite_engine``)."""
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _driver_emits_no_begin(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(sync_engine, "begin")
+    def _emit_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+# --------------------------------------------------------------------------- session dependency
+
+_session_factory: async_sessionmaker[AsyncSession] | None = None
+
+
+def configure_session_factory(factory: async_sessionmaker[AsyncSession] | None) -> None:
+    """Set the ``async_sessionmaker`` that ``get_session_dep`` opens sessions from."""
+    global _session_factory
+    _session_factory = factory
+
+
+def get_session_factory() -> async_sessionmaker[AsyncSession]:
+    """The configured factory; an error that says how to configure one otherwise."""
+    if _session_factory is None:
+        raise RuntimeError(
+            "no session factory configured: call configure_session_factory(async_sessionmaker"
+            "(engine)) at start-up, or pass session_factory= to the lifespan helper"
+        )
+    return _session_factory
+
+
+async def get_session_dep() -> AsyncIterator[AsyncSession]:
+    """The request's session and unit of work (use it through ``SessionDep``).
+
+    Commits when the request's code finished without an exception, rolls back on any
+    exception (including ``HTTPException``) and re-raises it. Declare it with
+    ``scope="function"`` (``SessionDep`` does): FastAPI's default scope for dependencies with
+    ``yield`` is ``"request"``, which runs this exit code only after the response was sent.
+    """
+    session = get_session_factory()()
+    try:
+        yield session
+        poisoned = session.info.get(POISON_KEY)
+        if poisoned:
+            raise UnitOfWorkError(f"unit of work not committed: {poisoned}")
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+    finally:
+        await session.close()
+
+
+# --------------------------------------------------------------------------- dispatch units
+
+
+class _Guard:
+    """What the session events need to know about the dispatch that is running."""
+
+    __slots__ = ("savepoint", "session", "violation")
+
+    def __init__(self, session: Session, savepoint: SessionTransaction) -> None:
+        self.session = session
+        self.savepoint = savepoint
+        self.violation: str | None = None
+
+
+_current_guard: ContextVar[_Guard | None] = ContextVar("layerguard_dispatch_guard", default=None)
+
+
+def _owned_by_dispatch(session: Session, transaction: SessionTransaction | None) -> _Guard | None:
+    guard = _current_guard.get()
+    if guard is not None and guard.session is session and transaction is guard.savepoint:
+        return guard
+    return None
+
+
+@event.listens_for(Session, "before_commit")
+def _refuse_commit(session: Session) -> None:
+    # Fires for the root and for each savepoint being released. A handler's own inner
+    # savepoint may be released; reaching the dispatch's savepoint means commit() was called.
+    guard = _owned_by_dispatch(session, session.get_nested_transaction())
+    if guard is not None:
+        guard.violation = "commit"
+        raise TransactionOwnershipError(
+            "handlers must not commit: the session dependency commits once per request"
+        )
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _refuse_rollback(session: Session, previous: SessionTransaction) -> None:
+    # Session.rollback() rolls back innermost-first. By now the dispatch's savepoint is rolled
+    # back (the handler's writes are gone); raising stops the rollback before it reaches the
+    # request's transaction. A fresh savepoint catches anything the handler writes after
+    # catching the error, so the dispatch's unit can still discard it.
+    guard = _owned_by_dispatch(session, previous)
+    if guard is not None:
+        guard.violation = "rollback"
+        guard.savepoint = session.begin_nested()
+        raise TransactionOwnershipError(
+            "handlers must not roll back: fail the operation instead (return "
+            "OperationResult.fail or raise) and the registry discards its writes"
+        )
+
+
+class SavepointUnit:
+    """One dispatch inside the request's session: a savepoint plus the ownership guard."""
+
+    __slots__ = ("_guard", "_session", "_token")
+
+    def __init__(self, session: AsyncSession, guard: _Guard) -> None:
+        self._session = session
+        self._guard = guard
+        self._token: Token[_Guard | None] | None = _current_guard.set(guard)
+
+    @property
+    def violation(self) -> str | None:
+        """``"commit"`` or ``"rollback"`` if the handler tried either."""
+        return self._guard.violation
+
+    async def commit(self) -> None:
+        """Release the savepoint; if the deferred flush fails, roll back to it and re-raise."""
+        self._end_guard()
+        savepoint = self._guard.savepoint
+        try:
+            await self._session.run_sync(lambda _s: savepoint.commit())
+        except Exception:
+            await self.rollback()
+            raise
+
+    async def rollback(self) -> None:
+        """Roll back to the savepoint (poison the session if that is impossible)."""
+        self._end_guard()
+        savepoint = self._guard.savepoint
+        if not _is_open(self._session.sync_session, savepoint):
+            return
+        try:
+            await self._session.run_sync(lambda _s: savepoint.rollback())
+        except Exception as exc:
+            poison(self._session, f"savepoint rollback failed ({type(exc).__name__})")
+            logger.error("could not roll back a dispatch's savepoint", exc_info=exc)
+
+    def abandon(self) -> None:
+        """No I/O allowed (interpreter exit): make sure the request will not commit."""
+        self._end_guard()
+        poison(self._session, "a dispatch was aborted before its savepoint was rolled back")
+
+    def _end_guard(self) -> None:
+        if self._token is not None:
+            try:
+                _current_guard.reset(self._token)
+            except ValueError:  # settled from another context: just stop guarding
+                _current_guard.set(None)
+            self._token = None
+
+
+def _is_open(session: Session, savepoint: SessionTransaction) -> bool:
+    """Whether ``savepoint`` is still in the session's chain of open transactions."""
+    transaction = session.get_nested_transaction()
+    while transaction is not None:
+        if transaction is savepoint:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+def poison(session: AsyncSession | Session, reason: str) -> None:
+    """Mark the request's unit of work as not committable (the dependency rolls it back)."""
+    session.info[POISON_KEY] = reason
+
+
+class SavepointPerDispatch:
+    """The unit-of-work adapter registered for ``AsyncSession``."""
+
+    async def begin(self, session: Any, operation: str) -> SavepointUnit:
+        """Emit SAVEPOINT (and BEGIN first, if the request's transaction has not started)."""
+        savepoint = await session.run_sync(_begin_nested)
+        return SavepointUnit(session, _Guard(session.sync_session, savepoint))
+
+
+def _begin_nested(session: Session) -> SessionTransaction:
+    return session.begin_nested()
+
+
+register_unit_of_work(AsyncSession, SavepointPerDispatch())
