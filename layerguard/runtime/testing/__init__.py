@@ -1,1 +1,2 @@
-"""Testing kit: fixtures and helpers for code built on the operation registry."""
+"""Testing kit: the pytest plugin's fixtures (``layerguard.runtime.testing.plugin``, loaded
+automatically through the ``pytest11`` entry point) and ``OperationRegistry.override``."""
