@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from layerguard.contracts.config.errors import ConfigProblem
 from layerguard.contracts.config.model import CONFIG_FILE_NAME, Layer, ProjectConfig
-from layerguard.contracts.glob_intersection import witnesses
+from layerguard.contracts.glob_intersection import WitnessSearch
 from layerguard.contracts.patterns import (
     ANY_DEPTH,
     DOMAIN,
@@ -252,9 +252,10 @@ class LayerMap:
         Reported on the later layer's entry, since that is usually the one being added.
         """
         problems = []
+        search = WitnessSearch(PATH, self.rules)
         for later in self._layers:
             for earlier in self._layers[: later.index]:
-                found = self._overlap(earlier, later)
+                found = self._overlap(search, earlier, later)
                 if found is not None:
                     entry, other, witness = found
                     key_path = f"layers[{later.index}].{entry.key}[{entry.index}]"
@@ -269,20 +270,20 @@ class LayerMap:
         return problems
 
     def _overlap(
-        self, earlier: _CompiledLayer, later: _CompiledLayer
+        self, search: WitnessSearch, earlier: _CompiledLayer, later: _CompiledLayer
     ) -> tuple[_Entry, _Entry, str] | None:
         for entry in later.entries:
             for other in earlier.entries:
-                for witness in self._witnesses(entry, other):
+                for witness in self._witnesses(search, entry, other):
                     claimants = self._claimants(witness)
                     if earlier in claimants and later in claimants:
                         return entry, other, witness
         return None
 
-    def _witnesses(self, a: _Entry, b: _Entry) -> Iterator[str]:
+    def _witnesses(self, search: WitnessSearch, a: _Entry, b: _Entry) -> Iterator[str]:
         for glob_a in a.globs:
             for glob_b in b.globs:
-                for witness in witnesses([glob_a, glob_b, _PYTHON_FILE], PATH, self.rules):
+                for witness in search.witnesses([glob_a, glob_b, _PYTHON_FILE]):
                     if not self.is_excluded(witness):
                         yield witness
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from layerguard.contracts.glob_intersection import witnesses
+from layerguard.contracts.glob_intersection import WitnessSearch
 from layerguard.contracts.patterns import PATH, PlaceholderRule
 
 PY = ("**", "*.py")
@@ -12,7 +12,7 @@ PY = ("**", "*.py")
 
 def first(*globs: str, rules: dict[str, PlaceholderRule] | None = None) -> str | None:
     split = [tuple(g.split("/")) for g in globs]
-    return next(witnesses([*split, PY], PATH, rules or {}), None)
+    return next(WitnessSearch(PATH, rules or {}).witnesses([*split, PY]), None)
 
 
 @pytest.mark.parametrize(
