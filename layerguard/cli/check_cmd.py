@@ -8,6 +8,8 @@ run gives for those files.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +18,12 @@ import typer
 from layerguard.cli import exit_codes
 from layerguard.cli.config_option import ConfigOption, load_project_config
 
-OUTPUT_FORMATS = ("text", "json")
+OUTPUT_FORMATS = ("text", "json", "jsonl", "sarif", "github", "junit")  # docs/output.md
+
+
+def default_output_format(environ: Mapping[str, str]) -> str:
+    """`github` annotations inside GitHub Actions (which sets GITHUB_ACTIONS=true), else text."""
+    return "github" if environ.get("GITHUB_ACTIONS") == "true" else "text"
 
 
 def split_codes(values: list[str] | None) -> list[str] | None:
@@ -53,12 +60,14 @@ def check_command(
     ] = None,
     config: ConfigOption = None,
     output_format: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--output-format",
-            help=f"How to print findings: {', '.join(OUTPUT_FORMATS)}.",
+            help=f"How to print findings: {', '.join(OUTPUT_FORMATS)} (see docs/output.md). "
+            "Default: github when GITHUB_ACTIONS=true, else text.",
+            show_default=False,
         ),
-    ] = "text",
+    ] = None,
     select: Annotated[
         list[str] | None,
         typer.Option(
@@ -106,6 +115,8 @@ def check_command(
     from layerguard.linter.reporters.context import ReportContext
     from layerguard.linter.selection import UnknownSelectorError, enabled_codes
 
+    if output_format is None:
+        output_format = default_output_format(os.environ)
     if output_format not in FORMATS:
         raise typer.BadParameter(
             f"unknown format '{output_format}'; choose one of {', '.join(FORMATS)}",

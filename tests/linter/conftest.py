@@ -48,6 +48,8 @@ def write_project(root: Path, files_: Mapping[str, str], config: str | None = HO
 
 def invoke(args: list[str], cwd: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
     monkeypatch.chdir(cwd)
+    # Inside GitHub Actions `check` would default to annotations; tests expect the text report.
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
     result = CliRunner().invoke(app, args)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception

@@ -8,10 +8,24 @@ from collections import Counter
 from typing import Any
 
 from layerguard._version import __version__
+from layerguard.linter.diagnostics import Diagnostic
 from layerguard.linter.engine import CheckResult
 from layerguard.linter.reporters.context import ReportContext
 
 SCHEMA_VERSION = 1
+
+
+def finding_data(d: Diagnostic) -> dict[str, Any]:
+    """One finding as the JSON report and the JSON lines report both write it."""
+    return {
+        "code": d.code,
+        "severity": d.severity.value,
+        "path": d.path,
+        "line": d.line,
+        "col": d.col,
+        "message": d.message,
+        "key": d.key,
+    }
 
 
 def report_data(result: CheckResult, context: ReportContext) -> dict[str, Any]:
@@ -30,18 +44,7 @@ def report_data(result: CheckResult, context: ReportContext) -> dict[str, Any]:
             "jobs": stats.jobs,
             "elapsed_seconds": round(result.elapsed, 4),
         },
-        "findings": [
-            {
-                "code": d.code,
-                "severity": d.severity.value,
-                "path": d.path,
-                "line": d.line,
-                "col": d.col,
-                "message": d.message,
-                "key": d.key,
-            }
-            for d in result.diagnostics
-        ],
+        "findings": [finding_data(d) for d in result.diagnostics],
     }
 
 
