@@ -101,11 +101,13 @@ class TransactionPolicy:
 
 @dataclass(frozen=True, slots=True)
 class RegistryNames:
-    """Call names that dispatch or register operations, matched on trailing dotted segments."""
+    """Call names that dispatch or register operations, matched on trailing dotted segments,
+    and the layers where operation handlers live (LG403)."""
 
     execute: tuple[str, ...] = ("registry.execute",)
     register: tuple[str, ...] = ("registry.register",)
     lookup: tuple[str, ...] = ("registry.get_handler",)  # calls that fetch a handler directly
+    handler_layers: tuple[str, ...] = ()  # layer ids whose `execute` classes are handlers
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,6 +77,10 @@ def check_references(
                 "to keep apart",
             )
 
+    for j, name in _strings(data.get("registry", {}).get("handler_layers")):
+        if name not in ids:
+            unknown_layer(f"registry.handler_layers[{j}]", name)
+
     transactions = data.get("transactions", {})
     module_pattern = re.compile(MODULE_PATTERN.pattern or "")
     for key in ("owners", "session_creators"):

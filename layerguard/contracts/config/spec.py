@@ -389,9 +389,18 @@ SPEC = Record(
                         "Calls that fetch a handler directly, bypassing dispatch.",
                         default=list(_REGISTRY.lookup),
                     ),
+                    Key(
+                        "handler_layers",
+                        _strings(LAYER_ID),
+                        "Layers whose files hold operation handlers: there, a class with an "
+                        "`execute` method that no other class derives from is a handler even "
+                        "when no registration names it (LG403). Registered classes are handlers "
+                        "wherever they live.",
+                        default=list(_REGISTRY.handler_layers),
+                    ),
                 )
             ),
-            "The operation registry's call names.",
+            "The operation registry's call names, and where its handlers live.",
         ),
         Key(
             "cards",
