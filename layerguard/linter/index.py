@@ -69,6 +69,7 @@ class ProjectIndex:
     ) -> None:
         self.config = config
         self.layer_map = layer_map
+        self.layers = {layer.id: layer for layer in config.layers}
         self.cards: dict[str, CardParseResult] = cards or {}
         self.files: dict[str, SourceFile] = {}
         self.by_module: dict[str, SourceFile] = {}

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import textwrap
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from layerguard.contracts.config.model import ImportScopePolicy
+from layerguard.contracts.config.model import ImportScopePolicy, Layer
 from layerguard.linter.diagnostics import Diagnostic, Severity
 from layerguard.linter.index import ProjectIndex, ResolvedImport, SourceFile, counts
 
@@ -67,8 +67,28 @@ class ImportRule(Rule):
     default_scope: ClassVar[ImportScopePolicy | None] = ImportScopePolicy()
 
     def counted_imports(self, index: ProjectIndex) -> Iterator[tuple[SourceFile, ResolvedImport]]:
+        """Every counted import of the project."""
         policy = index.config.scope_policy(self.code, self.default_scope or ImportScopePolicy())
         for source in index.files.values():
             for resolved in source.imports:
                 if counts(resolved.fact.scope, policy):
                     yield source, resolved
+
+    def constrained_imports(
+        self, index: ProjectIndex, layers: Collection[str]
+    ) -> Iterator[tuple[SourceFile, Layer, ResolvedImport]]:
+        """The counted imports of the files in `layers` (the layers the rule constrains).
+
+        Runs over every import of the project on every check: files of other layers are
+        skipped whole, and the scope test is skipped when the policy counts everything.
+        """
+        policy = index.config.scope_policy(self.code, self.default_scope or ImportScopePolicy())
+        everything = policy == ImportScopePolicy()
+        for source in index.files.values():
+            match = source.layer
+            if match is None or match.layer not in layers:
+                continue
+            layer = index.layers[match.layer]
+            for resolved in source.imports:
+                if everything or counts(resolved.fact.scope, policy):
+                    yield source, layer, resolved

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from layerguard.contracts.config.model import ImportScopePolicy, Layer
-from layerguard.contracts.layers import LayerMatch
 from layerguard.linter.diagnostics import Diagnostic
 from layerguard.linter.index import ProjectIndex, ResolvedImport, SourceFile
 from layerguard.linter.rules.base import Example, ImportRule
@@ -39,10 +38,11 @@ def allowed_by_exception(
     return False
 
 
-def describe(index: ProjectIndex, match: LayerMatch, with_domain: bool = False) -> str:
-    layer = index.config.layer(match.layer)
-    name = f"{match.layer} ({layer.name})" if layer is not None else match.layer
-    return f"{name} of domain '{match.domain}'" if with_domain and match.domain else name
+def describe(index: ProjectIndex, layer_id: str, domain: str | None = None) -> str:
+    """`L2 (API routes)`, or with a domain `L5 (Domain engines) of domain 'policies'`."""
+    layer = index.layers.get(layer_id)
+    name = f"{layer_id} ({layer.name})" if layer is not None else layer_id
+    return f"{name} of domain '{domain}'" if domain else name
 
 
 class ForbiddenLayerImport(ImportRule):
@@ -111,11 +111,11 @@ under the importing layer's `allow:` with a reason.
     )
 
     def check(self, index: ProjectIndex) -> Iterator[Diagnostic]:
-        for source, resolved in self.counted_imports(index):
-            if source.layer is None or resolved.layer is None:
-                continue
-            layer = index.config.layer(source.layer.layer)
-            if layer is None or resolved.layer.layer not in layer.forbidden_layers:
+        forbidding = {layer.id: frozenset(layer.forbidden_layers) for layer in index.config.layers}
+        constrained = [layer_id for layer_id, forbidden in forbidding.items() if forbidden]
+        for source, layer, resolved in self.constrained_imports(index, constrained):
+            target = resolved.layer
+            if target is None or target.layer not in forbidding[layer.id]:
                 continue
             if allowed_by_exception(index, layer, source, resolved):
                 continue
@@ -124,8 +124,8 @@ under the importing layer's `allow:` with a reason.
                 source,
                 fact.line,
                 fact.col,
-                f"{describe(index, source.layer)} must not import "
-                f"{describe(index, resolved.layer)} `{resolved.target}`; go through a layer "
+                f"{describe(index, layer.id)} must not import "
+                f"{describe(index, target.layer)} `{resolved.target}`; go through a layer "
                 f"{layer.id} may use (routes dispatch through the registry) or add an `allow:` "
                 "exception with a reason",
                 resolved.target,
@@ -183,21 +183,9 @@ what the runtime exports (`layerguard.runtime.integrations.fastapi.SessionDep` i
     )
 
     def check(self, index: ProjectIndex) -> Iterator[Diagnostic]:
-        for source, resolved in self.counted_imports(index):
-            if source.layer is None:
-                continue
-            layer = index.config.layer(source.layer.layer)
-            if layer is None or not layer.forbidden_modules:
-                continue
-            forbidden = next(
-                (
-                    prefix
-                    for prefix in layer.forbidden_modules
-                    for name in resolved.names
-                    if name == prefix or name.startswith(prefix + ".")
-                ),
-                None,
-            )
+        constrained = [layer.id for layer in index.config.layers if layer.forbidden_modules]
+        for source, layer, resolved in self.constrained_imports(index, constrained):
+            forbidden = _forbidden_prefix(frozenset(layer.forbidden_modules), resolved.names)
             if forbidden is None or allowed_by_exception(index, layer, source, resolved):
                 continue
             fact = resolved.fact
@@ -206,10 +194,21 @@ what the runtime exports (`layerguard.runtime.integrations.fastapi.SessionDep` i
                 source,
                 fact.line,
                 fact.col,
-                f"{describe(index, source.layer)} must not import `{imported}` "
+                f"{describe(index, layer.id)} must not import `{imported}` "
                 f"(forbidden: `{forbidden}`); move this code to a layer that may use it",
                 imported,
             )
+
+
+def _forbidden_prefix(forbidden: frozenset[str], names: tuple[str, ...]) -> str | None:
+    """The forbidden package or module that one of `names` is, or is inside of."""
+    for name in names:
+        end = len(name)
+        while end > 0:
+            if name[:end] in forbidden:
+                return name[:end]
+            end = name.rfind(".", 0, end)
+    return None
 
 
 class CrossDomainImport(ImportRule):
@@ -248,25 +247,21 @@ domain's operation, or move the shared piece to a spine service.
 
     def check(self, index: ProjectIndex) -> Iterator[Diagnostic]:
         isolated = frozenset(index.config.cross_domain_layers)
-        if not isolated:
-            return
-        for source, resolved in self.counted_imports(index):
+        for source, layer, resolved in self.constrained_imports(index, isolated):
             own, other = source.layer, resolved.layer
-            if own is None or other is None or own.layer not in isolated:
+            if own is None or other is None or other.layer not in isolated:
                 continue
-            if other.layer not in isolated or not own.domain or not other.domain:
+            if not own.domain or not other.domain or own.domain == other.domain:
                 continue
-            if own.domain == other.domain:
-                continue
-            layer = index.config.layer(own.layer)
-            if layer is not None and allowed_by_exception(index, layer, source, resolved):
+            if allowed_by_exception(index, layer, source, resolved):
                 continue
             fact = resolved.fact
             yield self.finding(
                 source,
                 fact.line,
                 fact.col,
-                f"{describe(index, own, True)} imports {describe(index, other, True)} "
+                f"{describe(index, own.layer, own.domain)} imports "
+                f"{describe(index, other.layer, other.domain)} "
                 f"`{resolved.target}`; dispatch the other domain's operation through the "
                 "registry or move the shared code to a spine service",
                 resolved.target,
