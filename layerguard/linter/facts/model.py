@@ -5,14 +5,15 @@ it. Facts depend only on the file's content and the extraction settings, never o
 path: two files with the same bytes share one cache entry, so anything path-dependent (module
 names, relative-import resolution, layers) is computed later, by the project index.
 
-Lines are 1-based; columns are 1-based too, as in `path:line:col` diagnostics.
+Lines are 1-based; columns are 1-based too, as in `path:line:col` diagnostics. The facts are
+NamedTuples: a warm run rebuilds tens of thousands of them from the cache, and a tuple is
+several times cheaper to create than a frozen dataclass.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntFlag
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 
 class Scope(IntFlag):
@@ -23,8 +24,7 @@ class Scope(IntFlag):
     CONDITIONAL = 4  # inside try/except/else/finally, another `if`, a loop or a `with`
 
 
-@dataclass(frozen=True, slots=True)
-class ImportFact:
+class ImportFact(NamedTuple):
     """One imported name.
 
     `import a.b as c` -> module "a.b", name None. `from a import b` -> module "a", name "b";
@@ -46,8 +46,7 @@ class ImportFact:
 TransactionMethod = Literal["commit", "rollback", "begin", "begin_nested", "flush"]
 
 
-@dataclass(frozen=True, slots=True)
-class TransactionCall:
+class TransactionCall(NamedTuple):
     """`<receiver>.commit()` and friends, in code (never in strings or comments)."""
 
     line: int
@@ -57,8 +56,7 @@ class TransactionCall:
     symbol: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SessionConstruction:
+class SessionConstruction(NamedTuple):
     """A call that builds a session: `AsyncSession(...)`, `SessionLocal()`, `sessionmaker()()`."""
 
     line: int
@@ -70,8 +68,7 @@ class SessionConstruction:
 RegistryCallKind = Literal["execute", "register", "lookup"]
 
 
-@dataclass(frozen=True, slots=True)
-class RegistryCall:
+class RegistryCall(NamedTuple):
     """A call of a configured registry name with its literal operation name, if it has one."""
 
     line: int
@@ -83,8 +80,7 @@ class RegistryCall:
     symbol: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class FunctionFact:
+class FunctionFact(NamedTuple):
     """A function or method definition with its card-style signature."""
 
     name: str
@@ -96,8 +92,7 @@ class FunctionFact:
     decorators: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ClassFact:
+class ClassFact(NamedTuple):
     name: str
     line: int
     col: int
@@ -106,8 +101,7 @@ class ClassFact:
     docstring: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Suppression:
+class Suppression(NamedTuple):
     """A `# layerguard: ignore[CODES] reason` comment.
 
     A comment on a line of its own covers the next line; a trailing comment covers its line.
@@ -124,15 +118,13 @@ class Suppression:
         return self.line + 1 if self.own_line else self.line
 
 
-@dataclass(frozen=True, slots=True)
-class SyntaxErrorFact:
+class SyntaxErrorFact(NamedTuple):
     line: int
     col: int
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class FileFacts:
+class FileFacts(NamedTuple):
     imports: tuple[ImportFact, ...] = ()
     transaction_calls: tuple[TransactionCall, ...] = ()
     session_constructions: tuple[SessionConstruction, ...] = ()
