@@ -286,7 +286,8 @@ def rules_markdown(rules: Iterable[type[RuleInfo]] = ALL_RULES) -> str:
         "",
         "Examples use the layout of the `hoc` preset (`layerguard init --preset hoc`) unless "
         "they show their own `layerguard.yaml`. Choose rules with `rules:` in "
-        "`layerguard.yaml` (docs/configuration.md) or `--select`/`--ignore` on the command "
+        "`layerguard.yaml` ([configuration.md](configuration.md)) or `--select`/`--ignore` on "
+        "the command "
         "line; codes and prefixes both work (`LG1` is every import rule).",
         "",
         "| code | name | level | enabled by default | import scopes | summary |",

@@ -5,8 +5,9 @@ stress one format: exact lines, escaping, schema validity, stable fingerprints."
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from tests.linter.conftest import HOC_PRESET, Run, write_project
 from tests.linter.test_check_project import DRIVER, EXPECTED, FILES, ROUTE, config_text
 
 SARIF_SCHEMA = Path(__file__).parents[1] / "data" / "sarif-schema-2.1.0.json"
+DOCS = Path(__file__).parents[2] / "docs"
 L6 = "backend/app/hoc/cus/policies/L6_drivers"
 # A path with every character the annotation properties must escape.
 ODD_DRIVER = f"{L6}/we,ird:na%me.py"
@@ -372,3 +374,27 @@ def test_jsonl_clean_run_prints_nothing(tmp_path: Path, run_cli: Callable[..., R
     write_project(tmp_path, {DRIVER: ""})
     run = run_cli(["check", "--output-format", "jsonl"])
     assert (run.exit_code, run.stdout) == (0, "")
+
+
+# --- docs/output.md -------------------------------------------------------------------------
+
+
+def json_paths(value: Any, prefix: str = "") -> Iterator[str]:
+    """`summary.by_code`, `findings[].code`, …: every field of a JSON document."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{prefix}{key}"
+            yield path
+            if not (prefix + key).endswith("by_code"):  # keys are rule codes, not fields
+                yield from json_paths(item, path + ".")
+    elif isinstance(value, list):
+        for item in value[:1]:
+            yield from json_paths(item, prefix.rstrip(".") + "[].")
+
+
+def test_every_json_report_field_is_documented(tmp_path: Path, run_cli: Callable[..., Run]) -> None:
+    write_project(tmp_path, {"backend/app/hoc/api/cus/policies/policies.py": "import sqlalchemy\n"})
+    report = run_cli(["check", "--output-format", "json"]).report
+    table = (DOCS / "output.md").read_text("utf-8").split("## `json`", 1)[1].split("\n## ", 1)[0]
+    documented = re.findall(r"^\| `([^`]+)` \|", table, re.M)
+    assert sorted(documented) == sorted(json_paths(report))
