@@ -57,7 +57,8 @@ def engine():
     return importlib.import_module("app.hoc.cus.policies.L5_engines.policy_engine")
 """,
     REGISTRY: "",
-    # L4 handler: builds its own session (LG202) and commits (LG201).
+    # L4 handler: builds its own session (LG202) and commits (LG201); registers the operation
+    # the route dispatches (so no LG401).
     HANDLER: """\
 from app.db import AsyncSessionLocal
 
@@ -66,6 +67,10 @@ class PolicyQueryHandler:
     async def execute(self, ctx):
         async with AsyncSessionLocal() as session:
             await session.commit()
+
+
+def register(registry):
+    registry.register("policies.query", PolicyQueryHandler())
 """,
     # L5: a cross-domain import (LG103), and a docstring mentioning commit (no finding).
     ENGINE: '''\

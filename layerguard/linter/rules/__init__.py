@@ -9,6 +9,12 @@ from layerguard.linter.rules.imports import (
     ForbiddenModuleImport,
 )
 from layerguard.linter.rules.input import MalformedCard, PythonSyntaxError
+from layerguard.linter.rules.operations import (
+    DuplicateRegistration,
+    HandlerCallsHandler,
+    UnknownOperation,
+    UnusedOperation,
+)
 from layerguard.linter.rules.suppressions import (
     MalformedSuppression,
     SuppressionRule,
@@ -25,6 +31,10 @@ INDEX_RULES: tuple[type[Rule], ...] = (
     CrossDomainImport,
     TransactionOutsideOwner,
     SessionOutsideCreator,
+    UnknownOperation,
+    DuplicateRegistration,
+    HandlerCallsHandler,
+    UnusedOperation,
 )
 SUPPRESSION_RULES: tuple[type[SuppressionRule], ...] = (
     SuppressionWithoutReason,

@@ -1,0 +1,383 @@
+"""LG4xx: operation wiring — dispatches, registrations and handlers, as the code states them.
+
+Only calls with a literal operation name are checked; a computed name (`registry.execute(name,
+ctx)`) cannot be, and `layerguard operations` lists those call sites instead. Files excluded by
+the config do not exist for these rules: neither their registrations nor their dispatches count.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+
+from layerguard.contracts.config.model import ImportScopePolicy
+from layerguard.linter.diagnostics import Diagnostic, Severity
+from layerguard.linter.index import OperationSite, ProjectIndex, ResolvedImport, SourceFile, counts
+from layerguard.linter.operations.handlers import Handlers
+from layerguard.linter.rules.base import Example, Rule
+
+ROUTE = "backend/app/hoc/api/cus/policies/policies.py"
+HANDLERS = "backend/app/hoc/cus/hoc_spine/orchestrator/handlers"
+POLICIES = f"{HANDLERS}/policies_handler.py"
+INCIDENTS = f"{HANDLERS}/incidents_handler.py"
+WIRING = f"{HANDLERS}/__init__.py"
+BASE = f"{HANDLERS}/base.py"
+REGISTRY = "backend/app/hoc/cus/hoc_spine/orchestrator/operation_registry.py"
+
+POLICIES_HANDLER = """
+    class PolicyQueryHandler:
+        async def execute(self, ctx):
+            return None
+
+
+    def register(registry):
+        registry.register("policies.query", PolicyQueryHandler())
+"""
+INCIDENTS_HANDLER = """
+    class IncidentQueryHandler:
+        async def execute(self, ctx):
+            return None
+
+
+    def register(registry):
+        registry.register("incidents.query", IncidentQueryHandler())
+"""
+
+
+def _sorted(sites: list[OperationSite]) -> list[OperationSite]:
+    return sorted(sites, key=lambda s: (s.file.path, s.call.line, s.call.col))
+
+
+def _key(site: OperationSite) -> str:
+    return f"{site.call.symbol or '<module>'}:{site.call.operation}"
+
+
+class UnknownOperation(Rule):
+    code = "LG401"
+    name = "unknown-operation"
+    summary = "An operation is dispatched by a name that no handler registers."
+    explanation = """
+`registry.execute("policies.qeury", ctx)` compiles, imports and passes every test that does
+not reach it; in production it returns `UNKNOWN_OPERATION`. The linter knows every
+`registry.register("...")` of the project, so it reports a dispatch whose literal name nobody
+registers, at the line of the call (even when the name stands on the next line). Registrations
+in files that `exclude` removes from the project do not count. A computed name cannot be
+checked; `layerguard operations` lists those call sites as dynamic.
+
+Fix the name (the message suggests the closest registered one), or register a handler for the
+operation. `registry.execute` and `registry.register` are the default call names; set
+`registry.execute` / `registry.register` in `layerguard.yaml` if the project uses others.
+"""
+    valid = (
+        Example(
+            {
+                ROUTE: """
+                    async def list_policies(registry, ctx):
+                        return await registry.execute("policies.query", ctx)
+                """,
+                POLICIES: POLICIES_HANDLER,
+            },
+            title="a route dispatches a registered operation",
+        ),
+        Example(
+            {
+                ROUTE: """
+                    async def run(registry, name, ctx):
+                        return await registry.execute(name, ctx)
+                """
+            },
+            title="a computed name is not checked",
+        ),
+    )
+    invalid = (
+        Example(
+            {
+                ROUTE: """
+                    async def list_policies(registry, ctx):
+                        return await registry.execute(
+                            "policies.qeury",
+                            ctx,
+                        )
+                """,
+                POLICIES: POLICIES_HANDLER,
+            },
+            expected=((ROUTE, 2),),
+            title="a typo in the operation name, reported at the line of the call",
+        ),
+    )
+
+    def check(self, index: ProjectIndex) -> Iterator[Diagnostic]:
+        registered = sorted(index.registrations)
+        for operation, sites in sorted(index.dispatches.items()):
+            if operation in index.registrations:
+                continue
+            close = difflib.get_close_matches(operation, registered, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            for site in _sorted(sites):
+                yield self.finding(
+                    site.file,
+                    site.call.line,
+                    site.call.col,
+                    f"no handler registers operation '{operation}'{hint}; fix the name or "
+                    "register a handler for it",
+                    _key(site),
+                )
+
+
+class DuplicateRegistration(Rule):
+    code = "LG402"
+    name = "duplicate-registration"
+    summary = "The same operation name is registered more than once."
+    explanation = """
+An operation name maps to one handler. A second `registry.register("x", ...)` either fails at
+start-up (the runtime refuses a name that is already taken) or, with another registry, silently
+replaces the first handler, depending on import order. Every registration after the first — in
+path, then line order — is reported, naming the first.
+
+Fix it by removing one registration, or by giving the second operation its own name.
+"""
+    valid = (
+        Example(
+            {POLICIES: POLICIES_HANDLER, INCIDENTS: INCIDENTS_HANDLER},
+            title="each operation registered once",
+        ),
+    )
+    invalid = (
+        Example(
+            {
+                POLICIES: POLICIES_HANDLER,
+                INCIDENTS: """
+                    class IncidentQueryHandler:
+                        async def execute(self, ctx):
+                            return None
+
+
+                    def register(registry):
+                        registry.register("incidents.query", IncidentQueryHandler())
+                        registry.register("policies.query", IncidentQueryHandler())
+                """,
+            },
+            expected=((POLICIES, 7),),
+            title="two modules register 'policies.query'; incidents_handler.py sorts first",
+        ),
+    )
+
+    def check(self, index: ProjectIndex) -> Iterator[Diagnostic]:
+        for operation, sites in sorted(index.registrations.items()):
+            if len(sites) < 2:
+                continue
+            first, *others = _sorted(sites)
+            for site in others:
+                yield self.finding(
+                    site.file,
+                    site.call.line,
+                    site.call.col,
+                    f"operation '{operation}' is already registered at "
+                    f"{first.file.path}:{first.call.line}; remove one registration or give this "
+                    "operation its own name",
+                    operation,
+                )
+
+
+class HandlerCallsHandler(Rule):
+    code = "LG403"
+    name = "handler-calls-handler"
+    summary = "A handler module imports or fetches another handler instead of dispatching."
+    default_scope = ImportScopePolicy(type_checking=False)
+    explanation = """
+A handler that calls another handler directly skips what the registry adds to every dispatch
+— the authority check, the audit record, uniform error handling — and couples two operations
+that were meant to change independently. Cross-operation calls go through the registry:
+`await registry.execute("incidents.query", ctx)`.
+
+A *handler module* is a file that defines a handler class: a class some `register` call
+registers (resolved through the registering file's imports), or, in a layer listed in
+`registry.handler_layers`, a class with an `execute` method that no other class derives from.
+In a handler module this rule reports
+
+- an import of another handler module, or of a handler class (also through a package that
+  re-exports it), at module level, inside a function, or with `importlib.import_module`;
+  imports under `if TYPE_CHECKING:` do not count by default (`import_scopes` can change it);
+- a handler lookup (`registry.get_handler("x")`, the `registry.lookup` call names).
+
+Files that define no handler — a package `__init__.py` that imports every handler module to
+register it, a module holding a shared base class — are wiring, not handlers, and may import
+handlers. Shared code that two handlers need belongs in a spine service or an engine.
+"""
+    valid = (
+        Example(
+            {
+                POLICIES: """
+                    from app.hoc.cus.hoc_spine.orchestrator.handlers.base import BaseHandler
+
+
+                    class PolicyQueryHandler(BaseHandler):
+                        async def execute(self, ctx):
+                            return await self.registry.execute("incidents.query", ctx)
+                """,
+                INCIDENTS: INCIDENTS_HANDLER,
+                WIRING: """
+                    from app.hoc.cus.hoc_spine.orchestrator.handlers import incidents_handler
+                    from app.hoc.cus.hoc_spine.orchestrator.handlers.policies_handler import (
+                        PolicyQueryHandler,
+                    )
+
+
+                    def register_all(registry):
+                        incidents_handler.register(registry)
+                        registry.register("policies.query", PolicyQueryHandler())
+                """,
+                BASE: """
+                    class BaseHandler:
+                        async def execute(self, ctx):
+                            raise NotImplementedError
+                """,
+            },
+            title="a handler dispatches through the registry; wiring and base modules import "
+            "handlers",
+        ),
+    )
+    invalid = (
+        Example(
+            {
+                POLICIES: """
+                    from app.hoc.cus.hoc_spine.orchestrator.handlers.incidents_handler import (
+                        IncidentQueryHandler,
+                    )
+
+
+                    class PolicyQueryHandler:
+                        async def execute(self, ctx):
+                            from . import incidents_handler
+
+                            handler = ctx.registry.get_handler("incidents.query")
+                            return await IncidentQueryHandler().execute(ctx)
+                """,
+                INCIDENTS: INCIDENTS_HANDLER,
+            },
+            expected=((POLICIES, 1), (POLICIES, 8), (POLICIES, 10)),
+            title="a handler imports another handler (twice) and fetches a third directly",
+        ),
+    )
+
+    def check(self, index: ProjectIndex) -> Iterator[Diagnostic]:
+        handlers = Handlers(index)
+        yield from self._imports(index, handlers)
+        yield from self._lookups(index, handlers)
+
+    def _imports(self, index: ProjectIndex, handlers: Handlers) -> Iterator[Diagnostic]:
+        policy = index.config.scope_policy(self.code, self.default_scope or ImportScopePolicy())
+        for path in handlers.by_path:
+            source = index.files[path]
+            for resolved in source.imports:
+                if counts(resolved.fact.scope, policy):
+                    yield from self._import(index, handlers, source, resolved)
+
+    def _import(
+        self, index: ProjectIndex, handlers: Handlers, source: SourceFile, resolved: ResolvedImport
+    ) -> Iterator[Diagnostic]:
+        """A finding if this import of a handler module brings in another handler."""
+        target = resolved.file
+        if target is None or not handlers.is_handler_module(target.path):
+            imported = handlers.resolver.resolve_imported(source, resolved)
+            if imported is None or not handlers.is_handler(imported):
+                return
+            target = index.files[imported.path]
+        if target.path == source.path:
+            return
+        fact = resolved.fact
+        yield self.finding(
+            source,
+            fact.line,
+            fact.col,
+            f"handler module imports handler module `{resolved.target}` "
+            f"({handlers.describe_module(target.path)}); dispatch the other operation with "
+            "`registry.execute(...)` or move the shared code to a spine service",
+            resolved.target,
+        )
+
+    def _lookups(self, index: ProjectIndex, handlers: Handlers) -> Iterator[Diagnostic]:
+        for path in handlers.by_path:
+            source = index.files[path]
+            for call in source.facts.registry_calls:
+                if call.kind != "lookup":
+                    continue
+                what = f"'{call.operation}'" if call.operation is not None else "an operation"
+                yield self.finding(
+                    source,
+                    call.line,
+                    call.col,
+                    f"a handler fetches the handler of {what} directly with `{call.callee}()`; "
+                    "dispatch it with `registry.execute(...)` so it gets the authority check "
+                    "and the audit record",
+                    f"{call.symbol or '<module>'}:lookup:{call.operation or ''}",
+                )
+
+
+class UnusedOperation(Rule):
+    code = "LG404"
+    name = "operation-never-executed"
+    summary = "A registered operation that no code dispatches (opt-in, informational)."
+    severity = Severity.INFO
+    enabled_by_default = False
+    explanation = """
+A handler registered under a name that no `registry.execute("...")` of the project dispatches
+is dead code, or is reached only from outside (a scheduler, another service, a computed name).
+This rule is off by default and informational — it never fails a run — because those outside
+callers are invisible to the linter. Select it (`--select LG404` or `rules: {extend_select:
+[LG404]}`) for a clean-up pass; the message says how many dynamic dispatch sites exist, since
+any of them might dispatch the operation.
+
+Remove the handler and its registration, or suppress the finding with the reason it is kept.
+"""
+    valid = (
+        Example(
+            {
+                ROUTE: """
+                    async def list_policies(registry, ctx):
+                        return await registry.execute("policies.query", ctx)
+                """,
+                POLICIES: POLICIES_HANDLER,
+            },
+            title="a registered operation that a route dispatches",
+        ),
+    )
+    invalid = (
+        Example(
+            {
+                ROUTE: """
+                    async def list_policies(registry, ctx):
+                        return await registry.execute("policies.query", ctx)
+                """,
+                POLICIES: POLICIES_HANDLER,
+                INCIDENTS: INCIDENTS_HANDLER,
+            },
+            expected=((INCIDENTS, 7),),
+            title="'incidents.query' is registered and never dispatched",
+        ),
+    )
+
+    def check(self, index: ProjectIndex) -> Iterator[Diagnostic]:
+        dynamic = sum(
+            1
+            for source in index.files.values()
+            for call in source.facts.registry_calls
+            if call.kind == "execute" and call.operation is None
+        )
+        note = (
+            f" ({dynamic} dynamic dispatch site{'' if dynamic == 1 else 's'} might dispatch it)"
+            if dynamic
+            else ""
+        )
+        for operation, sites in sorted(index.registrations.items()):
+            if operation in index.dispatches:
+                continue
+            first = _sorted(sites)[0]
+            yield self.finding(
+                first.file,
+                first.call.line,
+                first.call.col,
+                f"operation '{operation}' is registered but nothing executes it{note}; remove "
+                "the handler and its registration, or suppress this with the reason it is kept",
+                operation,
+            )
