@@ -137,15 +137,13 @@ def _suppression(rule: type[RuleInfo]) -> list[str]:
         f"`layerguard.yaml` (or pass `--ignore {code}` to one run)."
     )
     if not inline_suppressible(rule):
-        return [
-            f"Findings of {code} cannot be suppressed with a comment"
-            + (
-                " (a suppression cannot excuse itself): fix the comment instead."
-                if issubclass(rule, SuppressionRule)
-                else " (they are found before the file's comments can be read): fix the input."
-            ),
-            turn_off,
-        ]
+        why = (
+            "a suppression cannot excuse itself; fix the comment instead."
+            if issubclass(rule, SuppressionRule)
+            else "the file or card could not be read, so neither could a comment in it; fix "
+            "the input instead."
+        )
+        return [f"Findings of {code} cannot be suppressed with a comment: {why}", "", turn_off]
     return [
         "Accept one finding with a comment that says why, at the end of the reported line or "
         "on its own line just above it:",
