@@ -3,14 +3,18 @@
 * A successful dispatch on a session inside a transaction: the row is kept on the session and
   inserted by a ``before_commit`` hook in the same transaction as the operation's writes, so
   the work and its audit row are committed together or not at all.
-* A failed dispatch, a dispatch without a session, and successful dispatches whose request
-  was rolled back after all: the row is written through the sink's own engine (a separate
-  connection and transaction), so it survives the rollback. Those rows have
-  ``committed = false``: they describe work that did not reach the database.
+* A failed dispatch, or a successful one whose request was rolled back after all: the row is
+  written through the sink's own engine (a separate connection and transaction), so it
+  survives the rollback.
+* A dispatch without a SQLAlchemy session: written through the sink's own engine too.
+
+The ``work_committed`` column tells which: true (committed with the work), false (the work
+was discarded), null (no database work to tie the record to).
 
 Independent writes are queued and done by a background task (``emit`` must not block the
-dispatch); ``drain()`` waits for the queue, ``aclose()`` drains at shutdown (the FastAPI
-lifespan helper calls it).
+dispatch), retried with backoff on errors (a busy SQLite file, a failover) and dropped (and
+counted, and logged once per interval) after ``retries``. ``drain()`` waits for the queue,
+``aclose()`` drains at shutdown (the FastAPI lifespan helper calls it).
 """
 
 from __future__ import annotations
@@ -66,7 +70,7 @@ def audit_table(metadata: MetaData | None = None, name: str = DEFAULT_TABLE) -> 
         Column("degraded", Boolean, nullable=False),
         Column("governance_reason", String(500)),
         Column("correlation_id", String(200)),
-        Column("committed", Boolean, nullable=False),
+        Column("work_committed", Boolean),
     )
 
 
@@ -79,11 +83,15 @@ class TableAuditSink:
         *,
         table: Table | None = None,
         batch_size: int = 200,
+        retries: int = 6,
+        retry_delay: float = 0.05,
         log_interval: float = 60.0,
     ) -> None:
         self._engine = engine
         self.table = table if table is not None else audit_table()
         self._batch_size = batch_size
+        self._retries = retries
+        self._retry_delay = retry_delay
         self._queue: list[dict[str, Any]] = []
         self._writer: asyncio.Task[None] | None = None
         self._log = ThrottledLog(logger, log_interval)
@@ -100,10 +108,10 @@ class TableAuditSink:
         if session is not None and record.outcome is AuditOutcome.OK and session.in_transaction():
             # Tagged with the innermost open savepoint (nested dispatches): if that savepoint
             # is rolled back later, the row moves to the separate writer, flagged uncommitted.
-            entry = [self, _row(record, committed=True), session.get_nested_transaction()]
+            entry = [self, _row(record, True), session.get_nested_transaction()]
             session.info.setdefault(_PENDING, []).append(entry)
             return
-        self.enqueue(_row(record, committed=False))
+        self.enqueue(_row(record, None if session is None else False))
 
     def enqueue(self, row: dict[str, Any]) -> None:
         """Write ``row`` through the sink's own connection (in the background)."""
@@ -129,20 +137,31 @@ class TableAuditSink:
         while self._queue:
             batch = self._queue[: self._batch_size]
             del self._queue[: self._batch_size]
+            await self._write_batch(batch)
+
+    async def _write_batch(self, batch: list[dict[str, Any]]) -> None:
+        delay = self._retry_delay
+        for attempt in range(self._retries + 1):
             try:
                 async with self._engine.begin() as conn:
                     await conn.execute(insert(self.table), batch)
             except Exception as exc:
+                if attempt < self._retries:
+                    await asyncio.sleep(delay)
+                    delay *= 2
+                    continue
                 self.dropped += len(batch)
                 self._log.log(
                     "write",
                     logging.ERROR,
-                    "audit table sink could not write %d records; dropped",
+                    "audit table sink could not write %d records after %d attempts; dropped",
                     len(batch),
+                    attempt + 1,
                     exc_info=exc,
                 )
             else:
                 self.written_independently += len(batch)
+            return
 
 
 def _sync_session(session: object) -> Session | None:
@@ -153,7 +172,7 @@ def _sync_session(session: object) -> Session | None:
     return None
 
 
-def _row(record: AuditRecord, *, committed: bool) -> dict[str, Any]:
+def _row(record: AuditRecord, work_committed: bool | None) -> dict[str, Any]:
     return {
         "recorded_at": datetime.fromtimestamp(record.timestamp, UTC),
         "operation": record.operation,
@@ -166,7 +185,7 @@ def _row(record: AuditRecord, *, committed: bool) -> dict[str, Any]:
         "degraded": record.degraded,
         "governance_reason": record.governance_reason,
         "correlation_id": record.correlation_id,
-        "committed": committed,
+        "work_committed": work_committed,
     }
 
 
@@ -210,7 +229,7 @@ def _savepoint_rolled_back(session: Session, previous: SessionTransaction) -> No
     for entry in pending:
         if entry[2] is previous:
             sink, row, _savepoint = entry
-            sink.enqueue({**row, "committed": False})
+            sink.enqueue({**row, "work_committed": False})
         else:
             kept.append(entry)
     pending[:] = kept
@@ -232,4 +251,4 @@ def _work_rolled_back(session: Session, transaction: SessionTransaction) -> None
     if not pending:
         return
     for sink, row, _savepoint in pending:
-        sink.enqueue({**row, "committed": False})
+        sink.enqueue({**row, "work_committed": False})

@@ -1,0 +1,70 @@
+"""Shared fixtures of the runtime tests: real SQLite files through aiosqlite, read back
+through an independent engine (its own connections, no savepoint recipe)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from runtime_schema import ITEMS, METADATA
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from layerguard.runtime.integrations.sqlalchemy_session import (
+    configure_session_factory,
+    create_sqlite_engine,
+)
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    """The application's engine, with the SQLite savepoint recipe, tables created."""
+    engine = create_sqlite_engine(db_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(METADATA.create_all)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def reader(db_url: str, engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
+    """A second, independent engine on the same file: what another process would see."""
+    other = create_async_engine(db_url)
+    yield other
+    await other.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> Iterator[async_sessionmaker[AsyncSession]]:
+    """The session factory ``get_session_dep`` uses, reset after the test."""
+    factory = async_sessionmaker(engine, expire_on_commit=False)
+    configure_session_factory(factory)
+    yield factory
+    configure_session_factory(None)
+
+
+async def item_names(reader: AsyncEngine) -> list[str]:
+    """Committed item names, in insertion order, read through ``reader``."""
+    async with reader.connect() as conn:
+        return list((await conn.execute(select(ITEMS.c.name).order_by(ITEMS.c.id))).scalars())
+
+
+@pytest.fixture
+def read_items(reader: AsyncEngine):  # type: ignore[no-untyped-def]
+    """``await read_items()`` -> committed item names."""
+
+    async def read() -> list[str]:
+        return await item_names(reader)
+
+    return read

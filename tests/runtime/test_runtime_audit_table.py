@@ -1,0 +1,193 @@
+"""The table audit sink: rows of committed work commit with it, the others survive rollbacks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI, HTTPException
+from runtime_schema import ITEMS
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from layerguard.runtime import OperationContext, OperationRegistry, OperationResult
+from layerguard.runtime.audit.table import TableAuditSink
+from layerguard.runtime.integrations.fastapi import (
+    SessionDep,
+    registry_lifespan,
+    result_to_response,
+)
+
+
+class InsertItem:
+    async def execute(self, ctx: OperationContext) -> OperationResult:
+        await ctx.session.execute(insert(ITEMS).values(name=ctx.params["name"]))
+        if ctx.params.get("then") == "raise":
+            raise ValueError("boom")
+        return OperationResult.ok(ctx.params["name"])
+
+
+class Nested:
+    """Dispatches ``items.insert`` through the registry, then fails if asked."""
+
+    def __init__(self, registry: OperationRegistry) -> None:
+        self.registry = registry
+
+    async def execute(self, ctx: OperationContext) -> OperationResult:
+        await self.registry.execute(
+            "items.insert", OperationContext(ctx.session, params={"name": ctx.params["name"]})
+        )
+        return OperationResult.fail("outer gave up", "CONFLICT")
+
+
+@pytest.fixture
+async def sink(engine: AsyncEngine, db_url: str) -> AsyncIterator[TableAuditSink]:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    own_engine = create_async_engine(db_url)  # the sink's separate connection pool
+    sink = TableAuditSink(own_engine)
+    await sink.create_table()
+    yield sink
+    await sink.aclose()
+    await own_engine.dispose()
+
+
+@pytest.fixture
+async def registry(sink: TableAuditSink) -> OperationRegistry:
+    registry = OperationRegistry(audit_sinks=[sink])
+    registry.register("items.insert", InsertItem())
+    registry.register("items.nested", Nested(registry))
+    return registry
+
+
+@pytest.fixture
+async def client(
+    sessions: async_sessionmaker[AsyncSession], registry: OperationRegistry
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = FastAPI(lifespan=registry_lifespan(registry=registry, session_factory=sessions))
+
+    @app.post("/items")
+    async def create(session: SessionDep, name: str, then: str = "", abort: bool = False) -> Any:
+        result = await registry.execute(
+            "items.insert", OperationContext(session, "t1", {"name": name, "then": then})
+        )
+        if abort:
+            raise HTTPException(status_code=409, detail="changed my mind")
+        return {"error_code": result.error_code}
+
+    @app.post("/nested")
+    async def nested(session: SessionDep, name: str) -> Any:
+        return result_to_response(
+            await registry.execute("items.nested", OperationContext(session, params={"name": name}))
+        )
+
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://api") as client,
+    ):
+        yield client
+
+
+async def audit_rows(reader: AsyncEngine, sink: TableAuditSink) -> list[tuple[Any, ...]]:
+    await sink.drain()
+    table = sink.table
+    async with reader.connect() as conn:
+        rows = await conn.execute(
+            select(
+                table.c.operation, table.c.outcome, table.c.error_code, table.c.work_committed
+            ).order_by(table.c.id)
+        )
+        return [tuple(row) for row in rows]
+
+
+async def test_successful_operation_audit_row_commits_with_its_work(
+    client: httpx.AsyncClient, reader: AsyncEngine, sink: TableAuditSink, read_items: Any
+) -> None:
+    response = await client.post("/items", params={"name": "a"})
+    assert response.json() == {"error_code": None}
+    assert await read_items() == ["a"]
+    assert await audit_rows(reader, sink) == [("items.insert", "ok", None, True)]
+    assert sink.written_independently == 0  # it went in with the request's transaction
+
+
+async def test_failed_operation_audit_row_survives_the_rollback(
+    client: httpx.AsyncClient, reader: AsyncEngine, sink: TableAuditSink, read_items: Any
+) -> None:
+    await client.post("/items", params={"name": "a"})
+    response = await client.post("/items", params={"name": "b", "then": "raise"})
+    assert response.json() == {"error_code": "HANDLER_EXCEPTION:ValueError"}
+    assert await read_items() == ["a"]
+    assert await audit_rows(reader, sink) == [
+        ("items.insert", "ok", None, True),
+        ("items.insert", "failed", "HANDLER_EXCEPTION:ValueError", False),
+    ]
+
+
+async def test_request_rolled_back_after_success_keeps_the_row_flagged_uncommitted(
+    client: httpx.AsyncClient, reader: AsyncEngine, sink: TableAuditSink, read_items: Any
+) -> None:
+    response = await client.post("/items", params={"name": "a", "abort": "true"})
+    assert response.status_code == 409
+    assert await read_items() == []
+    assert await audit_rows(reader, sink) == [("items.insert", "ok", None, False)]
+
+
+async def test_inner_success_inside_a_failed_outer_is_flagged_uncommitted(
+    client: httpx.AsyncClient, reader: AsyncEngine, sink: TableAuditSink, read_items: Any
+) -> None:
+    response = await client.post("/nested", params={"name": "inner"})
+    assert response.status_code == 409
+    assert await read_items() == []
+    assert await audit_rows(reader, sink) == [
+        ("items.insert", "ok", None, False),
+        ("items.nested", "failed", "CONFLICT", False),
+    ]
+
+
+async def test_row_columns(
+    client: httpx.AsyncClient, reader: AsyncEngine, sink: TableAuditSink
+) -> None:
+    await client.post("/items", params={"name": "a"})
+    await sink.drain()
+    async with reader.connect() as conn:
+        row = (await conn.execute(select(sink.table))).one()._asdict()
+    assert row["tenant_id"] == "t1"
+    assert row["governance"] == "active"
+    assert (row["unguarded"], row["degraded"]) == (False, False)
+    assert row["duration_ms"] >= 0
+    assert row["recorded_at"] is not None
+
+
+async def test_dispatch_without_session_is_written_separately(
+    registry: OperationRegistry, reader: AsyncEngine, sink: TableAuditSink
+) -> None:
+    class NoDb:
+        async def execute(self, ctx: OperationContext) -> OperationResult:
+            return OperationResult.ok()
+
+    registry.register("pure.compute", NoDb())
+    await registry.execute("pure.compute", OperationContext())
+    assert await audit_rows(reader, sink) == [("pure.compute", "ok", None, None)]
+
+
+async def test_unwritable_table_drops_after_retries_and_logs_once(
+    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    sink = TableAuditSink(engine, retries=1, retry_delay=0.001)  # table never created
+    registry = OperationRegistry(audit_sinks=[sink])
+    registry.register("a.op", _Ok())
+    with caplog.at_level(logging.ERROR, logger="layerguard.runtime.audit"):
+        for _ in range(3):
+            assert (await registry.execute("a.op", OperationContext())).success
+            await sink.drain()
+    assert sink.dropped == 3
+    assert len(caplog.records) == 1
+    assert "could not write 1 records after 2 attempts; dropped" in caplog.records[0].message
+
+
+class _Ok:
+    async def execute(self, ctx: OperationContext) -> OperationResult:
+        return OperationResult.ok()

@@ -1,0 +1,157 @@
+"""The table-backed kill switch, shared by workers that each have their own engine."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from layerguard.runtime import (
+    InMemoryAuditSink,
+    OperationContext,
+    OperationRegistry,
+    OperationResult,
+)
+from layerguard.runtime.governance.table import TableAuthority
+
+
+class Ok:
+    async def execute(self, ctx: OperationContext) -> OperationResult:
+        return OperationResult.ok("ran")
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Worker:
+    """One worker process: its own engine, provider, registry and audit sink."""
+
+    def __init__(self, engine: AsyncEngine, clock: FakeClock, ttl: float = 5.0) -> None:
+        self.engine = engine
+        self.authority = TableAuthority(engine, ttl=ttl, clock=clock)
+        self.audit = InMemoryAuditSink()
+        self.registry = OperationRegistry(authority=self.authority, audit_sinks=[self.audit])
+        self.registry.register("a.op", Ok())
+        self.registry.freeze()
+
+    async def dispatch(self) -> str:
+        result = await self.registry.execute("a.op", OperationContext(tenant_id="t1"))
+        assert result.data == "ran"
+        return self.audit.records[-1].governance
+
+
+@pytest.fixture
+async def two_engines(db_url: str) -> AsyncIterator[tuple[AsyncEngine, AsyncEngine]]:
+    first, second = create_async_engine(db_url), create_async_engine(db_url)
+    yield first, second
+    await first.dispose()
+    await second.dispose()
+
+
+async def test_kill_switch_flipped_by_one_worker_is_seen_by_another_within_ttl(
+    two_engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    clock = FakeClock()
+    one, two = Worker(two_engines[0], clock), Worker(two_engines[1], clock)
+    await one.authority.create_table()
+    assert await one.dispatch() == "active"
+    assert await two.dispatch() == "active"  # worker two caches "active" until t=5
+
+    await one.authority.disable("incident 42", actor="alice")
+    assert await one.dispatch() == "disabled"  # the writer sees its own flip at once
+    clock.now = 4.9
+    assert await two.dispatch() == "active"  # still inside worker two's TTL
+    clock.now = 5.0
+    assert await two.dispatch() == "disabled"  # TTL elapsed: re-read from the table
+
+    record = two.audit.records[-1]
+    assert (record.unguarded, record.governance_reason) == (True, "incident 42")
+    status = two.registry.status()["governance"]
+    assert (status["mode"], status["actor"], status["guarded"]) == ("disabled", "alice", False)
+    assert status["changed_at"].endswith("+00:00")
+
+    await two.authority.enable(actor="bob")
+    clock.now = 10.0
+    assert await one.dispatch() == "active"
+    assert [r.unguarded for r in one.audit.records] == [False, True, False]
+
+
+async def test_manual_update_of_the_row_is_picked_up(
+    two_engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    clock = FakeClock()
+    worker = Worker(two_engines[0], clock, ttl=1)
+    await worker.authority.create_table()
+    async with two_engines[1].begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO layerguard_governance (scope, mode, reason, actor) "
+                "VALUES ('default', 'degraded', 'replica lag', 'dba')"
+            )
+        )
+    assert await worker.dispatch() == "degraded"
+    assert worker.audit.records[-1].degraded is True
+
+
+async def test_concurrent_dispatches_share_one_refresh_query(
+    two_engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    clock = FakeClock()
+    worker = Worker(two_engines[0], clock)
+    await worker.authority.create_table()
+    await worker.authority.disable("drill")
+    statements: list[str] = []
+
+    @event.listens_for(worker.engine.sync_engine, "before_cursor_execute")
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    clock.now = 100.0  # cache expired
+    results = await asyncio.gather(
+        *(worker.registry.execute("a.op", OperationContext()) for _ in range(50))
+    )
+    assert all(r.success for r in results)
+    assert len([s for s in statements if "layerguard_governance" in s]) == 1
+    assert {r.governance for r in worker.audit.records} == {"disabled"}
+
+
+async def test_unreadable_table_means_fail_safe_state_logged_once(
+    two_engines: tuple[AsyncEngine, AsyncEngine], caplog: pytest.LogCaptureFixture
+) -> None:
+    worker = Worker(two_engines[0], FakeClock())  # the table was never created
+    with caplog.at_level(logging.ERROR, logger="layerguard.runtime.governance"):
+        for _ in range(20):
+            assert await worker.dispatch() == "degraded"
+    assert worker.audit.records[0].governance_reason == (
+        "authority provider unavailable (OperationalError)"
+    )
+    assert len(caplog.records) == 1
+
+
+async def test_unknown_mode_in_the_row_is_a_provider_error(
+    two_engines: tuple[AsyncEngine, AsyncEngine], caplog: pytest.LogCaptureFixture
+) -> None:
+    worker = Worker(two_engines[0], FakeClock())
+    await worker.authority.create_table()
+    async with two_engines[0].begin() as conn:
+        await conn.execute(
+            text("INSERT INTO layerguard_governance (scope, mode) VALUES ('default', 'off')")
+        )
+    with caplog.at_level(logging.ERROR, logger="layerguard.runtime.governance"):
+        assert await worker.dispatch() == "degraded"
+    assert "has mode 'off'; expected one of active, disabled, degraded" in caplog.text
+
+
+def test_ttl_must_be_positive(engine: AsyncEngine) -> None:
+    with pytest.raises(ValueError, match="ttl must be a positive number of seconds"):
+        TableAuthority(engine, ttl=0)
