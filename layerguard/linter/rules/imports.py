@@ -126,8 +126,7 @@ under the importing layer's `allow:` with a reason.
                 fact.col,
                 f"{describe(index, layer.id)} must not import "
                 f"{describe(index, target.layer)} `{resolved.target}`; go through a layer "
-                f"{layer.id} may use (routes dispatch through the registry) or add an `allow:` "
-                "exception with a reason",
+                f"{layer.id} may use, or add an `allow:` exception with a reason",
                 resolved.target,
             )
 
