@@ -18,7 +18,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from layerguard.contracts.config.model import ImportScopePolicy
-from layerguard.linter.rules import ALL_RULES, RULES_BY_CODE
+from layerguard.linter.rules import ALL_RULES, INDEX_RULES, RULES_BY_CODE
 from layerguard.linter.rules.base import Example, RuleInfo
 from layerguard.linter.rules.suppressions import SuppressionRule
 
@@ -33,7 +33,13 @@ FAMILIES: dict[str, str] = {
     "LG9": "suppressions",
 }
 
-_FENCE_LANGUAGES = {".py": "python", ".md": "markdown", ".yaml": "yaml", ".yml": "yaml"}
+_FENCE_LANGUAGES = {
+    ".py": "python",
+    ".md": "markdown",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".json": "json",
+}
 
 
 def family(code: str) -> str:
@@ -65,8 +71,9 @@ def describe_scope(rule: type[RuleInfo]) -> str:
 
 
 def inline_suppressible(rule: type[RuleInfo]) -> bool:
-    """Input problems happen before comments are read, and a suppression cannot excuse itself."""
-    return family(rule.code) != "input" and not issubclass(rule, SuppressionRule)
+    """Comments apply to the findings of the rules over the index (engine.run_rules), except
+    input problems: a file that cannot be read has no comments either."""
+    return rule in INDEX_RULES and family(rule.code) != "input"
 
 
 def lookup(name: str) -> type[RuleInfo] | None:
@@ -137,12 +144,15 @@ def _suppression(rule: type[RuleInfo]) -> list[str]:
         f"`layerguard.yaml` (or pass `--ignore {code}` to one run)."
     )
     if not inline_suppressible(rule):
-        why = (
-            "a suppression cannot excuse itself; fix the comment instead."
-            if issubclass(rule, SuppressionRule)
-            else "the file or card could not be read, so neither could a comment in it; fix "
-            "the input instead."
-        )
+        if issubclass(rule, SuppressionRule):
+            why = "a suppression cannot excuse itself; fix the comment instead."
+        elif family(rule.code) == "input":
+            why = (
+                "the file or card could not be read, so neither could a comment in it; fix the "
+                "input instead."
+            )
+        else:
+            why = "it is checked after comments are applied; fix what it reports instead."
         return [f"Findings of {code} cannot be suppressed with a comment: {why}", "", turn_off]
     return [
         "Accept one finding with a comment that says why, at the end of the reported line or "
