@@ -84,6 +84,12 @@ def read_card(path: Path) -> CardParseResult:
         data = path.read_bytes()
     except OSError as exc:
         return _unreadable(label, 1, f"cannot read the card: {exc.strerror or exc}")
+    return parse_card_bytes(data, label)
+
+
+def parse_card_bytes(data: bytes, path: str) -> CardParseResult:
+    """Parse a card file's bytes (UTF-8, with or without a BOM); `path` labels the card."""
+    label = path
     data = data.removeprefix(b"\xef\xbb\xbf")
     try:
         text = data.decode("utf-8")
@@ -106,9 +112,14 @@ def _split_lines(text: str) -> list[str]:
     return [line.removesuffix("\r") for line in lines]
 
 
+def heading_name(heading: str) -> str:
+    """A `## heading` as sections are recognised: without a parenthesised or dash-separated
+    suffix, whitespace collapsed, case folded ("Functions (generated)" -> "functions")."""
+    return " ".join(_HEADING_SUFFIX.sub(" ", heading).split()).casefold().rstrip(":")
+
+
 def _section_kind(heading: str) -> SectionKind | None:
-    name = " ".join(_HEADING_SUFFIX.sub(" ", heading).split()).casefold().rstrip(":")
-    return _SECTION_KINDS.get(name)
+    return _SECTION_KINDS.get(heading_name(heading))
 
 
 def _unquote(value: str) -> str:
