@@ -12,6 +12,7 @@ def register(app: typer.Typer) -> None:
     from layerguard.cli.cards_cmd import cards_app
     from layerguard.cli.check_cmd import check_command
     from layerguard.cli.init_cmd import init_command
+    from layerguard.cli.operations_cmd import operations_command
     from layerguard.cli.rules_cmd import explain_command, rules_command
     from layerguard.cli.schema_cmd import schema_command
 
@@ -19,5 +20,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(cards_app, name="cards", help="Inspect placement cards.")
     app.command("explain")(explain_command)
     app.command("init")(init_command)
+    app.command("operations")(operations_command)
     app.command("rules")(rules_command)
     app.command("schema")(schema_command)

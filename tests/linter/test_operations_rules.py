@@ -72,9 +72,12 @@ async def archive(registry, ctx):
             "no handler registers operation 'policies.archive'; fix the name or register a "
             "handler for it",
         ),
-        (ROUTE, 6, "no handler registers operation 'zzz'; fix the name or register a handler "
-         "for it"),
-    ]  # fmt: skip
+        (
+            ROUTE,
+            6,
+            "no handler registers operation 'zzz'; fix the name or register a handler for it",
+        ),
+    ]
 
 
 def test_a_registration_in_an_excluded_file_does_not_count(
@@ -364,8 +367,8 @@ def register(registry):
 def test_unused_operations_are_opt_in_and_informational(
     tmp_path: Path, run_cli: Callable[..., Run]
 ) -> None:
-    write_project(tmp_path, {**ACCEPTANCE, REPORTS: ACCEPTANCE[INCIDENTS].replace(
-        "incidents.list", "reports.build")})  # fmt: skip
+    reports = ACCEPTANCE[INCIDENTS].replace("incidents.list", "reports.build")
+    write_project(tmp_path, {**ACCEPTANCE, REPORTS: reports})
     (tmp_path / ROUTE).write_text(ACCEPTANCE[ROUTE].replace("policies.delete", "policies.query"))
     assert check(run_cli).findings() == []
     run = check(run_cli, "--select", "LG404")

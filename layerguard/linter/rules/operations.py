@@ -256,7 +256,8 @@ handlers. Shared code that two handlers need belongs in a spine service or an en
                 INCIDENTS: INCIDENTS_HANDLER,
             },
             expected=((POLICIES, 1), (POLICIES, 8), (POLICIES, 10)),
-            title="a handler imports another handler (twice) and fetches a third directly",
+            title="a handler imports another handler (at module level and lazily) and fetches "
+            "one directly",
         ),
     )
 
