@@ -410,3 +410,40 @@ def test_every_json_report_field_is_documented(tmp_path: Path, run_cli: Callable
     table = (DOCS / "output.md").read_text("utf-8").split("## `json`", 1)[1].split("\n## ", 1)[0]
     documented = re.findall(r"^\| `([^`]+)` \|", table, re.M)
     assert sorted(documented) == sorted(json_paths(report))
+
+
+# --- findings of level info ----------------------------------------------------------------
+
+
+def test_info_findings_are_notes_notices_and_passing_cases(
+    tmp_path: Path, run_cli: Callable[..., Run]
+) -> None:
+    # LG404 (an operation nobody dispatches) is the informational rule; use its own example.
+    example = RULES_BY_CODE["LG404"].invalid[0]
+    write_project(tmp_path, example.sources())
+    [(path, line)] = example.expected
+    args = ["check", "--select", "LG404", "--output-format"]
+    [finding] = [json.loads(row) for row in run_cli([*args, "jsonl"]).stdout.splitlines()]
+    assert (finding["severity"], finding["path"], finding["line"]) == ("info", path, line)
+    col = finding["col"]
+
+    data = json.loads(run_cli([*args, "sarif"]).stdout)
+    assert_valid_sarif(data)
+    [result] = data["runs"][0]["results"]
+    assert (result["ruleId"], result["level"]) == ("LG404", "note")
+
+    github_run = run_cli([*args, "github"])
+    assert github_run.exit_code == 0
+    assert github_run.stdout.startswith(
+        f"::notice file={path},line={line},col={col},title=LG404 operation-never-executed::"
+    )
+
+    junit_run = run_cli([*args, "junit"])
+    assert junit_run.exit_code == 0
+    root = ET.fromstring(junit_run.stdout.encode("utf-8"))
+    assert (root.get("tests"), root.get("failures")) == ("1", "0")
+    [case] = root.iter("testcase")
+    assert case.find("failure") is None
+    out = case.find("system-out")
+    assert out is not None
+    assert out.text == f"{path}:{line}:{col}: LG404 {finding['message']}"
