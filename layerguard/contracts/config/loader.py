@@ -16,6 +16,7 @@ from layerguard.contracts.config.errors import ConfigError, ConfigProblem
 from layerguard.contracts.config.model import (
     CONFIG_FILE_NAME,
     AllowedImport,
+    CardImportGroup,
     CardSettings,
     ImportScopeOverride,
     Layer,
@@ -127,8 +128,22 @@ def _build(data: dict[str, Any], lines: dict[str, int], path: Path) -> ProjectCo
             }
             if section is TransactionPolicy:
                 values["line"] = lines.get(key, 0)
+            if section is CardSettings and "import_groups" in values:
+                values["import_groups"] = _import_groups(data[key]["import_groups"], lines)
             fields[key] = section(**values)
     return ProjectConfig(**fields)
+
+
+def _import_groups(data: list[Any], lines: dict[str, int]) -> tuple[CardImportGroup, ...]:
+    return tuple(
+        CardImportGroup(
+            name=group["name"],
+            layers=_strings(group["layers"]),
+            line=lines.get(f"cards.import_groups[{i}]", 0),
+        )
+        for i, group in enumerate(data)
+        if isinstance(group, dict) and "name" in group and "layers" in group
+    )
 
 
 def _layer(data: dict[str, Any], key_path: str, lines: dict[str, int]) -> Layer:

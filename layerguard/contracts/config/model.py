@@ -111,9 +111,32 @@ class RegistryNames:
 
 
 @dataclass(frozen=True, slots=True)
+class CardImportGroup:
+    """A group of a card's `actual_imports`: the imports of modules in these layers."""
+
+    name: str
+    layers: tuple[str, ...]
+    line: int = 0
+
+
+EXTERNAL_IMPORT_GROUP = "external"
+"""The `actual_imports` group of modules in no layer (third-party packages, unlayered code)."""
+
+
+@dataclass(frozen=True, slots=True)
 class CardSettings:
     paths: tuple[str, ...] = ()  # globs of card files, relative to the project root
     root: str = "."  # what a card's **Path:** is relative to, relative to the project root
+    import_groups: tuple[CardImportGroup, ...] = ()  # layers without one: grouped by layer id
+
+    def import_group(self, layer_id: str | None) -> str:
+        """The `actual_imports` group of an import of a module in `layer_id` (None: no layer)."""
+        if layer_id is None:
+            return EXTERNAL_IMPORT_GROUP
+        for group in self.import_groups:
+            if layer_id in group.layers:
+                return group.name
+        return layer_id
 
 
 @dataclass(frozen=True, slots=True)

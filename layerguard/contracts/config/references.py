@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from layerguard.contracts.config.errors import ConfigProblem
+from layerguard.contracts.config.model import EXTERNAL_IMPORT_GROUP
 from layerguard.contracts.config.spec import MODULE_PATTERN
 from layerguard.contracts.patterns import DOMAIN, MODULE, PATH, Syntax, placeholders_in
 
@@ -81,6 +82,8 @@ def check_references(
         if name not in ids:
             unknown_layer(f"registry.handler_layers[{j}]", name)
 
+    _check_import_groups(data.get("cards", {}).get("import_groups"), ids, report, unknown_layer)
+
     transactions = data.get("transactions", {})
     module_pattern = re.compile(MODULE_PATTERN.pattern or "")
     for key in ("owners", "session_creators"):
@@ -101,6 +104,45 @@ def check_references(
                 f"placeholder '{{{name}}}' is never used in a layer path or module pattern",
             )
     return problems
+
+
+def _check_import_groups(
+    groups: Any,
+    ids: dict[str, str],
+    report: Callable[[str, str], None],
+    unknown_layer: Callable[[str, str], None],
+) -> None:
+    """Group names are unique and not `external`; each layer is in one group at most."""
+    if not isinstance(groups, list):
+        return
+    names: dict[str, int] = {}
+    grouped: dict[str, str] = {}  # layer id -> group name
+    for i, group in enumerate(groups):
+        if not isinstance(group, dict):
+            continue
+        name = group.get("name")
+        if isinstance(name, str):
+            if name == EXTERNAL_IMPORT_GROUP:
+                report(
+                    f"cards.import_groups[{i}].name",
+                    f"'{EXTERNAL_IMPORT_GROUP}' is the group of modules in no layer; choose "
+                    "another name",
+                )
+            elif name in names:
+                report(
+                    f"cards.import_groups[{i}].name",
+                    f"duplicate import group '{name}' (also cards.import_groups[{names[name]}])",
+                )
+            else:
+                names[name] = i
+        for j, layer in _strings(group.get("layers")):
+            key_path = f"cards.import_groups[{i}].layers[{j}]"
+            if layer not in ids:
+                unknown_layer(key_path, layer)
+            elif layer in grouped and grouped[layer] != name:
+                report(key_path, f"layer '{layer}' is already in import group '{grouped[layer]}'")
+            else:
+                grouped[layer] = str(name)
 
 
 def _strings(value: Any) -> Iterator[tuple[int, str]]:

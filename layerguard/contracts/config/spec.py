@@ -170,6 +170,23 @@ _ALLOW = Record(
     )
 )
 
+_IMPORT_GROUP = Record(
+    keys=(
+        Key(
+            "name",
+            IDENTIFIER,
+            "The group's key under `actual_imports` (e.g. `spine_internal`).",
+            required=True,
+        ),
+        Key(
+            "layers",
+            _strings(LAYER_ID),
+            "Ids of the layers whose modules this group lists.",
+            required=True,
+        ),
+    )
+)
+
 _LAYER = Record(
     keys=(
         Key("id", LAYER_ID, "Short, stable id used everywhere else in the file.", required=True),
@@ -418,9 +435,18 @@ SPEC = Record(
                         "The directory a card's `**Path:**` is relative to.",
                         default=_CARDS.root,
                     ),
+                    Key(
+                        "import_groups",
+                        ListOf(item=_IMPORT_GROUP, unique=False),
+                        "How a card's `actual_imports` are grouped, in this order. An import of "
+                        "a layer in no group goes to a group named after the layer id; an "
+                        "import of a module in no layer (a third-party package, unlayered "
+                        "code) goes to `external`.",
+                        default=[],
+                    ),
                 )
             ),
-            "Where the placement cards are.",
+            "Where the placement cards are, and how generated cards group imports.",
         ),
         Key(
             "rules",

@@ -49,7 +49,7 @@ def test_unknown_nested_key(problems: ProblemsOf) -> None:
 def test_unknown_key_without_a_close_match(problems: ProblemsOf) -> None:
     [(line, key_path, message)] = problems("version: 1\ncards: {zzz: 1}\n")
     assert (line, key_path) == (2, "cards.zzz")
-    assert message == "unknown key 'zzz' Allowed keys: paths, root"
+    assert message == "unknown key 'zzz' Allowed keys: paths, root, import_groups"
 
 
 @pytest.mark.parametrize(
