@@ -102,12 +102,26 @@ def check_command(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Neither read nor write .layerguard_cache/.")
     ] = False,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline",
+            help="The baseline file whose findings are hidden (default: "
+            ".layerguard-baseline.json next to layerguard.yaml, when it exists).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    no_baseline: Annotated[
+        bool, typer.Option("--no-baseline", help="Report baselined findings too.")
+    ] = False,
 ) -> None:
     """Check imports, transactions and cards against the project's layer contract.
 
     Prints `path:line:col: CODE message` per finding. Exit status: 0 no findings, 1 findings,
     2 usage or configuration error.
     """
+    from layerguard.cli.check_scope import narrow_result
     from layerguard.contracts.config.errors import ConfigError
     from layerguard.linter.engine import CheckOptions, run_check
     from layerguard.linter.extraction import default_jobs
@@ -138,6 +152,13 @@ def check_command(
     except ConfigError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(exit_codes.USAGE_ERROR) from None
+    result = narrow_result(
+        result,
+        project,
+        options,
+        baseline=baseline,
+        no_baseline=no_baseline,
+    )
     context = ReportContext(project.root, Path.cwd(), statistics=statistics)
     typer.echo(FORMATS[output_format](result, context), nl=False)
     if not result.cache_written:

@@ -9,6 +9,7 @@ if TYPE_CHECKING:
 
 
 def register(app: typer.Typer) -> None:
+    from layerguard.cli.baseline_cmd import baseline_app
     from layerguard.cli.cards_cmd import cards_app
     from layerguard.cli.check_cmd import check_command
     from layerguard.cli.init_cmd import init_command
@@ -16,6 +17,7 @@ def register(app: typer.Typer) -> None:
     from layerguard.cli.rules_cmd import explain_command, rules_command
     from layerguard.cli.schema_cmd import schema_command
 
+    app.add_typer(baseline_app, name="baseline")
     app.command("check")(check_command)
     app.add_typer(cards_app, name="cards", help="Inspect placement cards.")
     app.command("explain")(explain_command)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from layerguard.linter.rules.base import Rule, RuleInfo
+from layerguard.linter.rules.baseline import StaleBaselineEntry
 from layerguard.linter.rules.imports import (
     CrossDomainImport,
     ForbiddenLayerImport,
@@ -42,6 +43,6 @@ SUPPRESSION_RULES: tuple[type[SuppressionRule], ...] = (
     MalformedSuppression,
 )
 ALL_RULES: tuple[type[RuleInfo], ...] = tuple(
-    sorted((*INDEX_RULES, *SUPPRESSION_RULES), key=lambda rule: rule.code)
+    sorted((*INDEX_RULES, *SUPPRESSION_RULES, StaleBaselineEntry), key=lambda rule: rule.code)
 )
 RULES_BY_CODE: dict[str, type[RuleInfo]] = {rule.code: rule for rule in ALL_RULES}

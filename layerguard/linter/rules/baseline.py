@@ -1,0 +1,70 @@
+"""LG904: a baseline entry that no longer matches any finding.
+
+The baseline (`.layerguard-baseline.json`) is a bulk suppression, so it gets the same treatment
+as an unused `# layerguard: ignore[...]` comment: an entry that hides nothing is reported,
+because it would silently excuse the same violation if someone wrote it again. The finding is
+produced by `check` after the rules ran (linter/baseline.py), not by a rule over the index.
+"""
+
+from __future__ import annotations
+
+from layerguard.linter.diagnostics import Severity
+from layerguard.linter.rules.base import Example, RuleInfo
+
+DRIVER = "backend/app/hoc/cus/policies/L6_drivers/policy_driver.py"
+BASELINE = """
+    {
+      "findings": {
+        "backend/app/hoc/cus/policies/L6_drivers/policy_driver.py": {
+          "LG201": {
+            "save:session.commit": 1
+          }
+        }
+      },
+      "version": 1
+    }
+"""
+
+
+class StaleBaselineEntry(RuleInfo):
+    code = "LG904"
+    name = "stale-baseline-entry"
+    summary = "A baseline entry matches no finding any more: the baseline must shrink."
+    severity = Severity.WARNING
+    explanation = """
+`layerguard baseline create` records the findings a codebase had when it adopted layerguard,
+keyed by rule, file and the finding's key (import target, `function:receiver.method`, ...),
+never by line. `check` hides those findings and reports new ones. When a baselined violation
+is fixed its entry becomes stale: left in place, it would excuse the same violation if someone
+wrote it again. So a stale entry is reported (at its line in the baseline file) and fails the
+check, like an unused suppression comment, until the baseline is shrunk.
+
+Fix it by running `layerguard baseline update`, which removes the entries that no longer occur
+(and refuses to add new findings unless given `--allow-new`), and commit the smaller file
+together with the fix. Entries of rules that are not enabled in a run are not judged.
+"""
+    valid = (
+        Example(
+            {
+                DRIVER: """
+                    async def save(session):
+                        await session.commit()
+                """,
+                ".layerguard-baseline.json": BASELINE,
+            },
+            title="a baselined commit that is still there (hidden, not reported)",
+        ),
+    )
+    invalid = (
+        Example(
+            {
+                DRIVER: """
+                    async def save(session):
+                        session.add(object())
+                """,
+                ".layerguard-baseline.json": BASELINE,
+            },
+            expected=((".layerguard-baseline.json", 5),),
+            title="the commit was removed but its baseline entry was not",
+        ),
+    )
