@@ -47,7 +47,7 @@ class AuditRecord:
         return {
             "operation": self.operation,
             "tenant_id": self.tenant_id,
-            "outcome": self.outcome.value,
+            "outcome": str(self.outcome),  # a plain str (Enum.value is a slow descriptor)
             "error_code": self.error_code,
             "duration_ms": self.duration_ms,
             "governance": self.governance,
