@@ -4,6 +4,7 @@ agreement with `check`, exit codes."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -303,3 +304,37 @@ def test_help_names_the_formats(tmp_path: Path, run_cli: Callable[..., Run]) -> 
     text = run_cli(["operations", "--help"]).stdout
     assert "[text|json|markdown]" in text
     assert "Exit status: 0, or 2" in text
+
+
+DOCS = Path(__file__).parents[2] / "docs" / "operations.md"
+
+
+def documented_block(heading: str) -> str:
+    section = DOCS.read_text(encoding="utf-8").split(f"\n### {heading}\n", 1)[1]
+    found = re.search(r"\n```[a-z]*\n(.*?)```\n", section, re.S)
+    assert found is not None, heading
+    return found.group(1)
+
+
+def test_the_documented_examples_are_real_output(
+    tmp_path: Path, run_cli: Callable[..., Run]
+) -> None:
+    write_project(tmp_path, SMALL, SMALL_CONFIG)
+    assert documented_block("text") == operations(run_cli).stdout
+    assert documented_block("markdown") == operations(run_cli, "--format", "markdown").stdout
+    data = json.loads(operations(run_cli, "--format", "json").stdout)
+    schema = DOCS.read_text(encoding="utf-8").split("\n### JSON", 1)[1].split("\n## ", 1)[0]
+    schema = re.sub(r"```.*?```", "", schema, flags=re.S)  # the table and prose, not the sample
+    documented = {
+        word for span in re.findall(r"`([^`]+)`", schema) for word in re.findall(r"\w+", span)
+    }
+    assert json_keys(data) <= documented
+
+
+def json_keys(value: object) -> set[str]:
+    """Every key of a JSON document, at any depth."""
+    if isinstance(value, dict):
+        return set(value) | {k for item in value.values() for k in json_keys(item)}
+    if isinstance(value, list):
+        return {k for item in value for k in json_keys(item)}
+    return set()
