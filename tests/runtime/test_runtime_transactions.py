@@ -83,6 +83,14 @@ class IgnoresTheRefusal:
         return OperationResult.ok("carried on")
 
 
+class ClosesTheSession:
+    async def execute(self, ctx: OperationContext) -> OperationResult:
+        await add_item(ctx.session, "written-before-close")
+        await ctx.session.close()
+        await add_item(ctx.session, "written-after-close")
+        return OperationResult.ok()
+
+
 class PendingDuplicate:
     """Adds a duplicate without flushing: the error surfaces when the savepoint is released."""
 
@@ -120,6 +128,7 @@ def register_all(registry: OperationRegistry) -> None:
     registry.register("items.commit_and_continue", IgnoresTheRefusal("commit"))
     registry.register("items.rollback_and_continue", IgnoresTheRefusal("rollback"))
     registry.register("items.pending_duplicate", PendingDuplicate())
+    registry.register("items.close", ClosesTheSession())
     registry.register("items.slow", SlowInsert(), timeout=0.05)
     registry.register("items.nested", DispatchesInner())
 
@@ -328,6 +337,54 @@ async def test_handler_ignoring_the_refusal_still_writes_nothing(
     )
     assert response.json() == {"first": "ok", "second": "TRANSACTION_OWNERSHIP"}
     assert await read_items() == ["kept"]
+
+
+async def test_handler_that_closes_the_session_fails_the_whole_request(
+    sessions: async_sessionmaker[AsyncSession],
+    layerguard_registry: OperationRegistry,
+    layerguard_audit: InMemoryAuditSink,
+    read_items: ReadItems,
+) -> None:
+    """Closing discarded the earlier operation's writes: the request cannot succeed."""
+    app = build_app(sessions)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app, raise_app_exceptions=False),
+            base_url="http://api",
+        ) as client,
+    ):
+        response = await client.post(
+            "/pair", params={"first": "earlier", "second": "-", "op": "items.close"}
+        )
+    assert response.status_code == 500
+    assert [r.error_code for r in layerguard_audit.records] == [None, "TRANSACTION_OWNERSHIP"]
+    assert await read_items() == []
+
+
+async def test_interpreter_exit_during_a_dispatch_poisons_the_unit_of_work(
+    sessions: async_sessionmaker[AsyncSession],
+    layerguard_registry: OperationRegistry,
+    read_items: ReadItems,
+) -> None:
+    class InsertsThenExits:
+        async def execute(self, ctx: OperationContext) -> OperationResult:
+            await add_item(ctx.session, "half-done")
+            raise KeyboardInterrupt
+
+    layerguard_registry.register("items.insert", InsertItem())
+    layerguard_registry.register("items.exit", InsertsThenExits())
+    dependency = get_session_dep()
+    session = await anext(dependency)
+    ok = await layerguard_registry.execute(
+        "items.insert", OperationContext(session, params={"name": "before"})
+    )
+    assert ok.success
+    with pytest.raises(KeyboardInterrupt):
+        await layerguard_registry.execute("items.exit", OperationContext(session))
+    with pytest.raises(UnitOfWorkError, match="aborted before its savepoint was rolled back"):
+        await anext(dependency)  # the dependency refuses to commit, and rolls back
+    assert await read_items() == []
 
 
 async def test_deferred_flush_error_fails_the_operation_and_keeps_the_session_usable(

@@ -16,8 +16,11 @@ Transaction model
   after the savepoint was rolled back, before the rollback reaches the request's
   transaction). The handler gets a ``TransactionOwnershipError``; whatever it does with it, the
   dispatch fails with ``TRANSACTION_OWNERSHIP`` and its writes are discarded.
-* If a savepoint cannot be rolled back (broken connection, interpreter exit), the session is
-  *poisoned*: the dependency then refuses to commit and rolls everything back.
+* A handler that closes the session mid-dispatch has discarded the earlier operations'
+  writes; that cannot be undone, so the dispatch fails with ``TRANSACTION_OWNERSHIP`` and the
+  session is *poisoned*. A savepoint that cannot be rolled back (broken connection,
+  interpreter exit) poisons it too. The dependency refuses to commit a poisoned session: it
+  rolls everything back and raises ``UnitOfWorkError``.
 
 This module imports SQLAlchemy at import time; the core imports it only when a SQLAlchemy
 session shows up in a context (see ``layerguard.runtime.transaction``).
@@ -26,7 +29,7 @@ session shows up in a context (see ``layerguard.runtime.transaction``).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextvars import ContextVar, Token
 from typing import Any
 
@@ -99,7 +102,7 @@ def get_session_factory() -> async_sessionmaker[AsyncSession]:
     return _session_factory
 
 
-async def get_session_dep() -> AsyncIterator[AsyncSession]:
+async def get_session_dep() -> AsyncGenerator[AsyncSession, None]:
     """The request's session and unit of work (use it through ``SessionDep``).
 
     Commits when the request's code finished without an exception, rolls back on any
@@ -173,6 +176,18 @@ def _refuse_rollback(session: Session, previous: SessionTransaction) -> None:
         )
 
 
+@event.listens_for(Session, "after_transaction_end")
+def _refuse_close(session: Session, transaction: SessionTransaction) -> None:
+    # The request's transaction cannot end during a dispatch unless the handler closed (or
+    # reset) the session: that discarded the earlier operations' writes, which cannot be
+    # undone here, so the request must not report success.
+    guard = _current_guard.get()
+    if guard is None or guard.session is not session or transaction.parent is not None:
+        return
+    guard.violation = guard.violation or "close"
+    poison(session, "a handler closed the request's session during a dispatch")
+
+
 class SavepointUnit:
     """One dispatch inside the request's session: a savepoint plus the ownership guard."""
 
@@ -185,7 +200,7 @@ class SavepointUnit:
 
     @property
     def violation(self) -> str | None:
-        """``"commit"`` or ``"rollback"`` if the handler tried either."""
+        """``"commit"``, ``"rollback"`` or ``"close"`` if the handler tried one of them."""
         return self._guard.violation
 
     async def commit(self) -> None:
