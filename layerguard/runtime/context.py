@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,15 +37,6 @@ class OperationContext:
 
 
 # The registry fills the two registry-owned fields through the slot descriptors: it is the
-# cheapest way to write a frozen slotted dataclass, and this module is the only writer.
+# cheapest way to write a frozen slotted dataclass, and the registry is the only writer.
 _set_operation = OperationContext.__dict__["operation"].__set__
 _set_timestamp = OperationContext.__dict__["timestamp"].__set__
-
-
-def claim_for_dispatch(ctx: OperationContext, operation: str) -> OperationContext:
-    """Return the context the handler will see, with ``operation`` and ``timestamp`` set."""
-    if ctx.operation is not None:
-        ctx = OperationContext(ctx.session, ctx.tenant_id, ctx.params, ctx.correlation_id)
-    _set_operation(ctx, operation)
-    _set_timestamp(ctx, time.time())
-    return ctx
