@@ -102,6 +102,18 @@ def check_command(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Neither read nor write .layerguard_cache/.")
     ] = False,
+    changed: Annotated[
+        bool,
+        typer.Option(
+            "--changed",
+            help="Report only on the files git says changed since --base (work tree, index, "
+            "untracked) and the files whose findings those changes can alter.",
+        ),
+    ] = False,
+    base: Annotated[
+        str,
+        typer.Option("--base", help="The revision --changed compares with (its merge base)."),
+    ] = "HEAD",
     baseline: Annotated[
         Path | None,
         typer.Option(
@@ -156,6 +168,8 @@ def check_command(
         result,
         project,
         options,
+        changed=changed,
+        base=base,
         baseline=baseline,
         no_baseline=no_baseline,
     )

@@ -1,0 +1,120 @@
+"""`check --changed`: the files to report on, from git and the two indexes (adapter).
+
+The base revision's index is the work tree's with the changed files put back as they were: only
+those files are read from git (`git cat-file --batch`) and parsed (from the facts cache when it
+knows their content), so the cost grows with the size of the change, not of the project.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from layerguard.contracts.cards.model import CardError, CardParseResult
+from layerguard.contracts.config.model import CONFIG_FILE_NAME, ProjectConfig
+from layerguard.contracts.layers import LayerMap
+from layerguard.contracts.patterns import PATH, compile_pattern
+from layerguard.linter.cache import FactsCache, content_hash
+from layerguard.linter.changes import Affected, affected_files
+from layerguard.linter.diagnostics import Diagnostic
+from layerguard.linter.discovery import ALWAYS_SKIPPED_DIRS
+from layerguard.linter.engine import run_rules
+from layerguard.linter.facts.model import FileFacts
+from layerguard.linter.facts.settings import ExtractionSettings
+from layerguard.linter.git import GitChanges, changes_since, read_at
+from layerguard.linter.index import ProjectIndex
+
+
+def changed_scope(
+    index: ProjectIndex,
+    findings: list[Diagnostic],
+    base: str,
+    enabled: frozenset[str],
+    use_cache: bool = True,
+    reported: Callable[[str], bool] = lambda path: True,
+) -> Affected:
+    """The affected files of the work tree's changes since `base` (raises GitError).
+
+    `findings` are the run's findings on `index`; the base revision's are computed here and
+    narrowed by `reported` the same way, so that only real differences count.
+    """
+    config = index.config
+    changes = changes_since(config.root, base)
+    before = base_index(index, changes, use_cache)
+    findings_before = [d for d in run_rules(before, enabled) if reported(d.path)]
+    return affected_files(
+        index,
+        before,
+        changes.paths,
+        contract_changed=_contract_path(config) in changes.paths,
+        findings_now=findings,
+        findings_before=findings_before,
+    )
+
+
+def _contract_path(config: ProjectConfig) -> str:
+    path = config.path or config.root / CONFIG_FILE_NAME
+    try:
+        return path.resolve().relative_to(config.root.resolve()).as_posix()
+    except ValueError:
+        return CONFIG_FILE_NAME
+
+
+def base_index(index: ProjectIndex, changes: GitChanges, use_cache: bool = True) -> ProjectIndex:
+    """The index of the base revision: the changed Python files and cards as they were there."""
+    config = index.config
+    layer_map = index.layer_map
+    card_globs = [compile_pattern(glob, PATH, {}) for glob in config.cards.paths]
+    python = [p for p in changes.paths if _discoverable(p, layer_map)]
+    cards = [p for p in changes.paths if any(g.match("/" + p) for g in card_globs)]
+    blobs = read_at(config.root, changes.commit, sorted({*python, *cards}))
+    settings = ExtractionSettings.from_config(config)
+    cache = FactsCache.open(config.root, settings.fingerprint(), enabled=use_cache)
+    facts = {path: source.facts for path, source in index.files.items()}
+    for path in python:
+        facts.pop(path, None)
+        blob = blobs.get(path)
+        if blob is not None:
+            facts[path] = _facts(blob, settings, cache)
+    card_results = dict(index.cards)
+    for path in cards:
+        card_results.pop(path, None)
+        blob = blobs.get(path)
+        if blob is not None:
+            card_results[path] = _card(blob, config.root / path)
+    return ProjectIndex(config, layer_map, facts, card_results)
+
+
+def _discoverable(path: str, layer_map: LayerMap) -> bool:
+    """Whether discovery would pick `path` up as a project Python file (it may not exist)."""
+    if not path.endswith(".py"):
+        return False
+    parts = path.split("/")
+    if any(part in ALWAYS_SKIPPED_DIRS for part in parts[:-1]):
+        return False
+    roots = layer_map.source_roots
+    if not any(r in (".", "") or path.startswith(r.rstrip("/") + "/") for r in roots):
+        return False
+    ancestors = ("/".join(parts[:i]) + "/" for i in range(1, len(parts)))
+    return not layer_map.is_excluded(path) and not any(map(layer_map.is_excluded, ancestors))
+
+
+def _facts(blob: bytes, settings: ExtractionSettings, cache: FactsCache) -> FileFacts:
+    cached = cache.get(content_hash(blob))
+    if cached is not None:
+        return FileFacts.from_data(cached)
+    from layerguard.linter.facts.extract import extract_facts
+
+    return extract_facts(blob, settings)
+
+
+def _card(blob: bytes, path: Path) -> CardParseResult:
+    """Parse a card's old content as `read_card` parses a file."""
+    from layerguard.contracts.cards.parser import parse_card
+
+    data = blob.removeprefix(b"\xef\xbb\xbf")
+    try:
+        return parse_card(data.decode("utf-8"), str(path))
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        return CardParseResult(None, (CardError(str(path), line, "expected UTF-8 text"),))

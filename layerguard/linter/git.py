@@ -1,0 +1,110 @@
+"""The git adapter of `check --changed`: which paths differ from a base revision, and what they
+held there.
+
+It runs the `git` command (no library) in the project root, with NUL-separated output so that
+no file name needs unquoting. Paths are relative to the project root, which may be any
+directory of the repository.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class GitError(Exception):
+    """git cannot answer: not a repository, an unknown revision, git missing."""
+
+
+@dataclass(frozen=True, slots=True)
+class GitChanges:
+    """What differs between `commit` and the work tree (staged or not, untracked included).
+
+    A rename is a deletion plus an addition: both paths are listed.
+    """
+
+    commit: str
+    paths: tuple[str, ...]
+
+
+def _git(root: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=root, input=stdin, capture_output=True, check=False
+        )
+    except OSError as error:
+        raise GitError(f"cannot run git: {error.strerror or error}") from None
+
+
+def _message(process: subprocess.CompletedProcess[bytes]) -> str:
+    return process.stderr.decode("utf-8", "replace").strip()
+
+
+def changes_since(root: Path, base: str) -> GitChanges:
+    """The paths that differ from the merge base of `base` and HEAD.
+
+    Comparing with the merge base makes `--base origin/main` mean "what this branch changed",
+    whatever happened on main since the branch was made.
+    """
+    inside = _git(root, "rev-parse", "--is-inside-work-tree")
+    if inside.returncode != 0 or inside.stdout.strip() != b"true":
+        raise GitError(f"{root} is not inside a git work tree; --changed needs one")
+    resolved = _git(
+        root, "rev-parse", "--verify", "--quiet", "--end-of-options", base + "^{commit}"
+    )
+    if resolved.returncode != 0:
+        raise GitError(f"unknown revision '{base}' for --base: no such commit")
+    commit = resolved.stdout.decode().strip()
+    merge_base = _git(root, "merge-base", commit, "HEAD")
+    if merge_base.returncode == 0:
+        commit = merge_base.stdout.decode().strip()
+    diff = _git(root, "diff", "--name-status", "--no-renames", "--relative", "-z", commit, "--")
+    if diff.returncode != 0:
+        raise GitError(f"git diff failed: {_message(diff)}")
+    fields = diff.stdout.split(b"\0")
+    paths = {_decode(path) for path in fields[1::2] if path}
+    untracked = _git(root, "ls-files", "--others", "--exclude-standard", "-z")
+    if untracked.returncode != 0:
+        raise GitError(f"git ls-files failed: {_message(untracked)}")
+    paths.update(_decode(path) for path in untracked.stdout.split(b"\0") if path)
+    return GitChanges(commit, tuple(sorted(paths)))
+
+
+def _decode(path: bytes) -> str:
+    return path.decode("utf-8", "surrogateescape")
+
+
+def read_at(root: Path, commit: str, paths: list[str]) -> dict[str, bytes | None]:
+    """The content of each project-relative path at `commit` (None: not a file there).
+
+    One `git cat-file --batch` process reads them all.
+    """
+    found: dict[str, bytes | None] = {path: None for path in paths if "\n" in path}
+    paths = [path for path in paths if path not in found]  # cat-file --batch reads lines
+    if not paths:
+        return found
+    prefix = _git(root, "rev-parse", "--show-prefix")
+    if prefix.returncode != 0:
+        raise GitError(f"git rev-parse failed: {_message(prefix)}")
+    top = prefix.stdout.decode("utf-8", "surrogateescape").strip()
+    request = b"".join(
+        f"{commit}:{top}{path}\n".encode("utf-8", "surrogateescape") for path in paths
+    )
+    batch = _git(root, "cat-file", "--batch", stdin=request)
+    if batch.returncode != 0:
+        raise GitError(f"git cat-file failed: {_message(batch)}")
+    out = batch.stdout
+    position = 0
+    for path in paths:
+        end = out.index(b"\n", position)
+        header = out[position:end].split(b" ")
+        position = end + 1
+        if len(header) == 3 and header[1] in (b"blob", b"tree", b"commit", b"tag"):
+            size = int(header[2])
+            content = out[position : position + size]
+            position += size + 1  # the content is followed by a newline
+            found[path] = content if header[1] == b"blob" else None
+        else:  # "<name> missing" or "<name> ambiguous"
+            found[path] = None
+    return found
