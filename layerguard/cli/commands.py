@@ -12,6 +12,7 @@ def register(app: typer.Typer) -> None:
     from layerguard.cli.baseline_cmd import baseline_app
     from layerguard.cli.cards_cmd import cards_app
     from layerguard.cli.check_cmd import check_command
+    from layerguard.cli.graph_cmd import graph_command
     from layerguard.cli.init_cmd import init_command
     from layerguard.cli.operations_cmd import operations_command
     from layerguard.cli.rules_cmd import explain_command, rules_command
@@ -21,6 +22,7 @@ def register(app: typer.Typer) -> None:
     app.command("check")(check_command)
     app.add_typer(cards_app, name="cards", help="Inspect placement cards.")
     app.command("explain")(explain_command)
+    app.command("graph")(graph_command)
     app.command("init")(init_command)
     app.command("operations")(operations_command)
     app.command("rules")(rules_command)

@@ -1,0 +1,155 @@
+"""The dependency graph of the project as the contract sees it (`layerguard graph`).
+
+Two views, both pure over the index and rendered by graph_formats.py:
+
+- the layer graph: one node per layer of the contract, one edge per pair of layers that
+  imports cross, with the number of imports;
+- the module graph of one layer and/or one domain: its modules, the project modules they
+  import (drawn as outside the selection), and the imports between them.
+
+An import counts once per imported name (`from m import a, b` is two), wherever it stands
+(module level, inside a function, under `if TYPE_CHECKING:`): the graph shows every dependency.
+An edge is *forbidden* when some of its imports are reported by LG101 (a layer the importer may
+not use) or LG103 (another domain's L5/L6) — the rules themselves decide, before suppressions
+and the baseline, so allowed exceptions (`allow:`) are not marked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from layerguard.linter.index import ProjectIndex, ResolvedImport, SourceFile
+from layerguard.linter.rules.imports import CrossDomainImport, ForbiddenLayerImport
+
+UNLAYERED = "(no layer)"
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    id: str  # a layer id, or a module name (a path for files outside the source roots)
+    label: str
+    group: str | None = None  # module graphs: the layer the module belongs to
+    outside: bool = False  # module graphs: imported by the selection, not part of it
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    source: str
+    target: str
+    imports: int
+    forbidden: int = 0  # how many of the imports break the contract
+
+
+@dataclass(frozen=True, slots=True)
+class Graph:
+    """Nodes in display order, edges sorted by (source, target) in that order."""
+
+    title: str
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+    groups: dict[str, str] = field(default_factory=dict)  # group id -> label
+
+
+def _violations(index: ProjectIndex) -> frozenset[tuple[str, int, int]]:
+    """Where LG101 and LG103 report an import: (path, line, column)."""
+    found: set[tuple[str, int, int]] = set()
+    for rule in (ForbiddenLayerImport(), CrossDomainImport()):
+        found.update((d.path, d.line, d.col) for d in rule.check(index))
+    return frozenset(found)
+
+
+def _forbidden(
+    violations: frozenset[tuple[str, int, int]], source: SourceFile, r: ResolvedImport
+) -> bool:
+    return (source.path, r.fact.line, r.fact.col) in violations
+
+
+def _layer_label(index: ProjectIndex, layer_id: str) -> str:
+    layer = index.config.layer(layer_id)
+    return f"{layer_id}: {layer.name}" if layer is not None and layer.name else layer_id
+
+
+def layer_graph(index: ProjectIndex) -> Graph:
+    """Every layer of the contract (in its order) and the imports between different layers."""
+    violations = _violations(index)
+    counts: dict[tuple[str, str], list[int]] = {}
+    for source in index.files.values():
+        if source.layer is None:
+            continue
+        for resolved in source.imports:
+            if resolved.layer is None or resolved.layer.layer == source.layer.layer:
+                continue
+            tally = counts.setdefault((source.layer.layer, resolved.layer.layer), [0, 0])
+            tally[0] += 1
+            tally[1] += _forbidden(violations, source, resolved)
+    order = {layer.id: position for position, layer in enumerate(index.config.layers)}
+    nodes = tuple(Node(layer.id, _layer_label(index, layer.id)) for layer in index.config.layers)
+    edges = tuple(
+        Edge(source, target, imports, forbidden)
+        for (source, target), (imports, forbidden) in sorted(
+            counts.items(), key=lambda item: (order[item[0][0]], order[item[0][1]])
+        )
+    )
+    return Graph("layers", nodes, edges)
+
+
+def module_graph(index: ProjectIndex, layer: str | None = None, domain: str | None = None) -> Graph:
+    """The modules of one layer and/or domain, and the project modules they import."""
+    violations = _violations(index)
+
+    def selected(source: SourceFile) -> bool:
+        match = source.layer
+        if layer is not None and (match is None or match.layer != layer):
+            return False
+        return domain is None or (match is not None and match.domain == domain)
+
+    nodes: dict[str, Node] = {}
+    counts: dict[tuple[str, str], list[int]] = {}
+    for source in index.files.values():
+        if not selected(source):
+            continue
+        name = _node_id(source)
+        nodes[name] = _module_node(source, outside=False)
+        for resolved in source.imports:
+            target = resolved.file
+            if target is None or target.path == source.path:
+                continue
+            target_name = _node_id(target)
+            if not selected(target):
+                nodes.setdefault(target_name, _module_node(target, outside=True))
+            tally = counts.setdefault((name, target_name), [0, 0])
+            tally[0] += 1
+            tally[1] += _forbidden(violations, source, resolved)
+    layers = {layer.id: position for position, layer in enumerate(index.config.layers)}
+
+    def group_order(group: str | None) -> tuple[int, str]:
+        return layers.get(group or UNLAYERED, len(layers)), group or UNLAYERED
+
+    ordered = sorted(nodes.values(), key=lambda n: (group_order(n.group), n.outside, n.id))
+    position = {node.id: i for i, node in enumerate(ordered)}
+    edges = tuple(
+        Edge(source, target, imports, forbidden)
+        for (source, target), (imports, forbidden) in sorted(
+            counts.items(), key=lambda item: (position[item[0][0]], position[item[0][1]])
+        )
+    )
+    groups = {
+        group: _layer_label(index, group) if group != UNLAYERED else group
+        for group in sorted({node.group or UNLAYERED for node in ordered}, key=group_order)
+    }
+    parts = [f"layer {layer}" if layer else "", f"domain {domain}" if domain else ""]
+    return Graph("modules of " + ", ".join(p for p in parts if p), tuple(ordered), edges, groups)
+
+
+def _node_id(source: SourceFile) -> str:
+    return source.module.name if source.module is not None else source.path
+
+
+def _module_node(source: SourceFile, outside: bool) -> Node:
+    group = source.layer.layer if source.layer is not None else UNLAYERED
+    return Node(_node_id(source), _node_id(source), group, outside)
+
+
+def domains(index: ProjectIndex) -> list[str]:
+    """Every domain some project file belongs to, sorted."""
+    return sorted({s.layer.domain for s in index.files.values() if s.layer and s.layer.domain})
