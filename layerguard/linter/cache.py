@@ -34,6 +34,7 @@ class FactsCache:
     """Facts data by content hash, plus the stat memo; `save()` keeps only what was used."""
 
     path: Path | None  # None: caching disabled
+    kind: str = "facts"
     entries: dict[str, Any] = field(default_factory=dict)
     stats: dict[str, list[Any]] = field(default_factory=dict)  # path -> [size, mtime_ns, hash]
     written_at: float = 0.0
@@ -42,12 +43,16 @@ class FactsCache:
     dirty: bool = False
 
     @staticmethod
-    def open(project_root: Path, settings_fingerprint: str, enabled: bool = True) -> FactsCache:
+    def open(
+        project_root: Path, settings_fingerprint: str, enabled: bool = True, kind: str = "facts"
+    ) -> FactsCache:
+        """The cache of one `kind` of entry (`facts` of Python files, parsed `cards`): each
+        kind has its own file, replaced when its fingerprint changes."""
         if not enabled:
             return FactsCache(None)
-        name = f"facts-v{__version__}-f{_FORMAT}-{settings_fingerprint}.json"
+        name = f"{kind}-v{__version__}-f{_FORMAT}-{settings_fingerprint}.json"
         path = project_root / CACHE_DIR_NAME / name
-        cache = FactsCache(path)
+        cache = FactsCache(path, kind=kind)
         try:
             with path.open("rb") as handle:
                 data = json.load(handle)
@@ -104,11 +109,11 @@ class FactsCache:
         try:
             directory.mkdir(parents=True, exist_ok=True)
             _write_markers(directory)
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".facts-", suffix=".tmp")
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{self.kind}-", suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(payload, handle, separators=(",", ":"))
             os.replace(tmp, self.path)
-            for stale in directory.glob("facts-*.json"):
+            for stale in directory.glob(f"{self.kind}-*.json"):
                 if stale != self.path:
                     stale.unlink(missing_ok=True)
         except OSError:

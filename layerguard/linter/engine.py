@@ -7,7 +7,7 @@ see a path on disk.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from layerguard.contracts.config.errors import ConfigError, ConfigProblem
 from layerguard.contracts.config.model import ProjectConfig
 from layerguard.contracts.layers import LayerMap
 from layerguard.linter.cache import FactsCache
+from layerguard.linter.card_reading import read_cards_cached
 from layerguard.linter.diagnostics import Diagnostic
 from layerguard.linter.discovery import discover_cards, discover_python_files
 from layerguard.linter.extraction import ExtractionStats, collect_facts, default_jobs
@@ -64,14 +65,39 @@ def build_index(
     cache = FactsCache.open(root, settings.fingerprint(), enabled=use_cache)
     facts, stats = collect_facts(root, paths, settings, cache, jobs)
     written = cache.save()
-    cards = read_cards(root, config)
-    return ProjectIndex(config, layer_map, facts, cards), stats, written
+    cards, cards_written = read_cards_cached(
+        root, discover_cards(root, config.cards.paths), use_cache
+    )
+    other = card_targets_elsewhere(root, config, cards, facts.keys())
+    index = ProjectIndex(config, layer_map, facts, cards, other)
+    return index, stats, written and cards_written
 
 
-def read_cards(root: Path, config: ProjectConfig) -> dict[str, CardParseResult]:
-    from layerguard.contracts.cards.parser import read_card
+def read_cards(
+    root: Path, config: ProjectConfig, use_cache: bool = True
+) -> dict[str, CardParseResult]:
+    """Every card of `cards.paths`, parsed (from the card cache when unchanged)."""
+    return read_cards_cached(root, discover_cards(root, config.cards.paths), use_cache)[0]
 
-    return {path: read_card(root / path) for path in discover_cards(root, config.cards.paths)}
+
+def card_targets_elsewhere(
+    root: Path,
+    config: ProjectConfig,
+    cards: dict[str, CardParseResult],
+    project_files: Collection[str],
+) -> frozenset[str]:
+    """Files described by cards that exist but are not project Python files (so that rules,
+    which never touch the disk, can tell a stale card from one describing an excluded file)."""
+    from layerguard.contracts.cards.location import card_source_file
+
+    found = set()
+    for result in cards.values():
+        if result.card is None:
+            continue
+        source = card_source_file(result.card.source_path.value, config.cards.root)
+        if source is not None and source not in project_files and (root / source).is_file():
+            found.add(source)
+    return frozenset(found)
 
 
 def run_rules(index: ProjectIndex, enabled: frozenset[str]) -> list[Diagnostic]:

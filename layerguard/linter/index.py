@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from layerguard.contracts.cards.location import card_source_file
 from layerguard.contracts.cards.model import CardParseResult
 from layerguard.contracts.config.model import ImportScopePolicy, ProjectConfig
 from layerguard.contracts.layers import LayerMap, LayerMatch
@@ -66,11 +67,15 @@ class ProjectIndex:
         layer_map: LayerMap,
         facts: dict[str, FileFacts],
         cards: dict[str, CardParseResult] | None = None,
+        other_files: frozenset[str] = frozenset(),
     ) -> None:
         self.config = config
         self.layer_map = layer_map
         self.layers = {layer.id: layer for layer in config.layers}
         self.cards: dict[str, CardParseResult] = cards or {}
+        self.other_files = other_files
+        """Files that cards describe which exist but are not project files (excluded, outside
+        the source roots): their cards are not stale."""
         self.files: dict[str, SourceFile] = {}
         self.by_module: dict[str, SourceFile] = {}
         self.packages: set[str] = set()  # every package, namespace packages included
@@ -124,6 +129,28 @@ class ProjectIndex:
         if base in self.by_module:
             return base, (base,)
         return base, (base, child)
+
+    @cached_property
+    def card_sources(self) -> dict[str, str | None]:
+        """Card path -> the project-relative file its `**Path:**` names (None: no such path).
+
+        Only cards that could be read are present.
+        """
+        root = self.config.cards.root
+        return {
+            path: card_source_file(result.card.source_path.value, root)
+            for path, result in self.cards.items()
+            if result.card is not None
+        }
+
+    @cached_property
+    def card_of_file(self) -> dict[str, str]:
+        """Project file -> the path of the card describing it (the first one, by card path)."""
+        found: dict[str, str] = {}
+        for card_path, source in sorted(self.card_sources.items()):
+            if source is not None and source in self.files:
+                found.setdefault(source, card_path)
+        return found
 
     @cached_property
     def registrations(self) -> dict[str, list[OperationSite]]:

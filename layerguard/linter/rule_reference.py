@@ -72,8 +72,9 @@ def describe_scope(rule: type[RuleInfo]) -> str:
 
 def inline_suppressible(rule: type[RuleInfo]) -> bool:
     """Comments apply to the findings of the rules over the index (engine.run_rules), except
-    input problems: a file that cannot be read has no comments either."""
-    return rule in INDEX_RULES and family(rule.code) != "input"
+    input problems (a file that cannot be read has no comments either) and findings in cards
+    (markdown takes no suppression comments)."""
+    return rule in INDEX_RULES and family(rule.code) != "input" and not rule.reports_in_cards
 
 
 def lookup(name: str) -> type[RuleInfo] | None:
@@ -146,6 +147,11 @@ def _suppression(rule: type[RuleInfo]) -> list[str]:
     if not inline_suppressible(rule):
         if issubclass(rule, SuppressionRule):
             why = "a suppression cannot excuse itself; fix the comment instead."
+        elif rule.reports_in_cards:
+            why = (
+                "its findings are lines of placement cards, which take no comments; correct the "
+                "card (or the code), or record the finding in a baseline (docs/adoption.md)."
+            )
         elif family(rule.code) == "input":
             why = (
                 "the file or card could not be read, so neither could a comment in it; fix the "

@@ -163,7 +163,8 @@ def _optional_text_from(data: Data | None) -> Located[str] | None:
 
 
 def _names_from(data: list[Data]) -> Names:
-    return tuple(_text_from(item) for item in data)
+    # Inlined `_text_from`: every warm check rebuilds every card's lists from the cache.
+    return tuple([Located(str(item["value"]), int(item["line"])) for item in data])
 
 
 def _patterns_from(data: Data | None) -> PatternList | None:
@@ -225,7 +226,10 @@ def _pairing_from(data: Data) -> PairingDeclaration:
     )
 
 
+_SECTION_KINDS = frozenset(get_args(SectionKind))
+
+
 def _section_kind(value: str | None) -> SectionKind | None:
-    if value is not None and value not in get_args(SectionKind):
+    if value is not None and value not in _SECTION_KINDS:
         raise ValueError(f"unknown section kind {value!r}")
     return cast("SectionKind | None", value)

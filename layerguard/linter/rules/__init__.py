@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from layerguard.linter.rules.base import Rule, RuleInfo
 from layerguard.linter.rules.baseline import StaleBaselineEntry
+from layerguard.linter.rules.cards import (
+    CardExportDrift,
+    CardImportDrift,
+    CardLayerMismatch,
+    CardTransactionDrift,
+    MissingCard,
+    StaleCard,
+)
 from layerguard.linter.rules.imports import (
     CrossDomainImport,
     ForbiddenLayerImport,
     ForbiddenModuleImport,
 )
+from layerguard.linter.rules.inbound_imports import InboundImportNotAllowed
 from layerguard.linter.rules.input import MalformedCard, PythonSyntaxError
 from layerguard.linter.rules.operations import (
     DuplicateRegistration,
@@ -30,8 +39,15 @@ INDEX_RULES: tuple[type[Rule], ...] = (
     ForbiddenLayerImport,
     ForbiddenModuleImport,
     CrossDomainImport,
+    InboundImportNotAllowed,
     TransactionOutsideOwner,
     SessionOutsideCreator,
+    StaleCard,
+    MissingCard,
+    CardImportDrift,
+    CardTransactionDrift,
+    CardExportDrift,
+    CardLayerMismatch,
     UnknownOperation,
     DuplicateRegistration,
     HandlerCallsHandler,

@@ -43,6 +43,7 @@ class RuleInfo:
     explanation: ClassVar[str]  # why it matters, how to fix (markdown)
     severity: ClassVar[Severity] = Severity.ERROR
     enabled_by_default: ClassVar[bool] = True
+    reports_in_cards: ClassVar[bool] = False  # findings are card lines: no comment reaches them
     default_scope: ClassVar[ImportScopePolicy | None] = None  # set by rules about imports
     valid: ClassVar[tuple[Example, ...]] = ()
     invalid: ClassVar[tuple[Example, ...]] = ()

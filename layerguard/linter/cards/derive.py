@@ -1,0 +1,295 @@
+"""What the code says a file's placement card should hold, read from the project index.
+
+The card rules (LG303-LG305) compare cards with this and `cards generate` / `cards sync` write
+it, so a freshly generated or synced card is, by construction, what the rules expect. Pure:
+facts and the contract in, plain data out.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from layerguard.contracts.config.model import EXTERNAL_IMPORT_GROUP, ProjectConfig
+from layerguard.linter.facts.model import (
+    ClassFact,
+    FileFacts,
+    FunctionFact,
+    Scope,
+    TransactionCall,
+)
+from layerguard.linter.index import ProjectIndex, SourceFile
+
+_STDLIB = frozenset(sys.stdlib_module_names)
+
+
+# --- imports ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ListedImport:
+    """A module a card lists under `actual_imports`, with the line of its first import."""
+
+    module: str
+    line: int
+    group: str
+
+
+def listed_imports(index: ProjectIndex, source: SourceFile) -> tuple[ListedImport, ...]:
+    """The imports a card lists in `actual_imports`, in the order the file first imports them
+    (as the seed cards list them: a sorted list would rewrite every existing card).
+
+    The convention of the seed cards: imports at module level (under `if TYPE_CHECKING:` and
+    in try/if blocks too), not inside functions; no `__future__` and no standard library;
+    relative imports resolved; `from X import name` lists `X`, unless `X.name` is a project
+    module, which is then listed itself; the file's own module never.
+    """
+    own = source.module.name if source.module is not None else None
+    found: dict[str, ListedImport] = {}
+    for resolved in source.imports:
+        fact = resolved.fact
+        target = resolved.target
+        if fact.scope & Scope.LAZY or target in found or target in ("__future__", own):
+            continue
+        if not _is_project(index, target) and target.split(".")[0] in _STDLIB:
+            continue
+        layer = resolved.layer.layer if resolved.layer is not None else None
+        group = index.config.cards.import_group(layer)
+        found[target] = ListedImport(target, fact.line, group)
+    return tuple(found.values())
+
+
+def lazy_imports(index: ProjectIndex, source: SourceFile) -> tuple[tuple[str, str | None], ...]:
+    """(module, enclosing function) of the non-stdlib imports made inside functions: a card
+    mentions them in its prose, not in `actual_imports`."""
+    found: dict[str, str | None] = {}
+    for resolved in source.imports:
+        target = resolved.target
+        if not resolved.fact.scope & Scope.LAZY or target in found or target == "__future__":
+            continue
+        if not _is_project(index, target) and target.split(".")[0] in _STDLIB:
+            continue
+        found[target] = resolved.fact.symbol
+    return tuple(sorted(found.items()))
+
+
+def _is_project(index: ProjectIndex, module: str) -> bool:
+    return module in index.by_module or module in index.packages
+
+
+ImportGroups = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def group_imports(config: ProjectConfig, imports: Iterable[ListedImport]) -> ImportGroups:
+    """`actual_imports` as written: every configured group (empty ones too, in their order),
+    then the groups named after other layers that have imports (in layer order), then
+    `external` (always)."""
+    by_group: dict[str, list[str]] = {}
+    for listed in imports:
+        by_group.setdefault(listed.group, []).append(listed.module)
+    names = [group.name for group in config.cards.import_groups]
+    layer_order = {layer.id: i for i, layer in enumerate(config.layers)}
+    others = sorted(
+        (name for name in by_group if name not in names and name != EXTERNAL_IMPORT_GROUP),
+        key=lambda name: (layer_order.get(name, len(layer_order)), name),
+    )
+    ordered = [*names, *others, EXTERNAL_IMPORT_GROUP]
+    return tuple((name, tuple(by_group.get(name, ()))) for name in ordered)
+
+
+# --- exports ---------------------------------------------------------------------------------
+
+
+def is_public(name: str, all_names: tuple[str, ...] | None) -> bool:
+    """Public: named in `__all__` when the module has a literal one, else no leading `_`."""
+    if all_names is not None:
+        return name in all_names
+    return not name.startswith("_")
+
+
+def _last_by_name(functions: Iterable[FunctionFact]) -> list[FunctionFact]:
+    """One definition per name, in first-definition order; the last one wins (overloads and
+    conditional redefinitions end with the implementation)."""
+    by_name: dict[str, FunctionFact] = {}
+    for function in functions:
+        by_name[function.name] = function  # a dict keeps the first insertion's position
+    return list(by_name.values())
+
+
+def public_functions(facts: FileFacts) -> tuple[FunctionFact, ...]:
+    """The top-level functions an Export Contract declares."""
+    functions = [f for f in facts.functions if is_public(f.name, facts.all_names)]
+    return tuple(_last_by_name(functions))
+
+
+def public_classes(facts: FileFacts) -> tuple[ClassFact, ...]:
+    """The top-level classes an Export Contract declares (a class defined twice: the last)."""
+    by_name: dict[str, ClassFact] = {}
+    for cls in facts.classes:
+        if is_public(cls.name, facts.all_names):
+            by_name[cls.name] = cls
+    return tuple(by_name.values())
+
+
+def public_methods(cls: ClassFact) -> tuple[str, ...]:
+    """The method names an Export Contract lists for a class: no leading underscore (so no
+    dunders), each once, in definition order."""
+    names: dict[str, None] = {}
+    for method in cls.methods:
+        if not method.name.startswith("_"):
+            names.setdefault(method.name)
+    return tuple(names)
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def normalise_signature(signature: str) -> str:
+    """A signature for comparison: no `async ` prefix, no whitespace, one kind of quote, no
+    trailing commas, so that `f(a:int=1,)` and `f(a: int = 1)` are the same signature."""
+    text = signature.strip().removeprefix("async ").removeprefix("def ")
+    text = _SPACE.sub("", text).replace('"', "'")
+    return text.replace(",)", ")").replace(",]", "]")
+
+
+# --- transactions ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionUse:
+    """The file's transaction calls: the controlled ones (`transactions.calls`) and flushes."""
+
+    controlled: tuple[TransactionCall, ...]
+    flushes: tuple[TransactionCall, ...]
+
+    def calls(self, method: str) -> bool:
+        return any(call.method == method for call in (*self.controlled, *self.flushes))
+
+
+def transaction_use(config: ProjectConfig, facts: FileFacts) -> TransactionUse:
+    controlled = frozenset(config.transactions.calls)
+    return TransactionUse(
+        controlled=tuple(c for c in facts.transaction_calls if c.method in controlled),
+        flushes=tuple(
+            c for c in facts.transaction_calls if c.method == "flush" and "flush" not in controlled
+        ),
+    )
+
+
+class Declared(enum.Enum):
+    """What a card's Transaction field claims about the file's code."""
+
+    OWNS = "OWNS COMMIT"  # it controls the unit of work: at least one controlled call
+    FORBIDDEN = "Forbidden"  # no controlled call (flush is fine)
+    FLUSH_ONLY = "Flush only"  # no controlled call; flushes are what it does
+    NONE = "None"  # no transaction call at all, flush included
+
+
+TRANSACTION_VALUES: dict[str, Declared] = {
+    "owns commit": Declared.OWNS,
+    "owns commits": Declared.OWNS,
+    "owns transaction": Declared.OWNS,
+    "owns transactions": Declared.OWNS,
+    "owner": Declared.OWNS,
+    "commits": Declared.OWNS,
+    "forbidden": Declared.FORBIDDEN,
+    "must not commit": Declared.FORBIDDEN,
+    "never commits": Declared.FORBIDDEN,
+    "no commit": Declared.FORBIDDEN,
+    "caller owns": Declared.FORBIDDEN,
+    "flush only": Declared.FLUSH_ONLY,
+    "flushes only": Declared.FLUSH_ONLY,
+    "none": Declared.NONE,
+    "no": Declared.NONE,
+    "n/a": Declared.NONE,
+    "read only": Declared.NONE,
+    "readonly": Declared.NONE,
+}
+"""Transaction field values, as `read_transaction_value` normalises them."""
+
+_VALUE_END = re.compile(r"\s+[-\u2013\u2014]\s|[(;,:.]")
+
+
+def read_transaction_value(value: str) -> Declared | None:
+    """The claim of a Transaction field; a note after a dash, parenthesis, colon or comma is
+    ignored, as are case, `_` and `-` ("Flush-only (drivers)" is `Flush only`). None: unknown."""
+    head = _VALUE_END.split(value.strip(), maxsplit=1)[0]
+    words = " ".join(head.replace("_", " ").replace("-", " ").split()).casefold()
+    return TRANSACTION_VALUES.get(words)
+
+
+def transaction_value(use: TransactionUse, owner: bool) -> Declared:
+    """The Transaction value describing the code: what generation writes.
+
+    A file that calls nothing is `Forbidden` where the contract does not let it own the unit of
+    work and `None` where it may (it could, but does not).
+    """
+    if use.controlled:
+        return Declared.OWNS
+    if use.flushes:
+        return Declared.FLUSH_ONLY
+    return Declared.NONE if owner else Declared.FORBIDDEN
+
+
+def is_transaction_owner(index: ProjectIndex, source: SourceFile) -> bool:
+    """Whether `transactions.owners` lets this file control the unit of work."""
+    module = source.module.name if source.module is not None else ""
+    return index.layer_map.allows(index.config.transactions.owners, source.layer, module)
+
+
+def contradiction(declared: Declared, use: TransactionUse) -> tuple[TransactionCall, ...] | None:
+    """The calls contradicting a claim (empty tuple: a missing call does), or None if it holds."""
+    if declared is Declared.OWNS:
+        return None if use.controlled else ()
+    calls = (*use.controlled, *use.flushes) if declared is Declared.NONE else use.controlled
+    return tuple(sorted(calls, key=lambda call: (call.line, call.col))) or None
+
+
+# --- operations, domains, inbound ------------------------------------------------------------
+
+
+def registered_operations(facts: FileFacts) -> tuple[str, ...]:
+    """Operation names this file registers with a literal, each once, in source order."""
+    names: dict[str, None] = {}
+    for call in facts.registry_calls:
+        if call.kind == "register" and call.operation is not None:
+            names.setdefault(call.operation)
+    return tuple(names)
+
+
+def other_domains(source: SourceFile) -> tuple[str, ...]:
+    """Domains of the modules this file imports (any scope), other than its own."""
+    own = source.layer.domain if source.layer is not None else None
+    domains = {
+        resolved.layer.domain
+        for resolved in source.imports
+        if resolved.layer is not None and resolved.layer.domain not in (None, own)
+    }
+    return tuple(sorted(d for d in domains if d is not None))
+
+
+def importers(index: ProjectIndex) -> dict[str, list[SourceFile]]:
+    """Project file -> the other project files importing it (any scope), each once."""
+    found: dict[str, dict[str, SourceFile]] = {}
+    for source in index.files.values():
+        for resolved in source.imports:
+            target = resolved.file
+            if target is not None and target is not source:
+                found.setdefault(target.path, {})[source.path] = source
+    return {path: list(by_path.values()) for path, by_path in found.items()}
+
+
+def is_blank(facts: FileFacts) -> bool:
+    """A file with nothing to describe (an empty `__init__.py`): no card is expected for it."""
+    return not (
+        facts.imports
+        or facts.functions
+        or facts.classes
+        or facts.docstring
+        or facts.registry_calls
+        or facts.transaction_calls
+        or facts.syntax_error
+    )

@@ -1,0 +1,248 @@
+"""LG104: imports into a file that its placement card does not let in.
+
+A sibling of the LG1xx layer rules (`imports.py`): those read `layerguard.yaml`, this one reads
+the target file's card, whose Import Boundary may name who may (`allowed_inbound`) and who
+must not (`forbidden_inbound`) import it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from layerguard.contracts.cards.model import Card, Names
+from layerguard.contracts.config.model import ImportScopePolicy
+from layerguard.contracts.patterns import MODULE, PlaceholderRule, pattern_regex
+from layerguard.linter.diagnostics import Diagnostic
+from layerguard.linter.index import ProjectIndex, ResolvedImport, SourceFile, counts
+from layerguard.linter.rules.base import Example, ImportRule
+
+REGISTRY = "backend/app/hoc/cus/hoc_spine/orchestrator/operation_registry.py"
+REGISTRY_CARD = "literature/hoc_spine/operation_registry.md"
+ROUTE = "backend/app/hoc/api/cus/policies/policies.py"
+ADAPTER = "backend/app/hoc/cus/hoc_spine/adapters/http.py"
+ENGINE = "backend/app/hoc/cus/policies/L5_engines/policy_engine.py"
+DRIVER = "backend/app/hoc/cus/policies/L6_drivers/policy_driver.py"
+DRIVER_CARD = "literature/policies/policy_driver.md"
+
+
+class InboundPatterns:
+    """Card inbound patterns, compiled once per run.
+
+    A pattern is a layer id of `layerguard.yaml` (matching importers in that layer) or a dotted
+    module pattern (`*` within one segment, `**` any number of segments; a pattern also covers
+    the modules below what it matches). A module pattern whose first segment is not a top-level
+    package of the project is *unanchored*: it matches at any segment boundary, as a gitignore
+    pattern without a slash does, so `hoc.api.*` matches `app.hoc.api.cus.policies`.
+    """
+
+    def __init__(self, index: ProjectIndex) -> None:
+        self.index = index
+        self.layer_ids = frozenset(layer.id for layer in index.config.layers)
+        self.roots = frozenset(module.split(".")[0] for module in index.by_module)
+        self.rules = {
+            p.name: PlaceholderRule(values=p.values, exclude=p.exclude)
+            for p in index.config.placeholders
+        }
+        self._compiled: dict[str, re.Pattern[str]] = {}
+
+    def regex(self, pattern: str) -> re.Pattern[str]:
+        compiled = self._compiled.get(pattern)
+        if compiled is None:
+            body = pattern_regex(pattern.strip(), MODULE, self.rules)
+            if pattern.strip().split(".")[0] not in self.roots:
+                body = r"(?:\.[^.]+)*?" + body
+            compiled = self._compiled[pattern] = re.compile(body)
+        return compiled
+
+    def matches(self, pattern: str, importer: SourceFile, module: str) -> bool:
+        if pattern in self.layer_ids:
+            return importer.layer is not None and importer.layer.layer == pattern
+        return self.regex(pattern).match("." + module) is not None
+
+    def first_match(self, patterns: Names, importer: SourceFile, module: str) -> str | None:
+        return next((p.value for p in patterns if self.matches(p.value, importer, module)), None)
+
+
+def _quoted(patterns: Names) -> str:
+    return ", ".join(f"`{p.value}`" for p in patterns) or "nothing"
+
+
+class InboundImportNotAllowed(ImportRule):
+    code = "LG104"
+    name = "inbound-import-not-allowed"
+    summary = "A module imports a file whose placement card forbids or does not allow it."
+    explanation = """
+A card's Import Boundary can restrict who imports its file, more finely than layers can:
+
+```yaml
+boundary:
+  allowed_inbound: ["hoc.api.*", "hoc_spine.adapters.*"]   # only these may import it
+  forbidden_inbound: ["L6"]                                # these never may
+```
+
+Each entry is a layer id of `layerguard.yaml` or a dotted module pattern (`*` one segment,
+`**` any number of segments; a pattern also covers what is below what it matches). A pattern
+that does not start with a top-level package of the project matches at any segment boundary,
+like a gitignore pattern without a slash: `hoc.api.*` matches `app.hoc.api.cus.policies`.
+
+`forbidden_inbound` wins over `allowed_inbound`. `allowed_inbound` restricts only when it has
+a value: an empty `allowed_inbound:` (as generated) means "not decided yet", while
+`allowed_inbound: []` means nothing may import the file. Every import counts — relative, lazy,
+`TYPE_CHECKING` — unless `import_scopes` in `layerguard.yaml` says otherwise for LG104.
+
+Fix it by importing what you need through a module the card allows (for the registry: the
+names it re-exports to routes), or, if the card is too strict, widen its boundary.
+"""
+    valid = (
+        Example(
+            {
+                REGISTRY_CARD: """
+                    # operation_registry.py
+
+                    **Path:** `backend/app/hoc/cus/hoc_spine/orchestrator/operation_registry.py`
+
+                    ## Import Boundary
+
+                    ```yaml
+                    boundary:
+                      allowed_inbound:
+                        - "hoc.api.*"
+                        - "hoc_spine.adapters.*"
+                      forbidden_inbound:
+                    ```
+                """,
+                REGISTRY: "def get_operation_registry():\n    pass\n",
+                ROUTE: """
+                    from app.hoc.cus.hoc_spine.orchestrator.operation_registry import (
+                        get_operation_registry,
+                    )
+                """,
+                ADAPTER: "from ..orchestrator import operation_registry\n",
+            },
+            title="unanchored patterns: a route and a spine adapter (relative import) may import",
+        ),
+    )
+    invalid = (
+        Example(
+            {
+                REGISTRY_CARD: """
+                    # operation_registry.py
+
+                    **Path:** `backend/app/hoc/cus/hoc_spine/orchestrator/operation_registry.py`
+
+                    ## Import Boundary
+
+                    ```yaml
+                    boundary:
+                      allowed_inbound: ["hoc.api.*"]
+                    ```
+                """,
+                REGISTRY: "def get_operation_registry():\n    pass\n",
+                ENGINE: """
+                    def run():
+                        from app.hoc.cus.hoc_spine.orchestrator.operation_registry import (
+                            get_operation_registry,
+                        )
+                """,
+                DRIVER_CARD: """
+                    # policy_driver.py
+
+                    **Path:** `backend/app/hoc/cus/policies/L6_drivers/policy_driver.py`
+
+                    ## Import Boundary
+
+                    ```yaml
+                    boundary:
+                      forbidden_inbound: ["L2", "policies.L5_engines.**"]
+                    ```
+                """,
+                DRIVER: "def load():\n    return []\n",
+                "backend/app/hoc/cus/policies/L5_engines/other_engine.py": (
+                    "from app.hoc.cus.policies.L6_drivers import policy_driver\n"
+                ),
+            },
+            expected=(
+                (ENGINE, 2),
+                ("backend/app/hoc/cus/policies/L5_engines/other_engine.py", 1),
+            ),
+            title="an engine imports the registry (lazily); an engine imports a driver it may not",
+        ),
+    )
+
+    def check(self, index: ProjectIndex) -> Iterator[Diagnostic]:
+        cards: dict[str, tuple[str, Card]] = {}
+        for path, card_path in index.card_of_file.items():
+            card = index.cards[card_path].card
+            boundary = card.boundary if card is not None else None
+            if card is not None and boundary is not None and _restricts(card):
+                cards[path] = (card_path, card)
+        if not cards:
+            return
+        patterns = InboundPatterns(index)
+        policy = index.config.scope_policy(self.code, self.default_scope or ImportScopePolicy())
+        for source in index.files.values():
+            if source.module is None:
+                continue
+            seen: set[tuple[int, int, str]] = set()  # one finding per statement and target
+            for resolved in source.imports:
+                target = resolved.file
+                if target is None or target is source or target.path not in cards:
+                    continue
+                statement = (resolved.fact.line, resolved.fact.col, target.path)
+                if statement not in seen and counts(resolved.fact.scope, policy):
+                    seen.add(statement)
+                    yield from self._judge(patterns, source, resolved, *cards[target.path])
+
+    def _judge(
+        self,
+        patterns: InboundPatterns,
+        source: SourceFile,
+        resolved: ResolvedImport,
+        card_path: str,
+        card: Card,
+    ) -> Iterator[Diagnostic]:
+        boundary = card.boundary
+        assert boundary is not None
+        assert source.module is not None
+        module = source.module.name
+        forbidden = boundary.forbidden_inbound
+        allowed = boundary.allowed_inbound
+        fact = resolved.fact
+        if forbidden is not None and forbidden.value is not None:
+            pattern = patterns.first_match(forbidden.value, source, module)
+            if pattern is not None:
+                yield self.finding(
+                    source,
+                    fact.line,
+                    fact.col,
+                    f"`{module}` imports `{resolved.target}`, whose card forbids importers "
+                    f"matching `{pattern}` ({card_path}:{forbidden.line}); depend on a module the "
+                    "card allows, or change its forbidden_inbound",
+                    resolved.target,
+                )
+                return
+        if (
+            allowed is not None
+            and allowed.value is not None
+            and patterns.first_match(allowed.value, source, module) is None
+        ):
+            yield self.finding(
+                source,
+                fact.line,
+                fact.col,
+                f"`{module}` imports `{resolved.target}`, whose card allows only "
+                f"{_quoted(allowed.value)} ({card_path}:{allowed.line}); go through a module "
+                "the card allows, or widen its allowed_inbound",
+                resolved.target,
+            )
+
+
+def _restricts(card: Card) -> bool:
+    boundary = card.boundary
+    if boundary is None:
+        return False
+    return any(
+        entry is not None and entry.value is not None
+        for entry in (boundary.allowed_inbound, boundary.forbidden_inbound)
+    )
