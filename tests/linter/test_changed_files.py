@@ -476,3 +476,14 @@ def test_outside_a_repository_or_with_a_bad_revision_exits_2(
     assert run.stderr == (
         f"layerguard: --changed: {project} is not inside a git work tree; --changed needs one\n"
     )
+
+
+def test_paths_with_spaces_and_non_ascii_names(
+    project: Path, base_findings: list[Finding], run_cli: RunCli
+) -> None:
+    renamed = "literature/incidents/incident driver — v2.md"
+    git(project, "mv", INCIDENT_DRIVER_CARD, renamed)
+    edit(project, renamed, "Transaction:     None", "Transaction:     Flush only")
+    scope = assert_equivalent(project, run_cli, base_findings)
+    assert scope.deleted == {INCIDENT_DRIVER_CARD}
+    assert {renamed, INCIDENT_DRIVER, POLICY_ENGINE, INCIDENT_ENGINE} <= scope.files
