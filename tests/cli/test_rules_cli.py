@@ -186,12 +186,18 @@ def test_explain_unknown_rule_without_close_matches() -> None:
     )
 
 
+def flat(text: str) -> str:
+    """Help text as one line of words, whether click or rich (with its boxes) rendered it."""
+    return " ".join(re.sub("[│╭╮╰╯─]", " ", text).split())
+
+
 def test_help_texts() -> None:
     for command in ("rules", "explain", "check"):
         code, out, _ = invoke(command, "--help")
         assert code == 0
-        assert "Usage: layerguard " + command in out
-    assert "markdown: the whole rule reference" in " ".join(invoke("rules", "--help")[1].split())
-    check_help = " ".join(invoke("check", "--help")[1].split())
+        assert "Usage: layerguard " + command in flat(out)
+    assert "markdown: the whole rule reference" in flat(invoke("rules", "--help")[1])
+    assert "A rule code (LG101, any case) or name" in flat(invoke("explain", "--help")[1])
+    check_help = flat(invoke("check", "--help")[1])
     assert "text, json, jsonl, sarif, github, junit (see docs/output.md)" in check_help
     assert "Default: github when GITHUB_ACTIONS=true, else text." in check_help
