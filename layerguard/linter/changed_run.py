@@ -7,7 +7,7 @@ knows their content), so the cost grows with the size of the change, not of the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from layerguard.contracts.cards.model import CardError, CardParseResult
@@ -15,7 +15,7 @@ from layerguard.contracts.config.model import CONFIG_FILE_NAME, ProjectConfig
 from layerguard.contracts.layers import LayerMap
 from layerguard.contracts.patterns import PATH, compile_pattern
 from layerguard.linter.cache import FactsCache, content_hash
-from layerguard.linter.changes import Affected, affected_files
+from layerguard.linter.changes import Affected, affected_files, described_file
 from layerguard.linter.diagnostics import Diagnostic
 from layerguard.linter.discovery import ALWAYS_SKIPPED_DIRS
 from layerguard.linter.engine import run_rules
@@ -82,7 +82,32 @@ def base_index(index: ProjectIndex, changes: GitChanges, use_cache: bool = True)
         blob = blobs.get(path)
         if blob is not None:
             card_results[path] = _card(blob, config.root / path)
-    return ProjectIndex(config, layer_map, facts, card_results)
+    other = _card_targets_elsewhere(config, changes, card_results, facts.keys())
+    return ProjectIndex(config, layer_map, facts, card_results, other)
+
+
+def _card_targets_elsewhere(
+    config: ProjectConfig,
+    changes: GitChanges,
+    cards: dict[str, CardParseResult],
+    project_files: Collection[str],
+) -> frozenset[str]:
+    """What `card_targets_elsewhere` finds at the base revision: files the cards describe that
+    existed there without being project Python files (changed ones are asked of git)."""
+    changed = frozenset(changes.paths)
+    found: set[str] = set()
+    ask_git: list[str] = []
+    for result in cards.values():
+        source = described_file(result, config.cards.root)
+        if source is None or source in project_files:
+            continue
+        if source in changed:
+            ask_git.append(source)
+        elif (config.root / source).is_file():
+            found.add(source)
+    blobs = read_at(config.root, changes.commit, sorted(set(ask_git)))
+    found.update(path for path, blob in blobs.items() if blob is not None)
+    return frozenset(found)
 
 
 def _discoverable(path: str, layer_map: LayerMap) -> bool:

@@ -12,7 +12,8 @@ applies these rules, each recorded as the file's reason:
 3. for every *subject* — a changed Python file (deleted ones included) or a file described by
    a changed card — the cards describing it and the files importing it (inbound rules such as
    LG101 and LG104 depend on the target's layer and card; a deleted or added module changes
-   what `from pkg import name` resolves to);
+   what `from pkg import name` resolves to); for any other changed file, the cards describing
+   it (a card of a deleted file is stale);
 4. the cards of the modules a changed file imports, before and after (a card's inbound and
    consumer declarations are about who imports its file);
 5. for operations a changed file registers (before or after), every call site naming them;
@@ -114,6 +115,11 @@ def affected_files(
         if module is not None:
             for importer in importers.of(module):
                 reasons.add(importer, f"imports {module} ({subject}), {how}")
+
+    for path in changed:  # a changed file that is not a project module: a card still names it
+        if path not in subjects:
+            for card in cards_of.get(path, ()):
+                reasons.add(card, f"describes {path}, which changed")
 
     for path in changed_python:
         for index in (now, before):

@@ -487,3 +487,27 @@ def test_paths_with_spaces_and_non_ascii_names(
     scope = assert_equivalent(project, run_cli, base_findings)
     assert scope.deleted == {INCIDENT_DRIVER_CARD}
     assert {renamed, INCIDENT_DRIVER, POLICY_ENGINE, INCIDENT_ENGINE} <= scope.files
+
+
+def test_a_card_of_a_file_the_contract_excludes(project: Path, run_cli: RunCli) -> None:
+    migration = "backend/app/migrations/0001_policies.py"
+    migration_card = "literature/migrations/0001_policies.md"
+    (project / migration).parent.mkdir(parents=True)
+    (project / migration).write_text("def upgrade():\n    pass\n", "utf-8")
+    (project / migration_card).parent.mkdir(parents=True)
+    (project / migration_card).write_text(card(migration, "L7 — Models", [], [], "None"), "utf-8")
+    git(project, "add", ".")
+    git(project, "commit", "-q", "-m", "a migration and its card")
+    base = findings(run_cli(["check", "--output-format", "json"]))
+    assert migration_card not in {path for path, *_ in base}  # not stale: the file exists
+
+    # An unrelated edit: the card is not affected, though the base revision's index is
+    # rebuilt from git (it must know the migration exists there too).
+    edit(project, INCIDENTS_ROUTE, '"incidents.list"', '"incidents.list"  # same')
+    scope = assert_equivalent(project, run_cli, base)
+    assert migration_card not in scope.files
+
+    # Deleting the excluded file makes its card stale: the card is affected.
+    (project / migration).unlink()
+    scope = assert_equivalent(project, run_cli, base)
+    assert scope.reasons[migration_card] == f"describes {migration}, which changed"
