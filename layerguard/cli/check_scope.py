@@ -67,8 +67,8 @@ def narrow_result(
 
         changed_files = sum(1 for reason in affected.reasons.values() if reason == CHANGED)
         typer.echo(
-            f"layerguard: --changed: reporting on {len(files)} files "
-            f"({changed_files} changed since {base}, {len(files) - changed_files} affected)",
+            f"layerguard: --changed: reporting on {len(files)} file{'' if len(files) == 1 else 's'}"
+            f" ({changed_files} changed since {base}, {len(files) - changed_files} affected)",
             err=True,
         )
         result = dataclasses.replace(

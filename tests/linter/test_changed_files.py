@@ -403,6 +403,9 @@ def test_an_untracked_file(project: Path, base_findings: list[Finding], run_cli:
     assert scope.files == {new}
     changed = run_cli(["check", "--output-format", "json", "--changed"])
     assert [(path, code) for path, _, _, code, _ in findings(changed)] == [(new, "LG201")]
+    assert changed.stderr == (
+        "layerguard: --changed: reporting on 1 file (1 changed since HEAD, 0 affected)\n"
+    )
 
 
 def test_several_edits_at_once(
