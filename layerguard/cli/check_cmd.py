@@ -130,8 +130,10 @@ def check_command(
 ) -> None:
     """Check imports, transactions and cards against the project's layer contract.
 
-    Prints `path:line:col: CODE message` per finding. Exit status: 0 no findings, 1 findings,
-    2 usage or configuration error.
+    Prints `path:line:col: CODE message` per finding. Findings recorded in the baseline
+    (.layerguard-baseline.json, see `layerguard baseline`) are hidden, and its entries that no
+    longer occur are reported (LG904). Exit status: 0 no findings, 1 findings, 2 usage or
+    configuration error.
     """
     from layerguard.cli.check_scope import narrow_result
     from layerguard.contracts.config.errors import ConfigError
