@@ -333,3 +333,24 @@ def test_a_malformed_baseline_exits_2_with_its_line(
         assert run.exit_code == 2
         assert run.stderr == f"layerguard: {project / BASELINE}:{error}\n"
         assert "Traceback" not in run.stdout
+
+
+def test_info_findings_are_not_recorded_and_stay_visible(tmp_path: Path, run_cli: RunCli) -> None:
+    handler = "backend/app/hoc/cus/hoc_spine/orchestrator/handlers/policies_handler.py"
+    write_project(
+        tmp_path,
+        {
+            handler: "class PolicyQueryHandler:\n"
+            "    async def execute(self, ctx):\n"
+            "        return None\n\n\n"
+            "def register(registry):\n"
+            '    registry.register("policies.query", PolicyQueryHandler())\n'
+        },
+        HOC_PRESET + "\nrules:\n  extend_select: [LG404]\n",
+    )
+    assert check(run_cli).findings() == [("LG404", handler, 7)]
+    assert run_cli(["baseline", "create"]).exit_code == 0
+    assert json.loads((tmp_path / BASELINE).read_text("utf-8"))["findings"] == {}
+    run = check(run_cli)
+    assert run.exit_code == 0
+    assert run.findings() == [("LG404", handler, 7)]
