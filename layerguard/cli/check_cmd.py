@@ -160,6 +160,7 @@ def check_command(
         report_paths=project_relative(paths or [], project.root),
         jobs=jobs or default_jobs(),
         use_cache=not no_cache,
+        need_index=changed,
     )
     try:
         result = run_check(project, options)

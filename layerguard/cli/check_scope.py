@@ -47,6 +47,7 @@ def narrow_result(
 
     in_scope = reported_by(options.report_paths)
     if changed:
+        assert result.index is not None, "check --changed asks run_check for the index"
         try:
             affected = changed_scope(
                 result.index,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from layerguard.contracts.cards.model import CardParseResult
 from layerguard.contracts.config.errors import ConfigError, ConfigProblem
-from layerguard.contracts.config.model import ProjectConfig
+from layerguard.contracts.config.model import CONFIG_FILE_NAME, ProjectConfig
 from layerguard.contracts.layers import LayerMap
 from layerguard.linter.cache import FactsCache
 from layerguard.linter.card_reading import read_cards_cached
@@ -22,6 +22,7 @@ from layerguard.linter.discovery import discover_cards, discover_python_files
 from layerguard.linter.extraction import ExtractionStats, collect_facts, default_jobs
 from layerguard.linter.facts.settings import ExtractionSettings
 from layerguard.linter.index import ProjectIndex
+from layerguard.linter.result_cache import CachedRun, ResultCache
 from layerguard.linter.rules import INDEX_RULES, RULES_BY_CODE, SUPPRESSION_RULES
 from layerguard.linter.rules.suppressions import apply_suppressions
 
@@ -32,6 +33,7 @@ class CheckOptions:
     report_paths: tuple[str, ...] = ()  # project-relative files/dirs; empty = everything
     jobs: int = field(default_factory=default_jobs)
     use_cache: bool = True
+    need_index: bool = False  # the caller reads `CheckResult.index` (never from the results cache)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +42,21 @@ class CheckResult:
     extraction: ExtractionStats
     cards: int
     elapsed: float
-    index: ProjectIndex
+    index: ProjectIndex | None  # None when the findings came from the results cache
     cache_written: bool = True
 
 
-def build_index(
-    config: ProjectConfig, jobs: int, use_cache: bool
-) -> tuple[ProjectIndex, ExtractionStats, bool]:
-    """Facts of every project file (cached), the cards, and the index joining them."""
+@dataclass(frozen=True, slots=True)
+class ProjectFiles:
+    """What a run reads: the contract's layer map, the Python files and the cards."""
+
+    layer_map: LayerMap
+    python: list[str]
+    cards: list[str]
+
+
+def discover(config: ProjectConfig) -> ProjectFiles:
+    """The project's files; a missing source root or a file two layers claim is a config error."""
     root = config.root
     layer_map = LayerMap(config)
     for source_root in layer_map.source_roots:
@@ -61,15 +70,22 @@ def build_index(
     problems = layer_map.check_files(paths)
     if problems:
         raise ConfigError(problems)
+    return ProjectFiles(layer_map, paths, discover_cards(root, config.cards.paths))
+
+
+def build_index(
+    config: ProjectConfig, jobs: int, use_cache: bool, files: ProjectFiles | None = None
+) -> tuple[ProjectIndex, ExtractionStats, bool]:
+    """Facts of every project file (cached), the cards, and the index joining them."""
+    root = config.root
+    files = files or discover(config)
     settings = ExtractionSettings.from_config(config)
     cache = FactsCache.open(root, settings.fingerprint(), enabled=use_cache)
-    facts, stats = collect_facts(root, paths, settings, cache, jobs)
+    facts, stats = collect_facts(root, files.python, settings, cache, jobs)
     written = cache.save()
-    cards, cards_written = read_cards_cached(
-        root, discover_cards(root, config.cards.paths), use_cache
-    )
+    cards, cards_written = read_cards_cached(root, files.cards, use_cache)
     other = card_targets_elsewhere(root, config, cards, facts.keys())
-    index = ProjectIndex(config, layer_map, facts, cards, other)
+    index = ProjectIndex(config, files.layer_map, facts, cards, other)
     return index, stats, written and cards_written
 
 
@@ -120,17 +136,52 @@ def _reported(path: str, report_paths: Sequence[str]) -> bool:
     )
 
 
+def _contract_bytes(config: ProjectConfig) -> bytes:
+    try:
+        return (config.path or config.root / CONFIG_FILE_NAME).read_bytes()
+    except OSError:
+        return b""
+
+
+def _described_elsewhere(index: ProjectIndex) -> dict[str, bool]:
+    """Files cards describe that are not project Python files, and whether each exists:
+    the one input of the rules besides Python files and cards (stale cards, LG301)."""
+    return {
+        source: source in index.other_files
+        for source in index.card_sources.values()
+        if source is not None and source not in index.files
+    }
+
+
 def run_check(config: ProjectConfig, options: CheckOptions) -> CheckResult:
     started = time.perf_counter()
-    index, stats, written = build_index(config, options.jobs, options.use_cache)
-    diagnostics = run_rules(index, options.enabled)
+    files = discover(config)
+    results = ResultCache(config.root, enabled=options.use_cache)
+    key = None
+    if results.path is not None:
+        key = results.key(_contract_bytes(config), options.enabled, files.python, files.cards)
+    cached = results.get(key) if key is not None and not options.need_index else None
+    index: ProjectIndex | None = None
+    written = True
+    if cached is not None:
+        diagnostics = cached.diagnostics
+        stats = ExtractionStats(
+            files=cached.files, parsed=0, cached=cached.files, jobs=options.jobs
+        )
+        cards = cached.cards
+    else:
+        index, stats, written = build_index(config, options.jobs, options.use_cache, files)
+        diagnostics = run_rules(index, options.enabled)
+        cards = len(index.cards)
+        if key is not None:
+            run = CachedRun(diagnostics, stats.files, cards, _described_elsewhere(index))
+            results.put(key, run)
     if options.report_paths:
         diagnostics = [d for d in diagnostics if _reported(d.path, options.report_paths)]
-    diagnostics.sort()
     return CheckResult(
-        diagnostics=diagnostics,
+        diagnostics=sorted(diagnostics),
         extraction=stats,
-        cards=len(index.cards),
+        cards=cards,
         elapsed=time.perf_counter() - started,
         index=index,
         cache_written=written,
