@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncGenerator
 from contextvars import ContextVar, Token
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
@@ -48,6 +48,15 @@ from layerguard.runtime.transaction import register_unit_of_work
 
 logger = logging.getLogger("layerguard.runtime.sqlalchemy")
 
+SqliteBegin = Literal["DEFERRED", "IMMEDIATE", "EXCLUSIVE"]
+"""When a SQLite transaction takes its locks (``BEGIN DEFERRED | IMMEDIATE | EXCLUSIVE``)."""
+
+_BEGIN_STATEMENTS: dict[str, str] = {
+    "DEFERRED": "BEGIN",
+    "IMMEDIATE": "BEGIN IMMEDIATE",
+    "EXCLUSIVE": "BEGIN EXCLUSIVE",
+}
+
 POISON_KEY = "layerguard.poisoned"
 """``session.info`` key set when the unit of work must not be committed (value: the reason)."""
 
@@ -55,21 +64,34 @@ POISON_KEY = "layerguard.poisoned"
 # --------------------------------------------------------------------------- engines
 
 
-def create_sqlite_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def create_sqlite_engine(
+    url: str, *, begin: SqliteBegin = "DEFERRED", **kwargs: Any
+) -> AsyncEngine:
     """An aiosqlite engine on which SAVEPOINT works.
 
     The sqlite3 driver (and aiosqlite over it) emits BEGIN itself, lazily and only before DML,
     so a SAVEPOINT issued first is not inside the transaction and rolling back the outer
     transaction would not undo it. SQLAlchemy's documented recipe: let the driver emit nothing
     (``isolation_level = None``) and emit ``BEGIN`` from the engine's ``begin`` event.
+
+    ``begin="IMMEDIATE"`` takes the write lock when a transaction starts rather than at its
+    first write. Use it for the request sessions' engine when another connection writes the
+    same file (the audit table sink, the table kill switch): a deferred transaction that has
+    read must upgrade its lock to write, and SQLite refuses that upgrade at once ("database is
+    locked") while the other connection writes, failing the request. An immediate transaction
+    waits for the lock instead (the driver's busy timeout), and the other writer retries. Give
+    that writer an engine of its own, deferred: its reads must not wait for a request's lock.
     """
     engine = create_async_engine(url, **kwargs)
-    enable_sqlite_savepoints(engine)
+    enable_sqlite_savepoints(engine, begin=begin)
     return engine
 
 
-def enable_sqlite_savepoints(engine: AsyncEngine) -> None:
+def enable_sqlite_savepoints(engine: AsyncEngine, *, begin: SqliteBegin = "DEFERRED") -> None:
     """Apply the SAVEPOINT recipe to an existing aiosqlite engine (see ``create_sqlite_engine``)."""
+    if begin not in _BEGIN_STATEMENTS:
+        raise ValueError(f"begin must be one of {', '.join(_BEGIN_STATEMENTS)}, got {begin!r}")
+    statement = _BEGIN_STATEMENTS[begin]
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
@@ -78,7 +100,7 @@ def enable_sqlite_savepoints(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _emit_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql(statement)
 
 
 # --------------------------------------------------------------------------- session dependency
