@@ -20,7 +20,7 @@ from layerguard.runtime.integrations.fastapi import (
 )
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from app.db import AUDIT_TABLE, GOVERNANCE_TABLE, create_engine, create_tables
+from app.db import AUDIT_TABLE, GOVERNANCE_TABLE, create_engines, create_tables
 from app.hoc.api.facades.routers import api_router
 from app.hoc.cus.hoc_spine.orchestrator.wiring import register_handlers
 from app.settings import Settings
@@ -29,13 +29,15 @@ from app.settings import Settings
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The application; ``settings`` defaults to the environment (``Settings.from_env``)."""
     settings = settings if settings is not None else Settings.from_env()
-    engine = create_engine(settings.database_url)
-    sessions = async_sessionmaker(engine, expire_on_commit=False)
-    # Both read and write their tables through the engine's own connections, never the
-    # request's session: the kill switch is shared by every worker, and the audit rows of
-    # failed operations survive the rollback of their work.
-    kill_switch = TableAuthority(engine, ttl=settings.governance_ttl, table=GOVERNANCE_TABLE)
-    audit = TableAuditSink(engine, table=AUDIT_TABLE)
+    engines = create_engines(settings.database_url)
+    sessions = async_sessionmaker(engines.sessions, expire_on_commit=False)
+    # Both read and write their tables through connections of their own, never the request's
+    # session: the kill switch is shared by every worker, and the audit rows of failed
+    # operations must survive the rollback of their work.
+    kill_switch = TableAuthority(
+        engines.backends, ttl=settings.governance_ttl, table=GOVERNANCE_TABLE
+    )
+    audit = TableAuditSink(engines.backends, table=AUDIT_TABLE)
 
     def wire(registry: OperationRegistry) -> None:
         registry.set_authority(kill_switch)
@@ -44,12 +46,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await create_tables(engine)
+        await create_tables(engines.backends)
         # Registers and freezes the registry, configures the session dependency, refuses
         # routes whose commit would run after the response; drains the audit queue on exit.
         async with registry_lifespan(wire, session_factory=sessions)(app):
             yield
-        await engine.dispose()
+        await engines.dispose()
 
     app = FastAPI(title="hoc_app", summary="The layerguard example", lifespan=lifespan)
     app.state.admin_token = settings.admin_token
