@@ -85,9 +85,9 @@ def _full_run(project: ProjectConfig) -> tuple[CheckResult, frozenset[str]]:
 
 def _judged_by(enabled: frozenset[str]) -> Callable[[EntryKey], bool]:
     """Entries whose rule ran can be judged; entries of unknown (removed) codes always can."""
-    from layerguard.linter.rules import RULES_BY_CODE
+    from layerguard.linter.rule_codes import ENABLED_BY_DEFAULT
 
-    return lambda key: key.code in enabled or key.code not in RULES_BY_CODE
+    return lambda key: key.code in enabled or key.code not in ENABLED_BY_DEFAULT
 
 
 def _plural(count: int, word: str) -> str:
@@ -201,8 +201,6 @@ def apply_baseline(
     The baseline is `option` (which must exist), else the default file when it exists. Only
     entries of enabled rules on files `in_scope` (the files the run reports on) can be stale.
     """
-    from layerguard.linter.baseline import STALE_CODE, match_baseline, stale_diagnostics
-
     if disabled:
         return result
     path = option or default_baseline_path(project)
@@ -211,6 +209,9 @@ def apply_baseline(
             return result
         typer.echo(f"layerguard: {option}: no such baseline file", err=True)
         raise typer.Exit(exit_codes.USAGE_ERROR)
+    # Only now: the baseline module imports the rules, which a run without one never needs.
+    from layerguard.linter.baseline import STALE_CODE, match_baseline, stale_diagnostics
+
     baseline = _read(path)
     judged = _judged_by(enabled)
     match = match_baseline(

@@ -17,8 +17,9 @@ import typer
 
 from layerguard.cli import exit_codes
 from layerguard.cli.config_option import ConfigOption, load_project_config
+from layerguard.linter.reporters import FORMAT_MODULES, renderer
 
-OUTPUT_FORMATS = ("text", "json", "jsonl", "sarif", "github", "junit")  # docs/output.md
+OUTPUT_FORMATS = tuple(FORMAT_MODULES)  # docs/output.md
 
 
 def default_output_format(environ: Mapping[str, str]) -> str:
@@ -139,15 +140,14 @@ def check_command(
     from layerguard.contracts.config.errors import ConfigError
     from layerguard.linter.engine import CheckOptions, run_check
     from layerguard.linter.extraction import default_jobs
-    from layerguard.linter.reporters import FORMATS
     from layerguard.linter.reporters.context import ReportContext
     from layerguard.linter.selection import UnknownSelectorError, enabled_codes
 
     if output_format is None:
         output_format = default_output_format(os.environ)
-    if output_format not in FORMATS:
+    if output_format not in FORMAT_MODULES:
         raise typer.BadParameter(
-            f"unknown format '{output_format}'; choose one of {', '.join(FORMATS)}",
+            f"unknown format '{output_format}'; choose one of {', '.join(FORMAT_MODULES)}",
             param_hint="--output-format",
         )
     project = load_project_config(config)
@@ -177,7 +177,7 @@ def check_command(
         no_baseline=no_baseline,
     )
     context = ReportContext(project.root, Path.cwd(), statistics=statistics)
-    typer.echo(FORMATS[output_format](result, context), nl=False)
+    typer.echo(renderer(output_format)(result, context), nl=False)
     if not result.cache_written:
         typer.echo("layerguard: warning: could not write .layerguard_cache/", err=True)
     failing = any(d.severity.value != "info" for d in result.diagnostics)

@@ -41,12 +41,12 @@ def narrow_result(
     no_baseline: bool,
 ) -> CheckResult:
     """The run's findings as `check` reports them."""
-    from layerguard.linter.changed_run import changed_scope
-    from layerguard.linter.changes import CHANGED
-    from layerguard.linter.git import GitError
-
     in_scope = reported_by(options.report_paths)
     if changed:
+        from layerguard.linter.changed_run import changed_scope
+        from layerguard.linter.changes import CHANGED
+        from layerguard.linter.git import GitError
+
         assert result.index is not None, "check --changed asks run_check for the index"
         try:
             affected = changed_scope(

@@ -1,7 +1,8 @@
 """One `check` run: discover, extract (cached, parallel), index, run rules, suppress, filter.
 
 This is the adapter between the file system and the pure parts: rules and the index never
-see a path on disk.
+see a path on disk. Facts, cards, the index and the rules are imported only when the run is
+not answered by the results cache: a warm run imports little more than the contract.
 """
 
 from __future__ import annotations
@@ -10,21 +11,19 @@ import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from layerguard.contracts.cards.model import CardParseResult
 from layerguard.contracts.config.errors import ConfigError, ConfigProblem
 from layerguard.contracts.config.model import CONFIG_FILE_NAME, ProjectConfig
 from layerguard.contracts.layers import LayerMap
-from layerguard.linter.cache import FactsCache
-from layerguard.linter.card_reading import read_cards_cached
 from layerguard.linter.diagnostics import Diagnostic
 from layerguard.linter.discovery import discover_cards, discover_python_files
-from layerguard.linter.extraction import ExtractionStats, collect_facts, default_jobs
-from layerguard.linter.facts.settings import ExtractionSettings
-from layerguard.linter.index import ProjectIndex
+from layerguard.linter.extraction import ExtractionStats, default_jobs
 from layerguard.linter.result_cache import CachedRun, ResultCache
-from layerguard.linter.rules import INDEX_RULES, RULES_BY_CODE, SUPPRESSION_RULES
-from layerguard.linter.rules.suppressions import apply_suppressions
+
+if TYPE_CHECKING:
+    from layerguard.contracts.cards.model import CardParseResult
+    from layerguard.linter.index import ProjectIndex
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +76,12 @@ def build_index(
     config: ProjectConfig, jobs: int, use_cache: bool, files: ProjectFiles | None = None
 ) -> tuple[ProjectIndex, ExtractionStats, bool]:
     """Facts of every project file (cached), the cards, and the index joining them."""
+    from layerguard.linter.cache import FactsCache
+    from layerguard.linter.card_reading import read_cards_cached
+    from layerguard.linter.extraction import collect_facts
+    from layerguard.linter.facts.settings import ExtractionSettings
+    from layerguard.linter.index import ProjectIndex
+
     root = config.root
     files = files or discover(config)
     settings = ExtractionSettings.from_config(config)
@@ -93,6 +98,8 @@ def read_cards(
     root: Path, config: ProjectConfig, use_cache: bool = True
 ) -> dict[str, CardParseResult]:
     """Every card of `cards.paths`, parsed (from the card cache when unchanged)."""
+    from layerguard.linter.card_reading import read_cards_cached
+
     return read_cards_cached(root, discover_cards(root, config.cards.paths), use_cache)[0]
 
 
@@ -117,6 +124,9 @@ def card_targets_elsewhere(
 
 
 def run_rules(index: ProjectIndex, enabled: frozenset[str]) -> list[Diagnostic]:
+    from layerguard.linter.rules import INDEX_RULES, RULES_BY_CODE, SUPPRESSION_RULES
+    from layerguard.linter.rules.suppressions import apply_suppressions
+
     findings: list[Diagnostic] = []
     for rule_class in INDEX_RULES:
         if rule_class.code in enabled:

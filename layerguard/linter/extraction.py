@@ -3,10 +3,8 @@ parallel processes. libcst is imported only here, and only when something must b
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,6 +62,9 @@ def _parse_all(
     if jobs <= 1 or len(work) < _IN_PROCESS_LIMIT:
         _init_worker(settings)
         return [_extract_one(job) for job in work]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     workers = min(jobs, len(work))

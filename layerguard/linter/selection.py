@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from layerguard.contracts.config.model import RuleSelection
-from layerguard.linter.rules import ALL_RULES
+from layerguard.linter.rule_codes import ENABLED_BY_DEFAULT
 
 
 class UnknownSelectorError(ValueError):
@@ -23,7 +23,7 @@ def _expand(selectors: Iterable[str]) -> set[str]:
         if not selector:
             continue
         matched = {
-            rule.code for rule in ALL_RULES if selector == "ALL" or rule.code.startswith(selector)
+            code for code in ENABLED_BY_DEFAULT if selector == "ALL" or code.startswith(selector)
         }
         if not matched:
             raise UnknownSelectorError(
@@ -43,7 +43,7 @@ def enabled_codes(
     elif configured.select:
         codes = _expand(configured.select)
     else:
-        codes = {rule.code for rule in ALL_RULES if rule.enabled_by_default}
+        codes = {code for code, enabled in ENABLED_BY_DEFAULT.items() if enabled}
     codes |= _expand(configured.extend_select) if select is None else set()
     codes -= _expand(configured.ignore)
     codes -= _expand(ignore)

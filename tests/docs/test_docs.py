@@ -12,7 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 from layerguard.cli.app import app
-from layerguard.linter.reporters import FORMATS
+from layerguard.linter.reporters import FORMAT_MODULES
 
 ROOT = Path(__file__).parents[2]
 DOCS = ROOT / "docs"
@@ -36,7 +36,7 @@ def test_rules_md_is_the_generated_reference() -> None:
 
 def test_every_output_format_has_a_section() -> None:
     headings = re.findall(r"^## `([a-z]+)`$", read("output.md"), re.M)
-    assert sorted(headings) == sorted(FORMATS)
+    assert sorted(headings) == sorted(FORMAT_MODULES)
 
 
 def yaml_blocks(name: str) -> list[str]:

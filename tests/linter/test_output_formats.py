@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from layerguard.cli.app import app
 from layerguard.cli.check_cmd import OUTPUT_FORMATS
 from layerguard.linter.diagnostics import Severity
-from layerguard.linter.reporters import FORMATS, github, sarif
+from layerguard.linter.reporters import FORMAT_MODULES, github, renderer, sarif
 from layerguard.linter.rules import ALL_RULES, RULES_BY_CODE
 from tests.linter.conftest import HOC_PRESET, Run, write_project
 from tests.linter.test_check_project import DRIVER, EXPECTED, FILES, ROUTE, config_text
@@ -44,7 +44,8 @@ def columns(run: Run) -> dict[tuple[str, str, int], int]:
 
 
 def test_every_format_is_offered_by_check() -> None:
-    assert set(OUTPUT_FORMATS) == set(FORMATS)
+    assert set(OUTPUT_FORMATS) == set(FORMAT_MODULES)
+    assert all(callable(renderer(name)) for name in FORMAT_MODULES)
 
 
 # --- SARIF -----------------------------------------------------------------------------------

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -116,3 +119,25 @@ def test_no_cache_bypasses_it(
     forbid_indexing(monkeypatch)
     with pytest.raises(AssertionError, match="indexed although nothing changed"):
         run_cli(["check", "--no-cache"])
+
+
+def test_a_warm_run_imports_neither_libcst_nor_the_rules(project: Path) -> None:
+    """What a pre-commit hook pays on an unchanged tree: the contract, discovery, the cache."""
+    probe = (
+        "import sys\n"
+        "from layerguard.cli.app import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(sys.modules), file=sys.stderr)\n"
+    )
+    command = [sys.executable, "-c", probe, "check"]
+    subprocess.run(command, cwd=project, capture_output=True, check=False)
+    warm = subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
+    modules = set(ast.literal_eval(warm.stderr.strip().splitlines()[-1]))
+    assert "layerguard.linter.engine" in modules
+    heavy = {m for m in modules if m.split(".")[0] in ("libcst", "sqlalchemy", "fastapi")}
+    assert heavy == set()
+    assert {m for m in modules if m.startswith("layerguard.linter.rules")} == set()
+    assert "layerguard.linter.index" not in modules

@@ -43,3 +43,9 @@ def test_rule_example(
     assert run.exit_code in (0, 1), run.stderr
     got = sorted((path, line) for _, path, line in run.findings(rule.code))
     assert got == sorted(example.expected)
+
+
+def test_rule_code_table_matches_the_rules() -> None:
+    from layerguard.linter.rule_codes import ENABLED_BY_DEFAULT
+
+    assert {rule.code: rule.enabled_by_default for rule in ALL_RULES} == ENABLED_BY_DEFAULT

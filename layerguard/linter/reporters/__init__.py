@@ -7,18 +7,29 @@ describes every format.
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
+from typing import TYPE_CHECKING
 
-from layerguard.linter.engine import CheckResult
-from layerguard.linter.reporters import github, json_format, jsonl, junit, sarif, text
-from layerguard.linter.reporters.context import ReportContext
+if TYPE_CHECKING:
+    from layerguard.linter.engine import CheckResult
+    from layerguard.linter.reporters.context import ReportContext
 
-Renderer = Callable[[CheckResult, ReportContext], str]
+Renderer = Callable[["CheckResult", "ReportContext"], str]
 
-FORMATS: dict[str, Renderer] = {
-    "text": text.render,
-    "json": json_format.render,
-    "jsonl": jsonl.render,
-    "sarif": sarif.render,
-    "github": github.render,
-    "junit": junit.render,
+FORMAT_MODULES: dict[str, str] = {
+    "text": "text",
+    "json": "json_format",
+    "jsonl": "jsonl",
+    "sarif": "sarif",
+    "github": "github",
+    "junit": "junit",
 }
+"""Format name -> module; a run imports only the one it prints (SARIF pulls in the rule
+reference, JUnit xml.etree)."""
+
+
+def renderer(name: str) -> Renderer:
+    """The `render` function of format `name` (one of FORMAT_MODULES)."""
+    module = import_module(f"layerguard.linter.reporters.{FORMAT_MODULES[name]}")
+    render: Renderer = module.render
+    return render

@@ -6,7 +6,6 @@ from collections import Counter
 
 from layerguard.linter.engine import CheckResult
 from layerguard.linter.reporters.context import ReportContext
-from layerguard.linter.rules import RULES_BY_CODE
 
 
 def _plural(count: int, word: str) -> str:
@@ -24,6 +23,8 @@ def summary(result: CheckResult) -> str:
 
 
 def statistics(result: CheckResult) -> list[str]:
+    from layerguard.linter.rules import RULES_BY_CODE
+
     counts = Counter(d.code for d in result.diagnostics)
     lines = [
         f"{count:>6}  {code}  {RULES_BY_CODE[code].name if code in RULES_BY_CODE else ''}".rstrip()

@@ -8,7 +8,7 @@ produced by `check` after the rules ran (linter/baseline.py), not by a rule over
 
 from __future__ import annotations
 
-from layerguard.linter.diagnostics import Severity
+from layerguard.linter.baseline import STALE_CODE, STALE_SEVERITY
 from layerguard.linter.rules.base import Example, RuleInfo
 
 DRIVER = "backend/app/hoc/cus/policies/L6_drivers/policy_driver.py"
@@ -27,10 +27,10 @@ BASELINE = """
 
 
 class StaleBaselineEntry(RuleInfo):
-    code = "LG904"
+    code = STALE_CODE
     name = "stale-baseline-entry"
     summary = "A baseline entry matches no finding any more: the baseline must shrink."
-    severity = Severity.WARNING
+    severity = STALE_SEVERITY
     explanation = """
 `layerguard baseline create` records the findings a codebase had when it adopted layerguard,
 keyed by rule, file and the finding's key (import target, `function:receiver.method`, ...),
