@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 CARD_ERROR_CODE = "LG002"  # unreadable or malformed card
 
 cards_app = typer.Typer(
-    help="Inspect placement cards (the markdown cards that describe one source file each).",
+    help="Inspect, generate and sync placement cards (the markdown cards that describe one "
+    "source file each).",
     no_args_is_help=True,
 )
 

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 def register(app: typer.Typer) -> None:
     from layerguard.cli.baseline_cmd import baseline_app
     from layerguard.cli.cards_cmd import cards_app
+    from layerguard.cli.cards_write_cmd import generate_command, sync_command
     from layerguard.cli.check_cmd import check_command
     from layerguard.cli.graph_cmd import graph_command
     from layerguard.cli.init_cmd import init_command
@@ -20,7 +21,9 @@ def register(app: typer.Typer) -> None:
 
     app.add_typer(baseline_app, name="baseline")
     app.command("check")(check_command)
-    app.add_typer(cards_app, name="cards", help="Inspect placement cards.")
+    cards_app.command("generate")(generate_command)
+    cards_app.command("sync")(sync_command)
+    app.add_typer(cards_app, name="cards", help="Inspect, generate and sync placement cards.")
     app.command("explain")(explain_command)
     app.command("graph")(graph_command)
     app.command("init")(init_command)
