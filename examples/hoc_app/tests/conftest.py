@@ -9,11 +9,14 @@ its table-backed kill switch and audit sink.
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from layerguard.runtime import OperationRegistry
+from layerguard.runtime.integrations.sqlalchemy_session import configure_session_factory
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 EXAMPLE = Path(__file__).resolve().parents[1]
@@ -21,11 +24,15 @@ BACKEND = EXAMPLE / "backend"
 if str(BACKEND) not in sys.path:
     sys.path.insert(0, str(BACKEND))
 
-from fastapi import FastAPI  # noqa: E402
-from layerguard.runtime import OperationRegistry  # noqa: E402
-
 from app.main import create_app  # noqa: E402  (needs backend/ on sys.path)
 from app.settings import Settings  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _forget_the_session_factory() -> Iterator[None]:
+    """The lifespan configures the runtime's process-wide session factory; unset it after."""
+    yield
+    configure_session_factory(None)
 
 
 @pytest.fixture

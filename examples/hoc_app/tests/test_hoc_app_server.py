@@ -1,0 +1,85 @@
+"""The example starts for real: the README's uvicorn command, in a subprocess, on a free port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[3]
+STARTUP_LIMIT = 60.0  # seconds; a limit on waiting for the server, not an assertion on speed
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_until_up(url: str, server: subprocess.Popen[str]) -> httpx.Response:
+    deadline = time.monotonic() + STARTUP_LIMIT
+    while True:
+        if server.poll() is not None:
+            output = server.stdout.read() if server.stdout else ""
+            raise AssertionError(f"the server exited with {server.returncode}:\n{output}")
+        try:
+            return httpx.get(url)
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def test_the_example_starts_with_one_command_and_answers_its_health_route(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    database = tmp_path / "hoc_app.db"
+    env = {
+        **os.environ,
+        "HOC_APP_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "HOC_APP_ADMIN_TOKEN": "server-test-token",
+    }
+    command = [sys.executable, "-m", "uvicorn", "app.main:app"]
+    command += ["--app-dir", "examples/hoc_app/backend", "--port", str(port)]
+    server = subprocess.Popen(
+        command,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        health = wait_until_up(f"{base}/health/operations", server)
+        created = httpx.post(
+            f"{base}/policies", json={"name": "mfa"}, headers={"X-Tenant-ID": "tenant-1"}
+        )
+        engaged = httpx.put(
+            f"{base}/admin/kill-switch",
+            json={"engaged": True, "reason": "drill", "actor": "ci"},
+            headers={"X-Admin-Token": "server-test-token"},
+        )
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=60)
+    assert health.status_code == 200
+    assert (health.json()["frozen"], health.json()["operation_count"]) == (True, 7)
+    assert (created.status_code, created.json()) == (
+        201,
+        {"id": 1, "name": "mfa", "description": ""},
+    )
+    assert (engaged.status_code, engaged.json()["mode"]) == (200, "disabled")
+    # A graceful shutdown: uvicorn finishes the lifespan, then re-raises the signal it caught.
+    assert server.returncode == -signal.SIGTERM, output
+    assert "Application startup complete." in output
+    assert "Application shutdown complete." in output
+    assert database.exists()  # the tables were created on start-up, in the configured file
