@@ -242,7 +242,8 @@ _LAYER = Record(
         Key(
             "requires_cards",
             Boolean(),
-            "Every file of this layer must have a placement card (opt-in LG3xx check).",
+            "Every file of this layer must have a placement card (LG302; files with nothing to "
+            "describe, such as an empty `__init__.py`, are exempt).",
             default=False,
         ),
     ),
