@@ -18,7 +18,7 @@ router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(requir
 
 @router.put("/kill-switch")
 async def set_kill_switch(body: KillSwitchChange, session: SessionDep) -> GovernanceOut:
-    """Engage or release the kill switch for every worker."""
+    """Engage or release the kill switch for every worker (audited under tenant `admin`)."""
     registry = get_operation_registry()
     result = await registry.execute(
         "governance.kill_switch",
