@@ -41,12 +41,16 @@ def _under(path: str, wanted: tuple[str, ...]) -> bool:
 
 
 def _out_dir(out: Path | None, project: ProjectConfig) -> str:
-    from layerguard.cli.check_cmd import project_relative
     from layerguard.linter.cards.output import default_card_dir
 
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        return project_relative([out], project.root)[0]
+        try:
+            relative = out.resolve().relative_to(project.root.resolve()).as_posix()
+        except ValueError:
+            raise typer.BadParameter(
+                f"'{out}' is outside the project ({project.root})", param_hint="--out"
+            ) from None
+        return "" if relative == "." else relative
     found = default_card_dir(project)
     if found is None:
         raise typer.BadParameter(
@@ -210,7 +214,12 @@ def sync_command(
         source_path = index.card_sources.get(card_path)
         source: SourceFile | None = index.files.get(source_path) if source_path else None
         location = project.root / card_path
-        decoded = _decode(location.read_bytes())
+        try:
+            decoded = _decode(location.read_bytes())
+        except OSError as error:
+            typer.echo(f"{card_path}: cannot sync: {error.strerror}", err=True)
+            failed += 1
+            continue
         result = parse_card(decoded[0], card_path) if decoded is not None else None
         if result is None or result.card is None or result.errors:
             typer.echo(

@@ -232,6 +232,10 @@ def test_usage_errors_and_files_that_do_not_parse(
     assert "no `cards.paths`: say where cards go with --out DIR" in words(no_dir.stderr)
     nothing = cards(run_cli, "generate", "--out", "literature", "backend/scripts/../../docs")
     assert nothing.exit_code == 2
+    outside = cards(run_cli, "generate", "--out", str(tmp_path.parent / "elsewhere"))
+    assert outside.exit_code == 2
+    assert "is outside the project" in words(outside.stderr)
+    assert not (tmp_path.parent / "elsewhere").exists()
     broken = cards(run_cli, "generate", "--out", "literature", DRIVER)
     assert broken.exit_code == 1
     assert f"{DRIVER}: not described: it does not parse (see LG001)" in broken.stderr
