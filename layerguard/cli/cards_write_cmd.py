@@ -194,7 +194,7 @@ def sync_command(
     --check or a card that could not be synced, 2 usage or configuration error.
     """
     from layerguard.cli.check_cmd import project_relative
-    from layerguard.contracts.cards.parser import parse_card
+    from layerguard.linter.card_reading import open_card_cache, parse_cached
     from layerguard.linter.cards.content import card_content
     from layerguard.linter.cards.derive import importers
     from layerguard.linter.cards.output import write_text
@@ -203,6 +203,7 @@ def sync_command(
     project = load_project_config(config)
     wanted = project_relative(paths, project.root) if paths else ("",)
     index = _index(project)
+    store = open_card_cache(project.root)
     inbound = importers(index)
     selected = [
         card_path
@@ -215,12 +216,13 @@ def sync_command(
         source: SourceFile | None = index.files.get(source_path) if source_path else None
         location = project.root / card_path
         try:
-            decoded = _decode(location.read_bytes())
+            data = location.read_bytes()
         except OSError as error:
             typer.echo(f"{card_path}: cannot sync: {error.strerror}", err=True)
             failed += 1
             continue
-        result = parse_card(decoded[0], card_path) if decoded is not None else None
+        decoded = _decode(data)
+        result = parse_cached(store, data, card_path) if decoded is not None else None
         if result is None or result.card is None or result.errors:
             typer.echo(
                 f"{card_path}: cannot sync: the card has errors "

@@ -48,6 +48,27 @@ def _from_data(data: dict[str, Any], label: str) -> CardParseResult:
     return CardParseResult(card, errors)
 
 
+def open_card_cache(root: Path, use_cache: bool = True) -> FactsCache:
+    return FactsCache.open(root, parser_fingerprint(), enabled=use_cache, kind="cards")
+
+
+def parse_cached(store: FactsCache, data: bytes, label: str) -> CardParseResult:
+    """The parse of a card's bytes, from `store` when it has them (`cards sync` reads each card
+    again to rewrite it, moments after the index read it through the same cache)."""
+    from layerguard.contracts.cards.parser import parse_card_bytes
+
+    digest = content_hash(data)
+    entry = store.get(digest)
+    if entry is not None:
+        try:
+            return _from_data(entry, label)
+        except (KeyError, TypeError, ValueError):
+            pass
+    result = parse_card_bytes(data, label)
+    store.put(digest, _to_data(result))
+    return result
+
+
 def read_cards_cached(
     root: Path, paths: list[str], use_cache: bool = True
 ) -> tuple[dict[str, CardParseResult], bool]:
@@ -55,7 +76,7 @@ def read_cards_cached(
     them), and whether the cache could be written."""
     from layerguard.contracts.cards.parser import parse_card_bytes, read_card
 
-    store = FactsCache.open(root, parser_fingerprint(), enabled=use_cache, kind="cards")
+    store = open_card_cache(root, use_cache)
     results: dict[str, CardParseResult] = {}
     for path in paths:
         label = str(root / path)
