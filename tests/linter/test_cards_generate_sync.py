@@ -398,3 +398,19 @@ def test_sync_check_names_what_to_do_and_skips_what_it_cannot_sync(
     )
     only = cards(run_cli, "sync", "--check", DRIVER)  # a card chosen by its source file
     assert only.stdout.splitlines()[-1].startswith("1 card(s) out of date, 0 up to date, 0 sk")
+
+
+def test_hand_written_sections_named_like_machine_owned_parts_are_left_alone(
+    tmp_path: Path, run_cli: Callable[..., Run]
+) -> None:
+    write_project(tmp_path, PROJECT)
+    cards(run_cli, "generate", MODEL)
+    card = tmp_path / card_of(MODEL)
+    notes = "## Exports\n\n```yaml\nexports: hand-written\n```\n\n## Boundary\n\nOurs.\n\n"
+    text = card.read_text("utf-8").replace("## Placement Card", notes + "## Placement Card")
+    card.write_text(text, encoding="utf-8")
+    (tmp_path / MODEL).write_text("class Policy:\n    pass\n\n\nclass Rule:\n    pass\n")
+    assert cards(run_cli, "sync").exit_code == 0
+    synced = card.read_text("utf-8")
+    assert synced.startswith(text[: text.index("## Placement Card")])
+    assert "    - name: Rule\n" in synced

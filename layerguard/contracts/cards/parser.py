@@ -263,7 +263,8 @@ class _CardReader:
             end = headings[index + 1].line if index + 1 < len(headings) else len(self.lines) + 1
             kind = _section_kind(heading.value)
             sections.append(Section(heading.value, heading.line, heading.line + 1, end, kind))
-            identity = kind or " ".join(heading.value.split()).casefold()
+            # Kinds and prose headings apart: a prose "## Exports" is not an "Export Contract".
+            identity = f"kind:{kind}" if kind else " ".join(heading.value.split()).casefold()
             if identity in first_line:
                 self.error(
                     heading.line,

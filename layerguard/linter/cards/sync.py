@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from layerguard.contracts.cards.model import Card, ExportContract, Section
+from layerguard.contracts.cards.model import Card, ExportContract, Section, SectionKind
 from layerguard.contracts.cards.parser import heading_name
 from layerguard.linter.cards.content import CardContent
 from layerguard.linter.cards.derive import normalise_signature
@@ -80,14 +80,16 @@ def _fence(lines: Sequence[str], start: int, end: int) -> tuple[int, int] | None
     return None
 
 
-def _first(card: Card, wanted: str) -> Section | None:
-    """The first section of a kind (`exports`, ...) or, for prose, of a heading name."""
-    for section in card.sections:
-        if section.kind == wanted or (
-            section.kind is None and heading_name(section.heading) == wanted
-        ):
-            return section
-    return None
+def _of_kind(card: Card, kind: SectionKind) -> Section | None:
+    """The first machine-owned section of a kind (the one the parser read)."""
+    return next((s for s in card.sections if s.kind == kind), None)
+
+
+def _prose(card: Card, name: str) -> Section | None:
+    """The first prose section with this heading name (`functions`, ...)."""
+    return next(
+        (s for s in card.sections if s.kind is None and heading_name(s.heading) == name), None
+    )
 
 
 def _names(values: Sequence[str]) -> str:
@@ -124,6 +126,8 @@ def _export_change(exports: ExportContract, content: CardContent) -> str:
 
 
 class _Syncer:
+    """Collects the edits of one card; each part is found where the parser found it."""
+
     def __init__(self, lines: list[str], card: Card, content: CardContent) -> None:
         self.lines = lines
         self.card = card
@@ -132,7 +136,7 @@ class _Syncer:
         self.problems: list[str] = []
 
     def exports(self) -> None:
-        section = _first(self.card, "exports")
+        section = _of_kind(self.card, "exports")
         exports = self.card.exports
         if section is None or exports is None:
             return
@@ -148,7 +152,7 @@ class _Syncer:
 
     def actual_imports(self) -> None:
         boundary = self.card.boundary
-        section = _first(self.card, "boundary")
+        section = _of_kind(self.card, "boundary")
         if section is None or boundary is None or boundary.actual_imports is None:
             return
         fence = _fence(self.lines, section.body_start - 1, section.body_end - 1)
@@ -188,7 +192,7 @@ class _Syncer:
         self.edit(key, end, new, change)
 
     def prose(self, name: str, heading: str, new: list[str]) -> None:
-        section = _first(self.card, name)
+        section = _prose(self.card, name)
         if section is None:
             return
         new = trimmed(new)

@@ -306,3 +306,15 @@ def test_byte_order_mark_is_ignored(tmp_path: Path) -> None:
     assert result.errors == ()
     assert result.card is not None
     assert result.card.title == Located("a.py", 1)
+
+
+def test_prose_headings_named_like_section_kinds_are_not_duplicates() -> None:
+    text = (
+        "# x.py\n\n**Path:** `x.py`\n\n## Exports\n\nProse.\n\n"
+        "## Export Contract\n\n```yaml\nexports:\n  functions: [f]\n```\n"
+    )
+    result = parse_card(text, "x.md")
+    assert result.errors == ()
+    assert result.card is not None
+    assert result.card.exports is not None
+    assert [f.name.value for f in result.card.exports.functions] == ["f"]
