@@ -82,9 +82,10 @@ class ImportBoundary:
     """The `boundary:` block.
 
     `allowed_inbound` and `forbidden_inbound` are None when the key is absent, a PatternList
-    with value None when it is present but empty, and a PatternList of patterns otherwise:
-    "no key" and "nothing allowed" are different statements. The same holds for
-    `actual_imports` (None = absent), whose groups keep the card's order.
+    with value None when it is present but empty (`key:`, as generated cards leave them: not
+    decided yet), and a PatternList of patterns otherwise (`key: []` is an empty tuple: for
+    `allowed_inbound`, nothing may import the file; see LG104). `actual_imports` is None when
+    absent; its groups keep the card's order.
     """
 
     line: int
