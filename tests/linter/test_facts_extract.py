@@ -232,6 +232,30 @@ def test_definitions_with_card_style_signatures() -> None:
     ]
 
 
+def test_definition_positions_after_decorators_and_odd_spacing() -> None:
+    source = """
+        # a comment above
+
+        @decorator(
+            arg,
+        )
+        @other
+        async  def  handler(x): ...
+
+        class  Spaced(
+            Base,
+        ):
+            @property
+
+            def value(self): ...
+    """
+    facts = facts_of(source)
+    assert [(f.name, f.line, f.col) for f in facts.functions] == [("handler", 7, 13)]
+    [cls] = facts.classes
+    assert (cls.line, cls.col) == (9, 8)
+    assert [(m.name, m.line, m.col) for m in cls.methods] == [("value", 14, 9)]
+
+
 def test_suppression_comments() -> None:
     source = """
         from app.hoc.cus.x.L5_engines import y  # layerguard: ignore[LG101] legacy route, see #12
