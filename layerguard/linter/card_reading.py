@@ -13,7 +13,6 @@ parser's own source, so any change to how cards are read starts a fresh cache.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -43,7 +42,7 @@ def _to_data(result: CardParseResult) -> dict[str, Any]:
 
 def _from_data(data: dict[str, Any], label: str) -> CardParseResult:
     """A cached result, labelled with this card's path (equal cards share one entry)."""
-    card = None if data["card"] is None else replace(Card.from_data(data["card"]), path=label)
+    card = None if data["card"] is None else Card.from_data(data["card"])._replace(path=label)
     errors = tuple(CardError(label, int(line), str(message)) for line, message in data["errors"])
     return CardParseResult(card, errors)
 

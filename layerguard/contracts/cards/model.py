@@ -9,16 +9,14 @@ part of the line ending, not of the line).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 T = TypeVar("T")
 
 _LAYER_ID = re.compile(r"[^\s\u2014\u2013-]+")  # up to the first space or dash (-, – or —)
 
 
-@dataclass(frozen=True, slots=True)
-class Located(Generic[T]):
+class Located(NamedTuple, Generic[T]):
     """A value and the card line it was read from."""
 
     value: T
@@ -29,8 +27,7 @@ Names = tuple[Located[str], ...]
 """A list of strings from a YAML block (module patterns, consumers, method names, ...)."""
 
 
-@dataclass(frozen=True, slots=True)
-class PlacementField:
+class PlacementField(NamedTuple):
     """One `Key: Value` line of the Placement Card block (continuation lines joined by spaces)."""
 
     key: str
@@ -38,15 +35,13 @@ class PlacementField:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
-class ExportedFunction:
+class ExportedFunction(NamedTuple):
     name: Located[str]
     signature: Located[str] | None = None
     consumers: Names = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ExportedClass:
+class ExportedClass(NamedTuple):
     """An exported class or protocol; cards may list it as a bare name (no methods, consumers)."""
 
     name: Located[str]
@@ -54,8 +49,7 @@ class ExportedClass:
     consumers: Names = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ExportContract:
+class ExportContract(NamedTuple):
     """The `exports:` block; `line` is the line of the `exports:` key."""
 
     line: int
@@ -64,8 +58,7 @@ class ExportContract:
     protocols: tuple[ExportedClass, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ImportGroup:
+class ImportGroup(NamedTuple):
     """One group of `actual_imports` (spine_internal, l7_model, external, or any other name)."""
 
     name: str
@@ -77,8 +70,7 @@ PatternList = Located[Names | None]
 """A list-valued key that may be written empty: `value` is None for `key:` / `key: null`."""
 
 
-@dataclass(frozen=True, slots=True)
-class ImportBoundary:
+class ImportBoundary(NamedTuple):
     """The `boundary:` block.
 
     `allowed_inbound` and `forbidden_inbound` are None when the key is absent, a PatternList
@@ -103,8 +95,7 @@ class ImportBoundary:
         return ()
 
 
-@dataclass(frozen=True, slots=True)
-class PairingDeclaration:
+class PairingDeclaration(NamedTuple):
     """The `pairing:` block (L5 Pairing Declaration)."""
 
     line: int
@@ -117,8 +108,7 @@ SectionKind = Literal["placement", "exports", "boundary", "pairing"]
 """The machine-owned sections, which `cards sync` may regenerate."""
 
 
-@dataclass(frozen=True, slots=True)
-class Section:
+class Section(NamedTuple):
     """A `## heading` and the lines of its body.
 
     The body is the half-open range `[body_start, body_end)` of 1-based card lines, so that
@@ -135,8 +125,7 @@ class Section:
     kind: SectionKind | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Card:
+class Card(NamedTuple):
     """A parsed placement card.
 
     `path` is the card file; `source_path` is the file the card describes (`**Path:**`), as
@@ -185,8 +174,7 @@ class Card:
         return card_from_data(data)
 
 
-@dataclass(frozen=True, slots=True)
-class CardError:
+class CardError(NamedTuple):
     """A card that cannot be read as written: where, and what was expected there."""
 
     path: str
@@ -194,8 +182,7 @@ class CardError:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class CardParseResult:
+class CardParseResult(NamedTuple):
     """What parsing a card yields: the card (None when it cannot describe any file) and errors.
 
     A card with errors is still returned when its `**Path:**` was read: the errors say which
