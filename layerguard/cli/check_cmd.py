@@ -17,6 +17,7 @@ import typer
 
 from layerguard.cli import exit_codes
 from layerguard.cli.config_option import ConfigOption, load_project_config
+from layerguard.cli.index_options import JobsOption, NoCacheOption
 from layerguard.linter.reporters import FORMAT_MODULES, renderer
 
 OUTPUT_FORMATS = tuple(FORMAT_MODULES)  # docs/output.md
@@ -90,19 +91,8 @@ def check_command(
             "--statistics", help="Also print counts per rule and how many files were parsed."
         ),
     ] = False,
-    jobs: Annotated[
-        int | None,
-        typer.Option(
-            "--jobs",
-            "-j",
-            min=1,
-            help="Processes that parse files (default: the number of cores).",
-            show_default=False,
-        ),
-    ] = None,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Neither read nor write .layerguard_cache/.")
-    ] = False,
+    jobs: JobsOption = None,
+    no_cache: NoCacheOption = False,
     changed: Annotated[
         bool,
         typer.Option(

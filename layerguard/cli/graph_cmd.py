@@ -14,6 +14,7 @@ import typer
 
 from layerguard.cli import exit_codes
 from layerguard.cli.config_option import ConfigOption, load_project_config
+from layerguard.cli.index_options import NoCacheOption
 
 
 class GraphFormat(enum.StrEnum):
@@ -42,9 +43,7 @@ def graph_command(
             help="Draw the modules of this domain (with --layer: of both).", show_default=False
         ),
     ] = None,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Neither read nor write .layerguard_cache/.")
-    ] = False,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Print the dependency graph: layers and the number of imports between them.
 

@@ -14,6 +14,7 @@ import typer
 
 from layerguard.cli import exit_codes
 from layerguard.cli.config_option import ConfigOption, load_project_config
+from layerguard.cli.index_options import JobsOption, NoCacheOption
 
 
 class CatalogueFormat(enum.StrEnum):
@@ -32,19 +33,8 @@ def operations_command(
             "docs/operations.md). markdown: a table to paste into docs.",
         ),
     ] = CatalogueFormat.text,
-    jobs: Annotated[
-        int | None,
-        typer.Option(
-            "--jobs",
-            "-j",
-            min=1,
-            help="Processes that parse files (default: the number of cores).",
-            show_default=False,
-        ),
-    ] = None,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Neither read nor write .layerguard_cache/.")
-    ] = False,
+    jobs: JobsOption = None,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """List every operation: its handler class (file and line) and every call site that
     dispatches it, sorted by name. Operations dispatched but never registered are marked, and
