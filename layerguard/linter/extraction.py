@@ -3,6 +3,7 @@ parallel processes. libcst is imported only here, and only when something must b
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,16 +35,32 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
+_COLLECT_EVERY = 64
+"""Files a worker extracts between two cyclic garbage collections."""
+
+_extracted = 0
+
+
 def _init_worker(settings: ExtractionSettings) -> None:
-    global _worker_settings
+    """Worker set-up. The cyclic garbage collector is switched off: a syntax tree is tens of
+    thousands of acyclic objects that reference counting frees, and each collection would walk
+    them all (about a fifth of the parse time). A collection every few dozen files bounds
+    whatever cycles there are."""
+    global _worker_settings, _extracted
     _worker_settings = settings
+    _extracted = 0
+    gc.disable()
 
 
 def _extract_one(path: str) -> tuple[str | None, dict[str, Any]]:
     """(hash of the bytes actually parsed, facts data); the hash is None if unreadable."""
     from layerguard.linter.facts.extract import extract_facts
 
+    global _extracted
     assert _worker_settings is not None
+    _extracted += 1
+    if _extracted % _COLLECT_EVERY == 0:
+        gc.collect()
     try:
         source = Path(path).read_bytes()
     except OSError as error:
@@ -60,8 +77,13 @@ def _parse_all(
 ) -> list[tuple[str | None, dict[str, Any]]]:
     work = [str(root / path) for path in paths]
     if jobs <= 1 or len(work) < _IN_PROCESS_LIMIT:
+        enabled = gc.isenabled()
         _init_worker(settings)
-        return [_extract_one(job) for job in work]
+        try:
+            return [_extract_one(job) for job in work]
+        finally:
+            if enabled:
+                gc.enable()
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 

@@ -175,7 +175,6 @@ class _FactCollector(CodegenState):
         self._pending_defs: dict[int, _Pending] = {}
         self._definitions: list[_Pending] = []
         self._collect_definitions(module)
-        self._build_dispatch()
         # Results.
         self.imports: list[ImportFact] = []
         self.transaction_calls: list[TransactionCall] = []
@@ -300,33 +299,11 @@ class _FactCollector(CodegenState):
 
     # -- codegen hooks --------------------------------------------------------------------
 
-    def _build_dispatch(self) -> None:
-        """Hooks by exact node type: one dict lookup per generated node is the whole overhead."""
-        suite = self._on_suite
-        compound = self._register_suites
-        self._before: dict[type[cst.CSTNode], Callable[[Any], None]] = {
-            cst.Call: self._on_call,
-            cst.IndentedBlock: suite,
-            cst.SimpleStatementSuite: suite,
-            cst.Import: self._on_import,
-            cst.ImportFrom: self._on_import,
-            cst.Comment: self._on_comment,
-            cst.EmptyLine: self._on_empty_line,
-            cst.Lambda: self._on_lambda,
-            cst.FunctionDef: compound,
-            cst.ClassDef: compound,
-            cst.If: compound,
-            cst.Try: compound,
-            cst.TryStar: compound,
-            cst.For: compound,
-            cst.While: compound,
-            cst.Match: compound,
-        }
-
     def before_codegen(self, node: cst.CSTNode) -> None:
-        hook = self._before.get(type(node))
+        """Hooks by exact node type: one dict lookup per generated node is the overhead."""
+        hook = _BEFORE.get(type(node))
         if hook is not None:
-            hook(node)
+            hook(self, node)
 
     def _on_suite(self, node: cst.BaseSuite) -> None:
         frame = self._suite_frames.get(id(node))
@@ -568,6 +545,29 @@ class _FactCollector(CodegenState):
             docstring=module.get_docstring(),
             all_names=_literal_all(module),
         )
+
+
+_BEFORE: dict[type[cst.CSTNode], Callable[[_FactCollector, Any], None]] = {
+    cst.Call: _FactCollector._on_call,
+    cst.IndentedBlock: _FactCollector._on_suite,
+    cst.SimpleStatementSuite: _FactCollector._on_suite,
+    cst.Import: _FactCollector._on_import,
+    cst.ImportFrom: _FactCollector._on_import,
+    cst.Comment: _FactCollector._on_comment,
+    cst.EmptyLine: _FactCollector._on_empty_line,
+    cst.Lambda: _FactCollector._on_lambda,
+    cst.FunctionDef: _FactCollector._register_suites,
+    cst.ClassDef: _FactCollector._register_suites,
+    cst.If: _FactCollector._register_suites,
+    cst.Try: _FactCollector._register_suites,
+    cst.TryStar: _FactCollector._register_suites,
+    cst.For: _FactCollector._register_suites,
+    cst.While: _FactCollector._register_suites,
+    cst.Match: _FactCollector._register_suites,
+}
+"""The collector's hooks. A class-level table of plain functions: bound methods stored on the
+instance would make every collector a reference cycle, which extraction workers (running with
+the cyclic garbage collector off) would never free."""
 
 
 def _literal_all(module: cst.Module) -> tuple[str, ...] | None:
