@@ -23,6 +23,7 @@ from typing import Any
 
 from layerguard._version import __version__
 from layerguard.linter.cache import CACHE_DIR_NAME
+from layerguard.linter.code_fingerprint import code_fingerprint
 from layerguard.linter.diagnostics import Diagnostic, Severity
 
 _FILE_NAME = f"results-v{__version__}.json"
@@ -67,7 +68,7 @@ class ResultCache:
         after this run read it; such a run is neither answered from nor stored in the cache.
         """
         digest = hashlib.blake2b(digest_size=16)
-        digest.update(__version__.encode())
+        digest.update(code_fingerprint("contracts", "linter").encode())
         digest.update(hashlib.blake2b(contract, digest_size=16).digest())
         digest.update(",".join(sorted(enabled)).encode())
         trusted_before = time.time() - _RACY_SECONDS

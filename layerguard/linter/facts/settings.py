@@ -11,6 +11,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from layerguard.contracts.config.model import ProjectConfig
+from layerguard.linter.code_fingerprint import code_fingerprint
 
 BASE_TRANSACTION_METHODS = ("commit", "rollback", "begin", "begin_nested", "flush")
 """Always collected: cards describe flushes too (`Flush only`), even where no rule forbids them."""
@@ -41,6 +42,8 @@ class ExtractionSettings:
         )
 
     def fingerprint(self) -> str:
-        """A short stable digest, one component of the cache key."""
+        """A short stable digest of these settings and of the extraction code: the facts
+        cache's key besides each file's content."""
         blob = json.dumps(asdict(self), sort_keys=True).encode()
+        blob += code_fingerprint("linter/facts").encode()
         return hashlib.blake2b(blob, digest_size=8).hexdigest()
