@@ -36,10 +36,6 @@ def _index(project: ProjectConfig) -> ProjectIndex:
     return index
 
 
-def _under(path: str, wanted: tuple[str, ...]) -> bool:
-    return any(w in ("", ".") or path == w or path.startswith(w.rstrip("/") + "/") for w in wanted)
-
-
 def _out_dir(out: Path | None, project: ProjectConfig) -> str:
     from layerguard.linter.cards.output import default_card_dir
 
@@ -102,6 +98,7 @@ def generate_command(
     from layerguard.linter.cards.derive import importers, is_blank
     from layerguard.linter.cards.output import card_file_for, read_by_checks, write_text
     from layerguard.linter.cards.render import render_card
+    from layerguard.linter.engine import reported_by
 
     project = load_project_config(config)
     card_dir = _out_dir(out, project)
@@ -110,7 +107,8 @@ def generate_command(
     if wanted is None:
         sources = [s for s in index.files.values() if s.layer is not None and not is_blank(s.facts)]
     else:
-        sources = [s for s in index.files.values() if _under(s.path, wanted)]
+        under = reported_by(wanted)
+        sources = [s for s in index.files.values() if under(s.path)]
         if not sources:
             raise typer.BadParameter(
                 "no Python file of the project is there (excluded, or outside the source roots)",
@@ -199,16 +197,17 @@ def sync_command(
     from layerguard.linter.cards.derive import importers
     from layerguard.linter.cards.output import write_text
     from layerguard.linter.cards.sync import sync_card
+    from layerguard.linter.engine import reported_by
 
     project = load_project_config(config)
-    wanted = project_relative(paths, project.root) if paths else ("",)
+    under = reported_by(project_relative(paths, project.root) if paths else ())
     index = _index(project)
     store = open_card_cache(project.root)
     inbound = importers(index)
     selected = [
         card_path
         for card_path in sorted(index.cards)
-        if _under(card_path, wanted) or _under(index.card_sources.get(card_path) or "", wanted)
+        if under(card_path) or under(index.card_sources.get(card_path) or "")
     ]
     stale = current = changed = failed = 0
     for card_path in selected:

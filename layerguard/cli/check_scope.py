@@ -8,7 +8,6 @@ files. Kept apart from check_cmd.py so that the command stays a list of options.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,14 +21,6 @@ if TYPE_CHECKING:
     from layerguard.linter.engine import CheckOptions, CheckResult
 
 
-def reported_by(report_paths: tuple[str, ...]) -> Callable[[str], bool]:
-    """Whether a path is one PATHS select (every path when none are given)."""
-    if not report_paths or any(wanted in ("", ".") for wanted in report_paths):
-        return lambda path: True
-    prefixes = tuple(wanted.rstrip("/") + "/" for wanted in report_paths)
-    return lambda path: path in report_paths or path.startswith(prefixes)
-
-
 def narrow_result(
     result: CheckResult,
     project: ProjectConfig,
@@ -41,6 +32,8 @@ def narrow_result(
     no_baseline: bool,
 ) -> CheckResult:
     """The run's findings as `check` reports them."""
+    from layerguard.linter.engine import reported_by
+
     in_scope = reported_by(options.report_paths)
     if changed:
         from layerguard.linter.changed_run import changed_scope

@@ -8,7 +8,7 @@ not answered by the results cache: a warm run imports little more than the contr
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -94,15 +94,6 @@ def build_index(
     return index, stats, written and cards_written
 
 
-def read_cards(
-    root: Path, config: ProjectConfig, use_cache: bool = True
-) -> dict[str, CardParseResult]:
-    """Every card of `cards.paths`, parsed (from the card cache when unchanged)."""
-    from layerguard.linter.card_reading import read_cards_cached
-
-    return read_cards_cached(root, discover_cards(root, config.cards.paths), use_cache)[0]
-
-
 def card_targets_elsewhere(
     root: Path,
     config: ProjectConfig,
@@ -139,11 +130,14 @@ def run_rules(index: ProjectIndex, enabled: frozenset[str]) -> list[Diagnostic]:
     return kept
 
 
-def _reported(path: str, report_paths: Sequence[str]) -> bool:
-    return any(
-        path == wanted or wanted in ("", ".") or path.startswith(wanted.rstrip("/") + "/")
-        for wanted in report_paths
-    )
+def reported_by(report_paths: Sequence[str]) -> Callable[[str], bool]:
+    """Whether a project-relative path is one PATHS select (every path when none are given, or
+    when one is the project root)."""
+    if not report_paths or any(wanted in ("", ".") for wanted in report_paths):
+        return lambda path: True
+    exact = frozenset(report_paths)
+    prefixes = tuple(wanted.rstrip("/") + "/" for wanted in report_paths)
+    return lambda path: path in exact or path.startswith(prefixes)
 
 
 def _contract_bytes(config: ProjectConfig) -> bytes:
@@ -187,7 +181,8 @@ def run_check(config: ProjectConfig, options: CheckOptions) -> CheckResult:
             run = CachedRun(diagnostics, stats.files, cards, _described_elsewhere(index))
             results.put(key, run)
     if options.report_paths:
-        diagnostics = [d for d in diagnostics if _reported(d.path, options.report_paths)]
+        reported = reported_by(options.report_paths)
+        diagnostics = [d for d in diagnostics if reported(d.path)]
     return CheckResult(
         diagnostics=sorted(diagnostics),
         extraction=stats,
