@@ -21,7 +21,7 @@ from layerguard.cli.config_option import ConfigOption, load_project_config
 
 if TYPE_CHECKING:
     from layerguard.contracts.config.model import ProjectConfig
-    from layerguard.linter.baseline import Baseline, EntryKey
+    from layerguard.linter.baseline.model import Baseline, EntryKey
     from layerguard.linter.diagnostics import Diagnostic
     from layerguard.linter.engine import CheckResult
     from layerguard.linter.reporters.context import ReportContext
@@ -43,14 +43,14 @@ FileOption = Annotated[
 
 
 def default_baseline_path(project: ProjectConfig) -> Path:
-    from layerguard.linter.baseline_file import BASELINE_FILE_NAME
+    from layerguard.linter.baseline.file import BASELINE_FILE_NAME
 
     return project.root / BASELINE_FILE_NAME
 
 
 def _read(path: Path) -> Baseline:
     """The baseline in `path`, or exit 2 naming the line that makes it unusable."""
-    from layerguard.linter.baseline_file import BaselineFileError, read_baseline
+    from layerguard.linter.baseline.file import BaselineFileError, read_baseline
 
     try:
         return read_baseline(path)
@@ -60,7 +60,7 @@ def _read(path: Path) -> Baseline:
 
 
 def _write(path: Path, baseline: Baseline) -> None:
-    from layerguard.linter.baseline_file import write_baseline
+    from layerguard.linter.baseline.file import write_baseline
 
     try:
         write_baseline(path, baseline)
@@ -73,7 +73,7 @@ def _full_run(project: ProjectConfig) -> tuple[CheckResult, frozenset[str]]:
     """Every finding of the configured rules (the baseline ignores --select-style narrowing)."""
     from layerguard.contracts.config.errors import ConfigError
     from layerguard.linter.engine import CheckOptions, run_check
-    from layerguard.linter.selection import enabled_codes
+    from layerguard.linter.rules.selection import enabled_codes
 
     enabled = enabled_codes(project.rules)
     try:
@@ -85,7 +85,7 @@ def _full_run(project: ProjectConfig) -> tuple[CheckResult, frozenset[str]]:
 
 def _judged_by(enabled: frozenset[str]) -> Callable[[EntryKey], bool]:
     """Entries whose rule ran can be judged; entries of unknown (removed) codes always can."""
-    from layerguard.linter.rule_codes import ENABLED_BY_DEFAULT
+    from layerguard.linter.rules.codes import ENABLED_BY_DEFAULT
 
     return lambda key: key.code in enabled or key.code not in ENABLED_BY_DEFAULT
 
@@ -113,7 +113,7 @@ def create_command(
     when the file exists (without --force: `baseline update` is the safe way to change it) or
     the configuration is invalid.
     """
-    from layerguard.linter.baseline import Baseline
+    from layerguard.linter.baseline.model import Baseline
 
     project = load_project_config(config)
     path = file or default_baseline_path(project)
@@ -148,7 +148,7 @@ def update_command(
     0 when the baseline is up to date, 1 when new findings were refused, 2 when the file is
     missing or malformed or the configuration is invalid.
     """
-    from layerguard.linter.baseline import match_baseline, updated_baseline
+    from layerguard.linter.baseline.model import match_baseline, updated_baseline
     from layerguard.linter.reporters.context import ReportContext
 
     project = load_project_config(config)
@@ -210,7 +210,7 @@ def apply_baseline(
         typer.echo(f"layerguard: {option}: no such baseline file", err=True)
         raise typer.Exit(exit_codes.USAGE_ERROR)
     # Only now: the baseline module imports the rules, which a run without one never needs.
-    from layerguard.linter.baseline import STALE_CODE, match_baseline, stale_diagnostics
+    from layerguard.linter.baseline.model import STALE_CODE, match_baseline, stale_diagnostics
 
     baseline = _read(path)
     judged = _judged_by(enabled)

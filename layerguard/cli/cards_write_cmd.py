@@ -18,7 +18,7 @@ from layerguard.cli.config_option import ConfigOption, load_project_config
 
 if TYPE_CHECKING:
     from layerguard.contracts.config.model import ProjectConfig
-    from layerguard.linter.index import ProjectIndex, SourceFile
+    from layerguard.linter.project.index import ProjectIndex, SourceFile
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -26,7 +26,7 @@ _BOM = b"\xef\xbb\xbf"
 def _index(project: ProjectConfig) -> ProjectIndex:
     from layerguard.contracts.config.errors import ConfigError
     from layerguard.linter.engine import build_index
-    from layerguard.linter.extraction import default_jobs
+    from layerguard.linter.project.extraction import default_jobs
 
     try:
         index, _, _ = build_index(project, default_jobs(), use_cache=True)
@@ -192,7 +192,7 @@ def sync_command(
     --check or a card that could not be synced, 2 usage or configuration error.
     """
     from layerguard.cli.check_cmd import project_relative
-    from layerguard.linter.card_reading import open_card_cache, parse_cached
+    from layerguard.linter.caching.cards import open_card_cache, parse_cached
     from layerguard.linter.cards.content import card_content
     from layerguard.linter.cards.derive import importers
     from layerguard.linter.cards.output import write_text

@@ -129,9 +129,9 @@ def check_command(
     from layerguard.cli.check_scope import narrow_result
     from layerguard.contracts.config.errors import ConfigError
     from layerguard.linter.engine import CheckOptions, run_check
-    from layerguard.linter.extraction import default_jobs
+    from layerguard.linter.project.extraction import default_jobs
     from layerguard.linter.reporters.context import ReportContext
-    from layerguard.linter.selection import UnknownSelectorError, enabled_codes
+    from layerguard.linter.rules.selection import UnknownSelectorError, enabled_codes
 
     if output_format is None:
         output_format = default_output_format(os.environ)

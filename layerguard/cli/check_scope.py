@@ -36,9 +36,9 @@ def narrow_result(
 
     in_scope = reported_by(options.report_paths)
     if changed:
-        from layerguard.linter.changed_run import changed_scope
-        from layerguard.linter.changes import CHANGED
-        from layerguard.linter.git import GitError
+        from layerguard.linter.changed.affected import CHANGED
+        from layerguard.linter.changed.base_index import changed_scope
+        from layerguard.linter.changed.git import GitError
 
         assert result.index is not None, "check --changed asks run_check for the index"
         try:

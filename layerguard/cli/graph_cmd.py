@@ -53,9 +53,9 @@ def graph_command(
     """
     from layerguard.contracts.config.errors import ConfigError
     from layerguard.linter.engine import build_index
-    from layerguard.linter.extraction import default_jobs
-    from layerguard.linter.graph import domains, layer_graph, module_graph
-    from layerguard.linter.graph_formats import RENDERERS
+    from layerguard.linter.graph.formats import RENDERERS
+    from layerguard.linter.graph.views import domains, layer_graph, module_graph
+    from layerguard.linter.project.extraction import default_jobs
 
     project = load_project_config(config)
     layer_ids = [entry.id for entry in project.layers]

@@ -44,9 +44,9 @@ def operations_command(
     """
     from layerguard.contracts.config.errors import ConfigError
     from layerguard.linter.engine import build_index
-    from layerguard.linter.extraction import default_jobs
     from layerguard.linter.operations.catalogue import build_catalogue
     from layerguard.linter.operations.render import FORMATS
+    from layerguard.linter.project.extraction import default_jobs
 
     project = load_project_config(config)
     try:

@@ -37,12 +37,13 @@ def rules_command(
     These are the defaults; `rules:` and `import_scopes:` in layerguard.yaml change them per
     project. `layerguard explain CODE` shows one rule in full.
     """
-    from layerguard.linter import rule_reference
+
+    from layerguard.linter.rules import reference
 
     render = {
-        RulesFormat.text: rule_reference.rules_text,
-        RulesFormat.json: rule_reference.rules_json,
-        RulesFormat.markdown: rule_reference.rules_markdown,
+        RulesFormat.text: reference.rules_text,
+        RulesFormat.json: reference.rules_json,
+        RulesFormat.markdown: reference.rules_markdown,
     }[output_format]
     typer.echo(render(), nl=False)
 
@@ -61,11 +62,12 @@ def explain_command(
 
     Exit status 2 for an unknown rule, with the closest codes.
     """
-    from layerguard.linter import rule_reference
 
-    rule = rule_reference.lookup(code)
+    from layerguard.linter.rules import reference
+
+    rule = reference.lookup(code)
     if rule is None:
-        matches = rule_reference.close_matches(code)
+        matches = reference.close_matches(code)
         choices = " or ".join(filter(None, (", ".join(matches[:-1]), *matches[-1:])))
         hint = f"did you mean {choices}? " if matches else ""
         typer.echo(
@@ -73,4 +75,4 @@ def explain_command(
             err=True,
         )
         raise typer.Exit(exit_codes.USAGE_ERROR)
-    typer.echo(rule_reference.explain(rule), nl=False)
+    typer.echo(reference.explain(rule), nl=False)

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING
 from layerguard.contracts.config.errors import ConfigError, ConfigProblem
 from layerguard.contracts.config.model import CONFIG_FILE_NAME, ProjectConfig
 from layerguard.contracts.layers import LayerMap
+from layerguard.linter.caching.results import CachedRun, ResultCache
 from layerguard.linter.diagnostics import Diagnostic
-from layerguard.linter.discovery import discover_cards, discover_python_files
-from layerguard.linter.extraction import ExtractionStats, default_jobs
-from layerguard.linter.result_cache import CachedRun, ResultCache
+from layerguard.linter.project.discovery import discover_cards, discover_python_files
+from layerguard.linter.project.extraction import ExtractionStats, default_jobs
 
 if TYPE_CHECKING:
     from layerguard.contracts.cards.model import CardParseResult
-    from layerguard.linter.index import ProjectIndex
+    from layerguard.linter.project.index import ProjectIndex
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +76,11 @@ def build_index(
     config: ProjectConfig, jobs: int, use_cache: bool, files: ProjectFiles | None = None
 ) -> tuple[ProjectIndex, ExtractionStats, bool]:
     """Facts of every project file (cached), the cards, and the index joining them."""
-    from layerguard.linter.cache import FactsCache
-    from layerguard.linter.card_reading import read_cards_cached
-    from layerguard.linter.extraction import collect_facts
+    from layerguard.linter.caching.cards import read_cards_cached
+    from layerguard.linter.caching.store import FactsCache
     from layerguard.linter.facts.settings import ExtractionSettings
-    from layerguard.linter.index import ProjectIndex
+    from layerguard.linter.project.extraction import collect_facts
+    from layerguard.linter.project.index import ProjectIndex
 
     root = config.root
     files = files or discover(config)
@@ -115,7 +115,7 @@ def card_targets_elsewhere(
 
 
 def run_rules(index: ProjectIndex, enabled: frozenset[str]) -> list[Diagnostic]:
-    from layerguard.linter.rules import INDEX_RULES, RULES_BY_CODE, SUPPRESSION_RULES
+    from layerguard.linter.rules.registry import INDEX_RULES, RULES_BY_CODE, SUPPRESSION_RULES
     from layerguard.linter.rules.suppressions import apply_suppressions
 
     findings: list[Diagnostic] = []

@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from layerguard.cli.app import app
-from layerguard.linter.rule_reference import explanation_of, inline_suppressible
-from layerguard.linter.rules import ALL_RULES, RULES_BY_CODE
 from layerguard.linter.rules.base import RuleInfo
+from layerguard.linter.rules.reference import explanation_of, inline_suppressible
+from layerguard.linter.rules.registry import ALL_RULES, RULES_BY_CODE
 
 
 def invoke(*args: str) -> tuple[int, str, str]:

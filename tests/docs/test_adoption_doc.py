@@ -11,8 +11,8 @@ import typer.main
 import yaml
 
 from layerguard.cli.app import app
-from layerguard.linter.baseline import EntryKey
-from layerguard.linter.baseline_file import parse_baseline
+from layerguard.linter.baseline.file import parse_baseline
+from layerguard.linter.baseline.model import EntryKey
 
 DOCS = Path(__file__).parents[2] / "docs"
 TEXT = (DOCS / "adoption.md").read_text(encoding="utf-8")

@@ -22,11 +22,11 @@ from typing import Any
 import pytest
 
 from layerguard.contracts.config.loader import load_config
-from layerguard.linter.changed_run import base_index, changed_scope
-from layerguard.linter.changes import Affected, affected_files
+from layerguard.linter.changed.affected import Affected, affected_files
+from layerguard.linter.changed.base_index import base_index, changed_scope
+from layerguard.linter.changed.git import changes_since
 from layerguard.linter.engine import CheckOptions, run_check
-from layerguard.linter.git import changes_since
-from layerguard.linter.selection import enabled_codes
+from layerguard.linter.rules.selection import enabled_codes
 from tests.linter.conftest import Run, write_project
 
 RunCli = Callable[..., Run]

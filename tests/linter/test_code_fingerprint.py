@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from layerguard.linter import code_fingerprint as module
-from layerguard.linter.code_fingerprint import code_fingerprint
+from layerguard.linter.caching import fingerprint as module
+from layerguard.linter.caching.fingerprint import code_fingerprint
 
 
 @pytest.fixture(autouse=True)

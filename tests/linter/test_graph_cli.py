@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from layerguard.linter.graph import Edge, Graph, Node
-from layerguard.linter.graph_formats import render_dot, render_mermaid
+from layerguard.linter.graph.formats import render_dot, render_mermaid
+from layerguard.linter.graph.views import Edge, Graph, Node
 from tests.linter.conftest import Run, write_project
 
 RunCli = Callable[..., Run]

@@ -19,7 +19,7 @@ from layerguard.cli.app import app
 from layerguard.cli.check_cmd import OUTPUT_FORMATS
 from layerguard.linter.diagnostics import Severity
 from layerguard.linter.reporters import FORMAT_MODULES, github, renderer, sarif
-from layerguard.linter.rules import ALL_RULES, RULES_BY_CODE
+from layerguard.linter.rules.registry import ALL_RULES, RULES_BY_CODE
 from tests.linter.conftest import HOC_PRESET, Run, write_project
 from tests.linter.test_check_project import DRIVER, EXPECTED, FILES, ROUTE, config_text
 

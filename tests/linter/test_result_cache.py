@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from layerguard.linter import index as index_module
+from layerguard.linter.project import index as index_module
 from tests.linter.conftest import HOC_PRESET, Run, write_project
 
 DRIVER = "backend/app/hoc/cus/policies/L6_drivers/policy_driver.py"
@@ -139,5 +139,8 @@ def test_a_warm_run_imports_neither_libcst_nor_the_rules(project: Path) -> None:
     assert "layerguard.linter.engine" in modules
     heavy = {m for m in modules if m.split(".")[0] in ("libcst", "sqlalchemy", "fastapi")}
     assert heavy == set()
-    assert {m for m in modules if m.startswith("layerguard.linter.rules")} == set()
-    assert "layerguard.linter.index" not in modules
+    # Selecting rules reads plain data (rules.codes); no rule module, the registry or the
+    # rule base class is imported.
+    rule_modules = {m for m in modules if m.startswith("layerguard.linter.rules.")}
+    assert rule_modules == {"layerguard.linter.rules.codes", "layerguard.linter.rules.selection"}
+    assert "layerguard.linter.project.index" not in modules

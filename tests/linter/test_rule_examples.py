@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from layerguard.linter.rules import ALL_RULES
 from layerguard.linter.rules.base import Example, RuleInfo
+from layerguard.linter.rules.registry import ALL_RULES
 from tests.linter.conftest import HOC_PRESET, Run, write_project
 
 CASES = [
@@ -46,6 +46,6 @@ def test_rule_example(
 
 
 def test_rule_code_table_matches_the_rules() -> None:
-    from layerguard.linter.rule_codes import ENABLED_BY_DEFAULT
+    from layerguard.linter.rules.codes import ENABLED_BY_DEFAULT
 
     assert {rule.code: rule.enabled_by_default for rule in ALL_RULES} == ENABLED_BY_DEFAULT

@@ -27,7 +27,7 @@ from layerguard.linter.cards.derive import (
     transaction_value,
 )
 from layerguard.linter.facts.model import FunctionFact
-from layerguard.linter.index import ProjectIndex, SourceFile
+from layerguard.linter.project.index import ProjectIndex, SourceFile
 
 
 @dataclass(frozen=True, slots=True)

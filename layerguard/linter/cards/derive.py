@@ -21,7 +21,7 @@ from layerguard.linter.facts.model import (
     Scope,
     TransactionCall,
 )
-from layerguard.linter.index import ProjectIndex, SourceFile
+from layerguard.linter.project.index import ProjectIndex, SourceFile
 
 _STDLIB = frozenset(sys.stdlib_module_names)
 

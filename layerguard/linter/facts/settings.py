@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from layerguard.contracts.config.model import ProjectConfig
-from layerguard.linter.code_fingerprint import code_fingerprint
+from layerguard.linter.caching.fingerprint import code_fingerprint
 
 BASE_TRANSACTION_METHODS = ("commit", "rollback", "begin", "begin_nested", "flush")
 """Always collected: cards describe flushes too (`Flush only`), even where no rule forbids them."""

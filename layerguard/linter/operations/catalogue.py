@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from layerguard.linter.index import ProjectIndex
 from layerguard.linter.operations.handlers import HandlerClass, Handlers, RegistrationKey
+from layerguard.linter.project.index import ProjectIndex
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from layerguard.linter.facts.model import ClassFact
-from layerguard.linter.index import ProjectIndex, ResolvedImport, SourceFile
-from layerguard.linter.modules import resolve_relative
+from layerguard.linter.project.index import ProjectIndex, ResolvedImport, SourceFile
+from layerguard.linter.project.modules import resolve_relative
 
 MAX_REEXPORT_HOPS = 8  # `__init__` re-exporting from a module re-exporting from ...: enough
 

@@ -11,7 +11,7 @@ from layerguard.linter.diagnostics import Severity
 from layerguard.linter.engine import CheckResult
 from layerguard.linter.reporters.context import ReportContext
 from layerguard.linter.reporters.text import summary
-from layerguard.linter.rules import RULES_BY_CODE
+from layerguard.linter.rules.registry import RULES_BY_CODE
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 

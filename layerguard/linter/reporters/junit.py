@@ -16,7 +16,7 @@ from itertools import groupby
 from layerguard.linter.diagnostics import Diagnostic, Severity
 from layerguard.linter.engine import CheckResult
 from layerguard.linter.reporters.context import ReportContext
-from layerguard.linter.rules import RULES_BY_CODE
+from layerguard.linter.rules.registry import RULES_BY_CODE
 
 # Characters XML 1.0 cannot carry at all, even escaped.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

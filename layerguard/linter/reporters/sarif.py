@@ -20,9 +20,9 @@ from layerguard._version import __version__
 from layerguard.linter.diagnostics import Diagnostic, Severity
 from layerguard.linter.engine import CheckResult
 from layerguard.linter.reporters.context import ReportContext
-from layerguard.linter.rule_reference import explain, explanation_of, family
-from layerguard.linter.rules import ALL_RULES
 from layerguard.linter.rules.base import RuleInfo
+from layerguard.linter.rules.reference import explain, explanation_of, family
+from layerguard.linter.rules.registry import ALL_RULES
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/layerguard/"

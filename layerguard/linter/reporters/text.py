@@ -23,7 +23,7 @@ def summary(result: CheckResult) -> str:
 
 
 def statistics(result: CheckResult) -> list[str]:
-    from layerguard.linter.rules import RULES_BY_CODE
+    from layerguard.linter.rules.registry import RULES_BY_CODE
 
     counts = Counter(d.code for d in result.diagnostics)
     lines = [

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from layerguard.contracts.config.model import ImportScopePolicy, Layer
 from layerguard.linter.diagnostics import Diagnostic, Severity
-from layerguard.linter.index import ProjectIndex, ResolvedImport, SourceFile, counts
+from layerguard.linter.project.index import ProjectIndex, ResolvedImport, SourceFile, counts
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ produced by `check` after the rules ran (linter/baseline.py), not by a rule over
 
 from __future__ import annotations
 
-from layerguard.linter.baseline import STALE_CODE, STALE_SEVERITY
+from layerguard.linter.baseline.model import STALE_CODE, STALE_SEVERITY
 from layerguard.linter.rules.base import Example, RuleInfo
 
 DRIVER = "backend/app/hoc/cus/policies/L6_drivers/policy_driver.py"

@@ -29,7 +29,7 @@ from layerguard.linter.cards.derive import (
 )
 from layerguard.linter.diagnostics import Diagnostic
 from layerguard.linter.facts.model import ClassFact, FunctionFact, TransactionCall
-from layerguard.linter.index import ProjectIndex, SourceFile
+from layerguard.linter.project.index import ProjectIndex, SourceFile
 from layerguard.linter.rules.base import Example, Rule
 
 ENGINE = "backend/app/hoc/cus/policies/L5_engines/policy_engine.py"

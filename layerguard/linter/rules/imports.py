@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from layerguard.contracts.config.model import ImportScopePolicy, Layer
 from layerguard.linter.diagnostics import Diagnostic
-from layerguard.linter.index import ProjectIndex, ResolvedImport, SourceFile
+from layerguard.linter.project.index import ProjectIndex, ResolvedImport, SourceFile
 from layerguard.linter.rules.base import Example, ImportRule
 
 API = "backend/app/hoc/api/cus/policies/policies.py"

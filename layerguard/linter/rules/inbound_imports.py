@@ -14,7 +14,7 @@ from layerguard.contracts.cards.model import Card, Names
 from layerguard.contracts.config.model import ImportScopePolicy
 from layerguard.contracts.patterns import MODULE, PlaceholderRule, pattern_regex
 from layerguard.linter.diagnostics import Diagnostic
-from layerguard.linter.index import ProjectIndex, ResolvedImport, SourceFile, counts
+from layerguard.linter.project.index import ProjectIndex, ResolvedImport, SourceFile, counts
 from layerguard.linter.rules.base import Example, ImportRule
 
 REGISTRY = "backend/app/hoc/cus/hoc_spine/orchestrator/operation_registry.py"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from layerguard.linter.diagnostics import Diagnostic
-from layerguard.linter.index import ProjectIndex
+from layerguard.linter.project.index import ProjectIndex
 from layerguard.linter.rules.base import Example, Rule
 
 ROUTE = "backend/app/hoc/api/cus/policies/policies.py"

@@ -12,8 +12,14 @@ from collections.abc import Iterator
 
 from layerguard.contracts.config.model import ImportScopePolicy
 from layerguard.linter.diagnostics import Diagnostic, Severity
-from layerguard.linter.index import OperationSite, ProjectIndex, ResolvedImport, SourceFile, counts
 from layerguard.linter.operations.handlers import Handlers
+from layerguard.linter.project.index import (
+    OperationSite,
+    ProjectIndex,
+    ResolvedImport,
+    SourceFile,
+    counts,
+)
 from layerguard.linter.rules.base import Example, Rule
 
 ROUTE = "backend/app/hoc/api/cus/policies/policies.py"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from layerguard.linter.diagnostics import Diagnostic
 from layerguard.linter.facts.model import Suppression
-from layerguard.linter.index import ProjectIndex
+from layerguard.linter.project.index import ProjectIndex
 from layerguard.linter.rules.base import Example, RuleInfo
 
 ROUTE = "backend/app/hoc/api/cus/policies/policies.py"

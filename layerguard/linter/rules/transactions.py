@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from layerguard.linter.diagnostics import Diagnostic
-from layerguard.linter.index import ProjectIndex, SourceFile
+from layerguard.linter.project.index import ProjectIndex, SourceFile
 from layerguard.linter.rules.base import Example, Rule
 
 HANDLER = "backend/app/hoc/cus/hoc_spine/orchestrator/handlers/policies_handler.py"

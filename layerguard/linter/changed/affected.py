@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from layerguard.contracts.cards.location import card_source_file
 from layerguard.contracts.cards.model import CardParseResult
 from layerguard.linter.diagnostics import Diagnostic
-from layerguard.linter.index import ProjectIndex, ResolvedImport
-from layerguard.linter.modules import module_for_path
+from layerguard.linter.project.index import ProjectIndex, ResolvedImport
+from layerguard.linter.project.modules import module_for_path
 
 CHANGED = "changed"
 

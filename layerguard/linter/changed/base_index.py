@@ -14,15 +14,15 @@ from layerguard.contracts.cards.model import CardError, CardParseResult
 from layerguard.contracts.config.model import CONFIG_FILE_NAME, ProjectConfig
 from layerguard.contracts.layers import LayerMap
 from layerguard.contracts.patterns import PATH, compile_pattern
-from layerguard.linter.cache import FactsCache, content_hash
-from layerguard.linter.changes import Affected, affected_files, described_file
+from layerguard.linter.caching.store import FactsCache, content_hash
+from layerguard.linter.changed.affected import Affected, affected_files, described_file
+from layerguard.linter.changed.git import GitChanges, changes_since, read_at
 from layerguard.linter.diagnostics import Diagnostic
-from layerguard.linter.discovery import ALWAYS_SKIPPED_DIRS
 from layerguard.linter.engine import run_rules
 from layerguard.linter.facts.model import FileFacts
 from layerguard.linter.facts.settings import ExtractionSettings
-from layerguard.linter.git import GitChanges, changes_since, read_at
-from layerguard.linter.index import ProjectIndex
+from layerguard.linter.project.discovery import ALWAYS_SKIPPED_DIRS
+from layerguard.linter.project.index import ProjectIndex
 
 
 def changed_scope(

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from layerguard.contracts.cards.model import Card, CardError, CardParseResult
-from layerguard.linter.cache import FactsCache, content_hash
+from layerguard.linter.caching.store import FactsCache, content_hash
 
 
 @cache

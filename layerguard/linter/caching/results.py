@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from layerguard._version import __version__
-from layerguard.linter.cache import CACHE_DIR_NAME
-from layerguard.linter.code_fingerprint import code_fingerprint
+from layerguard.linter.caching.fingerprint import code_fingerprint
+from layerguard.linter.caching.store import CACHE_DIR_NAME
 from layerguard.linter.diagnostics import Diagnostic, Severity
 
 _FILE_NAME = f"results-v{__version__}.json"

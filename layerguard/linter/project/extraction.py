@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from layerguard.linter.cache import FactsCache, content_hash
+from layerguard.linter.caching.store import FactsCache, content_hash
 from layerguard.linter.facts.model import FileFacts, SyntaxErrorFact
 from layerguard.linter.facts.settings import ExtractionSettings
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from layerguard.linter.index import ProjectIndex, ResolvedImport, SourceFile
+from layerguard.linter.project.index import ProjectIndex, ResolvedImport, SourceFile
 from layerguard.linter.rules.imports import CrossDomainImport, ForbiddenLayerImport
 
 UNLAYERED = "(no layer)"

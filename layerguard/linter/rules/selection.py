@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from layerguard.contracts.config.model import RuleSelection
-from layerguard.linter.rule_codes import ENABLED_BY_DEFAULT
+from layerguard.linter.rules.codes import ENABLED_BY_DEFAULT
 
 
 class UnknownSelectorError(ValueError):

@@ -15,7 +15,7 @@ from layerguard.contracts.cards.model import CardParseResult
 from layerguard.contracts.config.model import ImportScopePolicy, ProjectConfig
 from layerguard.contracts.layers import LayerMap, LayerMatch
 from layerguard.linter.facts.model import FileFacts, ImportFact, RegistryCall, Scope
-from layerguard.linter.modules import ModuleName, module_for_path, resolve_relative
+from layerguard.linter.project.modules import ModuleName, module_for_path, resolve_relative
 
 
 @dataclass(slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from layerguard.linter.graph import Edge, Graph, Node
+from layerguard.linter.graph.views import Edge, Graph, Node
 
 FORBIDDEN_COLOUR = "#d32f2f"
 

@@ -18,8 +18,8 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from layerguard.contracts.config.model import ImportScopePolicy
-from layerguard.linter.rules import ALL_RULES, INDEX_RULES, RULES_BY_CODE
 from layerguard.linter.rules.base import Example, RuleInfo
+from layerguard.linter.rules.registry import ALL_RULES, INDEX_RULES, RULES_BY_CODE
 from layerguard.linter.rules.suppressions import SuppressionRule
 
 JSON_SCHEMA_VERSION = 1

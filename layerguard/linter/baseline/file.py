@@ -29,7 +29,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from layerguard.linter.baseline import Baseline, EntryKey
+from layerguard.linter.baseline.model import Baseline, EntryKey
 
 BASELINE_FILE_NAME = ".layerguard-baseline.json"
 FORMAT_VERSION = 1

@@ -1,0 +1,64 @@
+"""Every rule, in code order. Codes are the public interface: never renumber them."""
+
+from __future__ import annotations
+
+from layerguard.linter.rules.base import Rule, RuleInfo
+from layerguard.linter.rules.baseline import StaleBaselineEntry
+from layerguard.linter.rules.cards import (
+    CardExportDrift,
+    CardImportDrift,
+    CardLayerMismatch,
+    CardTransactionDrift,
+    MissingCard,
+    StaleCard,
+)
+from layerguard.linter.rules.imports import (
+    CrossDomainImport,
+    ForbiddenLayerImport,
+    ForbiddenModuleImport,
+)
+from layerguard.linter.rules.inbound_imports import InboundImportNotAllowed
+from layerguard.linter.rules.input import MalformedCard, PythonSyntaxError
+from layerguard.linter.rules.operations import (
+    DuplicateRegistration,
+    HandlerCallsHandler,
+    UnknownOperation,
+    UnusedOperation,
+)
+from layerguard.linter.rules.suppressions import (
+    MalformedSuppression,
+    SuppressionRule,
+    SuppressionWithoutReason,
+    UnusedSuppression,
+)
+from layerguard.linter.rules.transactions import SessionOutsideCreator, TransactionOutsideOwner
+
+INDEX_RULES: tuple[type[Rule], ...] = (
+    PythonSyntaxError,
+    MalformedCard,
+    ForbiddenLayerImport,
+    ForbiddenModuleImport,
+    CrossDomainImport,
+    InboundImportNotAllowed,
+    TransactionOutsideOwner,
+    SessionOutsideCreator,
+    StaleCard,
+    MissingCard,
+    CardImportDrift,
+    CardTransactionDrift,
+    CardExportDrift,
+    CardLayerMismatch,
+    UnknownOperation,
+    DuplicateRegistration,
+    HandlerCallsHandler,
+    UnusedOperation,
+)
+SUPPRESSION_RULES: tuple[type[SuppressionRule], ...] = (
+    SuppressionWithoutReason,
+    UnusedSuppression,
+    MalformedSuppression,
+)
+ALL_RULES: tuple[type[RuleInfo], ...] = tuple(
+    sorted((*INDEX_RULES, *SUPPRESSION_RULES, StaleBaselineEntry), key=lambda rule: rule.code)
+)
+RULES_BY_CODE: dict[str, type[RuleInfo]] = {rule.code: rule for rule in ALL_RULES}
