@@ -1,4 +1,5 @@
-"""The `layerguard` command: a typer app whose commands live in one module each.
+"""The `layerguard` command: a typer app whose commands live in one module each
+(cli/commands/), wired here and nowhere else.
 
 Command modules import their heavy dependencies inside the command functions, so that
 `layerguard check` on a warm cache never pays for libcst.
@@ -11,6 +12,7 @@ from typing import Annotated
 import typer
 
 from layerguard._version import __version__
+from layerguard.cli.commands import baseline, cards, check, graph, init, operations, rules, schema
 
 app = typer.Typer(
     name="layerguard",
@@ -45,13 +47,15 @@ def _root(
     """Keep a layered backend honest."""
 
 
-def _register_commands() -> None:
-    from layerguard.cli import commands
-
-    commands.register(app)
-
-
-_register_commands()
+app.add_typer(baseline.baseline_app, name="baseline")
+app.command("check")(check.check_command)
+app.add_typer(cards.cards_app, name="cards", help="Inspect, generate and sync placement cards.")
+app.command("explain")(rules.explain_command)
+app.command("graph")(graph.graph_command)
+app.command("init")(init.init_command)
+app.command("operations")(operations.operations_command)
+app.command("rules")(rules.rules_command)
+app.command("schema")(schema.schema_command)
 
 
 def main() -> None:

@@ -27,3 +27,8 @@ class Diagnostic:
     message: str
     severity: Severity = Severity.ERROR
     key: str = ""
+
+
+def plural(count: int, word: str) -> str:
+    """`1 finding`, `2 findings`: how messages and summaries count things."""
+    return f"{count} {word}{'' if count == 1 else 's'}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -61,7 +62,7 @@ def test_rules_text_is_a_table_of_every_rule() -> None:
 
 
 def test_rules_json_carries_every_declared_field() -> None:
-    code, out, _ = invoke("rules", "--format", "json")
+    code, out, _ = invoke("rules", "--output-format", "json")
     assert code == 0
     data = json.loads(out)
     assert data["schema_version"] == 1
@@ -201,3 +202,31 @@ def test_help_texts() -> None:
     check_help = flat(invoke("check", "--help")[1])
     assert "text, json, jsonl, sarif, github, junit (see docs/output.md)" in check_help
     assert "Default: github when GITHUB_ACTIONS=true, else text." in check_help
+
+
+REPOSITORY = Path(__file__).parents[2]
+
+
+def codes_in_the_source() -> set[str]:
+    """Every LGnnn written anywhere in layerguard's code, docs and presets."""
+    found: set[str] = set()
+    for pattern in ("layerguard/**/*.py", "layerguard/**/*.yaml", "docs/**/*.md", "README.md"):
+        for path in REPOSITORY.glob(pattern):
+            found.update(re.findall(r"\bLG\d{3}\b", path.read_text("utf-8")))
+    return found
+
+
+def test_explain_knows_every_code_the_tool_can_print() -> None:
+    found = codes_in_the_source()
+    assert {"LG003", "LG904"} <= found
+    for code in sorted(found):
+        exit_code, out, err = invoke("explain", code)
+        assert (exit_code, err) == (0, ""), code
+        assert out.startswith(f"# {code} {RULES_BY_CODE[code].name}\n")
+
+
+def test_explain_config_and_baseline_codes() -> None:
+    for code, name in (("LG003", "invalid-config"), ("LG904", "stale-baseline-entry")):
+        exit_code, out, _ = invoke("explain", code)
+        assert exit_code == 0
+        assert out.startswith(f"# {code} {name}\n")

@@ -21,7 +21,7 @@ def test_schema_prints_the_shipped_json_schema() -> None:
 
 
 def test_schema_markdown_prints_the_key_reference() -> None:
-    result = CliRunner().invoke(app, ["schema", "--format", "markdown"])
+    result = CliRunner().invoke(app, ["schema", "--output-format", "markdown"])
     assert result.exit_code == 0
     assert result.stdout == key_table()
     assert "| `transactions.owners` |" in result.stdout

@@ -64,7 +64,7 @@ def test_every_command_and_option_named_exists() -> None:
         assert flag in options_of("check")
     assert {"--file", "--force"} <= options_of("baseline", "create")
     assert {"--file", "--allow-new"} <= options_of("baseline", "update")
-    assert {"--layer", "--domain", "--format"} <= options_of("graph")
+    assert {"--layer", "--domain", "--output-format"} <= options_of("graph")
 
 
 def test_relative_links_resolve() -> None:

@@ -26,11 +26,11 @@ def read(name: str) -> str:
 
 
 def test_rules_md_is_the_generated_reference() -> None:
-    result = CliRunner().invoke(app, ["rules", "--format", "markdown"])
+    result = CliRunner().invoke(app, ["rules", "--output-format", "markdown"])
     assert result.exit_code == 0
     assert read("rules.md") == result.stdout, (
         "docs/rules.md is stale: regenerate it with "
-        "`layerguard rules --format markdown > docs/rules.md`"
+        "`layerguard rules --output-format markdown > docs/rules.md`"
     )
 
 

@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.linter.conftest import HOC_PRESET, Run, write_project
+from tests.helpers import HOC_PRESET, Run, write_project
 
 DRIVERS = "backend/app/hoc/cus/policies/L6_drivers"
 

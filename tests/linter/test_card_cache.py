@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.linter.conftest import Run, write_project
+from tests.helpers import Run, write_project
 
 ENGINE = "backend/app/hoc/cus/policies/L5_engines/engine.py"
 GOOD = f"# engine.py\n\n**Path:** `{ENGINE}`\n**Layer:** L5 — Domain engines\n"

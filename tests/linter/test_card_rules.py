@@ -15,7 +15,7 @@ import pytest
 
 from layerguard.linter.cards.derive import Declared, read_transaction_value
 from layerguard.linter.rules.cards import layer_ids_agree
-from tests.linter.conftest import HOC_PRESET, Run, write_project
+from tests.helpers import HOC_PRESET, Run, write_project
 
 DATA = Path(__file__).parent / "data"
 SEED_CARD = Path(__file__).parents[1] / "contracts" / "cards" / "data" / "operation_registry.md"

@@ -26,11 +26,11 @@ from layerguard.linter.cards.content import (
     TransactionSummary,
 )
 from layerguard.linter.cards.derive import importers
+from layerguard.linter.cards.merge import merge_card
 from layerguard.linter.cards.render import SECTIONS, render_card
-from layerguard.linter.cards.sync import sync_card
-from layerguard.linter.engine import build_index
-from tests.linter.conftest import write_project
-from tests.linter.test_cards_generate_sync import PROJECT
+from layerguard.linter.project.build import build_index
+from tests.cli.test_cards_write_cli import PROJECT
+from tests.helpers import write_project
 
 
 def one_line(text: str) -> str:
@@ -105,7 +105,7 @@ def parsed(text: str) -> Card:
 
 def test_every_card_of_a_project(tmp_path: Path) -> None:
     write_project(tmp_path, PROJECT)
-    index, _, _ = build_index(load_config(tmp_path / "layerguard.yaml"), 1, use_cache=False)
+    index = build_index(load_config(tmp_path / "layerguard.yaml"), 1, use_cache=False).index
     inbound = importers(index)
     from layerguard.linter.cards.content import card_content
 
@@ -199,10 +199,10 @@ MACHINE_OWNED = ("functions", "classes", "protocols", "actual_imports")
 @given(CONTENT, CONTENT)
 def test_sync_turns_one_content_into_another(old: CardContent, new: CardContent) -> None:
     text = render_card(old)
-    synced = sync_card(text, parsed(text), new)
+    synced = merge_card(text, parsed(text), new)
     result = read(parsed(synced.text))
     for key, value in meant(old).items():
         assert result[key] == (meant(new)[key] if key in MACHINE_OWNED else value), key
-    assert sync_card(synced.text, parsed(synced.text), new).text == synced.text  # idempotent
+    assert merge_card(synced.text, parsed(synced.text), new).text == synced.text  # idempotent
     assert synced.problems == ()
     assert (synced.text == text) == (synced.changes == ())

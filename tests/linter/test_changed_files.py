@@ -23,11 +23,13 @@ import pytest
 
 from layerguard.contracts.config.loader import load_config
 from layerguard.linter.changed.affected import Affected, affected_files
-from layerguard.linter.changed.base_index import base_index, changed_scope
+from layerguard.linter.changed.base_index import base_index
 from layerguard.linter.changed.git import changes_since
-from layerguard.linter.engine import CheckOptions, run_check
+from layerguard.linter.changed.scope import changed_scope
+from layerguard.linter.project.build import build_index
+from layerguard.linter.rules.runner import run_rules
 from layerguard.linter.rules.selection import enabled_codes
-from tests.linter.conftest import Run, write_project
+from tests.helpers import Run, write_project
 
 RunCli = Callable[..., Run]
 
@@ -253,14 +255,12 @@ def affected(project: Path, base: str = "HEAD") -> tuple[Affected, Affected]:
     """(the affected set `check --changed` uses, the one of the dependency rules alone)."""
     config = load_config(project / "layerguard.yaml")
     enabled = enabled_codes(config.rules)
-    result = run_check(config, CheckOptions(enabled=enabled, jobs=1))
-    full = changed_scope(result.index, result.diagnostics, base, enabled)
+    index = build_index(config, jobs=1, use_cache=True).index
+    full = changed_scope(index, run_rules(index, enabled), base, enabled)
     changes = changes_since(project, base)
-    before = base_index(result.index, changes)
+    before = base_index(index, changes)
     contract_changed = "layerguard.yaml" in changes.paths
-    rules_only = affected_files(
-        result.index, before, changes.paths, contract_changed=contract_changed
-    )
+    rules_only = affected_files(index, before, changes.paths, contract_changed=contract_changed)
     return full, rules_only
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.linter.conftest import HOC_PRESET, Run, write_project
+from tests.helpers import HOC_PRESET, Run, write_project
 from tests.linter.operations_fixture import (
     ACCEPTANCE,
     HANDLERS,

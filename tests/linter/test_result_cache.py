@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from layerguard.linter.project import index as index_module
-from tests.linter.conftest import HOC_PRESET, Run, write_project
+from tests.helpers import HOC_PRESET, Run, write_project
 
 DRIVER = "backend/app/hoc/cus/policies/L6_drivers/policy_driver.py"
 ROUTE = "backend/app/hoc/api/cus/policies/policies.py"
@@ -136,7 +136,7 @@ def test_a_warm_run_imports_neither_libcst_nor_the_rules(project: Path) -> None:
     subprocess.run(command, cwd=project, capture_output=True, check=False)
     warm = subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
     modules = set(ast.literal_eval(warm.stderr.strip().splitlines()[-1]))
-    assert "layerguard.linter.engine" in modules
+    assert "layerguard.linter.check" in modules
     heavy = {m for m in modules if m.split(".")[0] in ("libcst", "sqlalchemy", "fastapi")}
     assert heavy == set()
     # Selecting rules reads plain data (rules.codes); no rule module, the registry or the

@@ -38,7 +38,9 @@ def test_the_operation_catalogue(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (code, err) == (0, "")
     assert out == readme_output("layerguard operations")
 
-    code, out, _ = layerguard(monkeypatch, EXAMPLE, "operations", "--no-cache", "--format", "json")
+    code, out, _ = layerguard(
+        monkeypatch, EXAMPLE, "operations", "--no-cache", "--output-format", "json"
+    )
     catalogue = json.loads(out)
     assert code == 0
     assert {

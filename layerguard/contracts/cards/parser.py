@@ -71,6 +71,8 @@ _SECTION_KINDS: dict[str, SectionKind] = {
 
 T = TypeVar("T")
 
+_BOM = b"\xef\xbb\xbf"
+
 
 def parse_card(text: str, path: str) -> CardParseResult:
     """Parse a card's text; `path` only labels the card and its errors."""
@@ -87,18 +89,26 @@ def read_card(path: Path) -> CardParseResult:
     return parse_card_bytes(data, label)
 
 
-def parse_card_bytes(data: bytes, path: str) -> CardParseResult:
-    """Parse a card file's bytes (UTF-8, with or without a BOM); `path` labels the card."""
-    label = path
-    data = data.removeprefix(b"\xef\xbb\xbf")
+def decode_card(data: bytes, path: str) -> tuple[str, bool] | CardError:
+    """A card file's text and whether it starts with a UTF-8 BOM (which `cards sync` keeps),
+    or the error saying where it is not UTF-8."""
+    bom = data.startswith(_BOM)
+    data = data.removeprefix(_BOM)
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8"), bom
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        return _unreadable(
-            label, line, f"expected UTF-8 text, found byte 0x{data[exc.start]:02x} ({exc.reason})"
+        return CardError(
+            path, line, f"expected UTF-8 text, found byte 0x{data[exc.start]:02x} ({exc.reason})"
         )
-    return parse_card(text, label)
+
+
+def parse_card_bytes(data: bytes, path: str) -> CardParseResult:
+    """Parse a card file's bytes (UTF-8, with or without a BOM); `path` labels the card."""
+    decoded = decode_card(data, path)
+    if isinstance(decoded, CardError):
+        return CardParseResult(card=None, errors=(decoded,))
+    return parse_card(decoded[0], path)
 
 
 def _unreadable(path: str, line: int, message: str) -> CardParseResult:

@@ -1,6 +1,6 @@
 """The key reference table of docs/configuration.md, generated from the spec.
 
-`layerguard schema --format markdown` prints it; a test keeps the documentation current.
+`layerguard schema --output-format markdown` prints it; a test keeps the documentation current.
 """
 
 from __future__ import annotations

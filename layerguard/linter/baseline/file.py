@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from layerguard.linter.baseline.model import Baseline, EntryKey
+from layerguard.linter.errors import UsageError
 
 BASELINE_FILE_NAME = ".layerguard-baseline.json"
 FORMAT_VERSION = 1
@@ -39,8 +40,8 @@ ABOUT = (
 )
 
 
-class BaselineFileError(Exception):
-    """A baseline file that cannot be used, with the line that says why."""
+class BaselineFileError(UsageError):
+    """A baseline file that cannot be used, with the line that says why (0: the whole file)."""
 
     def __init__(self, path: str, line: int, message: str, col: int | None = None) -> None:
         super().__init__(path, line, message, col)
@@ -50,6 +51,8 @@ class BaselineFileError(Exception):
         self.message = message
 
     def __str__(self) -> str:
+        if not self.line:
+            return f"{self.path}: {self.message}"
         where = f"{self.line}:{self.col}" if self.col is not None else str(self.line)
         return f"{self.path}:{where}: {self.message}"
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from layerguard.linter.diagnostics import Diagnostic, Severity
+from layerguard.linter.diagnostics import Diagnostic, Severity, plural
+from layerguard.linter.rules.codes import STALE_BASELINE_ENTRY
 
-STALE_CODE = "LG904"
-"""The code of stale entries (rules/baseline.py); a constant here, because check imports this
-module whenever a baseline exists and must not import the rule modules for it."""
 STALE_SEVERITY = Severity.WARNING
+"""The level of stale entries (rules/baseline.py); a constant here, because check imports this
+module whenever a baseline exists and must not import the rule modules for it."""
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -36,7 +36,7 @@ def entry_key(finding: Diagnostic) -> EntryKey:
 def baselinable(finding: Diagnostic) -> bool:
     """Info findings never fail a check, so there is nothing to accept; LG904 is about the
     baseline itself."""
-    return finding.severity is not Severity.INFO and finding.code != STALE_CODE
+    return finding.severity is not Severity.INFO and finding.code != STALE_BASELINE_ENTRY
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +62,11 @@ class Baseline:
     @property
     def findings(self) -> int:
         return sum(self.counts.values())
+
+    def description(self) -> str:
+        """`3 findings in 2 files`."""
+        files = len({key.path for key in self.counts})
+        return f"{plural(self.findings, 'finding')} in {plural(files, 'file')}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +138,7 @@ def stale_diagnostics(stale: Iterable[StaleEntry], baseline_path: str) -> list[D
                 baseline_path,
                 max(item.line, 1),
                 1,
-                STALE_CODE,
+                STALE_BASELINE_ENTRY,
                 f"{what}; run `layerguard baseline update` to remove it from the baseline",
                 STALE_SEVERITY,
                 f"{entry.code}:{entry.path}:{entry.key}",

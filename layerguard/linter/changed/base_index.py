@@ -1,4 +1,4 @@
-"""`check --changed`: the files to report on, from git and the two indexes (adapter).
+"""The index of `check --changed`'s base revision (adapter: reads git and the facts cache).
 
 The base revision's index is the work tree's with the changed files put back as they were: only
 those files are read from git (`git cat-file --batch`) and parsed (from the facts cache when it
@@ -7,57 +7,20 @@ knows their content), so the cost grows with the size of the change, not of the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
-from pathlib import Path
+from collections.abc import Collection
 
-from layerguard.contracts.cards.model import CardError, CardParseResult
-from layerguard.contracts.config.model import CONFIG_FILE_NAME, ProjectConfig
+from layerguard.contracts.cards.model import CardParseResult
+from layerguard.contracts.cards.parser import parse_card_bytes
+from layerguard.contracts.config.model import ProjectConfig
 from layerguard.contracts.layers import LayerMap
 from layerguard.contracts.patterns import PATH, compile_pattern
 from layerguard.linter.caching.store import FactsCache, content_hash
-from layerguard.linter.changed.affected import Affected, affected_files, described_file
-from layerguard.linter.changed.git import GitChanges, changes_since, read_at
-from layerguard.linter.diagnostics import Diagnostic
-from layerguard.linter.engine import run_rules
+from layerguard.linter.changed.affected import described_file
+from layerguard.linter.changed.git import GitChanges, read_at
 from layerguard.linter.facts.model import FileFacts
 from layerguard.linter.facts.settings import ExtractionSettings
 from layerguard.linter.project.discovery import ALWAYS_SKIPPED_DIRS
 from layerguard.linter.project.index import ProjectIndex
-
-
-def changed_scope(
-    index: ProjectIndex,
-    findings: list[Diagnostic],
-    base: str,
-    enabled: frozenset[str],
-    use_cache: bool = True,
-    reported: Callable[[str], bool] = lambda path: True,
-) -> Affected:
-    """The affected files of the work tree's changes since `base` (raises GitError).
-
-    `findings` are the run's findings on `index`; the base revision's are computed here and
-    narrowed by `reported` the same way, so that only real differences count.
-    """
-    config = index.config
-    changes = changes_since(config.root, base)
-    before = base_index(index, changes, use_cache)
-    findings_before = [d for d in run_rules(before, enabled) if reported(d.path)]
-    return affected_files(
-        index,
-        before,
-        changes.paths,
-        contract_changed=_contract_path(config) in changes.paths,
-        findings_now=findings,
-        findings_before=findings_before,
-    )
-
-
-def _contract_path(config: ProjectConfig) -> str:
-    path = config.path or config.root / CONFIG_FILE_NAME
-    try:
-        return path.resolve().relative_to(config.root.resolve()).as_posix()
-    except ValueError:
-        return CONFIG_FILE_NAME
 
 
 def base_index(index: ProjectIndex, changes: GitChanges, use_cache: bool = True) -> ProjectIndex:
@@ -81,7 +44,7 @@ def base_index(index: ProjectIndex, changes: GitChanges, use_cache: bool = True)
         card_results.pop(path, None)
         blob = blobs.get(path)
         if blob is not None:
-            card_results[path] = _card(blob, config.root / path)
+            card_results[path] = parse_card_bytes(blob, str(config.root / path))
     other = _card_targets_elsewhere(config, changes, card_results, facts.keys())
     return ProjectIndex(config, layer_map, facts, card_results, other)
 
@@ -131,15 +94,3 @@ def _facts(blob: bytes, settings: ExtractionSettings, cache: FactsCache) -> File
     from layerguard.linter.facts.extract import extract_facts
 
     return extract_facts(blob, settings)
-
-
-def _card(blob: bytes, path: Path) -> CardParseResult:
-    """Parse a card's old content as `read_card` parses a file."""
-    from layerguard.contracts.cards.parser import parse_card
-
-    data = blob.removeprefix(b"\xef\xbb\xbf")
-    try:
-        return parse_card(data.decode("utf-8"), str(path))
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        return CardParseResult(None, (CardError(str(path), line, "expected UTF-8 text"),))

@@ -12,8 +12,10 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from layerguard.linter.errors import UsageError
 
-class GitError(Exception):
+
+class GitError(UsageError):
     """git cannot answer: not a repository, an unknown revision, git missing."""
 
 

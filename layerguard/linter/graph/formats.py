@@ -9,13 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from layerguard.linter.diagnostics import plural
 from layerguard.linter.graph.views import Edge, Graph, Node
 
 FORBIDDEN_COLOUR = "#d32f2f"
 
 
 def edge_label(edge: Edge) -> str:
-    imports = f"{edge.imports} import{'' if edge.imports == 1 else 's'}"
+    imports = plural(edge.imports, "import")
     return f"{imports}, {edge.forbidden} forbidden" if edge.forbidden else imports
 
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from layerguard.contracts.config.model import ProjectConfig
+from layerguard.linter.errors import UsageError
 from layerguard.linter.project.index import ProjectIndex, ResolvedImport, SourceFile
 from layerguard.linter.rules.imports import CrossDomainImport, ForbiddenLayerImport
 
@@ -153,3 +155,29 @@ def _module_node(source: SourceFile, outside: bool) -> Node:
 def domains(index: ProjectIndex) -> list[str]:
     """Every domain some project file belongs to, sorted."""
     return sorted({s.layer.domain for s in index.files.values() if s.layer and s.layer.domain})
+
+
+def draw(
+    project: ProjectConfig,
+    layer: str | None = None,
+    domain: str | None = None,
+    use_cache: bool = True,
+) -> Graph:
+    """The graph `layerguard graph` prints: the layer graph, or with `layer` and/or `domain`
+    the module graph of that selection (raises UsageError for an unknown layer or domain)."""
+    from layerguard.linter.project.build import build_index
+    from layerguard.linter.project.extraction import default_jobs
+
+    layer_ids = [entry.id for entry in project.layers]
+    if layer is not None and layer not in layer_ids:
+        raise UsageError(
+            f"unknown layer '{layer}'; the contract's layers are: {', '.join(layer_ids)}"
+        )
+    index = build_index(project, default_jobs(), use_cache).index
+    if domain is not None and domain not in (known := domains(index)):
+        raise UsageError(
+            f"no project file belongs to domain '{domain}'; domains: {', '.join(known) or '(none)'}"
+        )
+    if layer is None and domain is None:
+        return layer_graph(index)
+    return module_graph(index, layer, domain)

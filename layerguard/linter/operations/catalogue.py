@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from layerguard.contracts.config.model import ProjectConfig
 from layerguard.linter.operations.handlers import HandlerClass, Handlers, RegistrationKey
 from layerguard.linter.project.index import ProjectIndex
 
@@ -105,3 +106,12 @@ def build_catalogue(index: ProjectIndex, handlers: Handlers | None = None) -> Ca
         for name in names
     )
     return Catalogue(operations, tuple(sorted(dynamic)), len(index.files), tuple(sorted(unparsed)))
+
+
+def project_catalogue(project: ProjectConfig, jobs: int, use_cache: bool) -> tuple[Catalogue, bool]:
+    """`layerguard operations`: the catalogue of the project, from the same cached facts as
+    `check`, and whether the caches could be written."""
+    from layerguard.linter.project.build import build_index
+
+    built = build_index(project, jobs, use_cache)
+    return build_catalogue(built.index), built.cache_written

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from layerguard._version import __version__
+from layerguard.linter.diagnostics import plural
 from layerguard.linter.operations.catalogue import CallSite, Catalogue, Operation, Registration
 
 SCHEMA_VERSION = 1
@@ -18,10 +19,6 @@ NOT_REGISTERED = "NOT REGISTERED"
 NEVER_EXECUTED = "(never executed)"
 
 Renderer = Callable[[Catalogue, str], str]
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _where(path: str, line: int) -> str:
@@ -66,13 +63,13 @@ def _summary(catalogue: Catalogue) -> str:
     duplicated = sum(1 for op in operations if op.duplicated)
     calls = sum(len(op.dispatches) + len(op.lookups) for op in operations)
     parts = [
-        f"{_plural(len(operations), 'operation')}: {registered} registered, "
+        f"{plural(len(operations), 'operation')}: {registered} registered, "
         f"{len(operations) - registered} not registered"
     ]
     if duplicated:
         parts.append(f"{duplicated} registered more than once")
-    parts.append(f"{_plural(calls, 'call site')}, {len(catalogue.dynamic)} dynamic")
-    return "; ".join(parts) + f" (in {_plural(catalogue.files, 'file')})."
+    parts.append(f"{plural(calls, 'call site')}, {len(catalogue.dynamic)} dynamic")
+    return "; ".join(parts) + f" (in {plural(catalogue.files, 'file')})."
 
 
 def _dynamic_line(site: CallSite) -> str:
@@ -101,7 +98,7 @@ def _text_rows(operation: Operation) -> list[tuple[str, str, str, str]]:
 
 def render_text(catalogue: Catalogue, project_root: str) -> str:
     if not catalogue.operations and not catalogue.dynamic:
-        return f"No operations: no registry calls in {_plural(catalogue.files, 'file')}.\n"
+        return f"No operations: no registry calls in {plural(catalogue.files, 'file')}.\n"
     lines = []
     if catalogue.operations:
         header = ("OPERATION", "HANDLER", "DEFINED AT", "CALLED FROM")

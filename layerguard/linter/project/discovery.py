@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+
+from layerguard.contracts.config.errors import ConfigError, ConfigProblem
+from layerguard.contracts.config.model import ProjectConfig
+from layerguard.contracts.layers import LayerMap
 
 ALWAYS_SKIPPED_DIRS = frozenset(
     {
@@ -65,3 +70,40 @@ def discover_cards(root: Path, patterns: tuple[str, ...]) -> list[str]:
             if path.is_file():
                 found.add(path.relative_to(root).as_posix())
     return sorted(found)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectFiles:
+    """What a run reads: the contract's layer map, the Python files and the cards."""
+
+    layer_map: LayerMap
+    python: list[str]
+    cards: list[str]
+
+
+def discover(config: ProjectConfig) -> ProjectFiles:
+    """The project's files; a missing source root or a file two layers claim is a config error."""
+    root = config.root
+    layer_map = LayerMap(config)
+    for source_root in layer_map.source_roots:
+        if not (root / source_root).is_dir():
+            key = f"source_roots[{config.source_roots.index(source_root)}]"
+            problem = ConfigProblem(
+                config.path or root, config.line_of(key), key, f"'{source_root}' is not a directory"
+            )
+            raise ConfigError([problem])
+    paths = discover_python_files(root, layer_map.source_roots, layer_map.is_excluded)
+    problems = layer_map.check_files(paths)
+    if problems:
+        raise ConfigError(problems)
+    return ProjectFiles(layer_map, paths, discover_cards(root, config.cards.paths))
+
+
+def selected_by(paths: Sequence[str]) -> Callable[[str], bool]:
+    """Whether a project-relative path is one of `paths` or below one (every path when none
+    are given, or when one is the project root): what PATHS arguments select."""
+    if not paths or any(wanted in ("", ".") for wanted in paths):
+        return lambda path: True
+    exact = frozenset(paths)
+    prefixes = tuple(wanted.rstrip("/") + "/" for wanted in paths)
+    return lambda path: path in exact or path.startswith(prefixes)

@@ -11,7 +11,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from layerguard.linter.engine import CheckResult
+    from layerguard.linter.check import CheckResult
     from layerguard.linter.reporters.context import ReportContext
 
 Renderer = Callable[["CheckResult", "ReportContext"], str]

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from layerguard.linter.diagnostics import Diagnostic
+
 
 @dataclass(frozen=True, slots=True)
 class ReportContext:
@@ -20,3 +22,8 @@ class ReportContext:
             return absolute.relative_to(self.cwd).as_posix()
         except ValueError:
             return os.path.relpath(absolute, self.cwd).replace(os.sep, "/")
+
+    def line(self, finding: Diagnostic) -> str:
+        """`path:line:col: CODE message`, the one-line form of a finding."""
+        shown = self.display_path(finding.path)
+        return f"{shown}:{finding.line}:{finding.col}: {finding.code} {finding.message}"

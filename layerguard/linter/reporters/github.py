@@ -7,8 +7,8 @@ or a `,` in a message or path cannot end the command early or forge another one.
 
 from __future__ import annotations
 
+from layerguard.linter.check import CheckResult
 from layerguard.linter.diagnostics import Severity
-from layerguard.linter.engine import CheckResult
 from layerguard.linter.reporters.context import ReportContext
 from layerguard.linter.reporters.text import summary
 from layerguard.linter.rules.registry import RULES_BY_CODE

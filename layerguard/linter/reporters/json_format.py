@@ -8,8 +8,8 @@ from collections import Counter
 from typing import Any
 
 from layerguard._version import __version__
+from layerguard.linter.check import CheckResult
 from layerguard.linter.diagnostics import Diagnostic
-from layerguard.linter.engine import CheckResult
 from layerguard.linter.reporters.context import ReportContext
 
 SCHEMA_VERSION = 1

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from layerguard.linter.engine import CheckResult
+from layerguard.linter.check import CheckResult
 from layerguard.linter.reporters.context import ReportContext
 from layerguard.linter.reporters.json_format import finding_data
 

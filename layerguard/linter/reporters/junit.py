@@ -13,8 +13,8 @@ import re
 import xml.etree.ElementTree as ET
 from itertools import groupby
 
+from layerguard.linter.check import CheckResult
 from layerguard.linter.diagnostics import Diagnostic, Severity
-from layerguard.linter.engine import CheckResult
 from layerguard.linter.reporters.context import ReportContext
 from layerguard.linter.rules.registry import RULES_BY_CODE
 

@@ -17,8 +17,8 @@ from typing import Any
 from urllib.parse import quote
 
 from layerguard._version import __version__
+from layerguard.linter.check import CheckResult
 from layerguard.linter.diagnostics import Diagnostic, Severity
-from layerguard.linter.engine import CheckResult
 from layerguard.linter.reporters.context import ReportContext
 from layerguard.linter.rules.base import RuleInfo
 from layerguard.linter.rules.reference import explain, explanation_of, family

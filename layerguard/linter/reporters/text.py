@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from collections import Counter
 
-from layerguard.linter.engine import CheckResult
+from layerguard.linter.check import CheckResult
+from layerguard.linter.diagnostics import plural
 from layerguard.linter.reporters.context import ReportContext
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def summary(result: CheckResult) -> str:
     stats = result.extraction
     found = len(result.diagnostics)
-    head = f"Found {_plural(found, 'finding')}" if found else "No findings"
+    head = f"Found {plural(found, 'finding')}" if found else "No findings"
     return (
-        f"{head} in {_plural(stats.files, 'file')} and {_plural(result.cards, 'card')} "
+        f"{head} in {plural(stats.files, 'file')} and {plural(result.cards, 'card')} "
         f"({stats.parsed} parsed, {stats.cached} cached) in {result.elapsed:.2f}s."
     )
 
@@ -39,10 +36,7 @@ def statistics(result: CheckResult) -> list[str]:
 
 
 def render(result: CheckResult, context: ReportContext) -> str:
-    lines = [
-        f"{context.display_path(d.path)}:{d.line}:{d.col}: {d.code} {d.message}"
-        for d in result.diagnostics
-    ]
+    lines = [context.line(d) for d in result.diagnostics]
     if context.statistics:
         lines.extend(statistics(result))
     lines.append(summary(result))

@@ -6,6 +6,7 @@ Rules are pure functions of the ProjectIndex: they never read files or print.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterator, Mapping
@@ -15,16 +16,21 @@ from typing import ClassVar
 from layerguard.contracts.config.model import ImportScopePolicy, Layer
 from layerguard.linter.diagnostics import Diagnostic, Severity
 from layerguard.linter.project.index import ProjectIndex, ResolvedImport, SourceFile, counts
+from layerguard.linter.rules import codes
+
+Expected = tuple[str, int] | tuple[str, int, int] | tuple[str, int, int, str]
+"""Where an example's finding is: `(path, line)`, optionally with the column and a fragment of
+the message."""
 
 
 @dataclass(frozen=True)
 class Example:
-    """A tiny project: files by project-relative path (dedented), and for invalid examples the
-    `(path, line)` of every finding of the rule. `config` replaces the default contract (the
-    hoc preset) when an example needs another one."""
+    """A tiny project: files by project-relative path (dedented), and for invalid examples
+    where every finding of the rule is (see `Expected`). `config` replaces the default contract
+    (the hoc preset) when an example needs another one."""
 
     files: Mapping[str, str]
-    expected: tuple[tuple[str, int], ...] = ()
+    expected: tuple[Expected, ...] = ()
     config: str | None = None
     title: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)  # more files, not shown by `explain`
@@ -34,11 +40,21 @@ class Example:
         return {path: textwrap.dedent(text).lstrip("\n") for path, text in merged.items()}
 
 
+def kebab_case(class_name: str) -> str:
+    """`ForbiddenLayerImport` -> `forbidden-layer-import`."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", class_name).lower()
+
+
 class RuleInfo:
-    """What every rule declares; `layerguard rules` and `layerguard explain` read it."""
+    """What every rule declares; `layerguard rules` and `layerguard explain` read it.
+
+    A rule's identity is its class: the kebab-case `name` is derived from the class name
+    (`ForbiddenLayerImport` -> `forbidden-layer-import`), and `code` is the constant of that
+    name in rules/codes.py, which also says whether the rule is enabled by default.
+    """
 
     code: ClassVar[str]
-    name: ClassVar[str]  # kebab-case, e.g. "forbidden-layer-import"
+    name: ClassVar[str]  # kebab-case, derived from the class name
     summary: ClassVar[str]  # one line: what the rule catches
     explanation: ClassVar[str]  # why it matters, how to fix (markdown)
     severity: ClassVar[Severity] = Severity.ERROR
@@ -47,6 +63,12 @@ class RuleInfo:
     default_scope: ClassVar[ImportScopePolicy | None] = None  # set by rules about imports
     valid: ClassVar[tuple[Example, ...]] = ()
     invalid: ClassVar[tuple[Example, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" in cls.__dict__:  # a rule, not an abstract family base
+            cls.name = kebab_case(cls.__name__)
+            cls.enabled_by_default = cls.code not in codes.OFF_BY_DEFAULT
 
     def finding(
         self, source: SourceFile, line: int, col: int, message: str, key: str

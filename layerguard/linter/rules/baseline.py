@@ -8,7 +8,8 @@ produced by `check` after the rules ran (linter/baseline.py), not by a rule over
 
 from __future__ import annotations
 
-from layerguard.linter.baseline.model import STALE_CODE, STALE_SEVERITY
+from layerguard.linter.baseline.model import STALE_SEVERITY
+from layerguard.linter.rules import codes
 from layerguard.linter.rules.base import Example, RuleInfo
 
 DRIVER = "backend/app/hoc/cus/policies/L6_drivers/policy_driver.py"
@@ -27,8 +28,7 @@ BASELINE = """
 
 
 class StaleBaselineEntry(RuleInfo):
-    code = STALE_CODE
-    name = "stale-baseline-entry"
+    code = codes.STALE_BASELINE_ENTRY
     summary = "A baseline entry matches no finding any more: the baseline must shrink."
     severity = STALE_SEVERITY
     explanation = """

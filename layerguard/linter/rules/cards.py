@@ -30,6 +30,7 @@ from layerguard.linter.cards.derive import (
 from layerguard.linter.diagnostics import Diagnostic
 from layerguard.linter.facts.model import ClassFact, FunctionFact, TransactionCall
 from layerguard.linter.project.index import ProjectIndex, SourceFile
+from layerguard.linter.rules import codes
 from layerguard.linter.rules.base import Example, Rule
 
 ENGINE = "backend/app/hoc/cus/policies/L5_engines/policy_engine.py"
@@ -87,8 +88,7 @@ def _listing(values: list[str], limit: int = 8) -> str:
 
 
 class StaleCard(CardRule):
-    code = "LG301"
-    name = "stale-card"
+    code = codes.STALE_CARD
     summary = "A placement card describes a file that does not exist."
     explanation = """
 A card whose `**Path:**` names no file documents code that moved or was deleted: readers are
@@ -155,8 +155,7 @@ deleting the card with the file.
 
 
 class MissingCard(Rule):
-    code = "LG302"
-    name = "missing-card"
+    code = codes.MISSING_CARD
     summary = "A file of a layer that requires cards has no placement card."
     explanation = """
 Opt-in per layer: `requires_cards: true` on a layer in `layerguard.yaml` makes a placement
@@ -209,9 +208,8 @@ a person can write: purpose, allowed and forbidden inbound imports.
             )
 
 
-class CardImportDrift(CardRule):
-    code = "LG303"
-    name = "card-imports-drift"
+class CardImportsDrift(CardRule):
+    code = codes.CARD_IMPORTS_DRIFT
     summary = "A card's `actual_imports` differ from the file's real imports."
     explanation = """
 The Import Boundary's `actual_imports` tell a reviewer what a file depends on without opening
@@ -319,8 +317,7 @@ def _calls_text(calls: tuple[TransactionCall, ...]) -> str:
 
 
 class CardTransactionDrift(CardRule):
-    code = "LG304"
-    name = "card-transaction-drift"
+    code = codes.CARD_TRANSACTION_DRIFT
     summary = "A card's Transaction field contradicts the file's transaction calls."
     explanation = """
 The Placement Card's `Transaction:` field says who owns the unit of work; it is read against
@@ -465,8 +462,7 @@ def _declared_classes(exports: ExportContract) -> list[ExportedClass]:
 
 
 class CardExportDrift(CardRule):
-    code = "LG305"
-    name = "card-export-drift"
+    code = codes.CARD_EXPORT_DRIFT
     summary = "A card's Export Contract no longer matches the file's functions and classes."
     explanation = """
 The Export Contract is what other layers may rely on. It drifts three ways, each reported at
@@ -678,8 +674,7 @@ def layer_ids_agree(card_id: str, layer_id: str) -> bool:
 
 
 class CardLayerMismatch(CardRule):
-    code = "LG306"
-    name = "card-layer-mismatch"
+    code = codes.CARD_LAYER_MISMATCH
     summary = "A card's layer disagrees with the layer its file belongs to."
     explanation = """
 A card's `**Layer:**` is read up to the first space or dash: `L4 — HOC Spine` says `L4`,

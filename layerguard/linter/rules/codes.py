@@ -1,31 +1,56 @@
-"""Every rule code and whether it is enabled by default, as plain data.
+"""Every code layerguard can print, as plain data: the one place a code string is written.
 
-Selecting rules must not import the rules: a warm run answered by the results cache never
-runs one, and importing every rule module (and the card model they use) costs more than the
-rest of such a run. A test keeps this table equal to the rule classes.
+Codes are the public interface: never renumber them. Each constant is named after its rule
+class (`FORBIDDEN_LAYER_IMPORT` for `ForbiddenLayerImport`, whose kebab-case name is
+`forbidden-layer-import`); a test keeps the three in step. Selecting rules must not import the
+rules: a warm run answered by the results cache never runs one, and importing every rule
+module (and the card model they use) costs more than the rest of such a run.
 """
 
-ENABLED_BY_DEFAULT: dict[str, bool] = {
-    "LG001": True,
-    "LG002": True,
-    "LG101": True,
-    "LG102": True,
-    "LG103": True,
-    "LG104": True,
-    "LG201": True,
-    "LG202": True,
-    "LG301": True,
-    "LG302": True,
-    "LG303": True,
-    "LG304": True,
-    "LG305": True,
-    "LG306": True,
-    "LG401": True,
-    "LG402": True,
-    "LG403": True,
-    "LG404": False,
-    "LG901": True,
-    "LG902": True,
-    "LG903": True,
-    "LG904": True,
-}
+from layerguard.contracts.config.errors import CONFIG_ERROR_CODE
+
+# LG0xx input
+PYTHON_SYNTAX_ERROR = "LG001"
+MALFORMED_CARD = "LG002"
+INVALID_CONFIG = CONFIG_ERROR_CODE  # contracts reports it, and cannot import the linter
+# LG1xx imports
+FORBIDDEN_LAYER_IMPORT = "LG101"
+FORBIDDEN_MODULE_IMPORT = "LG102"
+CROSS_DOMAIN_IMPORT = "LG103"
+INBOUND_IMPORT_NOT_ALLOWED = "LG104"
+# LG2xx transactions
+TRANSACTION_OUTSIDE_OWNER = "LG201"
+SESSION_CONSTRUCTION_OUTSIDE_CREATOR = "LG202"
+# LG3xx cards
+STALE_CARD = "LG301"
+MISSING_CARD = "LG302"
+CARD_IMPORTS_DRIFT = "LG303"
+CARD_TRANSACTION_DRIFT = "LG304"
+CARD_EXPORT_DRIFT = "LG305"
+CARD_LAYER_MISMATCH = "LG306"
+# LG4xx operations
+UNKNOWN_OPERATION = "LG401"
+DUPLICATE_REGISTRATION = "LG402"
+HANDLER_CALLS_HANDLER = "LG403"
+OPERATION_NEVER_EXECUTED = "LG404"
+# LG9xx suppressions and the baseline
+SUPPRESSION_WITHOUT_REASON = "LG901"
+UNUSED_SUPPRESSION = "LG902"
+MALFORMED_SUPPRESSION = "LG903"
+STALE_BASELINE_ENTRY = "LG904"
+
+ALL_CODES: tuple[str, ...] = tuple(
+    sorted(
+        {
+            value
+            for value in dict(globals()).values()
+            if isinstance(value, str) and value[:2] == "LG"
+        }
+    )
+)
+"""Every code above, in order."""
+
+OFF_BY_DEFAULT = frozenset({OPERATION_NEVER_EXECUTED})
+"""Rules a project opts into (`rules.extend_select`)."""
+
+ENABLED_BY_DEFAULT: dict[str, bool] = {code: code not in OFF_BY_DEFAULT for code in ALL_CODES}

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from layerguard.contracts.config.model import ImportScopePolicy, Layer
 from layerguard.linter.diagnostics import Diagnostic
 from layerguard.linter.project.index import ProjectIndex, ResolvedImport, SourceFile
+from layerguard.linter.rules import codes
 from layerguard.linter.rules.base import Example, ImportRule
 
 API = "backend/app/hoc/api/cus/policies/policies.py"
@@ -46,8 +47,7 @@ def describe(index: ProjectIndex, layer_id: str, domain: str | None = None) -> s
 
 
 class ForbiddenLayerImport(ImportRule):
-    code = "LG101"
-    name = "forbidden-layer-import"
+    code = codes.FORBIDDEN_LAYER_IMPORT
     summary = "A module imports a layer that its own layer may not import."
     explanation = """
 A layer's `forbid.layers` lists the layers it must not depend on: HTTP routes that import
@@ -132,8 +132,7 @@ under the importing layer's `allow:` with a reason.
 
 
 class ForbiddenModuleImport(ImportRule):
-    code = "LG102"
-    name = "forbidden-module-import"
+    code = codes.FORBIDDEN_MODULE_IMPORT
     summary = "A module imports an external package or module its layer forbids."
     default_scope = ImportScopePolicy(type_checking=False)
     explanation = """
@@ -211,8 +210,7 @@ def _forbidden_prefix(forbidden: frozenset[str], names: tuple[str, ...]) -> str 
 
 
 class CrossDomainImport(ImportRule):
-    code = "LG103"
-    name = "cross-domain-import"
+    code = codes.CROSS_DOMAIN_IMPORT
     summary = "A domain-isolated module imports the same layers of another domain."
     explanation = """
 `cross_domain_layers` (L5 and L6 in the hoc preset) are private to their domain: an engine of

@@ -15,6 +15,7 @@ from layerguard.contracts.config.model import ImportScopePolicy
 from layerguard.contracts.patterns import MODULE, PlaceholderRule, pattern_regex
 from layerguard.linter.diagnostics import Diagnostic
 from layerguard.linter.project.index import ProjectIndex, ResolvedImport, SourceFile, counts
+from layerguard.linter.rules import codes
 from layerguard.linter.rules.base import Example, ImportRule
 
 REGISTRY = "backend/app/hoc/cus/hoc_spine/orchestrator/operation_registry.py"
@@ -69,8 +70,7 @@ def _quoted(patterns: Names) -> str:
 
 
 class InboundImportNotAllowed(ImportRule):
-    code = "LG104"
-    name = "inbound-import-not-allowed"
+    code = codes.INBOUND_IMPORT_NOT_ALLOWED
     summary = "A module imports a file whose placement card forbids or does not allow it."
     explanation = """
 A card's Import Boundary can restrict who imports its file, more finely than layers can:

@@ -6,14 +6,14 @@ from collections.abc import Iterator
 
 from layerguard.linter.diagnostics import Diagnostic
 from layerguard.linter.project.index import ProjectIndex
-from layerguard.linter.rules.base import Example, Rule
+from layerguard.linter.rules import codes
+from layerguard.linter.rules.base import Example, Rule, RuleInfo
 
 ROUTE = "backend/app/hoc/api/cus/policies/policies.py"
 
 
 class PythonSyntaxError(Rule):
-    code = "LG001"
-    name = "python-syntax-error"
+    code = codes.PYTHON_SYNTAX_ERROR
     summary = "A Python file does not parse."
     explanation = """
 A file that does not parse cannot be checked, so it is reported rather than skipped: an
@@ -49,8 +49,7 @@ statements, generic functions) parses even when layerguard runs on an older Pyth
 
 
 class MalformedCard(Rule):
-    code = "LG002"
-    name = "malformed-card"
+    code = codes.MALFORMED_CARD
     summary = "A placement card cannot be read, or part of it is malformed."
     explanation = """
 Cards are checked against the code, so a card the parser cannot read is a finding, not a
@@ -101,3 +100,40 @@ a colon, a card without `**Path:**`. `layerguard cards parse CARD` shows what wa
                 yield Diagnostic(
                     path, error.line, 1, self.code, error.message, self.severity, error.message
                 )
+
+
+CONFIG = """
+    version: 1
+    source_roots: [backend]
+    layers:
+      - id: api
+        name: HTTP routes
+        paths: ["backend/app/api/**"]
+        forbid:
+          layers: [models]
+      - id: models
+        name: Models
+        paths: ["backend/app/models/**"]
+"""
+
+
+class InvalidConfig(RuleInfo):
+    code = codes.INVALID_CONFIG
+    summary = "`layerguard.yaml` is invalid: the run stops (exit status 2) before any check."
+    explanation = """
+A contract that does not say what its author meant would make every finding (and every
+silence) wrong, so no check runs until it is valid. Every problem is reported at once, each at
+its line and YAML key path: unknown keys (with the closest known key), values of the wrong
+type, references to layer ids that do not exist, two layers claiming the same file, a source
+root that is not a directory. `layerguard schema` prints the JSON Schema that editors can
+validate the file against as it is typed; docs/configuration.md describes every key.
+"""
+    valid = (Example({"backend/app/api/routes.py": ""}, config=CONFIG, title="a valid contract"),)
+    invalid = (
+        Example(
+            {"backend/app/api/routes.py": ""},
+            expected=(("layerguard.yaml", 8),),
+            config=CONFIG.replace("      - id: models", "      - id: model"),
+            title="a layer id that no layer has",
+        ),
+    )

@@ -11,7 +11,7 @@ import difflib
 from collections.abc import Iterator
 
 from layerguard.contracts.config.model import ImportScopePolicy
-from layerguard.linter.diagnostics import Diagnostic, Severity
+from layerguard.linter.diagnostics import Diagnostic, Severity, plural
 from layerguard.linter.operations.handlers import Handlers
 from layerguard.linter.project.index import (
     OperationSite,
@@ -20,6 +20,7 @@ from layerguard.linter.project.index import (
     SourceFile,
     counts,
 )
+from layerguard.linter.rules import codes
 from layerguard.linter.rules.base import Example, Rule
 
 ROUTE = "backend/app/hoc/api/cus/policies/policies.py"
@@ -59,8 +60,7 @@ def _key(site: OperationSite) -> str:
 
 
 class UnknownOperation(Rule):
-    code = "LG401"
-    name = "unknown-operation"
+    code = codes.UNKNOWN_OPERATION
     summary = "An operation is dispatched by a name that no handler registers."
     explanation = """
 `registry.execute("policies.qeury", ctx)` compiles, imports and passes every test that does
@@ -131,8 +131,7 @@ operation. `registry.execute` and `registry.register` are the default call names
 
 
 class DuplicateRegistration(Rule):
-    code = "LG402"
-    name = "duplicate-registration"
+    code = codes.DUPLICATE_REGISTRATION
     summary = "The same operation name is registered more than once."
     explanation = """
 An operation name maps to one handler. A second `registry.register("x", ...)` either fails at
@@ -186,8 +185,7 @@ Fix it by removing one registration, or by giving the second operation its own n
 
 
 class HandlerCallsHandler(Rule):
-    code = "LG403"
-    name = "handler-calls-handler"
+    code = codes.HANDLER_CALLS_HANDLER
     summary = "A handler module imports or fetches another handler instead of dispatching."
     default_scope = ImportScopePolicy(type_checking=False)
     explanation = """
@@ -321,12 +319,10 @@ handlers. Shared code that two handlers need belongs in a spine service or an en
                 )
 
 
-class UnusedOperation(Rule):
-    code = "LG404"
-    name = "operation-never-executed"
+class OperationNeverExecuted(Rule):
+    code = codes.OPERATION_NEVER_EXECUTED
     summary = "A registered operation that no code dispatches (opt-in, informational)."
     severity = Severity.INFO
-    enabled_by_default = False
     explanation = """
 A handler registered under a name that no `registry.execute("...")` of the project dispatches
 is dead code, or is reached only from outside (a scheduler, another service, a computed name).
@@ -371,11 +367,7 @@ Remove the handler and its registration, or suppress the finding with the reason
             for call in source.facts.registry_calls
             if call.kind == "execute" and call.operation is None
         )
-        note = (
-            f" ({dynamic} dynamic dispatch site{'' if dynamic == 1 else 's'} might dispatch it)"
-            if dynamic
-            else ""
-        )
+        note = f" ({plural(dynamic, 'dynamic dispatch site')} might dispatch it)" if dynamic else ""
         for operation, sites in sorted(index.registrations.items()):
             if operation in index.dispatches:
                 continue

@@ -6,7 +6,7 @@ from layerguard.linter.rules.base import Rule, RuleInfo
 from layerguard.linter.rules.baseline import StaleBaselineEntry
 from layerguard.linter.rules.cards import (
     CardExportDrift,
-    CardImportDrift,
+    CardImportsDrift,
     CardLayerMismatch,
     CardTransactionDrift,
     MissingCard,
@@ -18,12 +18,12 @@ from layerguard.linter.rules.imports import (
     ForbiddenModuleImport,
 )
 from layerguard.linter.rules.inbound_imports import InboundImportNotAllowed
-from layerguard.linter.rules.input import MalformedCard, PythonSyntaxError
+from layerguard.linter.rules.input import InvalidConfig, MalformedCard, PythonSyntaxError
 from layerguard.linter.rules.operations import (
     DuplicateRegistration,
     HandlerCallsHandler,
+    OperationNeverExecuted,
     UnknownOperation,
-    UnusedOperation,
 )
 from layerguard.linter.rules.suppressions import (
     MalformedSuppression,
@@ -31,7 +31,10 @@ from layerguard.linter.rules.suppressions import (
     SuppressionWithoutReason,
     UnusedSuppression,
 )
-from layerguard.linter.rules.transactions import SessionOutsideCreator, TransactionOutsideOwner
+from layerguard.linter.rules.transactions import (
+    SessionConstructionOutsideCreator,
+    TransactionOutsideOwner,
+)
 
 INDEX_RULES: tuple[type[Rule], ...] = (
     PythonSyntaxError,
@@ -41,17 +44,17 @@ INDEX_RULES: tuple[type[Rule], ...] = (
     CrossDomainImport,
     InboundImportNotAllowed,
     TransactionOutsideOwner,
-    SessionOutsideCreator,
+    SessionConstructionOutsideCreator,
     StaleCard,
     MissingCard,
-    CardImportDrift,
+    CardImportsDrift,
     CardTransactionDrift,
     CardExportDrift,
     CardLayerMismatch,
     UnknownOperation,
     DuplicateRegistration,
     HandlerCallsHandler,
-    UnusedOperation,
+    OperationNeverExecuted,
 )
 SUPPRESSION_RULES: tuple[type[SuppressionRule], ...] = (
     SuppressionWithoutReason,
@@ -59,6 +62,9 @@ SUPPRESSION_RULES: tuple[type[SuppressionRule], ...] = (
     MalformedSuppression,
 )
 ALL_RULES: tuple[type[RuleInfo], ...] = tuple(
-    sorted((*INDEX_RULES, *SUPPRESSION_RULES, StaleBaselineEntry), key=lambda rule: rule.code)
+    sorted(
+        (*INDEX_RULES, *SUPPRESSION_RULES, InvalidConfig, StaleBaselineEntry),
+        key=lambda rule: rule.code,
+    )
 )
 RULES_BY_CODE: dict[str, type[RuleInfo]] = {rule.code: rule for rule in ALL_RULES}

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from layerguard.linter.diagnostics import Diagnostic
 from layerguard.linter.facts.model import Suppression
 from layerguard.linter.project.index import ProjectIndex
+from layerguard.linter.rules import codes
 from layerguard.linter.rules.base import Example, RuleInfo
 
 ROUTE = "backend/app/hoc/api/cus/policies/policies.py"
@@ -73,8 +74,7 @@ class SuppressionRule(RuleInfo):
 
 
 class SuppressionWithoutReason(SuppressionRule):
-    code = "LG901"
-    name = "suppression-without-reason"
+    code = codes.SUPPRESSION_WITHOUT_REASON
     summary = "A suppression comment does not say why."
     explanation = """
 A suppression is a decision to live with a violation; the next reader needs to know why, and
@@ -104,8 +104,7 @@ whether the reason still holds. Write it after the codes:
 
 
 class UnusedSuppression(SuppressionRule):
-    code = "LG902"
-    name = "unused-suppression"
+    code = codes.UNUSED_SUPPRESSION
     summary = "A suppression comment suppresses nothing."
     explanation = """
 A suppression that no longer hides a finding is noise at best, and at worst it silently
@@ -143,8 +142,7 @@ rule you did not select may still be needed.
 
 
 class MalformedSuppression(SuppressionRule):
-    code = "LG903"
-    name = "malformed-suppression"
+    code = codes.MALFORMED_SUPPRESSION
     summary = "A suppression comment names no rule codes, or names codes that do not exist."
     explanation = """
 `# layerguard: ignore` must name the codes it suppresses, in brackets:

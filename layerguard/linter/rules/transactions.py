@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from layerguard.linter.diagnostics import Diagnostic
 from layerguard.linter.project.index import ProjectIndex, SourceFile
+from layerguard.linter.rules import codes
 from layerguard.linter.rules.base import Example, Rule
 
 HANDLER = "backend/app/hoc/cus/hoc_spine/orchestrator/handlers/policies_handler.py"
@@ -39,8 +40,7 @@ def _owners_text(entries: tuple[str, ...]) -> str:
 
 
 class TransactionOutsideOwner(Rule):
-    code = "LG201"
-    name = "transaction-outside-owner"
+    code = codes.TRANSACTION_OUTSIDE_OWNER
     summary = "commit / rollback / begin / begin_nested called outside the transaction owner."
     explanation = """
 One unit of work per request: whoever owns the transaction decides when it commits. A driver
@@ -115,9 +115,8 @@ unit of work) and letting the owner commit.
                 )
 
 
-class SessionOutsideCreator(Rule):
-    code = "LG202"
-    name = "session-construction-outside-creator"
+class SessionConstructionOutsideCreator(Rule):
+    code = codes.SESSION_CONSTRUCTION_OUTSIDE_CREATOR
     summary = "A session is constructed outside the layers allowed to create sessions."
     explanation = """
 A session built inside a handler, engine or driver is a second unit of work next to the

@@ -10,7 +10,8 @@ from layerguard.contracts.config.reference import key_table, keys
 
 DOCS = Path(__file__).parents[3] / "docs" / "configuration.md"
 BLOCK = re.compile(
-    r"<!-- BEGIN GENERATED: layerguard schema --format markdown -->\n(.*?)<!-- END GENERATED -->",
+    r"<!-- BEGIN GENERATED: layerguard schema --output-format markdown -->\n"
+    r"(.*?)<!-- END GENERATED -->",
     re.S,
 )
 
@@ -24,7 +25,7 @@ def generated_block() -> str:
 def test_the_key_table_is_current() -> None:
     assert generated_block() == key_table(), (
         "docs/configuration.md is stale: replace the generated block with the output of "
-        "`layerguard schema --format markdown`"
+        "`layerguard schema --output-format markdown`"
     )
 
 

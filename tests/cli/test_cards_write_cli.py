@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from layerguard.contracts.cards.parser import parse_card
-from tests.linter.conftest import HOC_PRESET, Run, write_project
+from tests.helpers import HOC_PRESET, Run, write_project
 from tests.linter.test_card_rules import DATA, HANDLER, REGISTRY, ROUTE, SPINE
 
 ENGINE = "backend/app/hoc/cus/policies/L5_engines/policy_engine.py"

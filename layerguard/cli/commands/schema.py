@@ -2,29 +2,29 @@
 
 from __future__ import annotations
 
-import enum
 from typing import Annotated
 
 import typer
 
+from layerguard.cli.options import LegacyFormatOption, format_option, output_format
 
-class SchemaFormat(enum.StrEnum):
-    json = "json"
-    markdown = "markdown"
+SCHEMA_FORMATS = ("json", "markdown")
 
 
 def schema_command(
-    output_format: Annotated[
-        SchemaFormat,
-        typer.Option(
-            "--format",
-            help="json: the JSON Schema (draft 2020-12). markdown: the key reference table of "
-            "docs/configuration.md.",
+    chosen_format: Annotated[
+        str | None,
+        format_option(
+            SCHEMA_FORMATS,
+            "json: the JSON Schema (draft 2020-12; the default). markdown: the key "
+            "reference table of docs/configuration.md.",
         ),
-    ] = SchemaFormat.json,
+    ] = None,
+    legacy_format: LegacyFormatOption = None,
 ) -> None:
     """Print the JSON Schema of layerguard.yaml (point your editor's YAML support at it)."""
-    if output_format is SchemaFormat.markdown:
+    fmt = output_format(chosen_format, legacy_format, SCHEMA_FORMATS)
+    if fmt == "markdown":
         from layerguard.contracts.config.reference import key_table
 
         typer.echo(key_table(), nl=False)

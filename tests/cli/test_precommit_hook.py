@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.linter.conftest import Run, write_project
+from tests.helpers import Run, write_project
 
 REPO = Path(__file__).parents[2]
 ROUTE = "backend/app/hoc/api/cus/policies/policies.py"

@@ -6,30 +6,26 @@ reads here is what the linter does.
 
 from __future__ import annotations
 
-import enum
 from typing import Annotated
 
 import typer
 
-from layerguard.cli import exit_codes
+from layerguard.cli.options import LegacyFormatOption, fail, format_option, output_format
 
-
-class RulesFormat(enum.StrEnum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
+RULES_FORMATS = ("text", "json", "markdown")
 
 
 def rules_command(
-    output_format: Annotated[
-        RulesFormat,
-        typer.Option(
-            "--format",
-            help="text: an aligned table. json: {schema_version, rules: [{code, name, family, "
-            "level, enabled_by_default, import_scopes, summary, explanation}]}. markdown: the "
-            "whole rule reference, exactly docs/rules.md.",
+    chosen_format: Annotated[
+        str | None,
+        format_option(
+            RULES_FORMATS,
+            "text: an aligned table (the default). json: {schema_version, rules: [{code, "
+            "name, family, level, enabled_by_default, import_scopes, summary, sections}]}. "
+            "markdown: the whole rule reference, exactly docs/rules.md.",
         ),
-    ] = RulesFormat.text,
+    ] = None,
+    legacy_format: LegacyFormatOption = None,
 ) -> None:
     """List every rule: code, name, default level, whether it runs by default, which imports it
     counts, and what it catches.
@@ -40,11 +36,12 @@ def rules_command(
 
     from layerguard.linter.rules import reference
 
+    fmt = output_format(chosen_format, legacy_format, RULES_FORMATS)
     render = {
-        RulesFormat.text: reference.rules_text,
-        RulesFormat.json: reference.rules_json,
-        RulesFormat.markdown: reference.rules_markdown,
-    }[output_format]
+        "text": reference.rules_text,
+        "json": reference.rules_json,
+        "markdown": reference.rules_markdown,
+    }[fmt]
     typer.echo(render(), nl=False)
 
 
@@ -70,9 +67,5 @@ def explain_command(
         matches = reference.close_matches(code)
         choices = " or ".join(filter(None, (", ".join(matches[:-1]), *matches[-1:])))
         hint = f"did you mean {choices}? " if matches else ""
-        typer.echo(
-            f"layerguard: unknown rule '{code}'; {hint}`layerguard rules` lists every rule",
-            err=True,
-        )
-        raise typer.Exit(exit_codes.USAGE_ERROR)
+        fail(f"unknown rule '{code}'; {hint}`layerguard rules` lists every rule")
     typer.echo(reference.explain(rule), nl=False)

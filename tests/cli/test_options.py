@@ -1,4 +1,4 @@
-"""`load_project_config`: how every command finds and loads layerguard.yaml.
+"""`open_project`: how every command finds and loads layerguard.yaml.
 
 Exercised through a small typer app declaring the shared `--config` option, the way the
 real commands do.
@@ -12,7 +12,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from layerguard.cli.config_option import ConfigOption, load_project_config
+from layerguard.cli.options import ConfigOption, open_project
 from layerguard.contracts.config.loader import find_config
 
 probe = typer.Typer()
@@ -21,7 +21,7 @@ probe = typer.Typer()
 @probe.command()
 def layers(config: ConfigOption = None) -> None:
     """Print the layer ids of the contract."""
-    typer.echo(" ".join(layer.id for layer in load_project_config(config).layers))
+    typer.echo(" ".join(layer.id for layer in open_project(config).layers))
 
 
 def invoke(*args: str) -> tuple[int, str, str]:

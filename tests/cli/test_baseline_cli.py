@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.linter.conftest import HOC_PRESET, Run, write_project
+from tests.helpers import HOC_PRESET, Run, write_project
 
 ROUTE = "backend/app/hoc/api/cus/policies/policies.py"
 ENGINE = "backend/app/hoc/cus/policies/L5_engines/policy_engine.py"

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from layerguard.cli.app import app
 
-SEED = Path(__file__).parent / "data" / "operation_registry.md"
+SEED = Path(__file__).parents[1] / "contracts" / "cards" / "data" / "operation_registry.md"
 BROKEN = (
     "# b.py\n"
     "**Path:** `backend/b.py`\n"
@@ -34,7 +34,7 @@ def _seed_copy(tmp_path: Path) -> Path:
 
 def test_json_output_for_the_seed_card(tmp_path: Path) -> None:
     card = _seed_copy(tmp_path)
-    result = CliRunner().invoke(app, ["cards", "parse", str(card), "--format", "json"])
+    result = CliRunner().invoke(app, ["cards", "parse", str(card), "--output-format", "json"])
     assert result.exit_code == 0, result.output
     [entry] = json.loads(result.stdout)["cards"]
     assert entry["path"] == str(card)
@@ -105,7 +105,7 @@ def test_json_lists_every_card_with_its_errors(tmp_path: Path) -> None:
     unreadable = tmp_path / "latin1.md"
     unreadable.write_bytes(b"**Path:** \xe9\n")
     result = CliRunner().invoke(
-        app, ["cards", "parse", str(good), str(broken), str(unreadable), "--format", "json"]
+        app, ["cards", "parse", str(good), str(broken), str(unreadable), "--output-format", "json"]
     )
     assert result.exit_code == 1
     cards = json.loads(result.stdout)["cards"]
@@ -147,11 +147,11 @@ def test_help_texts() -> None:
     assert "parse" in group.stdout
     command = runner.invoke(app, ["cards", "parse", "--help"])
     assert command.exit_code == 0
-    assert "--format" in command.stdout
+    assert "--output-format" in command.stdout
     assert "Card files (markdown) to parse." in command.stdout
 
 
 def test_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
     card = _seed_copy(tmp_path)
-    result = CliRunner().invoke(app, ["cards", "parse", str(card), "--format", "xml"])
+    result = CliRunner().invoke(app, ["cards", "parse", str(card), "--output-format", "xml"])
     assert result.exit_code == 2

@@ -3,7 +3,8 @@
 The whole project is always analysed (rules such as inbound imports and operation wiring need
 every file), from cached facts where files did not change; PATHS only narrow what is reported.
 That is what makes pre-commit's file lists and `--changed` give exactly the findings a full
-run gives for those files.
+run gives for those files. The flow is the linter's `check` use case; this module turns
+options into `CheckOptions` and the result into output.
 """
 
 from __future__ import annotations
@@ -15,10 +16,21 @@ from typing import Annotated
 
 import typer
 
-from layerguard.cli import exit_codes
-from layerguard.cli.config_option import ConfigOption, load_project_config
-from layerguard.cli.index_options import JobsOption, NoCacheOption
-from layerguard.linter.reporters import FORMAT_MODULES, renderer
+from layerguard.cli.options import (
+    FINDINGS,
+    OK,
+    ConfigOption,
+    JobsOption,
+    LegacyFormatOption,
+    NoCacheOption,
+    format_option,
+    open_project,
+    output_format,
+    project_relative,
+    usage_errors,
+    warn_unwritten_cache,
+)
+from layerguard.linter.reporters import FORMAT_MODULES
 
 OUTPUT_FORMATS = tuple(FORMAT_MODULES)  # docs/output.md
 
@@ -35,22 +47,6 @@ def split_codes(values: list[str] | None) -> list[str] | None:
     return [code.strip() for value in values for code in value.split(",") if code.strip()]
 
 
-def project_relative(paths: list[Path], root: Path) -> tuple[str, ...]:
-    """PATHS as project-relative posix strings; a missing or outside path is a usage error."""
-    relative = []
-    for path in paths:
-        absolute = path.resolve()
-        if not absolute.exists():
-            raise typer.BadParameter(f"'{path}' does not exist", param_hint="PATHS")
-        try:
-            relative.append(absolute.relative_to(root.resolve()).as_posix())
-        except ValueError:
-            raise typer.BadParameter(
-                f"'{path}' is outside the project ({root})", param_hint="PATHS"
-            ) from None
-    return tuple("" if r == "." else r for r in relative)
-
-
 def check_command(
     paths: Annotated[
         list[Path] | None,
@@ -61,15 +57,15 @@ def check_command(
         ),
     ] = None,
     config: ConfigOption = None,
-    output_format: Annotated[
+    chosen_format: Annotated[
         str | None,
-        typer.Option(
-            "--output-format",
-            help=f"How to print findings: {', '.join(OUTPUT_FORMATS)} (see docs/output.md). "
+        format_option(
+            OUTPUT_FORMATS,
+            f"How to print findings: {', '.join(OUTPUT_FORMATS)} (see docs/output.md). "
             "Default: github when GITHUB_ACTIONS=true, else text.",
-            show_default=False,
         ),
     ] = None,
+    legacy_format: LegacyFormatOption = None,
     select: Annotated[
         list[str] | None,
         typer.Option(
@@ -126,21 +122,17 @@ def check_command(
     longer occur are reported (LG904). Exit status: 0 no findings, 1 findings, 2 usage or
     configuration error.
     """
-    from layerguard.cli.check_scope import narrow_result
-    from layerguard.contracts.config.errors import ConfigError
-    from layerguard.linter.engine import CheckOptions, run_check
+    from layerguard.linter.check import CheckOptions, check
+    from layerguard.linter.diagnostics import plural
     from layerguard.linter.project.extraction import default_jobs
+    from layerguard.linter.reporters import renderer
     from layerguard.linter.reporters.context import ReportContext
     from layerguard.linter.rules.selection import UnknownSelectorError, enabled_codes
 
-    if output_format is None:
-        output_format = default_output_format(os.environ)
-    if output_format not in FORMAT_MODULES:
-        raise typer.BadParameter(
-            f"unknown format '{output_format}'; choose one of {', '.join(FORMAT_MODULES)}",
-            param_hint="--output-format",
-        )
-    project = load_project_config(config)
+    fmt = output_format(
+        chosen_format, legacy_format, OUTPUT_FORMATS, default_output_format(os.environ)
+    )
+    project = open_project(config)
     try:
         enabled = enabled_codes(project.rules, split_codes(select), split_codes(ignore) or ())
     except UnknownSelectorError as error:
@@ -150,25 +142,26 @@ def check_command(
         report_paths=project_relative(paths or [], project.root),
         jobs=jobs or default_jobs(),
         use_cache=not no_cache,
-        need_index=changed,
-    )
-    try:
-        result = run_check(project, options)
-    except ConfigError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(exit_codes.USAGE_ERROR) from None
-    result = narrow_result(
-        result,
-        project,
-        options,
-        changed=changed,
-        base=base,
+        changed_since=base if changed else None,
         baseline=baseline,
-        no_baseline=no_baseline,
+        use_baseline=not no_baseline,
     )
+    with usage_errors():
+        result = check(project, options)
+    if result.changed is not None:
+        scope = result.changed
+        typer.echo(
+            f"layerguard: --changed: reporting on {plural(scope.files, 'file')} "
+            f"({scope.changed} changed since {scope.base}, {scope.files - scope.changed} "
+            "affected)",
+            err=True,
+        )
+    if result.baseline is not None and result.baseline.hidden:
+        hidden = plural(result.baseline.hidden, "baselined finding")
+        typer.echo(f"layerguard: {hidden} hidden ({result.baseline.path.name})", err=True)
     context = ReportContext(project.root, Path.cwd(), statistics=statistics)
-    typer.echo(renderer(output_format)(result, context), nl=False)
-    if not result.cache_written:
-        typer.echo("layerguard: warning: could not write .layerguard_cache/", err=True)
+    render = renderer(fmt)
+    typer.echo(render(result, context), nl=False)
+    warn_unwritten_cache(result.cache_written)
     failing = any(d.severity.value != "info" for d in result.diagnostics)
-    raise typer.Exit(exit_codes.FINDINGS if failing and not exit_zero else exit_codes.OK)
+    raise typer.Exit(FINDINGS if failing and not exit_zero else OK)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from layerguard.cli import exit_codes
+from layerguard.cli.options import fail
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -57,17 +57,11 @@ def init_command(
 
     presets = available_presets()
     if preset not in presets:
-        typer.echo(
-            f"layerguard: unknown preset '{preset}'; available presets: {', '.join(presets)}",
-            err=True,
-        )
-        raise typer.Exit(exit_codes.USAGE_ERROR)
+        fail(f"unknown preset '{preset}'; available presets: {', '.join(presets)}")
     if not directory.is_dir():
-        typer.echo(f"layerguard: {directory}: no such directory", err=True)
-        raise typer.Exit(exit_codes.USAGE_ERROR)
+        fail(f"{directory}: no such directory")
     target = directory / CONFIG_FILE_NAME
     if target.exists() and not force:
-        typer.echo(f"layerguard: {target} already exists; pass --force to overwrite it", err=True)
-        raise typer.Exit(exit_codes.USAGE_ERROR)
+        fail(f"{target} already exists; pass --force to overwrite it")
     target.write_bytes((_presets() / f"{preset}.yaml").read_bytes())
     typer.echo(f"wrote {target} (preset '{preset}'); edit it to match your project's layout")

@@ -9,7 +9,7 @@ import pytest
 
 from layerguard.linter.graph.formats import render_dot, render_mermaid
 from layerguard.linter.graph.views import Edge, Graph, Node
-from tests.linter.conftest import Run, write_project
+from tests.helpers import Run, write_project
 
 RunCli = Callable[..., Run]
 
@@ -159,11 +159,11 @@ def graph(run_cli: RunCli, *args: str) -> str:
 
 def test_layer_graph_in_mermaid(project: Path, run_cli: RunCli) -> None:
     assert graph(run_cli) == LAYERS_MERMAID
-    assert graph(run_cli, "--format", "mermaid") == LAYERS_MERMAID
+    assert graph(run_cli, "--output-format", "mermaid") == LAYERS_MERMAID
 
 
 def test_layer_graph_in_dot(project: Path, run_cli: RunCli) -> None:
-    assert graph(run_cli, "--format", "dot") == LAYERS_DOT
+    assert graph(run_cli, "--output-format", "dot") == LAYERS_DOT
 
 
 def test_the_module_graph_of_a_domain(project: Path, run_cli: RunCli) -> None:
@@ -171,7 +171,7 @@ def test_the_module_graph_of_a_domain(project: Path, run_cli: RunCli) -> None:
 
 
 def test_the_module_graph_of_a_layer_and_domain(project: Path, run_cli: RunCli) -> None:
-    assert graph(run_cli, "--layer", "L6", "--domain", "incidents", "--format", "dot") == (
+    assert graph(run_cli, "--layer", "L6", "--domain", "incidents", "--output-format", "dot") == (
         INCIDENT_DRIVER_DOT
     )
 
@@ -179,7 +179,7 @@ def test_the_module_graph_of_a_layer_and_domain(project: Path, run_cli: RunCli) 
 def test_the_module_graph_of_a_layer_shows_forbidden_imports_inside_it(
     project: Path, run_cli: RunCli
 ) -> None:
-    text = graph(run_cli, "--layer", "L5", "--format", "dot")
+    text = graph(run_cli, "--layer", "L5", "--output-format", "dot")
     assert text.splitlines()[0] == 'digraph "modules of layer L5" {'
     assert (
         '    "app.hoc.cus.policies.L5_engines.policy_engine" -> '
@@ -208,7 +208,7 @@ def test_unknown_layer_or_domain_exits_2(project: Path, run_cli: RunCli) -> None
     assert domain.stderr == (
         "layerguard: no project file belongs to domain 'billing'; domains: incidents, policies\n"
     )
-    fmt = run_cli(["graph", "--format", "png"])
+    fmt = run_cli(["graph", "--output-format", "png"])
     assert fmt.exit_code == 2
 
 

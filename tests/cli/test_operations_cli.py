@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from layerguard._version import __version__
-from tests.linter.conftest import Run, write_project
+from tests.helpers import Run, write_project
 from tests.linter.operations_fixture import ACCEPTANCE, INCIDENTS, POLICIES, ROUTE
 
 SMALL_CONFIG = """\
@@ -103,7 +103,7 @@ def test_text_is_a_table_sorted_by_operation_then_dynamic_sites_and_a_summary(
 
 def test_markdown_is_a_table_for_docs(tmp_path: Path, run_cli: Callable[..., Run]) -> None:
     write_project(tmp_path, SMALL, SMALL_CONFIG)
-    assert operations(run_cli, "--format", "markdown").stdout == (
+    assert operations(run_cli, "--output-format", "markdown").stdout == (
         "| Operation | Handler | Defined at | Dispatched from |\n"
         "| --- | --- | --- | --- |\n"
         "| `policies.delete` | **not registered** |  | `src/app/api/policies.py:6` |\n"
@@ -134,7 +134,7 @@ def test_json_follows_the_documented_schema(tmp_path: Path, run_cli: Callable[..
         "col": 7,
     }
     register = "registry.register"
-    assert json.loads(operations(run_cli, "--format", "json").stdout) == {
+    assert json.loads(operations(run_cli, "--output-format", "json").stdout) == {
         "schema_version": 1,
         "tool": {"name": "layerguard", "version": __version__},
         "project_root": str(tmp_path),
@@ -223,7 +223,7 @@ def test_the_acceptance_project_agrees_with_check(
     tmp_path: Path, run_cli: Callable[..., Run]
 ) -> None:
     write_project(tmp_path, ACCEPTANCE)
-    data = json.loads(operations(run_cli, "--format", "json").stdout)
+    data = json.loads(operations(run_cli, "--output-format", "json").stdout)
     by_name = {op["name"]: op for op in data["operations"]}
     assert list(by_name) == [
         "incidents.list",
@@ -258,8 +258,8 @@ def test_the_acceptance_project_agrees_with_check(
 def test_a_project_without_registry_calls(tmp_path: Path, run_cli: Callable[..., Run]) -> None:
     write_project(tmp_path, {"src/app/api/x.py": "x = 1\n"}, SMALL_CONFIG)
     assert operations(run_cli).stdout == "No operations: no registry calls in 1 file.\n"
-    assert operations(run_cli, "--format", "markdown").stdout == "_No operations._\n"
-    data = json.loads(operations(run_cli, "--format", "json").stdout)
+    assert operations(run_cli, "--output-format", "markdown").stdout == "_No operations._\n"
+    data = json.loads(operations(run_cli, "--output-format", "json").stdout)
     assert (data["operations"], data["dynamic"], data["summary"]["files"]) == ([], [], 1)
 
 
@@ -267,7 +267,7 @@ def test_a_file_that_does_not_parse_is_named_on_stderr(
     tmp_path: Path, run_cli: Callable[..., Run]
 ) -> None:
     write_project(tmp_path, {**SMALL, "src/app/api/broken.py": "def f(:\n"}, SMALL_CONFIG)
-    run = operations(run_cli, "--format", "json")
+    run = operations(run_cli, "--output-format", "json")
     assert json.loads(run.stdout)["unparsed"] == ["src/app/api/broken.py"]
     assert run.stderr == (
         "layerguard: warning: 1 file(s) do not parse, so their registry calls are missing: "
@@ -296,7 +296,7 @@ def test_usage_and_configuration_errors_exit_2(tmp_path: Path, run_cli: Callable
     assert (run.exit_code, run.stdout) == (2, "")
     assert "source_roots[0]: 'source' is not a directory" in run.stderr
     write_project(tmp_path, {}, SMALL_CONFIG)
-    assert run_cli(["operations", "--format", "yaml"]).exit_code == 2
+    assert run_cli(["operations", "--output-format", "yaml"]).exit_code == 2
 
 
 def test_help_names_the_formats(tmp_path: Path, run_cli: Callable[..., Run]) -> None:
@@ -321,8 +321,8 @@ def test_the_documented_examples_are_real_output(
 ) -> None:
     write_project(tmp_path, SMALL, SMALL_CONFIG)
     assert documented_block("text") == operations(run_cli).stdout
-    assert documented_block("markdown") == operations(run_cli, "--format", "markdown").stdout
-    data = json.loads(operations(run_cli, "--format", "json").stdout)
+    assert documented_block("markdown") == operations(run_cli, "--output-format", "markdown").stdout
+    data = json.loads(operations(run_cli, "--output-format", "json").stdout)
     schema = DOCS.read_text(encoding="utf-8").split("\n### JSON", 1)[1].split("\n## ", 1)[0]
     schema = re.sub(r"```.*?```", "", schema, flags=re.S)  # the table and prose, not the sample
     documented = {

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.linter.conftest import HOC_PRESET, Run, write_project
+from tests.helpers import HOC_PRESET, Run, write_project
 
 ROUTE = "backend/app/hoc/api/cus/policies/policies.py"
 FACADE = "backend/app/hoc/api/facades/cus/policies.py"
@@ -250,7 +250,22 @@ def test_no_config_anywhere_exits_2(tmp_path: Path, run_cli: Callable[..., Run])
 def test_unknown_output_format_exits_2(project: Path, run_cli: Callable[..., Run]) -> None:
     run = run_cli(["check", "--output-format", "xml"])
     assert run.exit_code == 2
-    assert "unknown format 'xml'" in run.stderr
+    assert "'xml' is not one of 'text', 'json', 'jsonl', 'sarif', 'github', 'junit'" in (
+        " ".join(run.stderr.replace("│", "").split())
+    )
+
+
+def test_format_is_a_hidden_alias_of_output_format(
+    project: Path, run_cli: Callable[..., Run]
+) -> None:
+    legacy = run_cli(["check", "--format", "json"])
+    assert legacy.exit_code == 1
+    assert (
+        legacy.report["findings"]
+        == run_cli(["check", "--output-format", "json"]).report["findings"]
+    )
+    assert run_cli(["check", "--format", "xml"]).exit_code == 2
+    assert "--format " not in run_cli(["check", "--help"]).stdout
 
 
 def test_parallel_and_serial_runs_agree(project: Path, run_cli: Callable[..., Run]) -> None:

@@ -7,32 +7,36 @@ judge: the exit status is 0 whatever the wiring looks like (`check` is the gate)
 
 from __future__ import annotations
 
-import enum
 from typing import Annotated
 
 import typer
 
-from layerguard.cli import exit_codes
-from layerguard.cli.config_option import ConfigOption, load_project_config
-from layerguard.cli.index_options import JobsOption, NoCacheOption
+from layerguard.cli.options import (
+    ConfigOption,
+    JobsOption,
+    LegacyFormatOption,
+    NoCacheOption,
+    format_option,
+    open_project,
+    output_format,
+    usage_errors,
+    warn_unwritten_cache,
+)
 
-
-class CatalogueFormat(enum.StrEnum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
+CATALOGUE_FORMATS = ("text", "json", "markdown")
 
 
 def operations_command(
     config: ConfigOption = None,
-    output_format: Annotated[
-        CatalogueFormat,
-        typer.Option(
-            "--format",
-            help="text: a table for the terminal. json: a stable document (schema in "
-            "docs/operations.md). markdown: a table to paste into docs.",
+    chosen_format: Annotated[
+        str | None,
+        format_option(
+            CATALOGUE_FORMATS,
+            "text: a table for the terminal (the default). json: a stable document "
+            "(schema in docs/operations.md). markdown: a table to paste into docs.",
         ),
-    ] = CatalogueFormat.text,
+    ] = None,
+    legacy_format: LegacyFormatOption = None,
     jobs: JobsOption = None,
     no_cache: NoCacheOption = False,
 ) -> None:
@@ -42,20 +46,15 @@ def operations_command(
 
     Exit status: 0, or 2 on a usage or configuration error.
     """
-    from layerguard.contracts.config.errors import ConfigError
-    from layerguard.linter.engine import build_index
-    from layerguard.linter.operations.catalogue import build_catalogue
+    from layerguard.linter.operations.catalogue import project_catalogue
     from layerguard.linter.operations.render import FORMATS
     from layerguard.linter.project.extraction import default_jobs
 
-    project = load_project_config(config)
-    try:
-        index, _, written = build_index(project, jobs or default_jobs(), not no_cache)
-    except ConfigError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(exit_codes.USAGE_ERROR) from None
-    catalogue = build_catalogue(index)
-    typer.echo(FORMATS[output_format.value](catalogue, str(project.root)), nl=False)
+    fmt = output_format(chosen_format, legacy_format, CATALOGUE_FORMATS)
+    project = open_project(config)
+    with usage_errors():
+        catalogue, written = project_catalogue(project, jobs or default_jobs(), not no_cache)
+    typer.echo(FORMATS[fmt](catalogue, str(project.root)), nl=False)
     if catalogue.unparsed:
         typer.echo(
             f"layerguard: warning: {len(catalogue.unparsed)} file(s) do not parse, so their "
@@ -63,5 +62,4 @@ def operations_command(
             "says why)",
             err=True,
         )
-    if not written:
-        typer.echo("layerguard: warning: could not write .layerguard_cache/", err=True)
+    warn_unwritten_cache(written)

@@ -1,5 +1,5 @@
 """The machine-readable reports (SARIF, GitHub annotations, JUnit, JSON lines) through the real
-`layerguard check`, on the fixture project of test_check_project.py and on projects built to
+`layerguard check`, on the fixture project of test_check_cli.py and on projects built to
 stress one format: exact lines, escaping, schema validity, stable fingerprints."""
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ import pytest
 from typer.testing import CliRunner
 
 from layerguard.cli.app import app
-from layerguard.cli.check_cmd import OUTPUT_FORMATS
+from layerguard.cli.commands.check import OUTPUT_FORMATS
 from layerguard.linter.diagnostics import Severity
 from layerguard.linter.reporters import FORMAT_MODULES, github, renderer, sarif
 from layerguard.linter.rules.registry import ALL_RULES, RULES_BY_CODE
-from tests.linter.conftest import HOC_PRESET, Run, write_project
-from tests.linter.test_check_project import DRIVER, EXPECTED, FILES, ROUTE, config_text
+from tests.cli.test_check_cli import DRIVER, EXPECTED, FILES, ROUTE, config_text
+from tests.helpers import HOC_PRESET, Run, write_project
 
 SARIF_SCHEMA = Path(__file__).parents[1] / "data" / "sarif-schema-2.1.0.json"
 DOCS = Path(__file__).parents[2] / "docs"

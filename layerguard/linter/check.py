@@ -1,0 +1,166 @@
+"""The check use case: one `layerguard check`, from the contract to the findings it reports.
+
+discover → index (facts cached, parsed in parallel) → rules → suppressions → `--changed`
+narrowing → path filter → baseline. The command line hands its options to `check` and prints
+the result; failures are exceptions (`ConfigError`, `UsageError`), never exits. A run over a
+tree where no input changed is answered by the results cache, which is why facts, cards, the
+index and the rules are imported only when the run is not: a warm run imports little more than
+the contract.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from layerguard.contracts.config.model import CONFIG_FILE_NAME, ProjectConfig
+from layerguard.linter.caching.results import CachedRun, ResultCache
+from layerguard.linter.diagnostics import Diagnostic
+from layerguard.linter.project.discovery import ProjectFiles, discover, selected_by
+from layerguard.linter.project.extraction import ExtractionStats, default_jobs
+
+if TYPE_CHECKING:
+    from layerguard.linter.baseline.apply import BaselineApplied
+    from layerguard.linter.project.index import ProjectIndex
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOptions:
+    enabled: frozenset[str]
+    report_paths: tuple[str, ...] = ()  # project-relative files/dirs; empty = everything
+    jobs: int = field(default_factory=default_jobs)
+    use_cache: bool = True
+    changed_since: str | None = None  # report only what changed since this revision
+    baseline: Path | None = None  # None: the default baseline file, when it exists
+    use_baseline: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedFiles:
+    """What `--changed` reported on: `files` in all, `changed` of them changed since `base`
+    (the others are affected by those changes)."""
+
+    base: str
+    files: int
+    changed: int
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    diagnostics: list[Diagnostic]
+    extraction: ExtractionStats
+    cards: int
+    elapsed: float
+    cache_written: bool = True
+    changed: ChangedFiles | None = None
+    baseline: BaselineApplied | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Analysis:
+    """Every finding of the enabled rules over the whole project, before any narrowing."""
+
+    diagnostics: list[Diagnostic]
+    extraction: ExtractionStats
+    cards: int
+    index: ProjectIndex | None  # None when the findings came from the results cache
+    cache_written: bool
+
+
+def check(project: ProjectConfig, options: CheckOptions) -> CheckResult:
+    """The findings of `options.enabled` that the run reports (raises ConfigError for a
+    contract that does not fit the tree, UsageError when git or the baseline cannot answer)."""
+    started = time.perf_counter()
+    files = discover(project)
+    analysis = _analyse(project, files, options, need_index=options.changed_since is not None)
+    in_scope = selected_by(options.report_paths)
+    changed = None
+    if options.changed_since is not None:
+        from layerguard.linter.changed.affected import CHANGED
+        from layerguard.linter.changed.git import GitError
+        from layerguard.linter.changed.scope import changed_scope
+
+        assert analysis.index is not None
+        try:
+            affected = changed_scope(
+                analysis.index,
+                analysis.diagnostics,
+                options.changed_since,
+                options.enabled,
+                options.use_cache,
+                in_scope,
+            )
+        except GitError as error:
+            raise GitError(f"--changed: {error}") from None
+        reported = in_scope
+        shown = affected.files | affected.deleted
+
+        def in_scope(path: str) -> bool:
+            return reported(path) and path in shown
+
+        changed_count = sum(1 for reason in affected.reasons.values() if reason == CHANGED)
+        changed = ChangedFiles(options.changed_since, len(affected.files), changed_count)
+    diagnostics = [d for d in analysis.diagnostics if in_scope(d.path)]
+    applied = None
+    if options.use_baseline:
+        # Only now: applying a baseline imports the baseline model, which a run without one
+        # never needs.
+        from layerguard.linter.baseline.apply import apply_baseline
+
+        diagnostics, applied = apply_baseline(
+            diagnostics, project, options.enabled, options.baseline, in_scope
+        )
+    return CheckResult(
+        diagnostics=sorted(diagnostics),
+        extraction=analysis.extraction,
+        cards=analysis.cards,
+        elapsed=time.perf_counter() - started,
+        cache_written=analysis.cache_written,
+        changed=changed,
+        baseline=applied,
+    )
+
+
+def _analyse(
+    project: ProjectConfig, files: ProjectFiles, options: CheckOptions, need_index: bool
+) -> _Analysis:
+    """The whole project's findings: from the results cache when no input changed (and the
+    caller needs no index), else from the rules over a fresh index."""
+    results = ResultCache(project.root, enabled=options.use_cache)
+    key = None
+    if results.path is not None:
+        key = results.key(_contract_bytes(project), options.enabled, files.python, files.cards)
+    cached = results.get(key) if key is not None and not need_index else None
+    if cached is not None:
+        stats = ExtractionStats(cached.files, parsed=0, cached=cached.files, jobs=options.jobs)
+        return _Analysis(cached.diagnostics, stats, cached.cards, None, True)
+
+    from layerguard.linter.project.build import build_index
+    from layerguard.linter.rules.runner import run_rules
+
+    built = build_index(project, options.jobs, options.use_cache, files)
+    index = built.index
+    diagnostics = run_rules(index, options.enabled)
+    if key is not None:
+        run = CachedRun(diagnostics, built.extraction.files, len(index.cards), _elsewhere(index))
+        results.put(key, run)
+    return _Analysis(diagnostics, built.extraction, len(index.cards), index, built.cache_written)
+
+
+def _contract_bytes(config: ProjectConfig) -> bytes:
+    try:
+        return (config.path or config.root / CONFIG_FILE_NAME).read_bytes()
+    except OSError:
+        return b""
+
+
+def _elsewhere(index: ProjectIndex) -> dict[str, bool]:
+    """Files cards describe that are not project Python files, and whether each exists:
+    the one input of the rules besides Python files and cards (stale cards, LG301)."""
+    return {
+        source: source in index.other_files
+        for source in index.card_sources.values()
+        if source is not None and source not in index.files
+    }

@@ -1,0 +1,74 @@
+"""Building the project index: facts of every file (cached, parsed in parallel), the cards, and
+what the cards describe outside the project's Python files.
+
+The adapter between the file system and the index: the index and the rules never see a path
+on disk. Facts, cards and the index are imported here, inside the function, so that a run
+answered by the results cache never imports them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from layerguard.contracts.config.model import ProjectConfig
+from layerguard.linter.project.discovery import ProjectFiles, discover
+from layerguard.linter.project.extraction import ExtractionStats
+
+if TYPE_CHECKING:
+    from layerguard.contracts.cards.model import CardParseResult
+    from layerguard.linter.project.index import ProjectIndex
+
+
+@dataclass(frozen=True, slots=True)
+class IndexBuild:
+    """The index of a project, how its facts were obtained, and whether the caches could be
+    written (a read-only tree is still checked)."""
+
+    index: ProjectIndex
+    extraction: ExtractionStats
+    cache_written: bool
+
+
+def build_index(
+    config: ProjectConfig, jobs: int, use_cache: bool, files: ProjectFiles | None = None
+) -> IndexBuild:
+    """Facts of every project file (cached), the cards, and the index joining them."""
+    from layerguard.linter.caching.cards import read_cards_cached
+    from layerguard.linter.caching.store import FactsCache
+    from layerguard.linter.facts.settings import ExtractionSettings
+    from layerguard.linter.project.extraction import collect_facts
+    from layerguard.linter.project.index import ProjectIndex
+
+    root = config.root
+    files = files or discover(config)
+    settings = ExtractionSettings.from_config(config)
+    cache = FactsCache.open(root, settings.fingerprint(), enabled=use_cache)
+    facts, stats = collect_facts(root, files.python, settings, cache, jobs)
+    written = cache.save()
+    cards, cards_written = read_cards_cached(root, files.cards, use_cache)
+    other = card_targets_elsewhere(root, config, cards, facts.keys())
+    index = ProjectIndex(config, files.layer_map, facts, cards, other)
+    return IndexBuild(index, stats, written and cards_written)
+
+
+def card_targets_elsewhere(
+    root: Path,
+    config: ProjectConfig,
+    cards: dict[str, CardParseResult],
+    project_files: Collection[str],
+) -> frozenset[str]:
+    """Files described by cards that exist but are not project Python files (so that rules,
+    which never touch the disk, can tell a stale card from one describing an excluded file)."""
+    from layerguard.contracts.cards.location import card_source_file
+
+    found = set()
+    for result in cards.values():
+        if result.card is None:
+            continue
+        source = card_source_file(result.card.source_path.value, config.cards.root)
+        if source is not None and source not in project_files and (root / source).is_file():
+            found.add(source)
+    return frozenset(found)

@@ -1,0 +1,106 @@
+"""Helpers for the linter and CLI tests: projects written to a temporary directory, the real
+command line run in-process on them, and one rule run over such a project's index."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from layerguard.cli.app import app
+from layerguard.contracts.config.errors import ConfigError
+from layerguard.contracts.config.loader import load_config
+from layerguard.contracts.config.model import CONFIG_FILE_NAME
+from layerguard.linter.check import CheckOptions, check
+from layerguard.linter.project.build import build_index
+from layerguard.linter.rules.base import Example, Rule, RuleInfo
+from layerguard.linter.rules.codes import ALL_CODES, INVALID_CONFIG
+
+HOC_PRESET = (files("layerguard.contracts.config") / "presets" / "hoc.yaml").read_text("utf-8")
+
+
+@dataclass
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def report(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.stdout)
+        return data
+
+    def findings(self, code: str | None = None) -> list[tuple[str, str, int]]:
+        return [
+            (f["code"], f["path"], f["line"])
+            for f in self.report["findings"]
+            if code is None or f["code"] == code
+        ]
+
+
+def write_project(root: Path, files_: Mapping[str, str], config: str | None = HOC_PRESET) -> Path:
+    if config is not None:
+        (root / "layerguard.yaml").write_text(config, encoding="utf-8")
+    for relative, text in files_.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def invoke(args: list[str], cwd: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
+    monkeypatch.chdir(cwd)
+    # Inside GitHub Actions `check` would default to annotations; tests expect the text report.
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    result = CliRunner().invoke(app, args)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Run(result.exit_code, result.stdout, result.stderr)
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """A finding as rule examples describe it."""
+
+    path: str
+    line: int
+    col: int
+    message: str
+
+    def matches(self, expected: tuple[Any, ...]) -> bool:
+        """Whether this is the finding `expected` (`(path, line[, col[, fragment]])`) names."""
+        path, line, *rest = expected
+        col = rest[0] if rest else self.col
+        fragment = rest[1] if len(rest) > 1 else ""
+        return (self.path, self.line, self.col) == (path, line, col) and fragment in self.message
+
+
+def example_findings(rule: type[RuleInfo], example: Example, root: Path) -> list[Finding]:
+    """Write `example` under `root` and return the findings of `rule` on it, in-process: the
+    rule alone over the project's index when it is a rule over the index, else the whole check
+    use case (suppressions and the baseline are judged after the other rules ran) or the
+    contract loader (LG003)."""
+    config_text = textwrap.dedent(example.config).lstrip("\n") if example.config else HOC_PRESET
+    write_project(root, example.sources(), config_text)
+    try:
+        config = load_config(root / CONFIG_FILE_NAME)
+    except ConfigError as error:
+        return [
+            Finding(p.file.relative_to(root).as_posix(), p.line, 1, p.message)
+            for p in error.problems
+            if rule.code == INVALID_CONFIG
+        ]
+    if issubclass(rule, Rule):
+        index = build_index(config, jobs=1, use_cache=False).index
+        found = list(rule().check(index))
+    else:
+        options = CheckOptions(enabled=frozenset(ALL_CODES), jobs=1, use_cache=False)
+        found = [d for d in check(config, options).diagnostics if d.code == rule.code]
+    return sorted(Finding(d.path, d.line, d.col, d.message) for d in found)
