@@ -54,7 +54,7 @@ def test_a_rule_touching_an_adapter_is_reported(
     own_copy: Path, run_cli: Callable[..., Run]
 ) -> None:
     rule = own_copy / "layerguard/linter/rules/imports.py"
-    line = plant(rule, "from layerguard.linter.caching.store import FactsCache")
+    line = plant(rule, "from layerguard.linter.caching.parses import ParseCache")
     run = run_cli(["check", "--no-cache", "--output-format", "json"], cwd=own_copy)
     assert run.findings() == [("LG101", "layerguard/linter/rules/imports.py", line)]
 

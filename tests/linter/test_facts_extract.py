@@ -8,6 +8,7 @@ import pytest
 
 from layerguard.linter.facts.extract import extract_facts
 from layerguard.linter.facts.model import FileFacts, Scope
+from layerguard.linter.facts.serialize import facts_from_data, facts_to_data
 from layerguard.linter.facts.settings import ExtractionSettings
 
 SETTINGS = ExtractionSettings()
@@ -329,6 +330,6 @@ def test_facts_round_trip_through_cache_data() -> None:
         __all__ = ["C"]
     """
     facts = facts_of(source)
-    assert FileFacts.from_data(facts.to_data()) == facts
+    assert facts_from_data(facts_to_data(facts)) == facts
     broken = extract_facts("def (:\n", SETTINGS)
-    assert FileFacts.from_data(broken.to_data()) == broken
+    assert facts_from_data(facts_to_data(broken)) == broken

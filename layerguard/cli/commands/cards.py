@@ -90,9 +90,11 @@ def parse_command(
 
 
 def _result_data(path: str, result: CardParseResult) -> dict[str, object]:
+    from layerguard.contracts.cards.serialize import card_to_data
+
     return {
         "path": path,
-        "card": None if result.card is None else result.card.to_data(),
+        "card": None if result.card is None else card_to_data(result.card),
         "errors": [{"line": e.line, "message": e.message} for e in result.errors],
     }
 

@@ -9,7 +9,7 @@ part of the line ending, not of the line).
 from __future__ import annotations
 
 import re
-from typing import Any, Generic, Literal, NamedTuple, TypeVar
+from typing import Generic, Literal, NamedTuple, TypeVar
 
 T = TypeVar("T")
 
@@ -159,19 +159,6 @@ class Card(NamedTuple):
             if placement_field.key.casefold() == wanted:
                 return placement_field
         return None
-
-    def to_data(self) -> dict[str, Any]:
-        """A JSON-compatible form with a stable key order (the linter's cache format)."""
-        from layerguard.contracts.cards.serialize import card_to_data
-
-        return card_to_data(self)
-
-    @staticmethod
-    def from_data(data: dict[str, Any]) -> Card:
-        """The inverse of `to_data`."""
-        from layerguard.contracts.cards.serialize import card_from_data
-
-        return card_from_data(data)
 
 
 class CardError(NamedTuple):

@@ -23,11 +23,10 @@ from typing import Any
 
 from layerguard._version import __version__
 from layerguard.linter.caching.fingerprint import code_fingerprint
-from layerguard.linter.caching.store import CACHE_DIR_NAME
+from layerguard.linter.caching.parses import CACHE_DIR_NAME, RACY_SECONDS
 from layerguard.linter.diagnostics import Diagnostic, Severity
 
 _FILE_NAME = f"results-v{__version__}.json"
-_RACY_SECONDS = 2.0
 _KEPT_ENTRIES = 4  # a few selections (e.g. pre-commit's and CI's) can stay warm side by side
 
 
@@ -71,7 +70,7 @@ class ResultCache:
         digest.update(code_fingerprint("contracts", "linter").encode())
         digest.update(hashlib.blake2b(contract, digest_size=16).digest())
         digest.update(",".join(sorted(enabled)).encode())
-        trusted_before = time.time() - _RACY_SECONDS
+        trusted_before = time.time() - RACY_SECONDS
         for group in (python_files, cards):
             digest.update(b"\0")
             for path in group:

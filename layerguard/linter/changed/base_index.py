@@ -14,10 +14,11 @@ from layerguard.contracts.cards.parser import parse_card_bytes
 from layerguard.contracts.config.model import ProjectConfig
 from layerguard.contracts.layers import LayerMap
 from layerguard.contracts.patterns import PATH, compile_pattern
-from layerguard.linter.caching.store import FactsCache, content_hash
+from layerguard.linter.caching.parses import ParseCache, content_hash
 from layerguard.linter.changed.affected import described_file
 from layerguard.linter.changed.git import GitChanges, read_at
 from layerguard.linter.facts.model import FileFacts
+from layerguard.linter.facts.serialize import facts_from_data
 from layerguard.linter.facts.settings import ExtractionSettings
 from layerguard.linter.project.discovery import ALWAYS_SKIPPED_DIRS
 from layerguard.linter.project.index import ProjectIndex
@@ -32,7 +33,7 @@ def base_index(index: ProjectIndex, changes: GitChanges, use_cache: bool = True)
     cards = [p for p in changes.paths if any(g.match("/" + p) for g in card_globs)]
     blobs = read_at(config.root, changes.commit, sorted({*python, *cards}))
     settings = ExtractionSettings.from_config(config)
-    cache = FactsCache.open(config.root, settings.fingerprint(), enabled=use_cache)
+    cache = ParseCache.open(config.root, settings.fingerprint(), enabled=use_cache)
     facts = {path: source.facts for path, source in index.files.items()}
     for path in python:
         facts.pop(path, None)
@@ -87,10 +88,10 @@ def _discoverable(path: str, layer_map: LayerMap) -> bool:
     return not layer_map.is_excluded(path) and not any(map(layer_map.is_excluded, ancestors))
 
 
-def _facts(blob: bytes, settings: ExtractionSettings, cache: FactsCache) -> FileFacts:
+def _facts(blob: bytes, settings: ExtractionSettings, cache: ParseCache) -> FileFacts:
     cached = cache.get(content_hash(blob))
     if cached is not None:
-        return FileFacts.from_data(cached)
+        return facts_from_data(cached)
     from layerguard.linter.facts.extract import extract_facts
 
     return extract_facts(blob, settings)

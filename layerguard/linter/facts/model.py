@@ -13,7 +13,7 @@ several times cheaper to create than a frozen dataclass.
 from __future__ import annotations
 
 from enum import IntFlag
-from typing import Any, Literal, NamedTuple
+from typing import Literal, NamedTuple
 
 
 class Scope(IntFlag):
@@ -135,15 +135,3 @@ class FileFacts(NamedTuple):
     docstring: str | None = None
     all_names: tuple[str, ...] | None = None  # a literal `__all__`, if the module has one
     syntax_error: SyntaxErrorFact | None = None
-
-    def to_data(self) -> dict[str, Any]:
-        """A JSON-compatible form (the cache's format)."""
-        from layerguard.linter.facts.serialize import facts_to_data
-
-        return facts_to_data(self)
-
-    @staticmethod
-    def from_data(data: dict[str, Any]) -> FileFacts:
-        from layerguard.linter.facts.serialize import facts_from_data
-
-        return facts_from_data(data)

@@ -37,7 +37,7 @@ def build_index(
 ) -> IndexBuild:
     """Facts of every project file (cached), the cards, and the index joining them."""
     from layerguard.linter.caching.cards import read_cards_cached
-    from layerguard.linter.caching.store import FactsCache
+    from layerguard.linter.caching.parses import ParseCache
     from layerguard.linter.facts.settings import ExtractionSettings
     from layerguard.linter.project.extraction import collect_facts
     from layerguard.linter.project.index import ProjectIndex
@@ -45,7 +45,7 @@ def build_index(
     root = config.root
     files = files or discover(config)
     settings = ExtractionSettings.from_config(config)
-    cache = FactsCache.open(root, settings.fingerprint(), enabled=use_cache)
+    cache = ParseCache.open(root, settings.fingerprint(), enabled=use_cache)
     facts, stats = collect_facts(root, files.python, settings, cache, jobs)
     written = cache.save()
     cards, cards_written = read_cards_cached(root, files.cards, use_cache)

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from layerguard.linter.caching.store import FactsCache, content_hash
+from layerguard.linter.caching.parses import ParseCache, content_hash
 from layerguard.linter.facts.model import FileFacts, SyntaxErrorFact
+from layerguard.linter.facts.serialize import facts_from_data, facts_to_data
 from layerguard.linter.facts.settings import ExtractionSettings
 
 _IN_PROCESS_LIMIT = 8
@@ -64,8 +65,8 @@ def _extract_one(path: str) -> tuple[str | None, dict[str, Any]]:
     try:
         source = Path(path).read_bytes()
     except OSError as error:
-        return None, _unreadable(error).to_data()
-    return content_hash(source), extract_facts(source, _worker_settings).to_data()
+        return None, facts_to_data(_unreadable(error))
+    return content_hash(source), facts_to_data(extract_facts(source, _worker_settings))
 
 
 def _unreadable(error: OSError) -> FileFacts:
@@ -101,7 +102,7 @@ def collect_facts(
     root: Path,
     paths: Sequence[str],
     settings: ExtractionSettings,
-    cache: FactsCache,
+    cache: ParseCache,
     jobs: int,
 ) -> tuple[dict[str, FileFacts], ExtractionStats]:
     """Facts for each project-relative path; unreadable files get a syntax-error fact."""
@@ -115,14 +116,14 @@ def collect_facts(
             continue
         cached = cache.get(digest)
         if cached is not None:
-            facts[path] = FileFacts.from_data(cached)
+            facts[path] = facts_from_data(cached)
         else:
             to_parse.append(path)
     results = _parse_all(root, to_parse, settings, jobs)
     for path, (parsed_digest, data) in zip(to_parse, results, strict=True):
         if parsed_digest is not None:  # keyed by what was parsed, even if the file changed since
             cache.put(parsed_digest, data)
-        facts[path] = FileFacts.from_data(data)
+        facts[path] = facts_from_data(data)
     stats = ExtractionStats(
         files=len(paths), parsed=len(to_parse), cached=len(paths) - len(to_parse), jobs=jobs
     )

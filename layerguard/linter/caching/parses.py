@@ -22,7 +22,9 @@ from layerguard._version import __version__
 
 CACHE_DIR_NAME = ".layerguard_cache"
 _FORMAT = 1
-_RACY_SECONDS = 2.0
+RACY_SECONDS = 2.0
+"""A file modified this close to the moment its stat data was recorded may change again within
+the same timestamp tick: its stat data cannot vouch for its content ("racy", as in git)."""
 
 
 def content_hash(data: bytes) -> str:
@@ -30,7 +32,7 @@ def content_hash(data: bytes) -> str:
 
 
 @dataclass(slots=True)
-class FactsCache:
+class ParseCache:
     """Facts data by content hash, plus the stat memo; `save()` keeps only what was used."""
 
     path: Path | None  # None: caching disabled
@@ -45,14 +47,14 @@ class FactsCache:
     @staticmethod
     def open(
         project_root: Path, settings_fingerprint: str, enabled: bool = True, kind: str = "facts"
-    ) -> FactsCache:
+    ) -> ParseCache:
         """The cache of one `kind` of entry (`facts` of Python files, parsed `cards`): each
         kind has its own file, replaced when its fingerprint changes."""
         if not enabled:
-            return FactsCache(None)
+            return ParseCache(None)
         name = f"{kind}-v{__version__}-f{_FORMAT}-{settings_fingerprint}.json"
         path = project_root / CACHE_DIR_NAME / name
-        cache = FactsCache(path, kind=kind)
+        cache = ParseCache(path, kind=kind)
         try:
             with path.open("rb") as handle:
                 data = json.load(handle)
@@ -68,7 +70,7 @@ class FactsCache:
         full = root / rel_path
         stat = full.stat()
         memo = self.stats.get(rel_path)
-        racy = stat.st_mtime_ns / 1e9 >= self.written_at - _RACY_SECONDS
+        racy = stat.st_mtime_ns / 1e9 >= self.written_at - RACY_SECONDS
         unchanged = memo is not None and [memo[0], memo[1]] == [stat.st_size, stat.st_mtime_ns]
         if memo is not None and unchanged and not racy:
             digest: str = memo[2]
