@@ -18,7 +18,7 @@ from pathlib import Path
 
 from layerguard.contracts.cards.location import card_path_value
 from layerguard.contracts.config.model import ProjectConfig
-from layerguard.contracts.patterns import PATH, compile_pattern
+from layerguard.linter.project.discovery import card_matcher
 
 _WILDCARDS = frozenset("*?[{")
 
@@ -47,9 +47,7 @@ def card_file_for(source: str, config: ProjectConfig, card_dir: str) -> str:
 
 def read_by_checks(path: str, config: ProjectConfig) -> bool:
     """Whether `layerguard check` reads a card at this project-relative path."""
-    return any(
-        compile_pattern(glob, PATH, {}).match("/" + path) is not None for glob in config.cards.paths
-    )
+    return card_matcher(config.cards.paths)(path)
 
 
 def write_text(path: Path, text: str) -> None:

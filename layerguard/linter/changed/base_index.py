@@ -12,15 +12,13 @@ from collections.abc import Collection
 from layerguard.contracts.cards.model import CardParseResult
 from layerguard.contracts.cards.parser import parse_card_bytes
 from layerguard.contracts.config.model import ProjectConfig
-from layerguard.contracts.layers import LayerMap
-from layerguard.contracts.patterns import PATH, compile_pattern
 from layerguard.linter.caching.parses import ParseCache, content_hash
-from layerguard.linter.changed.affected import described_file
 from layerguard.linter.changed.git import GitChanges, read_at
 from layerguard.linter.facts.model import FileFacts
 from layerguard.linter.facts.serialize import facts_from_data
 from layerguard.linter.facts.settings import ExtractionSettings
-from layerguard.linter.project.discovery import ALWAYS_SKIPPED_DIRS
+from layerguard.linter.project.build import described_elsewhere
+from layerguard.linter.project.discovery import card_matcher, is_python_file_of
 from layerguard.linter.project.index import ProjectIndex
 
 
@@ -28,9 +26,9 @@ def base_index(index: ProjectIndex, changes: GitChanges, use_cache: bool = True)
     """The index of the base revision: the changed Python files and cards as they were there."""
     config = index.config
     layer_map = index.layer_map
-    card_globs = [compile_pattern(glob, PATH, {}) for glob in config.cards.paths]
-    python = [p for p in changes.paths if _discoverable(p, layer_map)]
-    cards = [p for p in changes.paths if any(g.match("/" + p) for g in card_globs)]
+    is_card = card_matcher(config.cards.paths)
+    python = [p for p in changes.paths if is_python_file_of(p, layer_map)]
+    cards = [p for p in changes.paths if is_card(p)]
     blobs = read_at(config.root, changes.commit, sorted({*python, *cards}))
     settings = ExtractionSettings.from_config(config)
     cache = ParseCache.open(config.root, settings.fingerprint(), enabled=use_cache)
@@ -58,34 +56,12 @@ def _card_targets_elsewhere(
 ) -> frozenset[str]:
     """What `card_targets_elsewhere` finds at the base revision: files the cards describe that
     existed there without being project Python files (changed ones are asked of git)."""
-    changed = frozenset(changes.paths)
-    found: set[str] = set()
-    ask_git: list[str] = []
-    for result in cards.values():
-        source = described_file(result, config.cards.root)
-        if source is None or source in project_files:
-            continue
-        if source in changed:
-            ask_git.append(source)
-        elif (config.root / source).is_file():
-            found.add(source)
-    blobs = read_at(config.root, changes.commit, sorted(set(ask_git)))
+    candidates = described_elsewhere(cards, config.cards.root, project_files)
+    changed = candidates & frozenset(changes.paths)
+    found = {path for path in candidates - changed if (config.root / path).is_file()}
+    blobs = read_at(config.root, changes.commit, sorted(changed))
     found.update(path for path, blob in blobs.items() if blob is not None)
     return frozenset(found)
-
-
-def _discoverable(path: str, layer_map: LayerMap) -> bool:
-    """Whether discovery would pick `path` up as a project Python file (it may not exist)."""
-    if not path.endswith(".py"):
-        return False
-    parts = path.split("/")
-    if any(part in ALWAYS_SKIPPED_DIRS for part in parts[:-1]):
-        return False
-    roots = layer_map.source_roots
-    if not any(r in (".", "") or path.startswith(r.rstrip("/") + "/") for r in roots):
-        return False
-    ancestors = ("/".join(parts[:i]) + "/" for i in range(1, len(parts)))
-    return not layer_map.is_excluded(path) and not any(map(layer_map.is_excluded, ancestors))
 
 
 def _facts(blob: bytes, settings: ExtractionSettings, cache: ParseCache) -> FileFacts:

@@ -8,7 +8,7 @@ answered by the results cache never imports them.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -54,21 +54,28 @@ def build_index(
     return IndexBuild(index, stats, written and cards_written)
 
 
-def card_targets_elsewhere(
-    root: Path,
-    config: ProjectConfig,
-    cards: dict[str, CardParseResult],
-    project_files: Collection[str],
-) -> frozenset[str]:
-    """Files described by cards that exist but are not project Python files (so that rules,
-    which never touch the disk, can tell a stale card from one describing an excluded file)."""
+def described_elsewhere(
+    cards: Mapping[str, CardParseResult], cards_root: str, project_files: Collection[str]
+) -> set[str]:
+    """The files cards describe that are not project Python files (they may not exist)."""
     from layerguard.contracts.cards.location import card_source_file
 
     found = set()
     for result in cards.values():
-        if result.card is None:
-            continue
-        source = card_source_file(result.card.source_path.value, config.cards.root)
-        if source is not None and source not in project_files and (root / source).is_file():
-            found.add(source)
-    return frozenset(found)
+        if result.card is not None:
+            source = card_source_file(result.card.source_path.value, cards_root)
+            if source is not None and source not in project_files:
+                found.add(source)
+    return found
+
+
+def card_targets_elsewhere(
+    root: Path,
+    config: ProjectConfig,
+    cards: Mapping[str, CardParseResult],
+    project_files: Collection[str],
+) -> frozenset[str]:
+    """Files described by cards that exist but are not project Python files (so that rules,
+    which never touch the disk, can tell a stale card from one describing an excluded file)."""
+    candidates = described_elsewhere(cards, config.cards.root, project_files)
+    return frozenset(path for path in candidates if (root / path).is_file())

@@ -10,6 +10,7 @@ from pathlib import Path
 from layerguard.contracts.config.errors import ConfigError, ConfigProblem
 from layerguard.contracts.config.model import ProjectConfig
 from layerguard.contracts.layers import LayerMap
+from layerguard.contracts.patterns import PATH, compile_pattern
 
 ALWAYS_SKIPPED_DIRS = frozenset(
     {
@@ -60,6 +61,27 @@ def discover_python_files(
             continue
         found.update(_walk(root, start, excluded, ".py"))
     return sorted(found)
+
+
+def is_python_file_of(path: str, layer_map: LayerMap) -> bool:
+    """Whether discovery picks `path` up as a project Python file (it need not exist: the
+    base revision of `--changed` asks about files that are gone)."""
+    if not path.endswith(".py"):
+        return False
+    parts = path.split("/")
+    if any(part in ALWAYS_SKIPPED_DIRS for part in parts[:-1]):
+        return False
+    roots = layer_map.source_roots
+    if not any(r in (".", "") or path.startswith(r.rstrip("/") + "/") for r in roots):
+        return False
+    ancestors = ("/".join(parts[:i]) + "/" for i in range(1, len(parts)))
+    return not layer_map.is_excluded(path) and not any(map(layer_map.is_excluded, ancestors))
+
+
+def card_matcher(patterns: Sequence[str]) -> Callable[[str], bool]:
+    """Whether a project-relative path is one `cards.paths` reads (it need not exist)."""
+    globs = [compile_pattern(glob, PATH, {}) for glob in patterns]
+    return lambda path: any(glob.match("/" + path) is not None for glob in globs)
 
 
 def discover_cards(root: Path, patterns: tuple[str, ...]) -> list[str]:
