@@ -8,7 +8,7 @@ from importlib.resources import files
 from typer.testing import CliRunner
 
 from layerguard.cli.app import app
-from layerguard.contracts.config.reference import key_table
+from layerguard.contracts.config.key_table import key_table
 
 SHIPPED = files("layerguard.contracts.config") / "layerguard.schema.json"
 

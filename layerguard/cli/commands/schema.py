@@ -25,7 +25,7 @@ def schema_command(
     """Print the JSON Schema of layerguard.yaml (point your editor's YAML support at it)."""
     fmt = output_format(chosen_format, legacy_format, SCHEMA_FORMATS)
     if fmt == "markdown":
-        from layerguard.contracts.config.reference import key_table
+        from layerguard.contracts.config.key_table import key_table
 
         typer.echo(key_table(), nl=False)
     else:

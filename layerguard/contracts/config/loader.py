@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from layerguard.contracts.config.cross_references import check_references
 from layerguard.contracts.config.errors import ConfigError, ConfigProblem
 from layerguard.contracts.config.model import (
     CONFIG_FILE_NAME,
@@ -26,7 +27,6 @@ from layerguard.contracts.config.model import (
     RuleSelection,
     TransactionPolicy,
 )
-from layerguard.contracts.config.references import check_references
 from layerguard.contracts.config.spec import SPEC
 from layerguard.contracts.config.structure import check, line_of, type_name
 

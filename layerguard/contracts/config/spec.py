@@ -1,7 +1,7 @@
 """The format of `layerguard.yaml`, declared once.
 
 The loader's structural checks (`structure.py`), the JSON Schema shipped for editors
-(`schema.py`) and the key reference of docs/configuration.md (`reference.py`) are all derived
+(`schema.py`) and the key reference of docs/configuration.md (`key_table.py`) are all derived
 from `SPEC`, so they cannot disagree. Cross-references (layer ids, placeholders, overlaps) are
 checked by the loader on top of this.
 

@@ -43,7 +43,7 @@ _FENCE_LANGUAGES = {
 
 
 def family(code: str) -> str:
-    """The rule family of a code (`LG101` -> `imports`), as design.md groups them."""
+    """The rule family of a code (`LG101` -> `imports`): the hundreds digit, as the rule families are numbered."""
     return FAMILIES.get(code[:3], "other")
 
 

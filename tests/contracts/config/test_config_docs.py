@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from layerguard.contracts.config.key_table import key_table, keys
 from layerguard.contracts.config.loader import load_config
-from layerguard.contracts.config.reference import key_table, keys
 
 DOCS = Path(__file__).parents[3] / "docs" / "configuration.md"
 BLOCK = re.compile(
