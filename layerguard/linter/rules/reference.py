@@ -43,7 +43,7 @@ _FENCE_LANGUAGES = {
 
 
 def family(code: str) -> str:
-    """The rule family of a code (`LG101` -> `imports`): the hundreds digit, as the rule families are numbered."""
+    """The rule family of a code (`LG101` -> `imports`): its hundreds digit."""
     return FAMILIES.get(code[:3], "other")
 
 
