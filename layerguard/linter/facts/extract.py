@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
-from libcst._nodes.internal import CodegenState
+
+try:
+    from libcst._nodes.internal import CodegenState
+except ImportError as error:  # pragma: no cover - only with an unsupported libcst
+    raise ImportError(
+        f"layerguard needs libcst's code generator state (libcst._nodes.internal.CodegenState), "
+        f"which libcst {getattr(cst, 'LIBCST_VERSION', '?')} no longer has; install a libcst "
+        "version within layerguard's supported range (see pyproject.toml)"
+    ) from error
 
 from layerguard.linter.facts.model import (
     ClassFact,
@@ -35,6 +43,20 @@ from layerguard.linter.facts.model import (
 from layerguard.linter.facts.settings import ExtractionSettings
 
 _NO_OP: contextlib.nullcontext[None] = contextlib.nullcontext()
+
+PRIVATE_API = {
+    "libcst._nodes.internal.CodegenState": (
+        "__init__(default_indent, default_newline)",
+        "tokens",
+        "before_codegen",
+        "after_codegen",
+        "record_syntactic_position",
+    ),
+    "libcst.Module": ("_codegen",),
+}
+"""The libcst internals extraction relies on (for speed: see the module docstring). libcst's
+version is capped in pyproject.toml, and tests/linter/test_libcst_private_api.py fails with a
+clear message when a new libcst changes any of them."""
 
 SUPPRESSION_RE = re.compile(
     r"#\s*layerguard\s*:\s*ignore\b(?:\[(?P<codes>[^\]]*)\])?(?P<reason>.*)$", re.IGNORECASE
