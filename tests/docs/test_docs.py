@@ -87,3 +87,18 @@ def test_index_lists_every_document_and_command() -> None:
     } | {group.name for group in app.registered_groups}
     for command in commands:
         assert f"`layerguard {command}" in index, f"docs/index.md does not list {command}"
+
+
+def test_contributing_layout_table_matches_the_tree() -> None:
+    """CONTRIBUTING.md lists every package of layerguard/ and nothing that is not one."""
+    text = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    section = text[text.index("## Layout") : text.index("## Conventions")]
+    listed = re.findall(r"^\| `(layerguard/[a-z_/]*)/` \|", section, re.M)
+    packages = sorted(
+        {
+            module.parent.relative_to(ROOT).as_posix()
+            for module in (ROOT / "layerguard").rglob("*.py")
+            if module.parent != ROOT / "layerguard"
+        }
+    )
+    assert sorted(listed) == packages
