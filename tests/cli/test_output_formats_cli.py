@@ -19,6 +19,7 @@ from layerguard.cli.app import app
 from layerguard.cli.commands.check import OUTPUT_FORMATS
 from layerguard.linter.diagnostics import Severity
 from layerguard.linter.reporters import FORMAT_MODULES, github, renderer, sarif
+from layerguard.linter.rules import reference
 from layerguard.linter.rules.registry import ALL_RULES, RULES_BY_CODE
 from tests.cli.test_check_cli import DRIVER, EXPECTED, FILES, ROUTE, config_text
 from tests.helpers import HOC_PRESET, Run, write_project
@@ -82,8 +83,14 @@ def test_sarif_lists_every_rule_with_its_help(project: Path, run_cli: Callable[.
     lg102 = next(rule for rule in driver["rules"] if rule["id"] == "LG102")
     assert lg102["name"] == "forbidden-module-import"
     assert lg102["shortDescription"] == {"text": RULES_BY_CODE["LG102"].summary}
-    assert lg102["fullDescription"]["text"].startswith("A layer's `forbid.modules` lists")
-    assert lg102["help"]["markdown"].startswith("# LG102 forbidden-module-import\n")
+    sections = reference.sections(RULES_BY_CODE["LG102"])
+    description = lg102["fullDescription"]
+    assert description["text"] == sections["what"] + "\n\n" + sections["why"]
+    assert description["text"].startswith("An import, in a file of a layer, of a package")
+    assert description["markdown"] == description["text"]
+    page = reference.explain(RULES_BY_CODE["LG102"])
+    assert lg102["help"] == {"text": page, "markdown": page}
+    assert page.startswith("# LG102 forbidden-module-import\n")
     assert "# layerguard: ignore[LG102] <why this one is acceptable>" in lg102["help"]["text"]
     assert lg102["defaultConfiguration"] == {"level": "error", "enabled": True}
 

@@ -21,7 +21,7 @@ from layerguard.linter.check import CheckResult
 from layerguard.linter.diagnostics import Diagnostic, Severity
 from layerguard.linter.reporters.context import ReportContext
 from layerguard.linter.rules.base import RuleInfo
-from layerguard.linter.rules.reference import explain, explanation_of, family
+from layerguard.linter.rules.reference import explain, family, sections
 from layerguard.linter.rules.registry import ALL_RULES
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -48,12 +48,16 @@ def with_occurrences(diagnostics: list[Diagnostic]) -> Iterator[tuple[Diagnostic
 
 
 def rule_descriptor(rule: type[RuleInfo]) -> dict[str, Any]:
+    """The rule as dashboards show it: the summary, what it catches and why it matters, and
+    the whole `explain` page as help."""
     page = explain(rule)
+    parts = sections(rule)
+    description = parts["what"] + "\n\n" + parts["why"]
     return {
         "id": rule.code,
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
-        "fullDescription": {"text": explanation_of(rule)},
+        "fullDescription": {"text": description, "markdown": description},
         "help": {"text": page, "markdown": page},
         "defaultConfiguration": {
             "level": LEVELS[rule.severity],

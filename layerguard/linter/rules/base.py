@@ -1,5 +1,6 @@
-"""What a rule is: a stable code, a message that says what to do instead, an explanation, and
-valid/invalid example projects that the test suite runs through the real CLI (as Fixit does).
+"""What a rule is: a stable code, a message that says what to do instead, documentation in
+fixed sections (as ruff's rule pages have), and valid/invalid example projects that the test
+suite runs (as Fixit does).
 
 Rules are pure functions of the ProjectIndex: they never read files or print.
 """
@@ -51,12 +52,22 @@ class RuleInfo:
     A rule's identity is its class: the kebab-case `name` is derived from the class name
     (`ForbiddenLayerImport` -> `forbidden-layer-import`), and `code` is the constant of that
     name in rules/codes.py, which also says whether the rule is enabled by default.
+
+    Its documentation is four markdown texts that `layerguard explain` lays out in the same
+    sections for every rule (rules/reference.py), so a reader finds the same thing in the same
+    place on every page and a rule cannot leave a question unanswered: what it catches, why it
+    matters, its invalid examples, what to use instead (then its valid examples), and its
+    options — `options` names the `layerguard.yaml` keys that change what the rule reports;
+    import scopes, enabling and suppressing are the same for every rule and are generated.
     """
 
     code: ClassVar[str]
     name: ClassVar[str]  # kebab-case, derived from the class name
-    summary: ClassVar[str]  # one line: what the rule catches
-    explanation: ClassVar[str]  # why it matters, how to fix (markdown)
+    summary: ClassVar[str]  # one line, for tables: what the rule catches
+    catches: ClassVar[str]  # precisely what it reports, and where
+    why: ClassVar[str]  # why that matters
+    instead: ClassVar[str]  # how to fix a finding
+    options: ClassVar[str]  # the configuration that changes what it reports
     severity: ClassVar[Severity] = Severity.ERROR
     enabled_by_default: ClassVar[bool] = True
     reports_in_cards: ClassVar[bool] = False  # findings are card lines: no comment reaches them

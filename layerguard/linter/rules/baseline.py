@@ -31,17 +31,29 @@ class StaleBaselineEntry(RuleInfo):
     code = codes.STALE_BASELINE_ENTRY
     summary = "A baseline entry matches no finding any more: the baseline must shrink."
     severity = STALE_SEVERITY
-    explanation = """
-`layerguard baseline create` records the findings a codebase had when it adopted layerguard,
-keyed by rule, file and the finding's key (import target, `function:receiver.method`, ...),
-never by line. `check` hides those findings and reports new ones. When a baselined violation
-is fixed its entry becomes stale: left in place, it would excuse the same violation if someone
-wrote it again. So a stale entry is reported (at its line in the baseline file) and fails the
-check, like an unused suppression comment, until the baseline is shrunk.
-
-Fix it by running `layerguard baseline update`, which removes the entries that no longer occur
-(and refuses to add new findings unless given `--allow-new`), and commit the smaller file
-together with the fix. Entries of rules that are not enabled in a run are not judged.
+    catches = """
+An entry of the baseline file that matches no finding any more, reported at its line in the
+baseline file. `layerguard baseline create` records the findings a codebase had when it
+adopted layerguard, keyed by rule, file and the finding's key (import target,
+`function:receiver.method`, ...), never by line; `check` hides those findings and reports new
+ones. When a baselined violation is fixed, its entry becomes stale. Entries of rules that are
+not enabled in a run are not judged; entries of codes that no longer exist are always stale.
+"""
+    why = """
+Left in place, a stale entry would excuse the same violation if someone wrote it again. So it
+fails the check, like an unused suppression comment, until the baseline shrinks — which makes
+the baseline a record of debt that only goes down.
+"""
+    instead = """
+Run `layerguard baseline update`, which removes the entries that no longer occur (and refuses
+to add new findings unless given `--allow-new`), and commit the smaller file together with the
+fix.
+"""
+    options = """
+- `--baseline PATH` (`check`): the baseline file, which must then exist; by default
+  `.layerguard-baseline.json` next to `layerguard.yaml`, when there is one.
+- `--no-baseline` (`check`): report every finding, baselined or not, and no stale entries.
+- `check PATHS` and `check --changed` judge only the entries of the files they report on.
 """
     valid = (
         Example(
@@ -52,7 +64,7 @@ together with the fix. Entries of rules that are not enabled in a run are not ju
                 """,
                 ".layerguard-baseline.json": BASELINE,
             },
-            title="a baselined commit that is still there (hidden, not reported)",
+            title="A baselined commit that is still there (hidden, not reported)",
         ),
     )
     invalid = (
@@ -65,6 +77,6 @@ together with the fix. Entries of rules that are not enabled in a run are not ju
                 ".layerguard-baseline.json": BASELINE,
             },
             expected=((".layerguard-baseline.json", 5),),
-            title="the commit was removed but its baseline entry was not",
+            title="The commit was removed but its baseline entry was not",
         ),
     )

@@ -90,14 +90,24 @@ def _listing(values: list[str], limit: int = 8) -> str:
 class StaleCard(CardRule):
     code = codes.STALE_CARD
     summary = "A placement card describes a file that does not exist."
-    explanation = """
-A card whose `**Path:**` names no file documents code that moved or was deleted: readers are
-sent to the wrong place and the card's contract protects nothing. `**Path:**` is relative to
-`cards.root` (the project root by default). A card describing a file that exists but is not
-checked (excluded, or outside the source roots) is not stale.
-
-Fix it by pointing `**Path:**` at the file's new location (`git log --follow` finds it) or by
-deleting the card with the file.
+    catches = """
+A placement card whose `**Path:**` names no file — the file moved or was deleted — or cannot
+name a file of the project (an absolute path, or one outside it), reported at the
+`**Path:**` line. `**Path:**` is relative to `cards.root` (the project root by default). A
+card describing a file that exists but is not checked (excluded, or outside the source roots)
+is not stale.
+"""
+    why = """
+A card whose file is gone documents code that moved or was deleted: readers are sent to the
+wrong place, and the card's contract protects nothing while looking like it does.
+"""
+    instead = """
+Point `**Path:**` at the file's new location (`git log --follow` finds it), or delete the card
+together with the file.
+"""
+    options = """
+- `cards.paths`: which markdown files are cards.
+- `cards.root`: the directory `**Path:**` is relative to.
 """
     valid = (
         Example(
@@ -109,7 +119,7 @@ deleting the card with the file.
                 """,
                 ENGINE: "def evaluate():\n    return True\n",
             },
-            title="the card's file exists",
+            title="The card's file exists",
         ),
     )
     invalid = (
@@ -124,7 +134,7 @@ deleting the card with the file.
             },
             expected=(("literature/policies/old_engine.md", 3),),
             extra={ENGINE: ""},
-            title="the file was renamed, the card was not",
+            title="The file was renamed, the card was not",
         ),
     )
 
@@ -157,14 +167,25 @@ deleting the card with the file.
 class MissingCard(Rule):
     code = codes.MISSING_CARD
     summary = "A file of a layer that requires cards has no placement card."
-    explanation = """
-Opt-in per layer: `requires_cards: true` on a layer in `layerguard.yaml` makes a placement
-card mandatory for each of its files, so that the layers whose contracts matter most stay
-documented as they grow. Files with nothing to describe (an empty `__init__.py`) are exempt.
-A card counts when it matches `cards.paths` and its `**Path:**` names the file.
-
-Fix it by generating the card (`layerguard cards generate PATH`) and completing the parts only
-a person can write: purpose, allowed and forbidden inbound imports.
+    catches = """
+A file of a layer with `requires_cards: true` that no placement card describes, reported at
+line 1 of the file. A card describes the file when it matches `cards.paths` and its
+`**Path:**` names the file. Files with nothing to describe (an empty `__init__.py`) are
+exempt.
+"""
+    why = """
+Cards document what the architecture relies on: who may import a file, what it exports, who
+owns its transactions. Requiring them, layer by layer, keeps the layers whose contracts matter
+most documented as they grow, instead of each new file arriving without one.
+"""
+    instead = """
+Generate the card (`layerguard cards generate PATH`) and complete the parts only a person can
+write: the purpose, and the allowed and forbidden inbound imports.
+"""
+    options = """
+- `layers[].requires_cards`: opts a layer in (no layer is by default).
+- `cards.paths`, `cards.root`: where cards are found, and what their `**Path:**` is relative
+  to.
 """
     valid = (
         Example(
@@ -179,7 +200,8 @@ a person can write: purpose, allowed and forbidden inbound imports.
                 DRIVER: "def load():\n    return []\n",
             },
             config=CARDS_REQUIRED,
-            title="engines have cards (an empty __init__.py needs none; drivers are not opted in)",
+            title="Engines have cards (an empty `__init__.py` needs none; drivers are not "
+            "opted in)",
         ),
     )
     invalid = (
@@ -187,7 +209,7 @@ a person can write: purpose, allowed and forbidden inbound imports.
             {ENGINE: '"""Evaluates policies."""\n\ndef evaluate():\n    return True\n'},
             expected=((ENGINE, 1),),
             config=CARDS_REQUIRED,
-            title="an engine without a card",
+            title="An engine without a card",
         ),
     )
 
@@ -211,16 +233,33 @@ a person can write: purpose, allowed and forbidden inbound imports.
 class CardImportsDrift(CardRule):
     code = codes.CARD_IMPORTS_DRIFT
     summary = "A card's `actual_imports` differ from the file's real imports."
-    explanation = """
-The Import Boundary's `actual_imports` tell a reviewer what a file depends on without opening
-it. The comparison follows the convention of generated cards: module-level imports (including
-those under `if TYPE_CHECKING:` and in try/if blocks), but not imports inside functions; no
-standard library and no `__future__`; relative imports resolved to absolute names;
-`from X import name` counts as `X` unless `X.name` is a project module. Groups do not matter
-here (every module listed in any group counts); `cards sync --check` also checks grouping.
+    catches = """
+A card whose Import Boundary `actual_imports` differ from the file's imports, reported at the
+`actual_imports` line with the modules added (and their lines) and removed. The comparison
+follows the convention of generated cards:
 
-Fix it with `layerguard cards sync`, which rewrites `actual_imports` and nothing else of the
-Import Boundary — or, if the import itself is the mistake, remove the import.
+- module-level imports count, including those under `if TYPE_CHECKING:` and in try/if
+  blocks; imports inside functions do not;
+- the standard library and `__future__` are not listed;
+- relative imports are resolved to absolute names;
+- `from X import name` counts as `X`, unless `X.name` is a project module.
+
+Groups do not matter here (every module listed in any group counts); `cards sync --check`
+also checks grouping.
+"""
+    why = """
+`actual_imports` tell a reviewer what a file depends on without opening it. A list that has
+drifted misleads exactly the reader who trusts it; kept current, every new dependency shows in
+a pull request twice, in the code and in the card.
+"""
+    instead = """
+Run `layerguard cards sync`, which rewrites `actual_imports` and nothing else of the Import
+Boundary — or, if the import itself is the mistake, remove the import.
+"""
+    options = """
+- `source_roots`: how imports resolve to project modules.
+- `cards.import_groups`: how `cards sync` groups the list; it does not change what this rule
+  compares.
 """
     valid = (
         Example(
@@ -255,7 +294,7 @@ Import Boundary — or, if the import itself is the mistake, remove the import.
                     ```
                 """,
             },
-            title="stdlib, __future__ and lazy imports are not listed",
+            title="The standard library, `__future__` and lazy imports are not listed",
         ),
     )
     invalid = (
@@ -280,7 +319,7 @@ Import Boundary — or, if the import itself is the mistake, remove the import.
                 """,
             },
             expected=((ENGINE_CARD, 9),),
-            title="a driver import added, requests removed",
+            title="A driver import added, requests removed",
         ),
     )
 
@@ -319,10 +358,10 @@ def _calls_text(calls: tuple[TransactionCall, ...]) -> str:
 class CardTransactionDrift(CardRule):
     code = codes.CARD_TRANSACTION_DRIFT
     summary = "A card's Transaction field contradicts the file's transaction calls."
-    explanation = """
-The Placement Card's `Transaction:` field says who owns the unit of work; it is read against
-the file's code (calls only — a docstring or comment mentioning `session.commit()` does not
-count). Understood values (case, `-` and `_` do not matter; a note after a dash, parenthesis,
+    catches = """
+A card whose Placement Card `Transaction:` field contradicts the file's code (calls only — a
+docstring or comment mentioning `session.commit()` does not count), reported at the field's
+line. Understood values (case, `-` and `_` do not matter; a note after a dash, parenthesis,
 colon or comma is ignored):
 
 - `OWNS COMMIT` (also `Owns transactions`, `Owner`, `Commits`): the file controls the
@@ -333,9 +372,22 @@ colon or comma is ignored):
 - `Flush only`: none of those calls; it may flush;
 - `None` (also `N/A`, `Read-only`, `No`): no transaction call at all, `flush()` included.
 
-Any other value is reported with this list. The field is hand-written (`cards sync` keeps it),
-so a contradiction is a decision: either the code is wrong — remove the call and let the
-owner commit — or the card is, and its field must say what the code does.
+Any other value is reported with this list.
+"""
+    why = """
+The field tells a reader whether a file may end the unit of work, which is what decides
+whether a failure can leave partial writes behind. A card that says `Forbidden` over a file
+that commits sends a reviewer looking for the commit everywhere but there.
+"""
+    instead = """
+The field is hand-written (`cards sync` keeps it), so a contradiction is a decision: either
+the code is wrong — remove the call and let the owner commit — or the card is, and its field
+must say what the code does (the message suggests the value).
+"""
+    options = """
+- `transactions.calls`: the calls that control a transaction.
+- `transactions.owners`: for a file that makes no call, whether the suggested value is `None`
+  (it may own the unit of work) or `Forbidden`.
 """
     valid = (
         Example(
@@ -359,7 +411,7 @@ owner commit — or the card is, and its field must say what the code does.
                     ```
                 """,
             },
-            title="a flush-only driver; the docstring's commit() is not a call",
+            title="A flush-only driver; the docstring's `commit()` is not a call",
         ),
     )
     invalid = (
@@ -395,7 +447,7 @@ owner commit — or the card is, and its field must say what the code does.
                 """,
             },
             expected=((DRIVER_CARD, 8), (ENGINE_CARD, 8)),
-            title="a driver that commits though its card forbids it; an engine that owns nothing",
+            title="A driver that commits though its card forbids it; an engine that owns nothing",
         ),
         Example(
             {
@@ -413,7 +465,7 @@ owner commit — or the card is, and its field must say what the code does.
                 """,
             },
             expected=((ENGINE_CARD, 8),),
-            title="a value the rule does not understand",
+            title="A value the rule does not understand",
         ),
     )
 
@@ -464,9 +516,9 @@ def _declared_classes(exports: ExportContract) -> list[ExportedClass]:
 class CardExportDrift(CardRule):
     code = codes.CARD_EXPORT_DRIFT
     summary = "A card's Export Contract no longer matches the file's functions and classes."
-    explanation = """
-The Export Contract is what other layers may rely on. It drifts three ways, each reported at
-the card line to change:
+    catches = """
+A card whose Export Contract no longer matches the file, in one of three ways, each reported
+at the card line to change:
 
 - a declared function, class (or protocol) or method that the file no longer defines;
 - a function whose signature changed (compared without whitespace differences, quote style,
@@ -476,8 +528,20 @@ the card line to change:
   public method of a declared class.
 
 Method signatures live in the card's Classes section, which `cards sync` keeps current; the
-contract lists method names. Fix drift with `layerguard cards sync` (it keeps the hand-written
-`consumers`), or restore the symbol if removing it was the mistake.
+contract lists method names.
+"""
+    why = """
+The Export Contract is what other layers may rely on. A contract that lists a function the
+file dropped, or an old signature, sends callers to an interface that no longer exists; one
+that misses a public symbol lets new surface appear without review.
+"""
+    instead = """
+Run `layerguard cards sync` (it keeps the hand-written `consumers`), or restore the symbol if
+removing it was the mistake.
+"""
+    options = """
+- `cards.paths`, `cards.root`: which cards are read. What is public is decided by the code
+  (leading underscores, a literal `__all__`), not by `layerguard.yaml`.
 """
     valid = (
         Example(
@@ -554,7 +618,7 @@ contract lists method names. Fix drift with `layerguard cards sync` (it keeps th
                 """,
             },
             expected=((ENGINE_CARD, 8), (ENGINE_CARD, 11), (ENGINE_CARD, 12), (ENGINE_CARD, 16)),
-            title="a changed signature, a removed function and method, an undeclared function",
+            title="A changed signature, a removed function and method, an undeclared function",
         ),
     )
 
@@ -676,17 +740,27 @@ def layer_ids_agree(card_id: str, layer_id: str) -> bool:
 class CardLayerMismatch(CardRule):
     code = codes.CARD_LAYER_MISMATCH
     summary = "A card's layer disagrees with the layer its file belongs to."
-    explanation = """
-A card's `**Layer:**` is read up to the first space or dash: `L4 — HOC Spine` says `L4`,
-`L5/L6 — HYBRID` says `L5` or `L6`. It agrees with the file's layer (from `layerguard.yaml`)
-when it is the same id, ignoring case, or the id of the family the layer belongs to: `L4`
-agrees with `L4_handlers` and `L4_services`, `L2` with `L2.1` — a prefix ending where the
-layer id goes on with `_`, `.` or `-`. The more specific id never covers the family: a card
-saying `L4_handlers` for a file in `L4` is wrong. A card without a `**Layer:**` line is not
-checked.
-
+    catches = """
+A card whose `**Layer:**` disagrees with the layer its file is in, reported at the
+`**Layer:**` line. The value is read up to the first space or dash: `L4 — HOC Spine` says
+`L4`, `L5/L6 — HYBRID` says `L5` or `L6`. It agrees with the file's layer when it is the same
+id, ignoring case, or the id of the family the layer belongs to: `L4` agrees with
+`L4_handlers` and `L4_services`, `L2` with `L2.1` — a prefix ending where the layer id goes on
+with `_`, `.` or `-`. The more specific id never covers the family: a card saying
+`L4_handlers` for a file in `L4` is wrong. A card without a `**Layer:**` line is not checked.
+"""
+    why = """
+The layer decides what a file may import and who may import it. A card that names another
+layer gives its reader the wrong rules for the file — or the file sits in the wrong place and
+the contract checks it against rules its author did not mean.
+"""
+    instead = """
 Fix whichever is wrong: the card (write the id of the layer the file is in) or the file's
 location (move it into the layer the card describes).
+"""
+    options = """
+- `layers[].id`: the ids a card's `**Layer:**` names.
+- `layers[].paths`, `layers[].modules`, `layers[].exclude`: which layer the file is in.
 """
     valid = (
         Example(
@@ -706,7 +780,7 @@ location (move it into the layer the card describes).
                     **Layer:** L5/L6 — HYBRID
                 """,
             },
-            title="the family id, and either id of a hybrid",
+            title="The family id, and either id of a hybrid",
         ),
     )
     invalid = (
@@ -721,7 +795,7 @@ location (move it into the layer the card describes).
                 """,
             },
             expected=((HANDLER_CARD, 4),),
-            title="a handler's card says it is an engine",
+            title="A handler's card says it is an engine",
         ),
     )
 

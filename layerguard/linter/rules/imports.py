@@ -49,17 +49,30 @@ def describe(index: ProjectIndex, layer_id: str, domain: str | None = None) -> s
 class ForbiddenLayerImport(ImportRule):
     code = codes.FORBIDDEN_LAYER_IMPORT
     summary = "A module imports a layer that its own layer may not import."
-    explanation = """
-A layer's `forbid.layers` lists the layers it must not depend on: HTTP routes that import
-engines or drivers bypass the operation registry (and its authority check and audit), and an
-engine that imports a route turns the dependency graph upside down. Every import counts,
-including relative imports, imports inside functions and `importlib.import_module("...")`
-with a literal name; `import_scopes` in `layerguard.yaml` decides whether `TYPE_CHECKING`,
-lazy and conditional imports count for this rule (by default all do).
-
-Fix it by depending on a layer you may use instead — a route dispatches an operation through
-the registry rather than calling the engine — or, when the dependency is intended, declare it
-under the importing layer's `allow:` with a reason.
+    catches = """
+An import, in a file of a layer, of a module in one of the layers its layer lists under
+`forbid.layers`, unless one of its layer's `allow` entries covers it. Every form counts:
+`import x`, `from x import y`, relative imports, imports inside functions, and
+`importlib.import_module("...")` with a literal name. By default every import scope counts.
+"""
+    why = """
+`forbid.layers` lists the dependencies that break the architecture. HTTP routes that import
+engines or drivers bypass the operation registry, and with it the authority check and the
+audit record of every dispatch; an engine that imports a route turns the dependency graph
+upside down, so that a change to the HTTP surface can break domain logic.
+"""
+    instead = """
+Depend on a layer you may use instead: a route dispatches an operation through the registry
+rather than calling the engine. When the dependency is intended, declare it under the
+importing layer's `allow:` with a reason, where it is reviewed with the contract.
+"""
+    options = """
+- `layers[].forbid.layers`: the layers each layer must not import.
+- `layers[].allow`: exceptions, each a `module` pattern with a `reason`, optionally narrowed
+  to importing modules matching `importer`; `{domain}` in `module` stands for the importing
+  file's own domain.
+- `layers[].paths`, `layers[].modules`, `layers[].exclude`: which files and modules belong to
+  which layer, on both sides of an import.
 """
     valid = (
         Example(
@@ -73,7 +86,7 @@ under the importing layer's `allow:` with a reason.
                 REGISTRY: "",
                 SCHEMAS: "",
             },
-            title="a route uses the registry and its own domain's schemas",
+            title="A route uses the registry and its own domain's schemas",
         ),
     )
     invalid = (
@@ -91,7 +104,7 @@ under the importing layer's `allow:` with a reason.
                 "backend/app/models/policy.py": "",
             },
             expected=((API, 1), (API, 2), (API, 5)),
-            title="a route imports an engine, a driver (relative) and a model (lazily)",
+            title="A route imports an engine, a driver (relative) and a model (lazily)",
         ),
         Example(
             {
@@ -106,7 +119,7 @@ under the importing layer's `allow:` with a reason.
                 ENGINE: "",
             },
             expected=((FACADE, 4),),
-            title="a facade loads an engine dynamically",
+            title="A facade loads an engine dynamically",
         ),
     )
 
@@ -135,18 +148,29 @@ class ForbiddenModuleImport(ImportRule):
     code = codes.FORBIDDEN_MODULE_IMPORT
     summary = "A module imports an external package or module its layer forbids."
     default_scope = ImportScopePolicy(type_checking=False)
-    explanation = """
-A layer's `forbid.modules` lists packages and modules, by dotted prefix, that must not appear
-in it: `sqlalchemy` forbids `sqlalchemy.ext.asyncio` and `from sqlalchemy import text` alike.
-In the hoc preset HTTP routes never touch `sqlalchemy`, `sqlmodel` or `app.db`: the session
-reaches them through the runtime's dependency and the database work happens below.
-
-Imports under `if TYPE_CHECKING:` do not count for this rule by default (they cost nothing at
-run time); set `import_scopes: {LG102: {type_checking: true}}` to count them.
-
-Fix it by moving the code that needs the package into a layer that may use it, or by using
-what the runtime exports (`layerguard.runtime.integrations.fastapi.SessionDep` instead of
-`AsyncSession`).
+    catches = """
+An import, in a file of a layer, of a package or module its layer lists under
+`forbid.modules`, matched by dotted prefix: `sqlalchemy` forbids `sqlalchemy.ext.asyncio` and
+`from sqlalchemy import text` alike, not `sqlalchemy_utils`. An `allow` entry of the layer
+covers an exception. Imports under `if TYPE_CHECKING:` do not count by default.
+"""
+    why = """
+`forbid.layers` can only name layers of the contract; `forbid.modules` keeps out what no layer
+describes, usually third-party packages. In the hoc preset HTTP routes never touch
+`sqlalchemy`, `sqlmodel` or `app.db`: the session reaches them through the runtime's
+dependency and the database work happens below, in the request's unit of work. Type-only
+imports are exempt by default because they cost nothing at run time.
+"""
+    instead = """
+Move the code that needs the package into a layer that may use it, or use what the runtime
+exports (`layerguard.runtime.integrations.fastapi.SessionDep` instead of `AsyncSession`). An
+import needed only for annotations belongs under `if TYPE_CHECKING:`.
+"""
+    options = """
+- `layers[].forbid.modules`: the packages and modules each layer must not import.
+- `layers[].allow`: exceptions, each a `module` pattern with a `reason` and an optional
+  `importer`, as for LG101.
+- `layers[].paths`, `layers[].modules`, `layers[].exclude`: which files belong to which layer.
 """
     valid = (
         Example(
@@ -158,7 +182,7 @@ what the runtime exports (`layerguard.runtime.integrations.fastapi.SessionDep` i
                     from layerguard.runtime import OperationContext
                 """
             },
-            title="a type-only import, and the runtime's own types",
+            title="A type-only import, and the runtime's own types",
         ),
     )
     invalid = (
@@ -176,7 +200,7 @@ what the runtime exports (`layerguard.runtime.integrations.fastapi.SessionDep` i
                 """
             },
             expected=((API, 1), (API, 2), (API, 3), (API, 4), (API, 5), (API, 8)),
-            title="a route reaches the database directly",
+            title="A route reaches the database directly",
         ),
     )
 
@@ -212,11 +236,26 @@ def _forbidden_prefix(forbidden: frozenset[str], names: tuple[str, ...]) -> str 
 class CrossDomainImport(ImportRule):
     code = codes.CROSS_DOMAIN_IMPORT
     summary = "A domain-isolated module imports the same layers of another domain."
-    explanation = """
-`cross_domain_layers` (L5 and L6 in the hoc preset) are private to their domain: an engine of
-`policies` that imports a driver of `incidents` couples two domains below the orchestration
-spine, where nobody sees it. Cross-domain work goes through the registry: dispatch the other
-domain's operation, or move the shared piece to a spine service.
+    catches = """
+An import, in a file of one of the `cross_domain_layers`, of a module in one of those layers
+that belongs to another domain — the directory `{domain}` matches in their paths: an engine of
+`policies` importing a driver or an engine of `incidents`. Modules without a domain are not
+concerned, and an `allow` entry of the importing layer covers an exception.
+"""
+    why = """
+Domains are meant to change independently. An engine of `policies` that imports a driver of
+`incidents` couples the two below the orchestration spine, where nobody sees it: a change to
+the incidents driver can break policies, and no operation boundary shows the dependency.
+"""
+    instead = """
+Cross-domain work goes through the registry: dispatch the other domain's operation, or move
+the shared piece to a spine service.
+"""
+    options = """
+- `cross_domain_layers`: the layers private to their domain (L5 and L6 in the hoc preset);
+  each needs `{domain}` in its paths or modules.
+- `placeholders.domain`: which directory names are domains (`values`, `exclude`).
+- `layers[].allow`: exceptions, as for LG101.
 """
     valid = (
         Example(
@@ -224,7 +263,7 @@ domain's operation, or move the shared piece to a spine service.
                 ENGINE: "from app.hoc.cus.policies.L6_drivers.policy_driver import load\n",
                 DRIVER: "",
             },
-            title="an engine uses its own domain's driver",
+            title="An engine uses its own domain's driver",
         ),
     )
     invalid = (
@@ -238,7 +277,7 @@ domain's operation, or move the shared piece to a spine service.
                 OTHER_ENGINE: "",
             },
             expected=((ENGINE, 1), (ENGINE, 2)),
-            title="a policies engine reaches into incidents",
+            title="A policies engine reaches into incidents",
         ),
     )
 

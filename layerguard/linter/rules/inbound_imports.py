@@ -72,8 +72,9 @@ def _quoted(patterns: Names) -> str:
 class InboundImportNotAllowed(ImportRule):
     code = codes.INBOUND_IMPORT_NOT_ALLOWED
     summary = "A module imports a file whose placement card forbids or does not allow it."
-    explanation = """
-A card's Import Boundary can restrict who imports its file, more finely than layers can:
+    catches = """
+An import of a file whose placement card restricts who may import it, by a module the card's
+Import Boundary does not let in:
 
 ```yaml
 boundary:
@@ -88,11 +89,25 @@ like a gitignore pattern without a slash: `hoc.api.*` matches `app.hoc.api.cus.p
 
 `forbidden_inbound` wins over `allowed_inbound`. `allowed_inbound` restricts only when it has
 a value: an empty `allowed_inbound:` (as generated) means "not decided yet", while
-`allowed_inbound: []` means nothing may import the file. Every import counts — relative, lazy,
-`TYPE_CHECKING` — unless `import_scopes` in `layerguard.yaml` says otherwise for LG104.
-
-Fix it by importing what you need through a module the card allows (for the registry: the
-names it re-exports to routes), or, if the card is too strict, widen its boundary.
+`allowed_inbound: []` means nothing may import the file. Each import statement is reported
+once per imported file. Every import counts by default — relative, lazy, `TYPE_CHECKING`.
+"""
+    why = """
+Layers say which groups of modules may depend on which; some files need a finer contract — the
+operation registry is for routes and spine adapters, not for the engines that operations run.
+The card states that contract next to the file's documentation; unchecked, it would be a
+comment nobody enforces.
+"""
+    instead = """
+Import what you need through a module the card allows (for the registry: the names it
+re-exports to routes), or, if the card is too strict, widen its boundary.
+"""
+    options = """
+- The Import Boundary of the imported file's card (`allowed_inbound`, `forbidden_inbound`): the
+  rule's real configuration, one file at a time.
+- `cards.paths`, `cards.root`: which cards are read, and what their `**Path:**` is relative to.
+- `layers[].id` and `placeholders`: the layer ids and `{placeholder}` constraints that card
+  patterns can use.
 """
     valid = (
         Example(
@@ -120,7 +135,7 @@ names it re-exports to routes), or, if the card is too strict, widen its boundar
                 """,
                 ADAPTER: "from ..orchestrator import operation_registry\n",
             },
-            title="unanchored patterns: a route and a spine adapter (relative import) may import",
+            title="Unanchored patterns: a route and a spine adapter (relative import) may import",
         ),
     )
     invalid = (
@@ -166,7 +181,7 @@ names it re-exports to routes), or, if the card is too strict, widen its boundar
                 (ENGINE, 2),
                 ("backend/app/hoc/cus/policies/L5_engines/other_engine.py", 1),
             ),
-            title="an engine imports the registry (lazily); an engine imports a driver it may not",
+            title="An engine imports the registry (lazily); an engine imports a driver it may not",
         ),
     )
 

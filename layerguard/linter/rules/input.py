@@ -15,11 +15,25 @@ ROUTE = "backend/app/hoc/api/cus/policies/policies.py"
 class PythonSyntaxError(Rule):
     code = codes.PYTHON_SYNTAX_ERROR
     summary = "A Python file does not parse."
-    explanation = """
-A file that does not parse cannot be checked, so it is reported rather than skipped: an
-architecture check that silently ignores a broken file would also ignore whatever the file
-imports. The rest of the run goes on. Python 3.12+ syntax (PEP 701 f-strings, `type`
-statements, generic functions) parses even when layerguard runs on an older Python.
+    catches = """
+A Python file of the project that does not parse, reported at the position of the syntax
+error with the parser's message. Python 3.12+ syntax (PEP 701 f-strings, `type` statements,
+generic functions) parses even when layerguard runs on an older Python, so only real errors are
+reported.
+"""
+    why = """
+A file that does not parse cannot be checked. Skipping it silently would also skip every
+import, transaction call and registration in it: the check would pass on exactly the file
+nobody can vouch for. So it is reported rather than skipped, and the rest of the run goes on,
+so that one broken file hides no other finding.
+"""
+    instead = """
+Fix the syntax at the reported position so the file can be checked. A file that is not meant
+to be run by the project's Python (a template, a fixture for another interpreter) belongs under
+`exclude`.
+"""
+    options = """
+- `source_roots` and `exclude`: which `.py` files belong to the project, and so are parsed.
 """
     valid = (
         Example(
@@ -31,7 +45,7 @@ statements, generic functions) parses even when layerguard runs on an older Pyth
         Example(
             {ROUTE: "import os\n\ndef broken(:\n    pass\n"},
             expected=((ROUTE, 3),),
-            title="a syntax error",
+            title="A syntax error",
         ),
     )
 
@@ -51,12 +65,24 @@ statements, generic functions) parses even when layerguard runs on an older Pyth
 class MalformedCard(Rule):
     code = codes.MALFORMED_CARD
     summary = "A placement card cannot be read, or part of it is malformed."
-    explanation = """
-Cards are checked against the code, so a card the parser cannot read is a finding, not a
-silent skip. The parser reads everything it can — a broken Export Contract block still leaves
-the Import Boundary checked — and reports each problem at its card line: YAML that does not
-parse, a block of the wrong shape, an unterminated code fence, a Placement Card line without
-a colon, a card without `**Path:**`. `layerguard cards parse CARD` shows what was understood.
+    catches = """
+A placement card (a file matched by `cards.paths`) that cannot be read, or a part of one that
+is malformed, each problem at its card line: YAML that does not parse, a block of the wrong
+shape, an unterminated code fence, a Placement Card line without a colon, a card without
+`**Path:**`. The parser reads everything it can — a broken Export Contract block still leaves
+the Import Boundary checked.
+"""
+    why = """
+Cards are checked against the code, so a card the parser cannot read would otherwise be a
+silent skip: its boundary would protect nothing and its drift would go unnoticed, while it
+still looks like documentation that holds.
+"""
+    instead = """
+Correct the card at the reported line. `layerguard cards parse CARD` shows what the parser
+understood of it.
+"""
+    options = """
+- `cards.paths`: which markdown files are cards, and so are read.
 """
     valid = (
         Example(
@@ -69,7 +95,7 @@ a colon, a card without `**Path:**`. `layerguard cards parse CARD` shows what wa
                 """,
                 ROUTE: "",
             },
-            title="a minimal card",
+            title="A minimal card",
         ),
     )
     invalid = (
@@ -90,7 +116,7 @@ a colon, a card without `**Path:**`. `layerguard cards parse CARD` shows what wa
             },
             expected=(("literature/policies.md", 1), ("literature/policies.md", 9)),
             extra={ROUTE: ""},
-            title="no **Path:**, and YAML that does not parse",
+            title="No **Path:**, and YAML that does not parse",
         ),
     )
 
@@ -120,20 +146,33 @@ CONFIG = """
 class InvalidConfig(RuleInfo):
     code = codes.INVALID_CONFIG
     summary = "`layerguard.yaml` is invalid: the run stops (exit status 2) before any check."
-    explanation = """
-A contract that does not say what its author meant would make every finding (and every
-silence) wrong, so no check runs until it is valid. Every problem is reported at once, each at
-its line and YAML key path: unknown keys (with the closest known key), values of the wrong
-type, references to layer ids that do not exist, two layers claiming the same file, a source
-root that is not a directory. `layerguard schema` prints the JSON Schema that editors can
-validate the file against as it is typed; docs/configuration.md describes every key.
+    catches = """
+Every problem of `layerguard.yaml` at once, each at its line and YAML key path: YAML that does
+not parse, unknown keys (with the closest known key), values of the wrong type, references to
+layer ids that do not exist, two layers claiming the same file, a source root that is not a
+directory. The command stops with exit status 2 before any check runs.
 """
-    valid = (Example({"backend/app/api/routes.py": ""}, config=CONFIG, title="a valid contract"),)
+    why = """
+The contract decides what every other rule reports. One that does not say what its author
+meant — a misspelt key silently ignored, a layer id that names nothing — would make every
+finding, and every silence, wrong. So no check runs until it is valid, and every problem is
+reported at once, so that one edit fixes them all.
+"""
+    instead = """
+Fix each reported key: the message says what is expected (for an unknown key, the closest
+known one), and docs/configuration.md describes every key. `layerguard schema` prints the JSON
+Schema of the file, which lets an editor validate it as it is typed.
+"""
+    options = """
+- `--config FILE` (every command that reads the contract): which file is read; by default the
+  `layerguard.yaml` of the current directory or of the nearest parent that has one.
+"""
+    valid = (Example({"backend/app/api/routes.py": ""}, config=CONFIG, title="A valid contract"),)
     invalid = (
         Example(
             {"backend/app/api/routes.py": ""},
             expected=(("layerguard.yaml", 8),),
             config=CONFIG.replace("      - id: models", "      - id: model"),
-            title="a layer id that no layer has",
+            title="A layer id that no layer has",
         ),
     )

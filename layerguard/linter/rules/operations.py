@@ -62,17 +62,26 @@ def _key(site: OperationSite) -> str:
 class UnknownOperation(Rule):
     code = codes.UNKNOWN_OPERATION
     summary = "An operation is dispatched by a name that no handler registers."
-    explanation = """
+    catches = """
+A dispatch (`registry.execute("...")`) whose literal operation name no
+`registry.register("...")` of the project registers, reported at the line of the call (even
+when the name stands on the next line), with the closest registered name. Registrations in
+files that `exclude` removes from the project do not count. A computed name cannot be
+checked; `layerguard operations` lists those call sites as dynamic.
+"""
+    why = """
 `registry.execute("policies.qeury", ctx)` compiles, imports and passes every test that does
 not reach it; in production it returns `UNKNOWN_OPERATION`. The linter knows every
-`registry.register("...")` of the project, so it reports a dispatch whose literal name nobody
-registers, at the line of the call (even when the name stands on the next line). Registrations
-in files that `exclude` removes from the project do not count. A computed name cannot be
-checked; `layerguard operations` lists those call sites as dynamic.
-
+registration of the project, so it can catch the typo before it ships.
+"""
+    instead = """
 Fix the name (the message suggests the closest registered one), or register a handler for the
-operation. `registry.execute` and `registry.register` are the default call names; set
-`registry.execute` / `registry.register` in `layerguard.yaml` if the project uses others.
+operation.
+"""
+    options = """
+- `registry.execute`, `registry.register`: the call names that dispatch and register
+  (`registry.execute` and `registry.register` by default), for a project that uses others.
+- `exclude`: files whose registrations and dispatches do not exist for the linter.
 """
     valid = (
         Example(
@@ -83,7 +92,7 @@ operation. `registry.execute` and `registry.register` are the default call names
                 """,
                 POLICIES: POLICIES_HANDLER,
             },
-            title="a route dispatches a registered operation",
+            title="A route dispatches a registered operation",
         ),
         Example(
             {
@@ -92,7 +101,7 @@ operation. `registry.execute` and `registry.register` are the default call names
                         return await registry.execute(name, ctx)
                 """
             },
-            title="a computed name is not checked",
+            title="A computed name is not checked",
         ),
     )
     invalid = (
@@ -108,7 +117,7 @@ operation. `registry.execute` and `registry.register` are the default call names
                 POLICIES: POLICIES_HANDLER,
             },
             expected=((ROUTE, 2),),
-            title="a typo in the operation name, reported at the line of the call",
+            title="A typo in the operation name, reported at the line of the call",
         ),
     )
 
@@ -133,18 +142,26 @@ operation. `registry.execute` and `registry.register` are the default call names
 class DuplicateRegistration(Rule):
     code = codes.DUPLICATE_REGISTRATION
     summary = "The same operation name is registered more than once."
-    explanation = """
+    catches = """
+An operation name registered more than once: every registration after the first — in path,
+then line order — is reported, naming the first.
+"""
+    why = """
 An operation name maps to one handler. A second `registry.register("x", ...)` either fails at
-start-up (the runtime refuses a name that is already taken) or, with another registry, silently
-replaces the first handler, depending on import order. Every registration after the first — in
-path, then line order — is reported, naming the first.
-
-Fix it by removing one registration, or by giving the second operation its own name.
+start-up (the runtime refuses a name that is already taken) or, with another registry,
+silently replaces the first handler, depending on import order.
+"""
+    instead = """
+Remove one registration, or give the second operation its own name.
+"""
+    options = """
+- `registry.register`: the call names that register (`registry.register` by default).
+- `exclude`: files whose registrations do not count.
 """
     valid = (
         Example(
             {POLICIES: POLICIES_HANDLER, INCIDENTS: INCIDENTS_HANDLER},
-            title="each operation registered once",
+            title="Each operation registered once",
         ),
     )
     invalid = (
@@ -163,7 +180,7 @@ Fix it by removing one registration, or by giving the second operation its own n
                 """,
             },
             expected=((POLICIES, 7),),
-            title="two modules register 'policies.query'; incidents_handler.py sorts first",
+            title="Two modules register 'policies.query'; `incidents_handler.py` sorts first",
         ),
     )
 
@@ -188,25 +205,35 @@ class HandlerCallsHandler(Rule):
     code = codes.HANDLER_CALLS_HANDLER
     summary = "A handler module imports or fetches another handler instead of dispatching."
     default_scope = ImportScopePolicy(type_checking=False)
-    explanation = """
-A handler that calls another handler directly skips what the registry adds to every dispatch
-— the authority check, the audit record, uniform error handling — and couples two operations
-that were meant to change independently. Cross-operation calls go through the registry:
-`await registry.execute("incidents.query", ctx)`.
-
-A *handler module* is a file that defines a handler class: a class some `register` call
+    catches = """
+In a *handler module* — a file that defines a handler class: a class some `register` call
 registers (resolved through the registering file's imports), or, in a layer listed in
-`registry.handler_layers`, a class with an `execute` method that no other class derives from.
-In a handler module this rule reports
+`registry.handler_layers`, a class with an `execute` method that no other class derives from:
 
 - an import of another handler module, or of a handler class (also through a package that
   re-exports it), at module level, inside a function, or with `importlib.import_module`;
-  imports under `if TYPE_CHECKING:` do not count by default (`import_scopes` can change it);
+  imports under `if TYPE_CHECKING:` do not count by default;
 - a handler lookup (`registry.get_handler("x")`, the `registry.lookup` call names).
 
 Files that define no handler — a package `__init__.py` that imports every handler module to
 register it, a module holding a shared base class — are wiring, not handlers, and may import
-handlers. Shared code that two handlers need belongs in a spine service or an engine.
+handlers.
+"""
+    why = """
+A handler that calls another handler directly skips what the registry adds to every dispatch
+— the authority check, the audit record, uniform error handling — and couples two operations
+that were meant to change independently.
+"""
+    instead = """
+Cross-operation calls go through the registry: `await registry.execute("incidents.query",
+ctx)`. Shared code that two handlers need belongs in a spine service or an engine.
+"""
+    options = """
+- `registry.register`: the calls whose registered classes are handlers.
+- `registry.handler_layers`: layers where an unregistered class with an `execute` method is a
+  handler too.
+- `registry.lookup`: the calls that fetch a handler directly (`registry.get_handler` by
+  default).
 """
     valid = (
         Example(
@@ -237,7 +264,7 @@ handlers. Shared code that two handlers need belongs in a spine service or an en
                             raise NotImplementedError
                 """,
             },
-            title="a handler dispatches through the registry; wiring and base modules import "
+            title="A handler dispatches through the registry; wiring and base modules import "
             "handlers",
         ),
     )
@@ -260,7 +287,7 @@ handlers. Shared code that two handlers need belongs in a spine service or an en
                 INCIDENTS: INCIDENTS_HANDLER,
             },
             expected=((POLICIES, 1), (POLICIES, 8), (POLICIES, 10)),
-            title="a handler imports another handler (at module level and lazily) and fetches "
+            title="A handler imports another handler (at module level and lazily) and fetches "
             "one directly",
         ),
     )
@@ -323,15 +350,22 @@ class OperationNeverExecuted(Rule):
     code = codes.OPERATION_NEVER_EXECUTED
     summary = "A registered operation that no code dispatches (opt-in, informational)."
     severity = Severity.INFO
-    explanation = """
-A handler registered under a name that no `registry.execute("...")` of the project dispatches
-is dead code, or is reached only from outside (a scheduler, another service, a computed name).
-This rule is off by default and informational — it never fails a run — because those outside
-callers are invisible to the linter. Select it (`--select LG404` or `rules: {extend_select:
-[LG404]}`) for a clean-up pass; the message says how many dynamic dispatch sites exist, since
-any of them might dispatch the operation.
-
+    catches = """
+A registered operation whose name no `registry.execute("...")` of the project dispatches,
+reported at its first registration. The message says how many dynamic dispatch sites (with a
+computed name) exist, since any of them might dispatch it. Off by default and informational:
+it never fails a run.
+"""
+    why = """
+A handler that nothing dispatches is dead code, or is reached only from outside — a
+scheduler, another service, a computed name — and those callers are invisible to the linter.
+That is why the rule is opt-in and informational: useful for a clean-up pass, wrong as a gate.
+"""
+    instead = """
 Remove the handler and its registration, or suppress the finding with the reason it is kept.
+"""
+    options = """
+- `registry.execute`, `registry.register`: the call names that dispatch and register.
 """
     valid = (
         Example(
@@ -342,7 +376,7 @@ Remove the handler and its registration, or suppress the finding with the reason
                 """,
                 POLICIES: POLICIES_HANDLER,
             },
-            title="a registered operation that a route dispatches",
+            title="A registered operation that a route dispatches",
         ),
     )
     invalid = (

@@ -18,11 +18,14 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from layerguard.contracts.config.model import ImportScopePolicy
+from layerguard.linter.diagnostics import Severity
 from layerguard.linter.rules.base import Example, RuleInfo
+from layerguard.linter.rules.codes import STALE_BASELINE_ENTRY
 from layerguard.linter.rules.registry import ALL_RULES, INDEX_RULES, RULES_BY_CODE
 from layerguard.linter.rules.suppressions import SuppressionRule
 
-JSON_SCHEMA_VERSION = 1
+JSON_SCHEMA_VERSION = 2
+"""Of `rules --output-format json`. 2: each rule's free-form `explanation` became `sections`."""
 
 FAMILIES: dict[str, str] = {
     "LG0": "input",
@@ -45,10 +48,6 @@ _FENCE_LANGUAGES = {
 def family(code: str) -> str:
     """The rule family of a code (`LG101` -> `imports`): its hundreds digit."""
     return FAMILIES.get(code[:3], "other")
-
-
-def explanation_of(rule: type[RuleInfo]) -> str:
-    return textwrap.dedent(rule.explanation).strip()
 
 
 def scope_policy(rule: type[RuleInfo]) -> dict[str, bool] | None:
@@ -104,6 +103,20 @@ def close_matches(name: str) -> list[str]:
 
 # --- one rule's page (`layerguard explain`) -------------------------------------------------
 
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("what", "What it catches"),
+    ("why", "Why it matters"),
+    ("example", "Example"),
+    ("instead", "Use instead"),
+    ("options", "Options"),
+)
+"""Every rule page's sections, in this order, as ruff's rule pages have them: (key in
+`rules --output-format json`, heading)."""
+
+
+def _text(markdown: str) -> str:
+    return textwrap.dedent(markdown).strip()
+
 
 def _fence(path: str, text: str) -> list[str]:
     """A code block whose fence is longer than any backtick run inside (cards hold fences)."""
@@ -113,8 +126,8 @@ def _fence(path: str, text: str) -> list[str]:
     return [f"`{path}`:", "", f"{fence}{language}", text.rstrip("\n"), fence, ""]
 
 
-def _example(example: Example, heading: str, level: int) -> list[str]:
-    lines = [f"{'#' * level} {heading}", ""]
+def _example(example: Example, level: int) -> list[str]:
+    lines = [f"{'#' * level} {example.title}", ""]
     if example.config is not None:
         lines += ["With this `layerguard.yaml`:", ""]
         lines += ["```yaml", textwrap.dedent(example.config).strip("\n"), "```", ""]
@@ -138,46 +151,14 @@ def _example(example: Example, heading: str, level: int) -> list[str]:
     return lines
 
 
-def _suppression(rule: type[RuleInfo]) -> list[str]:
-    code = rule.code
-    turn_off = (
-        f"To turn the rule off for the whole project, add `{code}` to `rules.ignore` in "
-        f"`layerguard.yaml` (or pass `--ignore {code}` to one run)."
-    )
-    if not inline_suppressible(rule):
-        if issubclass(rule, SuppressionRule):
-            why = "a suppression cannot excuse itself; fix the comment instead."
-        elif rule.reports_in_cards:
-            why = (
-                "its findings are lines of placement cards, which take no comments; correct the "
-                "card (or the code), or record the finding in a baseline (docs/adoption.md)."
-            )
-        elif family(rule.code) == "input":
-            why = (
-                "the file or card could not be read, so neither could a comment in it; fix the "
-                "input instead."
-            )
-        else:
-            why = "it is checked after comments are applied; fix what it reports instead."
-        return [f"Findings of {code} cannot be suppressed with a comment: {why}", "", turn_off]
-    return [
-        "Accept one finding with a comment that says why, at the end of the reported line or "
-        "on its own line just above it:",
-        "",
-        "```python",
-        f"# layerguard: ignore[{code}] <why this one is acceptable>",
-        "```",
-        "",
-        "A suppression without a reason (LG901) and one that no longer hides anything (LG902) "
-        "are findings themselves. Comments work in Python files; on a codebase with many "
-        "existing findings, use a baseline instead (docs/adoption.md). " + turn_off,
-    ]
+def _examples(examples: Iterable[Example], level: int) -> str:
+    return "\n".join(line for example in examples for line in _example(example, level)).strip()
 
 
 _SCOPE_KINDS = {
     "type_checking": "under `if TYPE_CHECKING:`",
     "lazy": "inside a function",
-    "conditional": "under another `if`, or in a `try`",
+    "conditional": "in a `try`, a loop, a `match` case, or under another `if` or its `else`",
 }
 
 
@@ -185,7 +166,11 @@ def _scope(rule: type[RuleInfo]) -> list[str]:
     policy = scope_policy(rule)
     if policy is None:
         return []
-    lines = ["Plain module-level imports always count. By default this rule counts:", ""]
+    lines = [
+        f"**Import scopes.** Plain module-level imports always count. By default {rule.code} "
+        "also counts:",
+        "",
+    ]
     lines += [
         f"- `{kind}` imports ({_SCOPE_KINDS.get(kind, kind)}): {'yes' if on else 'no'}"
         for kind, on in policy.items()
@@ -193,20 +178,133 @@ def _scope(rule: type[RuleInfo]) -> list[str]:
     flip = next((kind for kind, on in policy.items() if not on), "lazy")
     lines += [
         "",
-        "A project changes this under `import_scopes` in `layerguard.yaml`, e.g.:",
+        "`import_scopes` in `layerguard.yaml` changes this kind by kind, e.g.:",
         "",
         "```yaml",
         "import_scopes:",
         f"  {rule.code}: {{{flip}: {str(not policy[flip]).lower()}}}",
         "```",
+        "",
     ]
     return lines
 
 
+def _runs_in_check(rule: type[RuleInfo]) -> bool:
+    """Whether `check` runs the rule, so that rule selection applies to it: every rule but
+    the one about the contract, which is read (and must be valid) before rules are selected."""
+    return rule in INDEX_RULES or family(rule.code) != "input"
+
+
+def _enabling(rule: type[RuleInfo]) -> str:
+    code = rule.code
+    if not _runs_in_check(rule):
+        return (
+            f"**Enabling.** Always on: `layerguard.yaml` is read before rules are selected, so "
+            f"neither `rules.ignore` nor `--ignore {code}` turns {code} off."
+        )
+    if not rule.enabled_by_default:
+        return (
+            f"**Enabling.** Off by default. Opt in for the project with "
+            f"`rules: {{extend_select: [{code}]}}` in `layerguard.yaml`, or for one run with "
+            f"`--select {code}` (which runs only the rules it names: `--select ALL` runs every "
+            "rule)."
+        )
+    return (
+        f"**Enabling.** On by default. Add `{code}` to `rules.ignore` in `layerguard.yaml` to "
+        f"turn it off for the project, or pass `--ignore {code}` for one run. `rules.select` "
+        "and `--select` run only the rules they name; codes and prefixes both work (`LG1` is "
+        "every import rule)."
+    )
+
+
+def _suppression(rule: type[RuleInfo]) -> str:
+    code = rule.code
+    if inline_suppressible(rule):
+        return "\n".join(
+            [
+                "**Suppressing a finding.** Accept one finding with a comment that says why, at "
+                "the end of the reported line or on its own line just above it:",
+                "",
+                "```python",
+                f"# layerguard: ignore[{code}] <why this one is acceptable>",
+                "```",
+                "",
+                "A suppression without a reason (LG901) and one that no longer hides anything "
+                "(LG902) are findings themselves. Comments work in Python files.",
+            ]
+        )
+    if issubclass(rule, SuppressionRule):
+        why = "a suppression cannot excuse itself; fix the comment instead."
+    elif rule.reports_in_cards:
+        why = (
+            "its findings are lines of placement cards, which take no suppression comments; "
+            "correct the card (or the code) instead."
+        )
+    elif not _runs_in_check(rule):
+        why = "no rule runs, and so no comment is read, until the contract is valid."
+    elif family(rule.code) == "input":
+        why = (
+            "the file or card could not be read, so neither could a comment in it; fix the "
+            "input instead."
+        )
+    else:
+        why = (
+            "it is judged after the comments are applied, and what it reports is not a line of "
+            "Python; fix what it reports instead."
+        )
+    return f"**Suppressing a finding.** {code} findings cannot be suppressed with a comment: {why}"
+
+
+def _baseline(rule: type[RuleInfo]) -> str:
+    code = rule.code
+    if not _runs_in_check(rule):
+        reason = "no check runs to find them."
+    elif rule.code == STALE_BASELINE_ENTRY:
+        reason = "they are about the baseline itself."
+    elif rule.severity is Severity.INFO:
+        reason = "they are informational and never fail a check, so there is nothing to accept."
+    elif family(rule.code) == "input":
+        return (
+            f"**Baseline.** A baseline can record {code} findings, but what they are about stays "
+            "unread, and so unchecked, while they are hidden: fix the input instead."
+        )
+    else:
+        return (
+            f"**Baseline.** On a codebase with many existing {code} findings, record them in a "
+            "baseline (`layerguard baseline create`, docs/adoption.md): `check` then fails on "
+            "new findings only, and on entries whose finding is gone (LG904) until "
+            "`layerguard baseline update` removes them."
+        )
+    return f"**Baseline.** A baseline does not record {code} findings: {reason}"
+
+
+def _options(rule: type[RuleInfo]) -> str:
+    lines = [_text(rule.options), "", *_scope(rule), _enabling(rule), ""]
+    lines += [_suppression(rule), "", _baseline(rule)]
+    return "\n".join(lines)
+
+
+def sections(rule: type[RuleInfo], level: int = 1) -> dict[str, str]:
+    """The bodies of a rule page's sections by key (markdown; example headings at `level` + 2,
+    below the section headings at `level` + 1)."""
+    return {
+        "what": _text(rule.catches),
+        "why": _text(rule.why),
+        "example": _examples(rule.invalid, level + 2),
+        "instead": _text(rule.instead) + "\n\n" + _examples(rule.valid, level + 2),
+        "options": _options(rule),
+    }
+
+
 def explain(rule: type[RuleInfo], level: int = 1) -> str:
-    """One rule's page in markdown: what, why and how to fix, examples, scope, suppression."""
+    """One rule's page in markdown: the summary and facts, then the fixed sections."""
     h = "#" * level
-    enabled = "yes" if rule.enabled_by_default else "no (opt in with `rules.extend_select`)"
+    if not _runs_in_check(rule):
+        enabled = "always"
+    elif rule.enabled_by_default:
+        enabled = "yes"
+    else:
+        enabled = "no (opt in with `rules.extend_select`)"
     lines = [
         f"{h} {rule.code} {rule.name}",
         "",
@@ -218,17 +316,10 @@ def explain(rule: type[RuleInfo], level: int = 1) -> str:
     ]
     if rule.default_scope is not None:
         lines.append(f"- Import scopes: {describe_scope(rule)}")
-    lines += ["", f"{h}# Why, and how to fix it", "", explanation_of(rule), ""]
-    for number, example in enumerate(rule.invalid, 1):
-        suffix = f" {number}" if len(rule.invalid) > 1 else ""
-        lines += _example(example, f"Bad{suffix}: {example.title}", level + 1)
-    for number, example in enumerate(rule.valid, 1):
-        suffix = f" {number}" if len(rule.valid) > 1 else ""
-        lines += _example(example, f"Good{suffix}: {example.title}", level + 1)
-    scope = _scope(rule)
-    if scope:
-        lines += [f"{h}# Which imports count", "", *scope, ""]
-    lines += [f"{h}# Suppressing it", "", *_suppression(rule), ""]
+    lines.append("")
+    bodies = sections(rule, level)
+    for key, heading in SECTIONS:
+        lines += [f"{h}# {heading}", "", bodies[key], ""]
     return "\n".join(lines)
 
 
@@ -276,7 +367,7 @@ def rule_data(rule: type[RuleInfo]) -> dict[str, Any]:
         "enabled_by_default": rule.enabled_by_default,
         "import_scopes": scope_policy(rule),
         "summary": rule.summary,
-        "explanation": explanation_of(rule),
+        "sections": sections(rule),
     }
 
 
@@ -298,6 +389,11 @@ def rules_markdown(rules: Iterable[type[RuleInfo]] = ALL_RULES) -> str:
         "are the ones the test suite runs through `layerguard check`. `layerguard explain CODE` "
         "prints one rule's section in the terminal. Codes are stable: a code is never reused "
         "for another rule.",
+        "",
+        "Every rule's section has the same five parts, as ruff's rule pages do: **What it "
+        "catches**, **Why it matters**, an **Example** of code it reports (and where), what to "
+        "**Use instead**, and its **Options**: the `layerguard.yaml` keys that change what it "
+        "reports, how to turn it on or off, and how to accept a finding.",
         "",
         "Examples use the layout of the `hoc` preset (`layerguard init --preset hoc`) unless "
         "they show their own `layerguard.yaml`. Choose rules with `rules:` in "

@@ -76,22 +76,31 @@ class SuppressionRule(RuleInfo):
 class SuppressionWithoutReason(SuppressionRule):
     code = codes.SUPPRESSION_WITHOUT_REASON
     summary = "A suppression comment does not say why."
-    explanation = """
+    catches = """
+A suppression comment (`# layerguard: ignore[CODE]`) with nothing after its codes.
+"""
+    why = """
 A suppression is a decision to live with a violation; the next reader needs to know why, and
-whether the reason still holds. Write it after the codes:
+whether the reason still holds.
+"""
+    instead = """
+Write the reason after the codes:
 `# layerguard: ignore[LG101] legacy export route, removed with API v1`.
+"""
+    options = """
+No key of `layerguard.yaml` changes it: every suppression needs its reason.
 """
     valid = (
         Example(
             {ROUTE: "import sqlalchemy  # layerguard: ignore[LG102] health check pings the DB\n"},
-            title="a suppression with its reason",
+            title="A suppression with its reason",
         ),
     )
     invalid = (
         Example(
             {ROUTE: "import sqlalchemy  # layerguard: ignore[LG102]\n"},
             expected=((ROUTE, 1),),
-            title="a bare suppression",
+            title="A bare suppression",
         ),
     )
 
@@ -106,11 +115,22 @@ whether the reason still holds. Write it after the codes:
 class UnusedSuppression(SuppressionRule):
     code = codes.UNUSED_SUPPRESSION
     summary = "A suppression comment suppresses nothing."
-    explanation = """
+    catches = """
+A suppression comment, or a code in one, that hides no finding on its line (for a trailing
+comment) or on the next line (for a comment on a line of its own). Codes of rules that are not
+enabled in the run are not judged: a suppression of a rule you did not select may still be
+needed.
+"""
+    why = """
 A suppression that no longer hides a finding is noise at best, and at worst it silently
-excuses the next violation someone writes on that line. Remove it (or the codes in it that
-no longer apply). Codes that are not enabled in the run are not judged: a suppression of a
-rule you did not select may still be needed.
+excuses the next violation someone writes on that line.
+"""
+    instead = """
+Remove the comment, or the codes in it that no longer apply.
+"""
+    options = """
+- `rules.select`, `rules.extend_select`, `rules.ignore` (and `--select`, `--ignore`): a code
+  in a suppression is judged only in a run that enables its rule.
 """
     valid = (
         Example(
@@ -120,14 +140,14 @@ rule you did not select may still be needed.
                     await session.commit()
                 """
             },
-            title="a suppression on the line above its finding",
+            title="A suppression on the line above its finding",
         ),
     )
     invalid = (
         Example(
             {ENGINE: "import os  # layerguard: ignore[LG101] was a route import once\n"},
             expected=((ENGINE, 1),),
-            title="nothing left to suppress",
+            title="Nothing left to suppress",
         ),
     )
 
@@ -144,15 +164,25 @@ rule you did not select may still be needed.
 class MalformedSuppression(SuppressionRule):
     code = codes.MALFORMED_SUPPRESSION
     summary = "A suppression comment names no rule codes, or names codes that do not exist."
-    explanation = """
-`# layerguard: ignore` must name the codes it suppresses, in brackets:
-`# layerguard: ignore[LG101, LG102] reason`. A blanket suppression would hide every future
-violation on the line, and a misspelt code hides nothing while looking like it does.
+    catches = """
+A `# layerguard: ignore` comment that names no rule codes, or names a code that does not
+exist.
+"""
+    why = """
+A blanket suppression would hide every future violation on the line, and a misspelt code
+hides nothing while looking like it does.
+"""
+    instead = """
+Name the codes the comment suppresses, in brackets:
+`# layerguard: ignore[LG101, LG102] reason`. `layerguard rules` lists every code.
+"""
+    options = """
+No key of `layerguard.yaml` changes it: codes are the same in every project.
 """
     valid = (
         Example(
             {ROUTE: "import sqlalchemy  # layerguard: ignore[LG102] health check pings the DB\n"},
-            title="codes in brackets",
+            title="Codes in brackets",
         ),
     )
     invalid = (
@@ -164,7 +194,7 @@ violation on the line, and a misspelt code hides nothing while looking like it d
                 """
             },
             expected=((ROUTE, 1), (ROUTE, 2)),
-            title="no codes, and a code with a letter O",
+            title="No codes, and a code with a letter O",
         ),
     )
 

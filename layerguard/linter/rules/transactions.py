@@ -42,21 +42,28 @@ def _owners_text(entries: tuple[str, ...]) -> str:
 class TransactionOutsideOwner(Rule):
     code = codes.TRANSACTION_OUTSIDE_OWNER
     summary = "commit / rollback / begin / begin_nested called outside the transaction owner."
-    explanation = """
+    catches = """
+A call of `commit()`, `rollback()`, `begin()` or `begin_nested()` (the names in
+`transactions.calls`) in a file of a layer that `transactions.owners` does not name, whatever
+the receiver is called (`self._session`, `db`, `ctx.session`, `conn`), including
+`async with x.begin():`. Only code counts: a docstring or comment that mentions
+`session.commit()` is not a finding. Files in no layer are not checked.
+"""
+    why = """
 One unit of work per request: whoever owns the transaction decides when it commits. A driver
 that commits half-way through an operation makes a later failure leave partial writes behind;
 a handler that rolls back undoes work of operations that ran before it in the same request.
-`transactions.owners` in `layerguard.yaml` names the layers or modules that may call
-`commit()`, `rollback()`, `begin()` and `begin_nested()` — whatever the receiver is called
-(`self._session`, `db`, `ctx.session`, `conn`), including `async with x.begin():`. Only code
-counts: a docstring or comment that mentions `session.commit()` is not a finding.
-
-In the hoc preset nobody in the layers owns the transaction: the runtime's session dependency
-commits after the operation succeeded and rolls back otherwise. To make the operation
-handlers the owners instead, set `owners: [L4_handlers]`.
-
-Fix it by removing the call (use `flush()` if you need generated keys before the end of the
-unit of work) and letting the owner commit.
+"""
+    instead = """
+Remove the call and let the owner commit. Use `flush()` if you need generated keys before the
+end of the unit of work: it sends the pending SQL without ending the transaction.
+"""
+    options = """
+- `transactions.owners`: the layers or module patterns that may make those calls. In the hoc
+  preset nobody in the layers owns the transaction: the runtime's session dependency commits
+  after the operation succeeded and rolls back otherwise. To make the operation handlers the
+  owners instead, set `owners: [L4_handlers]`.
+- `transactions.calls`: the method names that control a transaction.
 """
     valid = (
         Example(
@@ -68,12 +75,12 @@ unit of work) and letting the owner commit.
                         await session.flush()  # the dependency commits
                 '''
             },
-            title="a driver flushes and leaves the commit to the session dependency",
+            title="A driver flushes and leaves the commit to the session dependency",
         ),
         Example(
             {HANDLER: "async def run(ctx):\n    await ctx.session.commit()\n"},
             config=HANDLERS_OWN,
-            title="handlers own the transaction in this project",
+            title="Handlers own the transaction in this project",
         ),
     )
     invalid = (
@@ -92,7 +99,7 @@ unit of work) and letting the owner commit.
                 """
             },
             expected=((DRIVER, 4), (DRIVER, 7), (DRIVER, 9)),
-            title="a driver commits, opens a transaction and rolls back",
+            title="A driver commits, opens a transaction and rolls back",
         ),
     )
 
@@ -118,21 +125,32 @@ unit of work) and letting the owner commit.
 class SessionConstructionOutsideCreator(Rule):
     code = codes.SESSION_CONSTRUCTION_OUTSIDE_CREATOR
     summary = "A session is constructed outside the layers allowed to create sessions."
-    explanation = """
+    catches = """
+A session constructed in a file of a layer that `transactions.session_creators` does not
+name: a call of one of the `transactions.session_factories` (`AsyncSession(...)`,
+`Session(...)`, `AsyncSessionLocal()`), or a call of what one of the
+`transactions.session_makers` returns (`sessionmaker(...)()`). Files in no layer are not
+checked.
+"""
+    why = """
 A session built inside a handler, engine or driver is a second unit of work next to the
-request's: its commits escape the request's rollback, and its connection escapes the pool's
-accounting. `transactions.session_creators` names the layers or modules that may construct
-sessions; `transactions.session_factories` the callables that build one (`AsyncSession(...)`,
-`Session(...)`, `AsyncSessionLocal()`), and `transactions.session_makers` those whose *result*
-builds one (`sessionmaker(...)()`).
-
-Fix it by taking the session from the operation context (`ctx.session`) or from the
-runtime's session dependency.
+request's: its commits escape the request's rollback, so a failed operation can leave writes
+behind, and its connection escapes the pool's accounting.
+"""
+    instead = """
+Take the session from the operation context (`ctx.session`) or from the runtime's session
+dependency, so that the work joins the request's unit of work.
+"""
+    options = """
+- `transactions.session_creators`: the layers or module patterns that may construct sessions
+  (none in the hoc preset: sessions come from the runtime's dependency).
+- `transactions.session_factories`: the names whose call constructs a session.
+- `transactions.session_makers`: the names whose result constructs a session when called.
 """
     valid = (
         Example(
             {ENGINE: "async def run(ctx):\n    return await ctx.session.get(Policy, 1)\n"},
-            title="an engine uses the context's session",
+            title="An engine uses the context's session",
         ),
     )
     invalid = (
@@ -150,7 +168,7 @@ runtime's session dependency.
                 """
             },
             expected=((HANDLER, 6), (HANDLER, 8)),
-            title="a handler opens its own sessions",
+            title="A handler opens its own sessions",
         ),
     )
 
