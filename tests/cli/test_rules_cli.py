@@ -235,7 +235,8 @@ def test_explain_import_rule_exact_outline_and_sections() -> None:
     assert (
         "- `type_checking` imports (under `if TYPE_CHECKING:`): no\n"
         "- `lazy` imports (inside a function): yes\n"
-        "- `conditional` imports (in a `try`, a loop, a `match` case, or under another `if` or "
+        "- `conditional` imports (in a `try`, a `with`, a loop, a `match` case, or under another "
+        "`if` or "
         "its `else`): yes\n"
     ) in options
     assert "import_scopes:\n  LG102: {type_checking: true}\n" in options

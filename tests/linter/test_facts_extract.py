@@ -69,6 +69,8 @@ def test_scopes_type_checking_lazy_and_conditional() -> None:
             def method(self):
                 import in_method
         f = lambda: __import__("lazy_lambda")
+        with contextlib.suppress(ImportError):
+            import optional
     """
     tc, lazy, cond = int(Scope.TYPE_CHECKING), int(Scope.LAZY), int(Scope.CONDITIONAL)
     got = {(i.module or i.name, i.scope) for i in facts_of(source).imports}
@@ -84,6 +86,7 @@ def test_scopes_type_checking_lazy_and_conditional() -> None:
         ("at_class_level", 0),
         ("in_method", lazy),
         ("lazy_lambda", lazy),
+        ("optional", cond),
     }
 
 

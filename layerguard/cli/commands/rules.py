@@ -54,8 +54,8 @@ def explain_command(
         ),
     ],
 ) -> None:
-    """Explain one rule: why it exists and how to fix its findings, bad and good examples (the
-    ones the test suite runs), which imports it counts, and how to suppress a finding.
+    """Explain one rule: what it catches, why it matters, an example (the ones the test suite
+    runs), what to write instead, and its options (configuration, import scopes, suppression).
 
     Exit status 2 for an unknown rule, with the closest codes.
     """

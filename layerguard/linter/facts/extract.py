@@ -276,6 +276,8 @@ class _FactCollector(CodegenState):
         elif isinstance(node, cst.Match):
             for case in node.cases:
                 self._mark(case.body, conditional)
+        elif isinstance(node, cst.With):  # `with suppress(ImportError):` may skip the import
+            self._mark(node.body, conditional)
 
     def _locate_definition(self, node: cst.FunctionDef | cst.ClassDef) -> None:
         """The position of a definition's name, computed before its code is generated.
@@ -586,6 +588,7 @@ _BEFORE: dict[type[cst.CSTNode], Callable[[_FactCollector, Any], None]] = {
     cst.For: _FactCollector._register_suites,
     cst.While: _FactCollector._register_suites,
     cst.Match: _FactCollector._register_suites,
+    cst.With: _FactCollector._register_suites,
 }
 """The collector's hooks. A class-level table of plain functions: bound methods stored on the
 instance would make every collector a reference cycle, which extraction workers (running with

@@ -158,7 +158,8 @@ def _examples(examples: Iterable[Example], level: int) -> str:
 _SCOPE_KINDS = {
     "type_checking": "under `if TYPE_CHECKING:`",
     "lazy": "inside a function",
-    "conditional": "in a `try`, a loop, a `match` case, or under another `if` or its `else`",
+    "conditional": "in a `try`, a `with`, a loop, a `match` case, or under another `if` or its "
+    "`else`",
 }
 
 
