@@ -358,3 +358,20 @@ def test_explain_config_and_baseline_codes() -> None:
         exit_code, out, _ = invoke("explain", code)
         assert exit_code == 0
         assert out.startswith(f"# {code} {name}\n")
+
+
+def test_no_code_string_is_written_twice() -> None:
+    """A code is a string literal only in rules/codes.py (LG003 in contracts, which cannot
+    import the linter); everything else refers to the constant."""
+    import ast
+
+    places: dict[str, list[str]] = {}
+    for path in sorted((REPOSITORY / "layerguard").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            value = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(value, str) and re.fullmatch(r"LG\d{3}", value):
+                places.setdefault(value, []).append(path.relative_to(REPOSITORY).as_posix())
+    repeated = {code: where for code, where in places.items() if len(where) > 1}
+    assert repeated == {}
+    assert set(places["LG101"]) == {"layerguard/linter/rules/codes.py"}
+    assert places["LG003"] == ["layerguard/contracts/config/errors.py"]

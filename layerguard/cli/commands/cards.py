@@ -30,8 +30,6 @@ if TYPE_CHECKING:
     from layerguard.contracts.cards.model import Card, CardParseResult, Names
     from layerguard.contracts.config.model import ProjectConfig
 
-CARD_ERROR_CODE = "LG002"  # unreadable or malformed card
-
 PARSE_FORMATS = ("text", "json")
 
 cards_app = typer.Typer(
@@ -100,8 +98,10 @@ def _result_data(path: str, result: CardParseResult) -> dict[str, object]:
 
 
 def _dump(path: str, result: CardParseResult) -> list[str]:
+    from layerguard.linter.rules.codes import MALFORMED_CARD
+
     lines = [f"{path}: no card could be read"] if result.card is None else _card_lines(result.card)
-    lines.extend(f"{e.path}:{e.line}: {CARD_ERROR_CODE} {e.message}" for e in result.errors)
+    lines.extend(f"{e.path}:{e.line}: {MALFORMED_CARD} {e.message}" for e in result.errors)
     return lines
 
 
