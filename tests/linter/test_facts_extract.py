@@ -133,6 +133,43 @@ def test_transaction_calls_whatever_the_receiver_and_never_in_strings() -> None:
     ]
 
 
+def test_transaction_calls_only_in_the_shape_of_sqlalchemys_api() -> None:
+    """commit/rollback/begin/begin_nested take no positional argument in SQLAlchemy: a call
+    that passes one (Qt's `QPainter.begin(device)`, `repo.commit(sha)`) is not a transaction;
+    keywords, `**kwargs` and `async with x.begin():` still are."""
+    source = """
+        def paint(self, qp, session, options, parts):
+            qp.begin(self)
+            repo.commit("abc123")
+            tx.rollback(*parts)
+            session.begin(nested=True)
+            session.begin_nested(**options)
+            session.flush([self])
+            qp.end()
+        async def save(session, conn):
+            async with session.begin():
+                pass
+            async with conn.begin() as tx:
+                await tx.commit()
+    """
+    facts = facts_of(source)
+    calls = [(c.line, c.method, c.receiver) for c in facts.transaction_calls]
+    assert calls == [
+        (5, "begin", "session"),
+        (6, "begin_nested", "session"),
+        (7, "flush", "session"),
+        (10, "begin", "session"),
+        (12, "begin", "conn"),
+        (13, "commit", "tx"),
+    ]
+
+
+def test_configured_transaction_names_count_with_any_arguments() -> None:
+    settings = ExtractionSettings(transaction_methods=(*SETTINGS.transaction_methods, "save_all"))
+    facts = facts_of("uow.save_all(rows)\nqp.begin(widget)\n", settings)
+    assert [(c.line, c.method) for c in facts.transaction_calls] == [(1, "save_all")]
+
+
 def test_session_construction() -> None:
     source = """
         from sqlalchemy.orm import sessionmaker

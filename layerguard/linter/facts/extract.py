@@ -40,7 +40,7 @@ from layerguard.linter.facts.model import (
     SyntaxErrorFact,
     TransactionCall,
 )
-from layerguard.linter.facts.settings import ExtractionSettings
+from layerguard.linter.facts.settings import TAKES_NO_POSITIONAL_ARGUMENTS, ExtractionSettings
 
 _NO_OP: contextlib.nullcontext[None] = contextlib.nullcontext()
 
@@ -122,6 +122,11 @@ def _dotted(node: cst.BaseExpression) -> str | None:
         else:
             return None
     return ".".join(reversed(parts))
+
+
+def _has_positional(node: cst.Call) -> bool:
+    """`f(a)` and `f(*args)` pass positional arguments; `f(key=a)` and `f(**kwargs)` do not."""
+    return any(arg.keyword is None and arg.star != "**" for arg in node.args)
 
 
 def _string_literal(node: cst.BaseExpression) -> str | None:
@@ -365,7 +370,9 @@ class _FactCollector(CodegenState):
         func = node.func
         if isinstance(func, cst.Attribute):
             attr = func.attr.value
-            if attr in self._tx_methods:
+            if attr in self._tx_methods and (
+                attr not in TAKES_NO_POSITIONAL_ARGUMENTS or not _has_positional(node)
+            ):
                 receiver = _dotted(func.value)
                 if receiver is None:
                     receiver = self._module.code_for_node(func.value)

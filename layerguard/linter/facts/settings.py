@@ -16,6 +16,11 @@ from layerguard.linter.caching.fingerprint import code_fingerprint
 BASE_TRANSACTION_METHODS = ("commit", "rollback", "begin", "begin_nested", "flush")
 """Always collected: cards describe flushes too (`Flush only`), even where no rule forbids them."""
 
+TAKES_NO_POSITIONAL_ARGUMENTS = frozenset({"commit", "rollback", "begin", "begin_nested"})
+"""SQLAlchemy's sessions and connections take no positional argument in these calls, so a call
+that passes one is another library's method of the same name (`painter.begin(device)` in Qt),
+not a transaction. Other names of `transactions.calls` are the project's own: any call counts."""
+
 
 @dataclass(frozen=True, slots=True)
 class ExtractionSettings:
