@@ -264,7 +264,7 @@ class LayerMap:
                             key_path,
                             f"layer '{later.id}' overlaps layer '{earlier.id}' "
                             f"({other.key}[{other.index}] '{other.text}'): both claim "
-                            f"'{witness}'; carve one out with 'exclude' or narrow a placeholder",
+                            f"'{witness}'; carve one out with 'exclude' or narrow a placeholder.",
                         )
                     )
         return problems
@@ -301,7 +301,7 @@ class LayerMap:
                     self._problem(
                         key_path,
                         f"'{path}' belongs to both layer '{first.id}' and layer '{second.id}'; "
-                        "carve it out of one with 'exclude'",
+                        "carve it out of one with 'exclude'.",
                     )
                 )
         return problems

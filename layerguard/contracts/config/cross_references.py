@@ -7,13 +7,12 @@ captures it. Works on the plain data of `structure.check`, skipping values alrea
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from layerguard.contracts.config.errors import ConfigProblem
+from layerguard.contracts.config.errors import ConfigProblem, unknown_name
 from layerguard.contracts.config.model import EXTERNAL_IMPORT_GROUP
 from layerguard.contracts.config.spec import MODULE_PATTERN
 from layerguard.contracts.patterns import DOMAIN, MODULE, PATH, Syntax, placeholders_in
@@ -35,14 +34,12 @@ def check_references(
             continue
         if layer_id in ids:
             first = lines.get(ids[layer_id], 0)
-            report(f"layers[{i}].id", f"duplicate layer id '{layer_id}' (first on line {first})")
+            report(f"layers[{i}].id", f"duplicate layer id '{layer_id}' (first on line {first}).")
         else:
             ids[layer_id] = f"layers[{i}].id"
 
     def unknown_layer(key_path: str, name: str) -> None:
-        close = difflib.get_close_matches(name, list(ids), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        report(key_path, f"unknown layer id '{name}'{hint} Layer ids: {', '.join(ids) or 'none'}")
+        report(key_path, unknown_name("layer id", name, list(ids), "Layer ids"))
 
     capturing = set()
     for i, layer in enumerate(layers):
@@ -54,7 +51,7 @@ def check_references(
             if name not in ids:
                 unknown_layer(f"layers[{i}].forbid.layers[{j}]", name)
             elif name == layer.get("id"):
-                report(f"layers[{i}].forbid.layers[{j}]", "a layer cannot forbid importing itself")
+                report(f"layers[{i}].forbid.layers[{j}]", "a layer cannot forbid importing itself.")
 
     for i, layer in enumerate(layers):
         if not isinstance(layer, dict) or layer.get("id") in capturing:
@@ -65,7 +62,7 @@ def check_references(
                 report(
                     f"layers[{i}].allow[{k}].module",
                     f"uses {{domain}}, but layer '{layer.get('id')}' has no {{domain}} in its "
-                    "paths or modules to bind it to",
+                    "paths or modules to bind it to.",
                 )
 
     for j, name in _strings(data.get("cross_domain_layers")):
@@ -75,7 +72,7 @@ def check_references(
             report(
                 f"cross_domain_layers[{j}]",
                 f"layer '{name}' has no {{domain}} in its paths or modules: it has no domains "
-                "to keep apart",
+                "to keep apart.",
             )
 
     for j, name in _strings(data.get("registry", {}).get("handler_layers")):
@@ -94,14 +91,14 @@ def check_references(
             if "." not in entry and "*" not in entry:
                 unknown_layer(key_path, entry)
             elif not module_pattern.match(entry):
-                report(key_path, f"expected a layer id or {MODULE_PATTERN.hint}, got '{entry}'")
+                report(key_path, f"expected a layer id or {MODULE_PATTERN.hint}, got '{entry}'.")
 
     used = {name for text, syntax in _all_patterns(data) for name in placeholders_in(text, syntax)}
     for name in data.get("placeholders", {}):
         if name not in used:
             report(
                 f"placeholders.{name}",
-                f"placeholder '{{{name}}}' is never used in a layer path or module pattern",
+                f"placeholder '{{{name}}}' is never used in a layer path or module pattern.",
             )
     return problems
 
@@ -126,12 +123,12 @@ def _check_import_groups(
                 report(
                     f"cards.import_groups[{i}].name",
                     f"'{EXTERNAL_IMPORT_GROUP}' is the group of modules in no layer; choose "
-                    "another name",
+                    "another name.",
                 )
             elif name in names:
                 report(
                     f"cards.import_groups[{i}].name",
-                    f"duplicate import group '{name}' (also cards.import_groups[{names[name]}])",
+                    f"duplicate import group '{name}' (also cards.import_groups[{names[name]}]).",
                 )
             else:
                 names[name] = i
@@ -140,7 +137,7 @@ def _check_import_groups(
             if layer not in ids:
                 unknown_layer(key_path, layer)
             elif layer in grouped and grouped[layer] != name:
-                report(key_path, f"layer '{layer}' is already in import group '{grouped[layer]}'")
+                report(key_path, f"layer '{layer}' is already in import group '{grouped[layer]}'.")
             else:
                 grouped[layer] = str(name)
 

@@ -29,6 +29,22 @@ class ConfigProblem:
         return f"{location}: {CONFIG_ERROR_CODE} {subject}{self.message}"
 
 
+def sentence(text: str) -> str:
+    """`text` ending as a sentence does: every LG003 message is punctuated as one or more
+    sentences (`unknown key 'x'; did you mean 'y'? Allowed keys: a, b.`)."""
+    text = text.rstrip()
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def unknown_name(kind: str, name: str, known: list[str], listing: str) -> str:
+    """`unknown layer id 'database'; did you mean 'db'? Layer ids: api, db.`"""
+    import difflib  # only for an invalid file: a valid one never pays for it
+
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else "."
+    return f"unknown {kind} '{name}'{hint} {listing}: {', '.join(known) or 'none'}."
+
+
 class ConfigError(Exception):
     """An invalid `layerguard.yaml`: carries every problem found, not just the first."""
 

@@ -10,7 +10,6 @@ the caller can still look for further problems in what remains.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -19,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from layerguard.contracts.config.errors import ConfigProblem
+from layerguard.contracts.config.errors import ConfigProblem, unknown_name
 from layerguard.contracts.config.spec import (
     Boolean,
     Integer,
@@ -107,7 +106,7 @@ class _Walker:
     def _expect(self, node: yaml.Node, kind: type[yaml.Node], tag: str, path: str) -> bool:
         if isinstance(node, kind) and node.tag == _TAG + tag:
             return True
-        self.problem(node, path, f"expected {_TYPE_NAMES[tag]}, got {type_name(node)}")
+        self.problem(node, path, f"expected {_TYPE_NAMES[tag]}, got {type_name(node)}.")
         return False
 
     def _pairs(self, node: yaml.MappingNode, path: str) -> list[tuple[str, yaml.Node, int]]:
@@ -117,12 +116,12 @@ class _Walker:
         for key_node, value in node.value:
             line = line_of(key_node)
             if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag == _TAG + "str"):
-                self.problem(line, path, f"keys must be strings, got {type_name(key_node)}")
+                self.problem(line, path, f"keys must be strings, got {type_name(key_node)}.")
                 continue
             key = str(key_node.value)
             if key in first:
                 self.problem(
-                    line, join(path, key), f"duplicate key '{key}' (first on line {first[key]})"
+                    line, join(path, key), f"duplicate key '{key}' (first on line {first[key]})."
                 )
                 continue
             first[key] = line
@@ -147,12 +146,12 @@ class _Walker:
         present = {str(k.value) for k, _ in node.value}
         for key_spec in spec.keys:
             if key_spec.required and key_spec.name not in present:
-                self.problem(node, join(path, key_spec.name), "missing required key")
+                self.problem(node, join(path, key_spec.name), "missing required key.")
         empty = not any(out.get(k) for k in spec.require_any)
         # An entry present but invalid was reported already: do not pile on.
         if spec.require_any and empty and all(k in out for k in spec.require_any if k in present):
             names = " or ".join(f"'{k}'" for k in spec.require_any)
-            self.problem(node, path, f"needs at least one entry in {names}")
+            self.problem(node, path, f"needs at least one entry in {names}.")
         return out
 
     def mapping(self, node: yaml.Node, spec: MapOf, path: str) -> Any:
@@ -162,7 +161,7 @@ class _Walker:
         out: dict[str, Any] = {}
         for key, value, key_line in self._pairs(node, path):
             if spec.key.pattern and not _regex(spec.key.pattern).match(key):
-                self.problem(key_line, join(path, key), f"expected {spec.key.hint}, got '{key}'")
+                self.problem(key_line, join(path, key), f"expected {spec.key.hint}, got '{key}'.")
                 continue
             self.result.lines[join(path, key)] = key_line
             checked = self.node(value, spec.value, join(path, key))
@@ -182,7 +181,7 @@ class _Walker:
             if spec.unique and isinstance(value, str | int) and value is not INVALID:
                 if value in first:
                     self.problem(
-                        item, item_path, f"'{value}' is listed twice (see line {first[value]})"
+                        item, item_path, f"'{value}' is listed twice (see line {first[value]})."
                     )
                     value = INVALID
                 else:
@@ -196,10 +195,10 @@ class _Walker:
                 return INVALID
             text = str(node.value)
             if not text.strip():
-                self.problem(node, path, "expected a non-empty string")
+                self.problem(node, path, "expected a non-empty string.")
                 return INVALID
             if spec.pattern and not _regex(spec.pattern).match(text):
-                self.problem(node, path, f"expected {spec.hint}, got '{text}'")
+                self.problem(node, path, f"expected {spec.hint}, got '{text}'.")
                 return INVALID
             return text
         if isinstance(spec, Boolean):
@@ -213,12 +212,10 @@ class _Walker:
         number = _CONSTRUCTOR.construct_yaml_int(node)
         if spec.choices and number not in spec.choices:
             supported = ", ".join(map(str, spec.choices))
-            self.problem(node, path, f"unsupported {spec.what} {number} (supported: {supported})")
+            self.problem(node, path, f"unsupported {spec.what} {number} (supported: {supported}).")
             return INVALID
         return number
 
 
 def _unknown_key(key: str, allowed: list[str]) -> str:
-    close = difflib.get_close_matches(key, allowed, n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    return f"unknown key '{key}'{hint} Allowed keys: {', '.join(allowed)}"
+    return unknown_name("key", key, allowed, "Allowed keys")

@@ -110,9 +110,8 @@ def discover(config: ProjectConfig) -> ProjectFiles:
     for source_root in layer_map.source_roots:
         if not (root / source_root).is_dir():
             key = f"source_roots[{config.source_roots.index(source_root)}]"
-            problem = ConfigProblem(
-                config.path or root, config.line_of(key), key, f"'{source_root}' is not a directory"
-            )
+            message = f"'{source_root}' is not a directory."
+            problem = ConfigProblem(config.path or root, config.line_of(key), key, message)
             raise ConfigError([problem])
     paths = discover_python_files(root, layer_map.source_roots, layer_map.is_excluded)
     problems = layer_map.check_files(paths)

@@ -63,26 +63,26 @@ cards:
         (
             9,
             "cards.import_groups[0].name",
-            ("'external' is the group of modules in no layer; choose another name"),
+            ("'external' is the group of modules in no layer; choose another name."),
         ),
         (
             12,
             "cards.import_groups[1].layers[0]",
-            "layer 'L4' is already in import group 'external'",
+            "layer 'L4' is already in import group 'external'.",
         ),
         (
             12,
             "cards.import_groups[1].layers[1]",
-            "unknown layer id 'L5' Layer ids: L4, L4_handlers, L7",
+            "unknown layer id 'L5'. Layer ids: L4, L4_handlers, L7.",
         ),
         (
             13,
             "cards.import_groups[2].name",
-            "duplicate import group 'spine' (also cards.import_groups[1])",
+            "duplicate import group 'spine' (also cards.import_groups[1]).",
         ),
     ]
 
 
 def test_a_group_needs_a_name_and_layers(problems: Callable[[str], Problems]) -> None:
     found = problems(LAYERS + "cards:\n  import_groups:\n    - name: models\n")
-    assert found == [(8, "cards.import_groups[0].layers", "missing required key")]
+    assert found == [(8, "cards.import_groups[0].layers", "missing required key.")]

@@ -239,5 +239,5 @@ def test_check_files_reports_files_claimed_twice(tmp_path: Path) -> None:
     problems = LayerMap(config).check_files(["app/api/x.py", "app/core/y.py", "lib/z.py"])
     assert [str(p) for p in problems] == [
         f"{tmp_path / 'layerguard.yaml'}:7: LG003 layers[1].paths[0]: 'app/core/y.py' belongs "
-        "to both layer 'app' and layer 'core'; carve it out of one with 'exclude'"
+        "to both layer 'app' and layer 'core'; carve it out of one with 'exclude'."
     ]

@@ -33,7 +33,7 @@ def test_nested_directories_overlap(problems: ProblemsOf) -> None:
             8,
             "layers[1].paths[1]",
             "layer 'core' overlaps layer 'app' (paths[0] 'app/**'): both claim 'app/core/x.py'; "
-            "carve one out with 'exclude' or narrow a placeholder",
+            "carve one out with 'exclude' or narrow a placeholder.",
         )
     ]
 
@@ -206,7 +206,7 @@ def test_module_pattern_overlaps_a_path_glob(problems: ProblemsOf) -> None:
             9,
             "layers[1].modules[0]",
             "layer 'sessions' overlaps layer 'db' (paths[0] 'src/app/db/**'): both claim "
-            "'src/app/db/session/x.py'; carve one out with 'exclude' or narrow a placeholder",
+            "'src/app/db/session/x.py'; carve one out with 'exclude' or narrow a placeholder.",
         )
     ]
 

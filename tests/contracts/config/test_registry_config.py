@@ -43,7 +43,7 @@ def test_an_unknown_handler_layer_is_reported_at_its_line(
         (
             10,
             "registry.handler_layers[1]",
-            "unknown layer id 'handler'; did you mean 'handlers'? Layer ids: api, handlers",
+            "unknown layer id 'handler'; did you mean 'handlers'? Layer ids: api, handlers.",
         )
     ]
 
