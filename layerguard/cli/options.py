@@ -9,13 +9,18 @@ asked ends the command with exit status 2 and a message on stderr, never a trace
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+import os
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
+import click
 import typer
 
+from layerguard.contracts.config.errors import CONFIG_ERROR_CODE
+
 if TYPE_CHECKING:
+    from layerguard.contracts.config.errors import ConfigError
     from layerguard.contracts.config.model import ProjectConfig
 
 OK = 0
@@ -50,10 +55,73 @@ NoCacheOption = Annotated[
 ]
 
 
+COLOR_CHOICES = ("auto", "always", "never")
+_COLOR_KEY = "layerguard.color"
+
+
+def _remember_color(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Keep the choice where every message of the run can find it (`ctx.meta` is shared by the
+    whole command chain): `layerguard --color never check` and `check --color never` agree."""
+    if value is not None:
+        ctx.meta[_COLOR_KEY] = value
+    return value
+
+
+ColorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--color",
+        help="Colour the text report and messages: auto (on a terminal, unless NO_COLOR is "
+        "set; FORCE_COLOR forces it), always, never. Machine-readable formats are never "
+        "coloured.",
+        click_type=click.Choice(COLOR_CHOICES),
+        callback=_remember_color,
+        is_eager=True,
+        show_default=False,
+    ),
+]
+
+
+def wants_color(choice: str, environ: Mapping[str, str], is_terminal: bool) -> bool:
+    """`--color` first; with `auto`, NO_COLOR (any non-empty value) turns colour off, then
+    FORCE_COLOR turns it on, else colour goes to terminals only (no-color.org,
+    force-color.org)."""
+    if choice != "auto":
+        return choice == "always"
+    if environ.get("NO_COLOR"):
+        return False
+    if environ.get("FORCE_COLOR"):
+        return True
+    return is_terminal
+
+
+def color_enabled(stream: Literal["stdout", "stderr"]) -> bool:
+    """Whether this run colours what it writes to `stream`."""
+    context = click.get_current_context(silent=True)
+    choice = context.meta.get(_COLOR_KEY, "auto") if context is not None else "auto"
+    return wants_color(choice, os.environ, click.get_text_stream(stream).isatty())
+
+
+MessageLevel = Literal["note", "warning", "error"]
+_LEVEL_STYLES = {"note": "bold", "warning": "bold yellow", "error": "bold red"}
+
+
+def say(message: str, level: MessageLevel = "note") -> None:
+    """`layerguard: [warning: ]message` on stderr, coloured when the run colours stderr."""
+    label = "" if level != "warning" else "warning: "
+    if not color_enabled("stderr"):
+        typer.echo(f"layerguard: {label}{message}", err=True)
+        return
+    from layerguard.linter.reporters.ansi import paint
+
+    chunks = [("layerguard:", _LEVEL_STYLES[level]), (" ", "")]
+    if label:
+        chunks.append((label, _LEVEL_STYLES[level]))
+    typer.echo(paint([*chunks, (message, "")]), err=True)
+
+
 def format_option(choices: Sequence[str], help: str) -> Any:
     """The `--output-format` option of a command printing one of `choices`."""
-    import click
-
     return typer.Option(
         "--output-format", help=help, click_type=click.Choice(choices), show_default=False
     )
@@ -82,8 +150,22 @@ def output_format(
 
 def fail(message: str) -> NoReturn:
     """End the command with exit status 2 and `layerguard: message` on stderr."""
-    typer.echo(f"layerguard: {message}", err=True)
+    say(message, "error")
     raise typer.Exit(USAGE_ERROR)
+
+
+def print_config_error(error: ConfigError) -> None:
+    """One `path:line: LG003 key: message` line per problem on stderr."""
+    if not color_enabled("stderr"):
+        typer.echo(str(error), err=True)
+        return
+    from layerguard.linter.reporters.ansi import paint
+
+    for problem in error.problems:
+        location = f"{problem.file}:{problem.line}" if problem.line else str(problem.file)
+        subject = f"{problem.key_path}: " if problem.key_path else ""
+        chunks = [(location, "bold"), (": ", ""), (CONFIG_ERROR_CODE, "bold red"), (" ", "")]
+        typer.echo(paint([*chunks, (subject + problem.message, "")]), err=True)
 
 
 @contextlib.contextmanager
@@ -96,7 +178,7 @@ def usage_errors() -> Iterator[None]:
     try:
         yield
     except ConfigError as error:
-        typer.echo(str(error), err=True)
+        print_config_error(error)
         raise typer.Exit(USAGE_ERROR) from None
     except UsageError as error:
         fail(str(error))
@@ -115,8 +197,15 @@ def open_project(config: Path | None) -> ProjectConfig:
                 f"no {CONFIG_FILE_NAME} found in {Path.cwd()} or any directory above it; run "
                 "`layerguard init` to write one"
             )
+    from layerguard.contracts.config.errors import ConfigError
+    from layerguard.linter.rules.selection import selection_problems
+
     with usage_errors():
-        return load_config(config)
+        project = load_config(config)
+        problems = selection_problems(project)  # rule codes are the linter's: checked here
+        if problems:
+            raise ConfigError(problems)
+        return project
 
 
 def project_relative(paths: Sequence[Path], root: Path, hint: str = "PATHS") -> tuple[str, ...]:
@@ -138,4 +227,4 @@ def project_relative(paths: Sequence[Path], root: Path, hint: str = "PATHS") -> 
 
 def warn_unwritten_cache(written: bool) -> None:
     if not written:
-        typer.echo("layerguard: warning: could not write .layerguard_cache/", err=True)
+        say("could not write .layerguard_cache/", "warning")

@@ -52,8 +52,9 @@ def test_invalid_config_prints_every_problem_and_exits_2(tmp_path: Path) -> None
     code, out, err = invoke("--config", str(path))
     assert (code, out) == (2, "")
     assert err.splitlines() == [
-        f"{path}:3: LG003 layers[0]: needs at least one entry in 'paths' or 'modules'",
-        f"{path}:4: LG003 rules.select[0]: expected a rule code such as `LG101`, got 'X'",
+        f"{path}:3: LG003 layers[0]: needs at least one entry in 'paths' or 'modules'.",
+        f"{path}:4: LG003 rules.select[0]: expected a rule code or prefix (`LG101`, `LG1`) or "
+        "`ALL`, got 'X'.",
     ]
 
 
@@ -62,7 +63,7 @@ def test_missing_explicit_config(tmp_path: Path) -> None:
     assert invoke("--config", str(path)) == (
         2,
         "",
-        f"{path}: LG003 cannot read: No such file or directory\n",
+        f"{path}: LG003 cannot read: No such file or directory.\n",
     )
 
 

@@ -51,7 +51,9 @@ def test_rules_text_is_a_table_of_every_rule() -> None:
             rule.code,
             rule.name,
             rule.severity.value,
-            "on" if rule.enabled_by_default else "off",
+            "with transactions:"
+            if rule.code in ("LG201", "LG202")
+            else ("on" if rule.enabled_by_default else "off"),
             scope_cell(rule),
             rule.summary,
         ]
@@ -78,6 +80,7 @@ def test_rules_json_carries_every_declared_field() -> None:
         "family": "imports",
         "level": "error",
         "enabled_by_default": True,
+        "enabled_with_section": None,
         "import_scopes": {"type_checking": False, "lazy": True, "conditional": True},
         "summary": RULES_BY_CODE["LG102"].summary,
     }
@@ -90,6 +93,7 @@ def test_rules_json_carries_every_declared_field() -> None:
     lg201 = next(rule for rule in data["rules"] if rule["code"] == "LG201")
     assert lg201["import_scopes"] is None
     assert lg201["family"] == "transactions"
+    assert lg201["enabled_with_section"] == "transactions"
 
 
 @pytest.mark.parametrize("rule", ALL_RULES, ids=lambda rule: rule.code)
@@ -263,6 +267,9 @@ def test_explain_every_rule_shows_its_examples(rule: type[RuleInfo]) -> None:
         assert f"{rule.code} findings cannot be suppressed with a comment" in options
     if rule.code == "LG003":
         assert "Always on:" in options
+    elif rule.code in ("LG201", "LG202"):
+        assert "project whose `layerguard.yaml` has a `transactions:` section" in options
+        assert f"`rules: {{extend_select: [{rule.code}]}}`" in options
     elif rule.enabled_by_default:
         assert f"Add `{rule.code}` to `rules.ignore`" in options
     else:

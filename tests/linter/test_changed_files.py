@@ -254,7 +254,7 @@ def base_findings(project: Path, run_cli: RunCli) -> list[Finding]:
 def affected(project: Path, base: str = "HEAD") -> tuple[Affected, Affected]:
     """(the affected set `check --changed` uses, the one of the dependency rules alone)."""
     config = load_config(project / "layerguard.yaml")
-    enabled = enabled_codes(config.rules)
+    enabled = enabled_codes(config)
     index = build_index(config, jobs=1, use_cache=True).index
     full = changed_scope(index, run_rules(index, enabled), base, enabled)
     changes = changes_since(project, base)

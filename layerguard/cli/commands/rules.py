@@ -21,7 +21,8 @@ def rules_command(
         format_option(
             RULES_FORMATS,
             "text: an aligned table (the default). json: {schema_version, rules: [{code, "
-            "name, family, level, enabled_by_default, import_scopes, summary, sections}]}. "
+            "name, family, level, enabled_by_default, enabled_with_section, import_scopes, "
+            "summary, sections}]}. "
             "markdown: the whole rule reference, exactly docs/rules.md.",
         ),
     ] = None,
@@ -31,7 +32,8 @@ def rules_command(
     counts, and what it catches.
 
     These are the defaults; `rules:` and `import_scopes:` in layerguard.yaml change them per
-    project. `layerguard explain CODE` shows one rule in full.
+    project, and LG2xx runs by default only where layerguard.yaml has a `transactions:`
+    section. `layerguard explain CODE` shows one rule in full.
     """
 
     from layerguard.linter.rules import reference

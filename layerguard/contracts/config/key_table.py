@@ -39,7 +39,7 @@ def keys(record: Record = SPEC, prefix: str = "") -> Iterator[tuple[str, Key]]:
             yield from keys(node, f"{path}.")
         elif isinstance(node, ListOf) and isinstance(node.item, Record):
             yield from keys(node.item, f"{path}[].")
-        elif isinstance(node, MapOf):
+        elif isinstance(node, MapOf) and isinstance(node.value, Record):
             yield from keys(node.value, f"{path}.{node.key_label}.")
 
 
@@ -47,7 +47,7 @@ def _type(node: Node) -> str:
     if isinstance(node, Record):
         return "mapping"
     if isinstance(node, MapOf):
-        return f"mapping of {node.key.label} → mapping"
+        return f"mapping of {node.key.label} → {_type(node.value)}"
     if isinstance(node, ListOf):
         return f"list of {_type(node.item)}"
     if isinstance(node, Boolean):

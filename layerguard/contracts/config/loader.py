@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from layerguard.contracts.config.cross_references import check_references
-from layerguard.contracts.config.errors import ConfigError, ConfigProblem
+from layerguard.contracts.config.errors import ConfigError, ConfigProblem, sentence
 from layerguard.contracts.config.model import (
     CONFIG_FILE_NAME,
     AllowedImport,
@@ -21,6 +21,7 @@ from layerguard.contracts.config.model import (
     CardSettings,
     ImportScopeOverride,
     Layer,
+    PerFileIgnore,
     Placeholder,
     ProjectConfig,
     RegistryNames,
@@ -50,9 +51,11 @@ def load_config(path: Path) -> ProjectConfig:
     try:
         text = path.read_bytes().decode("utf-8")
     except OSError as error:
-        raise ConfigError([ConfigProblem(path, 0, "", f"cannot read: {error.strerror}")]) from None
+        problem = ConfigProblem(path, 0, "", f"cannot read: {error.strerror}.")
+        raise ConfigError([problem]) from None
     except UnicodeDecodeError as error:
-        raise ConfigError([ConfigProblem(path, 0, "", f"not UTF-8 text: {error.reason}")]) from None
+        problem = ConfigProblem(path, 0, "", f"not UTF-8 text: {error.reason}.")
+        raise ConfigError([problem]) from None
     return parse_config(text, path)
 
 
@@ -64,15 +67,17 @@ def parse_config(text: str, path: Path) -> ProjectConfig:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else 0
         message = " ".join(str(p) for p in (error.context, error.problem) if p)
-        raise ConfigError([ConfigProblem(path, line, "", f"invalid YAML: {message}")]) from None
+        problem = ConfigProblem(path, line, "", f"invalid YAML: {sentence(message)}")
+        raise ConfigError([problem]) from None
     except yaml.YAMLError as error:
-        raise ConfigError([ConfigProblem(path, 0, "", f"invalid YAML: {error}")]) from None
+        problem = ConfigProblem(path, 0, "", f"invalid YAML: {sentence(str(error))}")
+        raise ConfigError([problem]) from None
     if root is None:
         raise ConfigError(
-            [ConfigProblem(path, 1, "", "the file is empty; `layerguard init` writes a start")]
+            [ConfigProblem(path, 1, "", "the file is empty; `layerguard init` writes a start.")]
         )
     if not isinstance(root, yaml.MappingNode):
-        message = f"expected a mapping of keys at the top level, got {type_name(root)}"
+        message = f"expected a mapping of keys at the top level, got {type_name(root)}."
         raise ConfigError([ConfigProblem(path, line_of(root), "", message)])
 
     checked = check(root, SPEC, path)
@@ -93,7 +98,12 @@ def _strings(value: Any) -> tuple[str, ...]:
 
 def _build(data: dict[str, Any], lines: dict[str, int], path: Path) -> ProjectConfig:
     """The model of what is valid in `data`; absent keys keep the model's defaults."""
-    fields: dict[str, Any] = {"root": path.resolve().parent, "path": path, "lines": lines}
+    fields: dict[str, Any] = {
+        "root": path.resolve().parent,
+        "path": path,
+        "lines": lines,
+        "sections": frozenset(data),
+    }
     for key in ("source_roots", "exclude", "cross_domain_layers"):
         if key in data:
             fields[key] = _strings(data[key])
@@ -130,8 +140,17 @@ def _build(data: dict[str, Any], lines: dict[str, int], path: Path) -> ProjectCo
                 values["line"] = lines.get(key, 0)
             if section is CardSettings and "import_groups" in values:
                 values["import_groups"] = _import_groups(data[key]["import_groups"], lines)
+            if section is RuleSelection and "per_file_ignores" in values:
+                values["per_file_ignores"] = _per_file_ignores(data[key]["per_file_ignores"], lines)
             fields[key] = section(**values)
     return ProjectConfig(**fields)
+
+
+def _per_file_ignores(data: dict[str, Any], lines: dict[str, int]) -> tuple[PerFileIgnore, ...]:
+    return tuple(
+        PerFileIgnore(glob, _strings(codes), lines.get(f"rules.per_file_ignores.{glob}", 0))
+        for glob, codes in data.items()
+    )
 
 
 def _import_groups(data: list[Any], lines: dict[str, int]) -> tuple[CardImportGroup, ...]:

@@ -140,10 +140,23 @@ class CardSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class PerFileIgnore:
+    """A `rules.per_file_ignores` entry: findings of `codes` (codes or prefixes) in the files
+    `glob` matches are not reported."""
+
+    glob: str
+    codes: tuple[str, ...]
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class RuleSelection:
+    """Rule selectors: codes, code prefixes (`LG1`) or `ALL`, as written."""
+
     select: tuple[str, ...] = ()  # empty = every rule enabled by default
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[PerFileIgnore, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +178,9 @@ class ProjectConfig:
     cards: CardSettings = field(default_factory=CardSettings)
     rules: RuleSelection = field(default_factory=RuleSelection)
     path: Path | None = None  # the file it was read from, as given (problems name it so)
+    sections: frozenset[str] = frozenset()
+    """The top-level keys the file has: a project without `transactions:` is not assumed to
+    use SQLAlchemy's transactions, one with `registry:` uses the operation registry."""
     lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
     """YAML line of every value, by key path (`layers[3].paths[0]`): where problems point."""
 

@@ -71,10 +71,10 @@ class Record(NamedTuple):
 
 
 class MapOf(NamedTuple):
-    """A mapping whose keys are chosen by the user (placeholder names, rule codes)."""
+    """A mapping whose keys are chosen by the user (placeholder names, rule codes, globs)."""
 
     key: Text
-    value: Record
+    value: Record | ListOf
     key_label: str  # how the key is shown in docs: `<name>`, `<code>`
     value_description: str
 
@@ -131,6 +131,11 @@ SEGMENT_NAME = Text(
     label="directory name",
 )
 RULE_CODE = Text(pattern=r"^LG[0-9]{3}$", hint="a rule code such as `LG101`", label="rule code")
+RULE_SELECTOR = Text(
+    pattern=r"^(?:[Aa][Ll][Ll]|[Ll][Gg][0-9]{0,3})$",
+    hint="a rule code or prefix (`LG101`, `LG1`) or `ALL`",
+    label="rule code or prefix",
+)
 RELATIVE_DIR = Text(
     pattern=r"^(?!/)(?:\.|(?:(?!\.\.(?:/|$))[^/*{}\\]+)(?:/(?!\.\.(?:/|$))[^/*{}\\]+)*)/?$",
     hint="a directory relative to the project root, without wildcards or `..` (e.g. `backend`)",
@@ -455,17 +460,37 @@ SPEC = Record(
                 keys=(
                     Key(
                         "select",
-                        _strings(RULE_CODE),
-                        "Run only these rules. Empty: every rule enabled by default.",
+                        _strings(RULE_SELECTOR),
+                        "Run only these rules (codes or prefixes: `LG1` is every import rule, "
+                        "`ALL` every rule). Empty: every rule enabled by default.",
                         default=[],
                     ),
                     Key(
                         "extend_select",
-                        _strings(RULE_CODE),
-                        "Also run these opt-in rules.",
+                        _strings(RULE_SELECTOR),
+                        "Also run these rules (codes or prefixes), e.g. opt-in rules.",
                         default=[],
                     ),
-                    Key("ignore", _strings(RULE_CODE), "Never run these rules.", default=[]),
+                    Key(
+                        "ignore",
+                        _strings(RULE_SELECTOR),
+                        "Never run these rules (codes or prefixes).",
+                        default=[],
+                    ),
+                    Key(
+                        "per_file_ignores",
+                        MapOf(
+                            key=PATH_GLOB,
+                            value=_strings(RULE_SELECTOR),
+                            key_label="<glob>",
+                            value_description="Rules (codes or prefixes) not reported in the "
+                            "files the glob matches.",
+                        ),
+                        "Rules not reported in some files, by path glob (relative to the "
+                        "project root; a glob also covers everything below what it matches): "
+                        '`"backend/app/legacy/**": [LG101]`. Applies to cards too.',
+                        default={},
+                    ),
                 )
             ),
             "Which rules run (the command line can narrow this further).",

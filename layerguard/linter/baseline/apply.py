@@ -16,6 +16,7 @@ from layerguard.linter.baseline.file import BASELINE_FILE_NAME, BaselineFileErro
 from layerguard.linter.baseline.model import EntryKey, match_baseline, stale_diagnostics
 from layerguard.linter.diagnostics import Diagnostic
 from layerguard.linter.rules.codes import ENABLED_BY_DEFAULT, STALE_BASELINE_ENTRY
+from layerguard.linter.rules.selection import per_file_ignored
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +31,15 @@ def default_baseline_path(project: ProjectConfig) -> Path:
     return project.root / BASELINE_FILE_NAME
 
 
-def judged_by(enabled: frozenset[str]) -> Callable[[EntryKey], bool]:
-    """Entries whose rule ran can be judged; entries of unknown (removed) codes always can."""
-    return lambda key: key.code in enabled or key.code not in ENABLED_BY_DEFAULT
+def judged_by(project: ProjectConfig, enabled: frozenset[str]) -> Callable[[EntryKey], bool]:
+    """Entries whose rule ran on their file can be judged (not those of rules the run does not
+    enable, or that `rules.per_file_ignores` drops there); entries of unknown (removed) codes
+    always can."""
+    ignored = per_file_ignored(project)
+    return lambda key: (
+        key.code not in ENABLED_BY_DEFAULT
+        or (key.code in enabled and not ignored(key.path, key.code))
+    )
 
 
 def apply_baseline(
@@ -54,7 +61,7 @@ def apply_baseline(
             return diagnostics, None
         raise BaselineFileError(str(explicit), 0, "no such baseline file")
     baseline = read_baseline(path)
-    judged = judged_by(enabled)
+    judged = judged_by(project, enabled)
     match = match_baseline(diagnostics, baseline, lambda key: judged(key) and in_scope(key.path))
     kept = match.kept
     if STALE_BASELINE_ENTRY in enabled:

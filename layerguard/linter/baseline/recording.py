@@ -36,7 +36,7 @@ class BaselineUpdate:
 def _all_findings(project: ProjectConfig) -> tuple[list[Diagnostic], frozenset[str]]:
     """Every finding of the configured rules (the baseline ignores --select-style narrowing),
     without applying any existing baseline."""
-    enabled = enabled_codes(project.rules)
+    enabled = enabled_codes(project)
     result = check(project, CheckOptions(enabled=enabled, use_baseline=False))
     return result.diagnostics, enabled
 
@@ -62,7 +62,7 @@ def update_baseline(project: ProjectConfig, path: Path, allow_new: bool = False)
         raise UsageError(f"{path} does not exist; run `layerguard baseline create` first")
     baseline = read_baseline(path)
     findings, enabled = _all_findings(project)
-    judged = judged_by(enabled)
+    judged = judged_by(project, enabled)
     match = match_baseline(findings, baseline, judged)
     if match.new and not allow_new:
         return BaselineUpdate(baseline, match.new, 0, 0, written=False)

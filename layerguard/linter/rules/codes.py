@@ -53,4 +53,15 @@ ALL_CODES: tuple[str, ...] = tuple(
 OFF_BY_DEFAULT = frozenset({OPERATION_NEVER_EXECUTED})
 """Rules a project opts into (`rules.extend_select`)."""
 
+FIXED_BY_CARD_SYNC = frozenset({CARD_IMPORTS_DRIFT, CARD_EXPORT_DRIFT})
+"""Rules whose findings `check --fix` fixes: `cards sync` rewrites the card's machine-owned
+parts (actual imports, the Export Contract) from the code, keeping what people wrote."""
+
+ON_WITH_SECTION: dict[str, str] = {
+    TRANSACTION_OUTSIDE_OWNER: "transactions",
+    SESSION_CONSTRUCTION_OUTSIDE_CREATOR: "transactions",
+}
+"""Rules on by default only in projects whose `layerguard.yaml` has this top-level section:
+without `transactions:`, nothing says the project uses SQLAlchemy's transactions at all."""
+
 ENABLED_BY_DEFAULT: dict[str, bool] = {code: code not in OFF_BY_DEFAULT for code in ALL_CODES}

@@ -8,7 +8,7 @@ they excused.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from layerguard.linter.diagnostics import Diagnostic
@@ -27,14 +27,16 @@ class SuppressionOutcome:
 
     kept: list[Diagnostic]
     used: dict[tuple[str, int, int], set[str]]  # (path, line, col) of a suppression -> codes
-    enabled: frozenset[str]  # codes enabled in this run: only those can be judged unused
+    judged: Callable[[str, str], bool]
+    """Whether the run reports (path, code): only those codes of a suppression can be judged
+    unused (not those of rules the run does not enable, or that per_file_ignores drops)."""
     known: frozenset[str]  # every rule code
 
 
 def apply_suppressions(
     index: ProjectIndex,
     findings: Iterable[Diagnostic],
-    enabled: frozenset[str],
+    judged: Callable[[str, str], bool],
     known: frozenset[str],
 ) -> SuppressionOutcome:
     by_target: dict[tuple[str, int], list[Suppression]] = {}
@@ -50,7 +52,7 @@ def apply_suppressions(
             kept.append(finding)
         else:
             used.setdefault((finding.path, hit.line, hit.col), set()).add(finding.code)
-    return SuppressionOutcome(kept, used, enabled, known)
+    return SuppressionOutcome(kept, used, judged, known)
 
 
 class SuppressionRule(RuleInfo):
@@ -62,13 +64,13 @@ class SuppressionRule(RuleInfo):
         for source in index.files.values():
             for suppression in source.facts.suppressions:
                 used = outcome.used.get((source.path, suppression.line, suppression.col), set())
-                message = self.problem(suppression, used, outcome)
+                message = self.problem(source.path, suppression, used, outcome)
                 if message is not None:
                     key = ",".join(suppression.codes) or "ignore"
                     yield self.finding(source, suppression.line, suppression.col, message, key)
 
     def problem(
-        self, suppression: Suppression, used: set[str], outcome: SuppressionOutcome
+        self, path: str, suppression: Suppression, used: set[str], outcome: SuppressionOutcome
     ) -> str | None:
         raise NotImplementedError
 
@@ -105,7 +107,7 @@ No key of `layerguard.yaml` changes it: every suppression needs its reason.
     )
 
     def problem(
-        self, suppression: Suppression, used: set[str], outcome: SuppressionOutcome
+        self, path: str, suppression: Suppression, used: set[str], outcome: SuppressionOutcome
     ) -> str | None:
         if suppression.codes and not suppression.reason:
             return "suppression without a reason; add why after the codes: `ignore[CODE] why`"
@@ -118,8 +120,8 @@ class UnusedSuppression(SuppressionRule):
     catches = """
 A suppression comment, or a code in one, that hides no finding on its line (for a trailing
 comment) or on the next line (for a comment on a line of its own). Codes of rules that are not
-enabled in the run are not judged: a suppression of a rule you did not select may still be
-needed.
+enabled in the run, or that `rules.per_file_ignores` turns off for the file, are not judged: a
+suppression of a rule you did not select may still be needed.
 """
     why = """
 A suppression that no longer hides a finding is noise at best, and at worst it silently
@@ -131,6 +133,8 @@ Remove the comment, or the codes in it that no longer apply.
     options = """
 - `rules.select`, `rules.extend_select`, `rules.ignore` (and `--select`, `--ignore`): a code
   in a suppression is judged only in a run that enables its rule.
+- `rules.per_file_ignores`: a code in a suppression is not judged in the files where it is
+  ignored.
 """
     valid = (
         Example(
@@ -152,9 +156,9 @@ Remove the comment, or the codes in it that no longer apply.
     )
 
     def problem(
-        self, suppression: Suppression, used: set[str], outcome: SuppressionOutcome
+        self, path: str, suppression: Suppression, used: set[str], outcome: SuppressionOutcome
     ) -> str | None:
-        unused = [c for c in suppression.codes if c in outcome.enabled and c not in used]
+        unused = [c for c in suppression.codes if outcome.judged(path, c) and c not in used]
         if not unused:
             return None
         codes = ", ".join(unused)
@@ -199,7 +203,7 @@ No key of `layerguard.yaml` changes it: codes are the same in every project.
     )
 
     def problem(
-        self, suppression: Suppression, used: set[str], outcome: SuppressionOutcome
+        self, path: str, suppression: Suppression, used: set[str], outcome: SuppressionOutcome
     ) -> str | None:
         if not suppression.codes:
             return "suppression names no codes; write `# layerguard: ignore[CODE] reason`"

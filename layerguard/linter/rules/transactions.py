@@ -33,10 +33,36 @@ def _is_owner(index: ProjectIndex, source: SourceFile, entries: tuple[str, ...])
     return index.layer_map.allows(entries, source.layer, module)
 
 
-def _owners_text(entries: tuple[str, ...]) -> str:
-    if not entries:
-        return "only the request's session dependency may"
-    return "only " + ", ".join(entries) + " may"
+def _entries_text(index: ProjectIndex, entries: tuple[str, ...]) -> str:
+    """`L4_handlers`, `layers L4 and L5`, `L4 and module app.db.uow`: the configured owners."""
+    layers = [entry for entry in entries if entry in index.layers]
+    modules = [entry for entry in entries if entry not in index.layers]
+    parts = []
+    if layers:
+        parts.append(("layer " if len(layers) == 1 else "layers ") + _and(layers))
+    if modules:
+        parts.append(("module " if len(modules) == 1 else "modules ") + _and(modules))
+    return " and ".join(parts)
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def uses_runtime(index: ProjectIndex) -> bool:
+    """Whether the project uses layerguard's operation registry: its `layerguard.yaml` has a
+    `registry:` section, or a project file imports `layerguard.runtime`. Only then do messages
+    speak of the session dependency and the operation context."""
+    if "registry" in index.config.sections:
+        return True
+    return any(
+        resolved.target == RUNTIME or resolved.target.startswith(RUNTIME + ".")
+        for source in index.files.values()
+        for resolved in source.imports
+    )
+
+
+RUNTIME = "layerguard.runtime"
 
 
 class TransactionOutsideOwner(Rule):
@@ -46,8 +72,15 @@ class TransactionOutsideOwner(Rule):
 A call of `commit()`, `rollback()`, `begin()` or `begin_nested()` (the names in
 `transactions.calls`) in a file of a layer that `transactions.owners` does not name, whatever
 the receiver is called (`self._session`, `db`, `ctx.session`, `conn`), including
-`async with x.begin():`. Only code counts: a docstring or comment that mentions
-`session.commit()` is not a finding. Files in no layer are not checked.
+`async with x.begin():`. A call counts in the shape of SQLAlchemy's API only: these four take
+no positional argument there, so `painter.begin(device)` (Qt) or `repo.commit(sha)` is another
+library's method and not a finding; `session.begin(nested=True)` is one. Only code counts: a
+docstring or comment that mentions `session.commit()` is not a finding. Files in no layer are
+not checked.
+
+The message names the configured owners; it speaks of the request's session dependency only
+in a project that uses layerguard's runtime (a `registry:` section, or an import of
+`layerguard.runtime`).
 """
     why = """
 One unit of work per request: whoever owns the transaction decides when it commits. A driver
@@ -59,11 +92,15 @@ Remove the call and let the owner commit. Use `flush()` if you need generated ke
 end of the unit of work: it sends the pending SQL without ending the transaction.
 """
     options = """
+- `transactions:` itself: LG201 runs by default only in a project whose `layerguard.yaml` has
+  this section (the hoc preset has one). Without it nothing says the project uses SQLAlchemy's
+  transactions, so the rule stays off unless selected (`rules.extend_select: [LG2]`).
 - `transactions.owners`: the layers or module patterns that may make those calls. In the hoc
   preset nobody in the layers owns the transaction: the runtime's session dependency commits
   after the operation succeeded and rolls back otherwise. To make the operation handlers the
   owners instead, set `owners: [L4_handlers]`.
-- `transactions.calls`: the method names that control a transaction.
+- `transactions.calls`: the method names that control a transaction (names you add count
+  whatever their arguments).
 """
     valid = (
         Example(
@@ -82,6 +119,16 @@ end of the unit of work: it sends the pending SQL without ending the transaction
             config=HANDLERS_OWN,
             title="Handlers own the transaction in this project",
         ),
+        Example(
+            {
+                ENGINE: """
+                    def render(self, painter, repo):
+                        painter.begin(self)  # Qt's QPainter.begin(device)
+                        repo.commit("v1")
+                """
+            },
+            title="Methods of the same name that take a positional argument are not SQLAlchemy's",
+        ),
     )
     invalid = (
         Example(
@@ -98,28 +145,49 @@ end of the unit of work: it sends the pending SQL without ending the transaction
                             await db.rollback()
                 """
             },
-            expected=((DRIVER, 4), (DRIVER, 7), (DRIVER, 9)),
+            expected=(
+                (DRIVER, 4, 15, "only the request's session dependency may control"),
+                (DRIVER, 7),
+                (DRIVER, 9),
+            ),
             title="A driver commits, opens a transaction and rolls back",
+        ),
+        Example(
+            {DRIVER: "async def save(db, row):\n    db.add(row)\n    await db.commit()\n"},
+            expected=((DRIVER, 3, 11, "only layer L4_handlers may control transactions"),),
+            config=HANDLERS_OWN,
+            title="Only the handlers may commit",
         ),
     )
 
     def check(self, index: ProjectIndex) -> Iterator[Diagnostic]:
         policy = index.config.transactions
         controlled = frozenset(policy.calls)
+        owners: str | None = None  # what the message says about them, once there is one
         for source in index.files.values():
             calls = [c for c in source.facts.transaction_calls if c.method in controlled]
             if not calls or source.layer is None or _is_owner(index, source, policy.owners):
                 continue
+            if owners is None:
+                owners = self._owners(index)
             for call in calls:
                 yield self.finding(
                     source,
                     call.line,
                     call.col,
-                    f"`{call.receiver}.{call.method}()` in {source.layer.layer}: "
-                    f"{_owners_text(policy.owners)} control transactions; remove it and let the "
-                    "owner commit (use flush() for generated keys)",
+                    f"`{call.receiver}.{call.method}()` in {source.layer.layer}: {owners}; "
+                    "remove it and let the owner commit (use flush() for generated keys)",
                     f"{call.symbol or '<module>'}:{call.receiver}.{call.method}",
                 )
+
+    @staticmethod
+    def _owners(index: ProjectIndex) -> str:
+        entries = index.config.transactions.owners
+        if entries:
+            return f"only {_entries_text(index, entries)} may control transactions"
+        if uses_runtime(index):
+            return "only the request's session dependency may control transactions"
+        return "`transactions.owners` names no layer, so no layer may control transactions"
 
 
 class SessionConstructionOutsideCreator(Rule):
@@ -142,6 +210,8 @@ Take the session from the operation context (`ctx.session`) or from the runtime'
 dependency, so that the work joins the request's unit of work.
 """
     options = """
+- `transactions:` itself: LG202 runs by default only in a project whose `layerguard.yaml` has
+  this section, as LG201.
 - `transactions.session_creators`: the layers or module patterns that may construct sessions
   (none in the hoc preset: sessions come from the runtime's dependency).
 - `transactions.session_factories`: the names whose call constructs a session.
@@ -174,16 +244,34 @@ dependency, so that the work joins the request's unit of work.
 
     def check(self, index: ProjectIndex) -> Iterator[Diagnostic]:
         creators = index.config.transactions.session_creators
+        advice: str | None = None  # where the session should come from, once there is one
         for source in index.files.values():
             built = source.facts.session_constructions
             if not built or source.layer is None or _is_owner(index, source, creators):
                 continue
+            if advice is None:
+                advice = self._advice(index)
             for construction in built:
                 yield self.finding(
                     source,
                     construction.line,
                     construction.col,
                     f"`{construction.factory}(...)` builds a session in {source.layer.layer}; "
-                    "take the session from the operation context or the session dependency",
+                    + advice,
                     f"{construction.symbol or '<module>'}:{construction.factory}",
                 )
+
+    @staticmethod
+    def _advice(index: ProjectIndex) -> str:
+        creators = index.config.transactions.session_creators
+        if uses_runtime(index):
+            return "take the session from the operation context or the session dependency"
+        if creators:
+            return (
+                f"only {_entries_text(index, creators)} may construct sessions; take the "
+                "session from the caller"
+            )
+        return (
+            "`transactions.session_creators` names no layer; take the session from the caller "
+            "that owns the unit of work"
+        )
