@@ -93,6 +93,7 @@ def _result_data(path: str, result: CardParseResult) -> dict[str, object]:
     return {
         "path": path,
         "card": None if result.card is None else card_to_data(result.card),
+        "document": result.document,
         "errors": [{"line": e.line, "message": e.message} for e in result.errors],
     }
 
@@ -100,6 +101,11 @@ def _result_data(path: str, result: CardParseResult) -> dict[str, object]:
 def _dump(path: str, result: CardParseResult) -> list[str]:
     from layerguard.linter.rules.codes import MALFORMED_CARD
 
+    if result.document:
+        return [
+            f"{path}: not a placement card (no `**Path:**` line, no title naming a .py file, no "
+            "card section): `check` counts it as a document and skips it"
+        ]
     lines = [f"{path}: no card could be read"] if result.card is None else _card_lines(result.card)
     lines.extend(f"{e.path}:{e.line}: {MALFORMED_CARD} {e.message}" for e in result.errors)
     return lines

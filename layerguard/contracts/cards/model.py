@@ -173,8 +173,10 @@ class CardParseResult(NamedTuple):
     """What parsing a card yields: the card (None when it cannot describe any file) and errors.
 
     A card with errors is still returned when its `**Path:**` was read: the errors say which
-    parts of it are missing.
+    parts of it are missing. `document` is set for a markdown file that does not look like a
+    card at all (an index page, a summary, a long-form document): no card, no errors.
     """
 
     card: Card | None
     errors: tuple[CardError, ...] = ()
+    document: bool = False

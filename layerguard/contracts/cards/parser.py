@@ -2,7 +2,10 @@
 
 Card sets are written by hand as often as they are generated, so the parser reads what it can
 and reports the rest: every problem becomes a `CardError` with the card line and what was
-expected there, and the parser itself never raises. The markdown structure it relies on:
+expected there, and the parser itself never raises. Card folders also hold other documents
+(index pages, domain summaries, long-form notes): a file is read as a card only when it looks
+like one — a `**Path:**` line, a title naming a `.py` file, or a section only cards have — and
+is otherwise a *document*, with no card and no errors. The markdown structure it relies on:
 
 - `# title`, then header lines `**Path:** ...`, `**Layer:** ...`, `**Component:** ...` (or the
   rows of a `| Field | Value |` table) anywhere outside code blocks;
@@ -68,6 +71,10 @@ _SECTION_KINDS: dict[str, SectionKind] = {
     "import boundary": "boundary",
     "l5 pairing declaration": "pairing",
 }
+CARD_ONLY_SECTIONS = frozenset({*_SECTION_KINDS, "transaction boundary", "import analysis"})
+"""Headings (as `heading_name` reads them) that only placement cards have: one of them makes a
+markdown file a card even without `**Path:**` (which is then reported missing)."""
+_PYTHON_FILE_NAME = re.compile(r"[\w.\-/]*\w\.py\b")
 
 T = TypeVar("T")
 
@@ -164,6 +171,8 @@ class _CardReader:
 
     def read(self) -> CardParseResult:
         title, header, headings, fences = self._scan()
+        if not _looks_like_a_card(title, header, headings):
+            return CardParseResult(card=None, document=True)
         sections = self._sections(headings)
         placement: tuple[PlacementField, ...] = ()
         exports = boundary = pairing = None
@@ -360,6 +369,18 @@ class _CardReader:
         line = min(max(fence.body_start + offset, fence.body_start), last)
         self.error(line, f"expected valid YAML in the '{section.heading}' block: {problem}")
         return None
+
+
+def _looks_like_a_card(
+    title: Located[str] | None, header: dict[str, Located[str]], headings: list[Located[str]]
+) -> bool:
+    """A `**Path:**` line, a title naming a `.py` file (`# policy_engine.py`), or a section
+    only cards have: anything else under `cards.paths` is another kind of document."""
+    if "path" in header:
+        return True
+    if title is not None and _PYTHON_FILE_NAME.search(title.value):
+        return True
+    return any(heading_name(heading.value) in CARD_ONLY_SECTIONS for heading in headings)
 
 
 def _describe(node: yaml.Node) -> str:

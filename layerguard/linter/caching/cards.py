@@ -26,6 +26,7 @@ def _to_data(result: CardParseResult) -> dict[str, Any]:
     return {
         "card": None if result.card is None else card_to_data(result.card),
         "errors": [[error.line, error.message] for error in result.errors],
+        "document": result.document,
     }
 
 
@@ -33,7 +34,7 @@ def _from_data(data: dict[str, Any], label: str) -> CardParseResult:
     """A cached result, labelled with this card's path (equal cards share one entry)."""
     card = None if data["card"] is None else card_from_data(data["card"])._replace(path=label)
     errors = tuple(CardError(label, int(line), str(message)) for line, message in data["errors"])
-    return CardParseResult(card, errors)
+    return CardParseResult(card, errors, bool(data["document"]))
 
 
 def open_card_cache(root: Path, use_cache: bool = True) -> ParseCache:

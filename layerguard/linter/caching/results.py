@@ -39,6 +39,7 @@ class CachedRun:
     files: int
     cards: int
     described_elsewhere: dict[str, bool]
+    documents: int = 0  # markdown files under `cards.paths` that are not cards
 
 
 class ResultCache:
@@ -94,7 +95,7 @@ class ResultCache:
             Diagnostic(path, line, col, code, message, Severity(severity), finding_key)
             for path, line, col, code, message, severity, finding_key in entry["diagnostics"]
         ]
-        return CachedRun(diagnostics, entry["files"], entry["cards"], described)
+        return CachedRun(diagnostics, entry["files"], entry["cards"], described, entry["documents"])
 
     def put(self, key: str, run: CachedRun) -> None:
         """Store a run's findings (keeping the most recent entries) and write the file."""
@@ -104,6 +105,7 @@ class ResultCache:
         self._entries[key] = {
             "files": run.files,
             "cards": run.cards,
+            "documents": run.documents,
             "described_elsewhere": run.described_elsewhere,
             "diagnostics": [
                 [d.path, d.line, d.col, d.code, d.message, d.severity.value, d.key]

@@ -155,6 +155,69 @@ def normalise_signature(signature: str) -> str:
     return text.replace(",)", ")").replace(",]", "]")
 
 
+def signature_matches(declared: str, defined: str) -> bool:
+    """Whether a card's signature describes the code's: equal once normalised, or equal but for
+    default values the card leaves out. Cards written by other generators often omit defaults
+    (`evaluate(policy: str) -> bool` for `evaluate(policy: str = "any") -> bool`); names,
+    order, kinds, annotations and the return type are still compared, and a default the card
+    does state must be the code's."""
+    if normalise_signature(declared) == normalise_signature(defined):
+        return True
+    card, code = _parameters(declared), _parameters(defined)
+    if card is None or code is None or len(card) != len(code) or card[0] != code[0]:
+        return False
+    return all(
+        (kind, name, annotation) == (code_kind, code_name, code_annotation)
+        and (default is None or default == code_default)
+        for (kind, name, annotation, default), (
+            code_kind,
+            code_name,
+            code_annotation,
+            code_default,
+        ) in zip(card[1:], code[1:], strict=True)
+    )
+
+
+_Parameter = tuple[str, str, str | None, str | None]  # kind, name, annotation, default
+
+
+def _parameters(signature: str) -> list[_Parameter] | None:
+    """`[(name, return annotation), *parameters]` of a card-style signature, None when it is
+    not one. Annotations and defaults are compared as `ast.unparse` writes them."""
+    import ast
+
+    text = " ".join(signature.split()).removeprefix("async ").removeprefix("def ")
+    try:
+        tree = ast.parse(f"def {text}:\n    pass\n")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    function = tree.body[0] if len(tree.body) == 1 else None
+    if not isinstance(function, ast.FunctionDef):
+        return None
+
+    def unparse(node: ast.expr | None) -> str | None:
+        return None if node is None else ast.unparse(node)
+
+    args = function.args
+    positional = [*args.posonlyargs, *args.args]
+    defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    kinds = ["positional-only"] * len(args.posonlyargs) + ["positional"] * len(args.args)
+    found: list[_Parameter] = [("", function.name, unparse(function.returns), None)]
+    found += [
+        (kind, arg.arg, unparse(arg.annotation), unparse(default))
+        for kind, arg, default in zip(kinds, positional, defaults, strict=True)
+    ]
+    if args.vararg is not None:
+        found.append(("*", args.vararg.arg, unparse(args.vararg.annotation), None))
+    found += [
+        ("keyword-only", arg.arg, unparse(arg.annotation), unparse(default))
+        for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True)
+    ]
+    if args.kwarg is not None:
+        found.append(("**", args.kwarg.arg, unparse(args.kwarg.annotation), None))
+    return found
+
+
 # --- transactions ----------------------------------------------------------------------------
 
 

@@ -48,9 +48,11 @@ def build_index(
     cache = ParseCache.open(root, settings.fingerprint(), enabled=use_cache)
     facts, stats = collect_facts(root, files.python, settings, cache, jobs)
     written = cache.save()
-    cards, cards_written = read_cards_cached(root, files.cards, use_cache)
+    parsed, cards_written = read_cards_cached(root, files.cards, use_cache)
+    cards = {path: result for path, result in parsed.items() if not result.document}
+    documents = frozenset(path for path, result in parsed.items() if result.document)
     other = card_targets_elsewhere(root, config, cards, facts.keys())
-    index = ProjectIndex(config, files.layer_map, facts, cards, other)
+    index = ProjectIndex(config, files.layer_map, facts, cards, other, documents)
     return IndexBuild(index, stats, written and cards_written)
 
 

@@ -68,6 +68,7 @@ class ProjectIndex:
         facts: dict[str, FileFacts],
         cards: dict[str, CardParseResult] | None = None,
         other_files: frozenset[str] = frozenset(),
+        documents: frozenset[str] = frozenset(),
     ) -> None:
         self.config = config
         self.layer_map = layer_map
@@ -76,6 +77,9 @@ class ProjectIndex:
         self.other_files = other_files
         """Files that cards describe which exist but are not project files (excluded, outside
         the source roots): their cards are not stale."""
+        self.documents = documents
+        """Markdown files under `cards.paths` that are not cards (index pages, summaries):
+        counted, never checked."""
         self.files: dict[str, SourceFile] = {}
         self.by_module: dict[str, SourceFile] = {}
         self.packages: set[str] = set()  # every package, namespace packages included

@@ -19,11 +19,11 @@ from layerguard.linter.cards.derive import (
     is_blank,
     is_transaction_owner,
     listed_imports,
-    normalise_signature,
     public_classes,
     public_functions,
     public_methods,
     read_transaction_value,
+    signature_matches,
     transaction_use,
     transaction_value,
 )
@@ -522,7 +522,9 @@ at the card line to change:
 
 - a declared function, class (or protocol) or method that the file no longer defines;
 - a function whose signature changed (compared without whitespace differences, quote style,
-  trailing commas or an `async ` prefix);
+  trailing commas or an `async ` prefix; a card that leaves out default values matches the
+  code's signature with them, while names, order, annotations and the return type are still
+  compared, and a default the card states must be the code's);
 - a public symbol the contract does not declare: a top-level function or class without a
   leading underscore (or, when the module has a literal `__all__`, one named in it), and a
   public method of a declared class.
@@ -651,8 +653,9 @@ removing it was the mistake.
                 )
                 continue
             signature = declared.signature
-            written = {normalise_signature(f.signature) for f in defined}
-            if signature is not None and normalise_signature(signature.value) not in written:
+            if signature is not None and not any(
+                signature_matches(signature.value, f.signature) for f in defined
+            ):
                 yield self.card_finding(
                     card_path,
                     signature.line,

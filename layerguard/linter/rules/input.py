@@ -71,6 +71,12 @@ is malformed, each problem at its card line: YAML that does not parse, a block o
 shape, an unterminated code fence, a Placement Card line without a colon, a card without
 `**Path:**`. The parser reads everything it can — a broken Export Contract block still leaves
 the Import Boundary checked.
+
+Only a file that looks like a card is one: it has a `**Path:**` line, a title naming a `.py`
+file (`# policy_engine.py`), or a section only cards have (Placement Card, Import Boundary,
+Export Contract, L5 Pairing Declaration, Transaction Boundary, Import Analysis). Other markdown
+files under `cards.paths` — index pages, domain summaries, long-form documents — are counted
+(`documents skipped` in `check --statistics`), not reported.
 """
     why = """
 Cards are checked against the code, so a card the parser cannot read would otherwise be a
@@ -96,6 +102,19 @@ understood of it.
                 ROUTE: "",
             },
             title="A minimal card",
+        ),
+        Example(
+            {
+                "literature/README.md": """
+                    # Policies domain
+
+                    The engine (`policy_engine.py`) checks the rules; see the cards below.
+
+                    ## Open questions
+                """,
+                ROUTE: "",
+            },
+            title="Not a card: an index page under `cards.paths`",
         ),
     )
     invalid = (

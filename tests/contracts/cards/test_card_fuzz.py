@@ -83,7 +83,12 @@ def _mutate(lines: list[str], step: tuple[object, ...]) -> list[str]:
     steps=st.lists(mutation, min_size=1, max_size=8),
     newline=st.sampled_from(["\n", "\r\n"]),
 )
-def test_damaged_cards_give_a_card_or_errors(steps: list[tuple[object, ...]], newline: str) -> None:
+def test_damaged_cards_give_a_card_errors_or_a_document(
+    steps: list[tuple[object, ...]], newline: str
+) -> None:
+    """A damaged card is a card, or errors saying why it is not; or, once the damage removed
+    everything that made it look like a card (its `**Path:**`, its title, its card sections),
+    a document, which is never a silent skip of something that looks like a card."""
     lines = list(SEED_LINES)
     for step in steps:
         lines = _mutate(lines, step)
@@ -94,7 +99,12 @@ def test_damaged_cards_give_a_card_or_errors(steps: list[tuple[object, ...]], ne
         assert error.path == "seed.md"
         assert 1 <= error.line <= line_count
         assert error.message
-    if result.card is None:
+    if result.document:
+        assert result.card is None
+        assert result.errors == ()
+        assert not any(line.lstrip().startswith("**Path:**") for line in text.split("\n"))
+        assert not any(heading in text for heading in ("## Placement Card", "## Export Contract"))
+    elif result.card is None:
         assert result.errors
     else:
         assert isinstance(result.card, Card)
