@@ -13,6 +13,7 @@ import typer
 
 from layerguard._version import __version__
 from layerguard.cli.commands import baseline, cards, check, graph, init, operations, rules, schema
+from layerguard.cli.options import ColorOption
 
 app = typer.Typer(
     name="layerguard",
@@ -21,7 +22,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    # Docstrings are markdown: rich's markdown rendering reflows each paragraph to the
+    # terminal's width ("rich" mode keeps the source's line breaks, breaking lines
+    # mid-sentence) and shows `code` as code.
+    rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -43,6 +47,7 @@ def _root(
             is_eager=True,
         ),
     ] = False,
+    color: ColorOption = None,
 ) -> None:
     """Keep a layered backend honest."""
 

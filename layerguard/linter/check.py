@@ -1,8 +1,9 @@
 """The check use case: one `layerguard check`, from the contract to the findings it reports.
 
 discover → index (facts cached, parsed in parallel) → rules → suppressions → `--changed`
-narrowing → path filter → baseline. The command line hands its options to `check` and prints
-the result; failures are exceptions (`ConfigError`, `UsageError`), never exits. A run over a
+narrowing → path filter → baseline (→ with `--fix`, the safe fixes, then all of it again). The
+command line hands its options to `check` and prints the result; failures are exceptions
+(`ConfigError`, `UsageError`), never exits. A run over a
 tree where no input changed is answered by the results cache, which is why facts, cards, the
 index and the rules are imported only when the run is not: a warm run imports little more than
 the contract.
@@ -11,7 +12,8 @@ the contract.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +37,15 @@ class CheckOptions:
     changed_since: str | None = None  # report only what changed since this revision
     baseline: Path | None = None  # None: the default baseline file, when it exists
     use_baseline: bool = True
+    fix: bool = False  # apply the safe fixes to what the run reports, then report what remains
+
+
+@dataclass(frozen=True, slots=True)
+class CardFix:
+    """A card `--fix` rewrote, and what changed in it (as `cards sync` says it)."""
+
+    card: str
+    changes: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +64,9 @@ class CheckResult:
     extraction: ExtractionStats
     cards: int
     elapsed: float
+    documents: int = 0  # markdown files under `cards.paths` that are not cards, skipped
+    fixed: int = 0  # findings `--fix` removed (the diagnostics are the remaining ones)
+    fixes: tuple[CardFix, ...] = ()  # what `--fix` changed, card by card
     cache_written: bool = True
     changed: ChangedFiles | None = None
     baseline: BaselineApplied | None = None
@@ -65,6 +79,7 @@ class _Analysis:
     diagnostics: list[Diagnostic]
     extraction: ExtractionStats
     cards: int
+    documents: int
     index: ProjectIndex | None  # None when the findings came from the results cache
     cache_written: bool
 
@@ -112,15 +127,53 @@ def check(project: ProjectConfig, options: CheckOptions) -> CheckResult:
         diagnostics, applied = apply_baseline(
             diagnostics, project, options.enabled, options.baseline, in_scope
         )
-    return CheckResult(
+    result = CheckResult(
         diagnostics=sorted(diagnostics),
         extraction=analysis.extraction,
         cards=analysis.cards,
+        documents=analysis.documents,
         elapsed=time.perf_counter() - started,
         cache_written=analysis.cache_written,
         changed=changed,
         baseline=applied,
     )
+    return _fixed(project, options, result, started) if options.fix else result
+
+
+def _fixed(
+    project: ProjectConfig, options: CheckOptions, result: CheckResult, started: float
+) -> CheckResult:
+    """Apply the safe fixes to the findings `result` reports, then check again.
+
+    Today the safe fixes are the cards' drift (FIXED_BY_CARD_SYNC): `cards sync` rewrites the
+    machine-owned parts of the reported cards exactly as the rules expect them, keeping every
+    hand-written byte. Only reported findings are fixed: a baselined, suppressed or unselected
+    one, or one outside PATHS, is left alone.
+    """
+    from layerguard.linter.cards.sync import Synced, sync_cards
+    from layerguard.linter.rules.codes import FIXED_BY_CARD_SYNC
+
+    cards = {d.path for d in result.diagnostics if d.code in FIXED_BY_CARD_SYNC}
+    if not cards:
+        return result
+    summary = sync_cards(
+        project, cards.__contains__, write=True, jobs=options.jobs, use_cache=options.use_cache
+    )
+    fixes = tuple(
+        CardFix(card.card, card.changes) for card in summary.cards if card.outcome is Synced.CHANGED
+    )
+    if not fixes:
+        return result
+    after = check(project, replace(options, fix=False))
+    remaining = Counter((d.path, d.code, d.key) for d in after.diagnostics)
+    fixed = 0
+    for finding in result.diagnostics:
+        key = (finding.path, finding.code, finding.key)
+        if remaining[key]:
+            remaining[key] -= 1
+        else:
+            fixed += 1
+    return replace(after, fixed=fixed, fixes=fixes, elapsed=time.perf_counter() - started)
 
 
 def _analyse(
@@ -135,7 +188,7 @@ def _analyse(
     cached = results.get(key) if key is not None and not need_index else None
     if cached is not None:
         stats = ExtractionStats(cached.files, parsed=0, cached=cached.files, jobs=options.jobs)
-        return _Analysis(cached.diagnostics, stats, cached.cards, None, True)
+        return _Analysis(cached.diagnostics, stats, cached.cards, cached.documents, None, True)
 
     from layerguard.linter.project.build import build_index
     from layerguard.linter.rules.runner import run_rules
@@ -144,9 +197,22 @@ def _analyse(
     index = built.index
     diagnostics = run_rules(index, options.enabled)
     if key is not None:
-        run = CachedRun(diagnostics, built.extraction.files, len(index.cards), _elsewhere(index))
+        run = CachedRun(
+            diagnostics,
+            built.extraction.files,
+            len(index.cards),
+            _elsewhere(index),
+            len(index.documents),
+        )
         results.put(key, run)
-    return _Analysis(diagnostics, built.extraction, len(index.cards), index, built.cache_written)
+    return _Analysis(
+        diagnostics,
+        built.extraction,
+        len(index.cards),
+        len(index.documents),
+        index,
+        built.cache_written,
+    )
 
 
 def _contract_bytes(config: ProjectConfig) -> bytes:

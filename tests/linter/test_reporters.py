@@ -35,6 +35,7 @@ def result(findings: list[Diagnostic] = FINDINGS) -> CheckResult:
         diagnostics=findings,
         extraction=ExtractionStats(files=12, parsed=2, cached=10, jobs=2),
         cards=3,
+        documents=1,
         elapsed=0.25,
         changed=ChangedFiles("HEAD", 2, 1),
     )
@@ -68,7 +69,7 @@ def test_text_statistics() -> None:
         "     1  LG201  transaction-outside-owner",
         "     1  LG404  operation-never-executed",
         "     1  LG902  unused-suppression",
-        "files: 12, parsed: 2, cached: 10, cards: 3, jobs: 2",
+        "files: 12, parsed: 2, cached: 10, cards: 3, documents skipped: 1, jobs: 2",
         "Found 4 findings in 12 files and 3 cards (2 parsed, 10 cached) in 0.25s.",
     ]
 
@@ -90,6 +91,8 @@ def test_json() -> None:
         "parsed": 2,
         "cached": 10,
         "cards": 3,
+        "documents_skipped": 1,
+        "fixed": 0,
         "jobs": 2,
         "elapsed_seconds": 0.25,
     }

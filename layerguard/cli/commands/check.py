@@ -12,25 +12,32 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from layerguard.cli.options import (
     FINDINGS,
     OK,
+    ColorOption,
     ConfigOption,
     JobsOption,
     LegacyFormatOption,
     NoCacheOption,
+    color_enabled,
     format_option,
     open_project,
     output_format,
     project_relative,
+    say,
     usage_errors,
     warn_unwritten_cache,
 )
 from layerguard.linter.reporters import FORMAT_MODULES
+
+if TYPE_CHECKING:
+    from layerguard.contracts.config.model import ProjectConfig
+    from layerguard.linter.check import CheckOptions
 
 OUTPUT_FORMATS = tuple(FORMAT_MODULES)  # docs/output.md
 
@@ -74,17 +81,52 @@ def check_command(
             show_default=False,
         ),
     ] = None,
+    extend_select: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--extend-select",
+            help="Also these rules (codes or prefixes), on top of the selection.",
+            show_default=False,
+        ),
+    ] = None,
     ignore: Annotated[
         list[str] | None,
         typer.Option(help="Skip these rules (codes or prefixes).", show_default=False),
     ] = None,
+    extend_ignore: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--extend-ignore",
+            help="Also skip these rules (codes or prefixes): the same as --ignore, which "
+            "adds to the configured `rules.ignore` too.",
+            show_default=False,
+        ),
+    ] = None,
+    fix: Annotated[
+        bool,
+        typer.Option(
+            "--fix",
+            help="Apply the safe fixes first (card drift, LG303 and LG305, as `cards sync` "
+            "does), say what changed, then report what remains.",
+        ),
+    ] = False,
     exit_zero: Annotated[
         bool, typer.Option("--exit-zero", help="Exit 0 even when there are findings.")
     ] = False,
     statistics: Annotated[
         bool,
         typer.Option(
-            "--statistics", help="Also print counts per rule and how many files were parsed."
+            "--statistics",
+            help="Also print counts per rule, how many files were parsed and how many "
+            "documents under `cards.paths` were skipped as not cards.",
+        ),
+    ] = False,
+    show_settings: Annotated[
+        bool,
+        typer.Option(
+            "--show-settings",
+            help="Print the settings this run would use (the contract with every default, the "
+            "enabled rules, the options) and exit without checking.",
         ),
     ] = False,
     jobs: JobsOption = None,
@@ -114,6 +156,7 @@ def check_command(
     no_baseline: Annotated[
         bool, typer.Option("--no-baseline", help="Report baselined findings too.")
     ] = False,
+    color: ColorOption = None,
 ) -> None:
     """Check imports, transactions and cards against the project's layer contract.
 
@@ -127,14 +170,25 @@ def check_command(
     from layerguard.linter.project.extraction import default_jobs
     from layerguard.linter.reporters import renderer
     from layerguard.linter.reporters.context import ReportContext
-    from layerguard.linter.rules.selection import UnknownSelectorError, enabled_codes
+    from layerguard.linter.rules.selection import (
+        CommandLineSelection,
+        UnknownSelectorError,
+        enabled_codes,
+    )
 
     fmt = output_format(
         chosen_format, legacy_format, OUTPUT_FORMATS, default_output_format(os.environ)
     )
     project = open_project(config)
+    selected = split_codes(select)
+    command_line = CommandLineSelection(
+        select=None if selected is None else tuple(selected),
+        extend_select=tuple(split_codes(extend_select) or ()),
+        ignore=(*(split_codes(ignore) or ()), *(split_codes(extend_ignore) or ())),
+    )
     try:
-        enabled = enabled_codes(project.rules, split_codes(select), split_codes(ignore) or ())
+        with usage_errors():
+            enabled = enabled_codes(project, command_line)
     except UnknownSelectorError as error:
         raise typer.BadParameter(str(error), param_hint="--select/--ignore") from None
     options = CheckOptions(
@@ -145,23 +199,65 @@ def check_command(
         changed_since=base if changed else None,
         baseline=baseline,
         use_baseline=not no_baseline,
+        fix=fix,
     )
+    colored = fmt == "text" and color_enabled("stdout")
+    if show_settings:
+        typer.echo(settings_text(project, options, fmt, colored), nl=False)
+        raise typer.Exit(OK)
     with usage_errors():
         result = check(project, options)
+    for card_fix in result.fixes:
+        say(f"fixed {card_fix.card}: {'; '.join(card_fix.changes)}")
     if result.changed is not None:
         scope = result.changed
-        typer.echo(
-            f"layerguard: --changed: reporting on {plural(scope.files, 'file')} "
+        say(
+            f"--changed: reporting on {plural(scope.files, 'file')} "
             f"({scope.changed} changed since {scope.base}, {scope.files - scope.changed} "
-            "affected)",
-            err=True,
+            "affected)"
         )
     if result.baseline is not None and result.baseline.hidden:
         hidden = plural(result.baseline.hidden, "baselined finding")
-        typer.echo(f"layerguard: {hidden} hidden ({result.baseline.path.name})", err=True)
-    context = ReportContext(project.root, Path.cwd(), statistics=statistics)
+        say(f"{hidden} hidden ({result.baseline.path.name})")
+    context = ReportContext(project.root, Path.cwd(), statistics=statistics, color=colored)
     render = renderer(fmt)
     typer.echo(render(result, context), nl=False)
     warn_unwritten_cache(result.cache_written)
     failing = any(d.severity.value != "info" for d in result.diagnostics)
     raise typer.Exit(FINDINGS if failing and not exit_zero else OK)
+
+
+def settings_text(project: ProjectConfig, options: CheckOptions, fmt: str, colored: bool) -> str:
+    """`--show-settings`: the run's settings and the contract with every default, as YAML
+    (comments say where they come from)."""
+    import yaml
+
+    from layerguard.contracts.config.resolved import resolved_data
+    from layerguard.linter.baseline.apply import default_baseline_path
+    from layerguard.linter.caching.parses import CACHE_DIR_NAME
+
+    baseline = options.baseline or default_baseline_path(project)
+    run = {
+        "project_root": str(project.root),
+        "enabled_rules": sorted(options.enabled),
+        "output_format": fmt,
+        "color": colored,
+        "jobs": options.jobs,
+        "cache": str(project.root / CACHE_DIR_NAME) if options.use_cache else None,
+        "baseline": str(baseline) if options.use_baseline and baseline.exists() else None,
+        "changed_since": options.changed_since,
+        "report_paths": list(options.report_paths) or ["."],
+        "fix": options.fix,
+    }
+    source = project.path.resolve() if project.path is not None else project.root
+    notes = [
+        "# layerguard check --show-settings: what this run would use; nothing was checked.",
+        f"# Contract: {source} (every key, defaults filled in).",
+    ]
+    if "transactions" not in project.sections:
+        notes.append("# No `transactions:` section: LG201 and LG202 are off unless selected.")
+    data = {"run": run, "contract": resolved_data(project)}
+    body = yaml.safe_dump(
+        data, sort_keys=False, default_flow_style=None, allow_unicode=True, width=100
+    )
+    return "\n".join(notes) + "\n" + body

@@ -58,12 +58,16 @@ class SyncSummary:
 
 
 def sync_cards(
-    project: ProjectConfig, selected: Callable[[str], bool], write: bool = True
+    project: ProjectConfig,
+    selected: Callable[[str], bool],
+    write: bool = True,
+    jobs: int | None = None,
+    use_cache: bool = True,
 ) -> SyncSummary:
     """Sync every card of `cards.paths` that `selected` holds for (by the card's path or by
     the path of the file it describes)."""
-    index = build_index(project, default_jobs(), use_cache=True).index
-    store = open_card_cache(project.root)
+    index = build_index(project, jobs or default_jobs(), use_cache=use_cache).index
+    store = open_card_cache(project.root, use_cache)
     inbound = importers(index)
     summary = SyncSummary(written=write)
     for card_path in sorted(index.cards):

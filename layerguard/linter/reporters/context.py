@@ -14,6 +14,7 @@ class ReportContext:
     project_root: Path
     cwd: Path
     statistics: bool = False
+    color: bool = False  # the text report only: machine-readable formats are never coloured
 
     def display_path(self, project_path: str) -> str:
         """A path as the user typed it: relative to the working directory when below it."""

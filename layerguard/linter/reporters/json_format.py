@@ -41,6 +41,8 @@ def report_data(result: CheckResult, context: ReportContext) -> dict[str, Any]:
             "parsed": stats.parsed,
             "cached": stats.cached,
             "cards": result.cards,
+            "documents_skipped": result.documents,
+            "fixed": result.fixed,
             "jobs": stats.jobs,
             "elapsed_seconds": round(result.elapsed, 4),
         },

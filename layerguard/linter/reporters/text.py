@@ -1,43 +1,76 @@
-"""`path:line:col: CODE message`, sorted, then a summary line (and `--statistics`)."""
+"""`path:line:col: CODE message`, sorted, then a summary line (and `--statistics`); coloured
+when the run is (`--color`): the same text, with the path, the code and the summary styled."""
 
 from __future__ import annotations
 
 from collections import Counter
 
 from layerguard.linter.check import CheckResult
-from layerguard.linter.diagnostics import plural
+from layerguard.linter.diagnostics import Diagnostic, plural
+from layerguard.linter.reporters.ansi import SEVERITY_STYLES, Chunk, paint
 from layerguard.linter.reporters.context import ReportContext
 
 
 def summary(result: CheckResult) -> str:
     stats = result.extraction
     found = len(result.diagnostics)
-    head = f"Found {plural(found, 'finding')}" if found else "No findings"
+    if result.fixed:
+        head = (
+            f"Found {plural(found + result.fixed, 'finding')} ({result.fixed} fixed, "
+            f"{found} remaining)"
+        )
+    else:
+        head = f"Found {plural(found, 'finding')}" if found else "No findings"
     return (
         f"{head} in {plural(stats.files, 'file')} and {plural(result.cards, 'card')} "
         f"({stats.parsed} parsed, {stats.cached} cached) in {result.elapsed:.2f}s."
     )
 
 
-def statistics(result: CheckResult) -> list[str]:
+def _finding(context: ReportContext, finding: Diagnostic) -> list[Chunk]:
+    shown = context.display_path(finding.path)
+    return [
+        (shown, "bold"),
+        (f":{finding.line}:{finding.col}:", ""),
+        (" ", ""),
+        (finding.code, SEVERITY_STYLES.get(finding.severity.value, "bold")),
+        (f" {finding.message}", ""),
+    ]
+
+
+def _statistics(result: CheckResult) -> list[list[Chunk]]:
     from layerguard.linter.rules.registry import RULES_BY_CODE
 
     counts = Counter(d.code for d in result.diagnostics)
-    lines = [
-        f"{count:>6}  {code}  {RULES_BY_CODE[code].name if code in RULES_BY_CODE else ''}".rstrip()
+    lines: list[list[Chunk]] = [
+        [
+            (f"{count:>6}", "bold"),
+            ("  ", ""),
+            (code, "bold red"),
+            (f"  {RULES_BY_CODE[code].name}" if code in RULES_BY_CODE else "", ""),
+        ]
         for code, count in sorted(counts.items())
     ]
     stats = result.extraction
     lines.append(
-        f"files: {stats.files}, parsed: {stats.parsed}, cached: {stats.cached}, "
-        f"cards: {result.cards}, jobs: {stats.jobs}"
+        [
+            (
+                f"files: {stats.files}, parsed: {stats.parsed}, cached: {stats.cached}, "
+                f"cards: {result.cards}, documents skipped: {result.documents}, "
+                f"jobs: {stats.jobs}",
+                "",
+            )
+        ]
     )
     return lines
 
 
 def render(result: CheckResult, context: ReportContext) -> str:
-    lines = [context.line(d) for d in result.diagnostics]
+    lines = [_finding(context, d) for d in result.diagnostics]
     if context.statistics:
-        lines.extend(statistics(result))
-    lines.append(summary(result))
-    return "\n".join(lines) + "\n"
+        lines.extend(_statistics(result))
+    failing = any(d.severity.value != "info" for d in result.diagnostics)
+    lines.append([(summary(result), "bold red" if failing else "bold green")])
+    if not context.color:
+        return "".join("".join(text for text, _ in line) + "\n" for line in lines)
+    return paint([chunk for line in lines for chunk in (*line, ("\n", ""))])

@@ -20,7 +20,11 @@ from typing import Any
 from layerguard.contracts.config.model import ImportScopePolicy
 from layerguard.linter.diagnostics import Severity
 from layerguard.linter.rules.base import Example, RuleInfo
-from layerguard.linter.rules.codes import STALE_BASELINE_ENTRY
+from layerguard.linter.rules.codes import (
+    FIXED_BY_CARD_SYNC,
+    ON_WITH_SECTION,
+    STALE_BASELINE_ENTRY,
+)
 from layerguard.linter.rules.registry import ALL_RULES, INDEX_RULES, RULES_BY_CODE
 from layerguard.linter.rules.suppressions import SuppressionRule
 
@@ -196,8 +200,26 @@ def _runs_in_check(rule: type[RuleInfo]) -> bool:
     return rule in INDEX_RULES or family(rule.code) != "input"
 
 
+def default_text(rule: type[RuleInfo]) -> str:
+    """Whether a rule runs by default, in a few words: `on`, `off`, `with transactions:`."""
+    section = ON_WITH_SECTION.get(rule.code)
+    if section is not None:
+        return f"with {section}:"
+    return "on" if rule.enabled_by_default else "off"
+
+
 def _enabling(rule: type[RuleInfo]) -> str:
     code = rule.code
+    section = ON_WITH_SECTION.get(code)
+    if section is not None:
+        return (
+            f"**Enabling.** On by default in a project whose `layerguard.yaml` has a "
+            f"`{section}:` section (the hoc preset has one); off in a project without one, "
+            f"which has not said it uses SQLAlchemy's transactions. Turn it on there with "
+            f"`rules: {{extend_select: [{code}]}}` (or `[LG2]` for the family), or for one run "
+            f"with `--extend-select {code}`. Add `{code}` to `rules.ignore` in `layerguard.yaml` "
+            f"to turn it off for the project, or pass `--ignore {code}` for one run."
+        )
     if not _runs_in_check(rule):
         return (
             f"**Enabling.** Always on: `layerguard.yaml` is read before rules are selected, so "
@@ -207,14 +229,15 @@ def _enabling(rule: type[RuleInfo]) -> str:
         return (
             f"**Enabling.** Off by default. Opt in for the project with "
             f"`rules: {{extend_select: [{code}]}}` in `layerguard.yaml`, or for one run with "
-            f"`--select {code}` (which runs only the rules it names: `--select ALL` runs every "
-            "rule)."
+            f"`--extend-select {code}` (`--select {code}` runs only the rules it names: "
+            "`--select ALL` runs every rule)."
         )
     return (
         f"**Enabling.** On by default. Add `{code}` to `rules.ignore` in `layerguard.yaml` to "
-        f"turn it off for the project, or pass `--ignore {code}` for one run. `rules.select` "
-        "and `--select` run only the rules they name; codes and prefixes both work (`LG1` is "
-        "every import rule)."
+        f"turn it off for the project, or pass `--ignore {code}` for one run, or list it under "
+        "a glob in `rules.per_file_ignores` to turn it off in some files. `rules.select` and "
+        "`--select` run only the rules they name; codes and prefixes both work (`LG1` is every "
+        "import rule)."
     )
 
 
@@ -302,6 +325,8 @@ def explain(rule: type[RuleInfo], level: int = 1) -> str:
     h = "#" * level
     if not _runs_in_check(rule):
         enabled = "always"
+    elif rule.code in ON_WITH_SECTION:
+        enabled = f"in projects with a `{ON_WITH_SECTION[rule.code]}:` section"
     elif rule.enabled_by_default:
         enabled = "yes"
     else:
@@ -317,6 +342,11 @@ def explain(rule: type[RuleInfo], level: int = 1) -> str:
     ]
     if rule.default_scope is not None:
         lines.append(f"- Import scopes: {describe_scope(rule)}")
+    if rule.code in FIXED_BY_CARD_SYNC:
+        lines.append(
+            "- Fix: `layerguard check --fix` rewrites the card's machine-owned parts from the "
+            "code, as `layerguard cards sync` does"
+        )
     lines.append("")
     bodies = sections(rule, level)
     for key, heading in SECTIONS:
@@ -343,7 +373,7 @@ def rules_text(rules: Iterable[type[RuleInfo]] = ALL_RULES) -> str:
             rule.code,
             rule.name,
             rule.severity.value,
-            "on" if rule.enabled_by_default else "off",
+            default_text(rule),
             describe_scope(rule).replace("`", "").replace("—", "-"),
             rule.summary,
         )
@@ -359,6 +389,13 @@ def rules_text(rules: Iterable[type[RuleInfo]] = ALL_RULES) -> str:
     )
 
 
+def _markdown_default(rule: type[RuleInfo]) -> str:
+    section = ON_WITH_SECTION.get(rule.code)
+    if section is not None:
+        return f"with `{section}:`"
+    return "yes" if rule.enabled_by_default else "no"
+
+
 def rule_data(rule: type[RuleInfo]) -> dict[str, Any]:
     return {
         "code": rule.code,
@@ -366,6 +403,7 @@ def rule_data(rule: type[RuleInfo]) -> dict[str, Any]:
         "family": family(rule.code),
         "level": rule.severity.value,
         "enabled_by_default": rule.enabled_by_default,
+        "enabled_with_section": ON_WITH_SECTION.get(rule.code),
         "import_scopes": scope_policy(rule),
         "summary": rule.summary,
         "sections": sections(rule),
@@ -407,7 +445,7 @@ def rules_markdown(rules: Iterable[type[RuleInfo]] = ALL_RULES) -> str:
     ]
     lines += [
         f"| [{rule.code}]({_anchor(rule)}) | `{rule.name}` | {rule.severity.value} | "
-        f"{'yes' if rule.enabled_by_default else 'no'} | {describe_scope(rule)} | "
+        f"{_markdown_default(rule)} | {describe_scope(rule)} | "
         f"{_cell(rule.summary)} |"
         for rule in rules
     ]
