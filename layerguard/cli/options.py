@@ -117,7 +117,7 @@ def say(message: str, level: MessageLevel = "note") -> None:
     chunks = [("layerguard:", _LEVEL_STYLES[level]), (" ", "")]
     if label:
         chunks.append((label, _LEVEL_STYLES[level]))
-    typer.echo(paint([*chunks, (message, "")]), err=True)
+    typer.echo(paint([*chunks, (message, "")]), err=True, color=True)
 
 
 def format_option(choices: Sequence[str], help: str) -> Any:
@@ -165,7 +165,7 @@ def print_config_error(error: ConfigError) -> None:
         location = f"{problem.file}:{problem.line}" if problem.line else str(problem.file)
         subject = f"{problem.key_path}: " if problem.key_path else ""
         chunks = [(location, "bold"), (": ", ""), (CONFIG_ERROR_CODE, "bold red"), (" ", "")]
-        typer.echo(paint([*chunks, (subject + problem.message, "")]), err=True)
+        typer.echo(paint([*chunks, (subject + problem.message, "")]), err=True, color=True)
 
 
 @contextlib.contextmanager

@@ -221,7 +221,9 @@ def check_command(
         say(f"{hidden} hidden ({result.baseline.path.name})")
     context = ReportContext(project.root, Path.cwd(), statistics=statistics, color=colored)
     render = renderer(fmt)
-    typer.echo(render(result, context), nl=False)
+    # color=True: click strips escape sequences from what is not a terminal, and --color
+    # always (or FORCE_COLOR) asks for them there too.
+    typer.echo(render(result, context), nl=False, color=colored)
     warn_unwritten_cache(result.cache_written)
     failing = any(d.severity.value != "info" for d in result.diagnostics)
     raise typer.Exit(FINDINGS if failing and not exit_zero else OK)
