@@ -46,7 +46,7 @@ def yaml_blocks(name: str) -> list[str]:
 def test_ci_snippets_are_valid_yaml_and_use_real_options() -> None:
     blocks = [yaml.safe_load(block) for block in yaml_blocks("ci.md")]
     assert len(blocks) == 4
-    workflow, remote_hook, local_hook, gitlab = blocks
+    workflow, local_hook, remote_hook, gitlab = blocks
     steps = workflow["jobs"]["layerguard"]["steps"]
     runs = [step["run"] for step in steps if "run" in step]
     assert "layerguard check --output-format sarif --exit-zero > layerguard.sarif" in runs
