@@ -584,6 +584,29 @@ removing it was the mistake.
             },
             title="`__all__` decides what is public; whitespace and quotes do not matter",
         ),
+        Example(
+            {
+                ENGINE: """
+                    def evaluate(policy: str, strict: bool = False, *, limit: int = 10) -> bool:
+                        return True
+                """,
+                ENGINE_CARD: """
+                    # policy_engine.py
+
+                    **Path:** `backend/app/hoc/cus/policies/L5_engines/policy_engine.py`
+
+                    ## Export Contract
+
+                    ```yaml
+                    exports:
+                      functions:
+                        - name: evaluate
+                          signature: "evaluate(policy: str, strict: bool, *, limit: int) -> bool"
+                    ```
+                """,
+            },
+            title="A card from another generator leaves default values out",
+        ),
     )
     invalid = (
         Example(
