@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -104,3 +105,43 @@ def example_findings(rule: type[RuleInfo], example: Example, root: Path) -> list
         options = CheckOptions(enabled=frozenset(ALL_CODES), jobs=1, use_cache=False)
         found = [d for d in check(config, options).diagnostics if d.code == rule.code]
     return sorted(Finding(d.path, d.line, d.col, d.message) for d in found)
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 nothing listens on (for a server a test starts)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def running_server(
+    command: list[str], cwd: Path, env: Mapping[str, str], url: str, log: Path
+) -> Iterator[None]:
+    """Run `command` (a server) until the block ends, once `url` answers; its output goes to
+    `log`, which a failure to start shows. 60 s is a limit on a server that never starts, not
+    an assertion on speed."""
+    import subprocess
+    import time
+
+    import httpx
+
+    with log.open("w") as output:
+        server = subprocess.Popen(command, cwd=cwd, env=dict(env), stdout=output, stderr=output)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, log.read_text(encoding="utf-8")
+            try:
+                httpx.get(url)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.1)
+        yield
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

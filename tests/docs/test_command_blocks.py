@@ -16,16 +16,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.helpers import free_port, running_server
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = (
@@ -376,11 +375,15 @@ def test_command_block_runs_as_written(block: Block, plan: Run, tmp_path: Path) 
 # --- the example's server -----------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+def bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-c", "set -eo pipefail\n" + script],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
 
 
 def test_the_example_runs_as_its_readme_says(tmp_path: Path) -> None:
@@ -393,45 +396,21 @@ def test_the_example_runs_as_its_readme_says(tmp_path: Path) -> None:
     serve = block_of(document, "uvicorn app.main:app").text.strip() + f" --port {port}"
     requests = block_of(document, "curl -s -X POST").text.replace("8000", port)
     audit = block_of(document, "sqlite3 examples/hoc_app/hoc_app.db").text
-    log = tmp_path / "server.log"
-    with log.open("w") as output:
-        server = subprocess.Popen(
-            ["bash", "-c", f"exec {serve}"], cwd=repo, env=env, stdout=output, stderr=output
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, log.read_text(encoding="utf-8")
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/health/operations")
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.1)
-        answered = subprocess.run(
-            ["bash", "-c", "set -eo pipefail\n" + requests],
-            cwd=repo,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-        )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    serving = running_server(
+        ["bash", "-c", f"exec {serve}"],
+        repo,
+        env,
+        f"http://127.0.0.1:{port}/health/operations",
+        tmp_path / "server.log",
+    )
+    with serving:
+        answered = bash(requests, repo, env)
     assert answered.returncode == 0, answered.stderr
     # curl prints each answer as it comes, without a line break between them.
     assert answered.stdout.count('"name":"mfa"') == 1
     assert answered.stdout.count('"title":"MFA disabled for bob"') == 2
     assert '"unknown_operation_calls":0' in answered.stdout  # the health route
-    rows = subprocess.run(
-        ["bash", "-c", "set -eo pipefail\n" + audit],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-    )
+    rows = bash(audit, repo, env)
     assert rows.returncode == 0, rows.stderr
     # incidents.report asks policies.get through the registry: the inner dispatch ends first.
     assert rows.stdout.splitlines() == [

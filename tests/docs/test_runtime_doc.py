@@ -5,13 +5,13 @@ the configuration the guide gives (pytest-asyncio in auto mode)."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
+
+from tests.helpers import free_port, running_server
 
 GUIDE = (Path(__file__).resolve().parents[2] / "docs" / "runtime.md").read_text(encoding="utf-8")
 
@@ -41,50 +41,23 @@ def environment() -> dict[str, str]:
     return env
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def test_the_quick_start_serves_its_route_on_a_new_database(tmp_path: Path) -> None:
     project = new_project(tmp_path)
     port = free_port()
-    log = tmp_path / "server.log"
-    with log.open("w") as output:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)],
-            cwd=project,
-            env=environment(),
-            stdout=output,
-            stderr=output,
-        )
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, log.read_text(encoding="utf-8")
-            try:
-                httpx.get(f"{base}/health/operations")
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "the quick start did not start"
-                time.sleep(0.1)
+    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)]
+    url = f"{base}/health/operations"
+    with running_server(command, project, environment(), url, tmp_path / "server.log"):
         created = httpx.post(f"{base}/policies", params={"name": "p1"})
         refused = httpx.post(f"{base}/policies", params={"name": ""})
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     assert (project / "app.db").stat().st_size > 0
     assert (created.status_code, created.json()) == (200, {"name": "p1", "tenant": "t-1"})
     assert refused.status_code == 422
     assert refused.json()["detail"]["error_code"] == "VALIDATION_ERROR"
 
 
-def test_the_testing_kit_example_passes_under_pytest(tmp_path: Path) -> None:
-    project = new_project(tmp_path)
-    run = subprocess.run(
+def pytest_in(project: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=project,
         env=environment(),
@@ -92,6 +65,10 @@ def test_the_testing_kit_example_passes_under_pytest(tmp_path: Path) -> None:
         text=True,
         timeout=300,
     )
+
+
+def test_the_testing_kit_example_passes_under_pytest(tmp_path: Path) -> None:
+    run = pytest_in(new_project(tmp_path))
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.splitlines()[-1].startswith("1 passed")
 
@@ -103,14 +80,7 @@ def test_without_auto_mode_the_async_test_is_not_run(tmp_path: Path) -> None:
     (project / "pyproject.toml").write_text(
         '[tool.pytest.ini_options]\npythonpath = ["."]\n', encoding="utf-8"
     )
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=project,
-        env=environment(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    run = pytest_in(project)
     assert run.returncode == 1
     assert "async def functions are not natively supported" in run.stdout
     assert run.stdout.splitlines()[-1].startswith("1 failed")
