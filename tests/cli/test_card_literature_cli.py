@@ -4,6 +4,8 @@ signatures. Only what looks like a card is checked; a malformed card is still LG
 
 from __future__ import annotations
 
+import os
+import subprocess
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -238,3 +240,22 @@ def test_signatures_without_defaults_match_the_code() -> None:
     assert not signature_matches("f(a: int = 1)", "f(a: int)")
     assert signature_matches("f(*args: int, **kwargs: str)", "f(*args: int, **kwargs: str)")
     assert not signature_matches("not a signature", code)
+
+
+def test_a_changed_document_affects_no_file(tmp_path: Path, run_cli: Callable[..., Run]) -> None:
+    literature_project(tmp_path)
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.invalid",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    }
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "literature"]):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, env={**os.environ, **env})
+    (tmp_path / "literature/INDEX.md").write_text(INDEX_PAGE + "\nA new line.\n", "utf-8")
+    run = run_cli(["check", "--changed", "--output-format", "json", "--select", "LG0,LG3"])
+    assert run.findings() == []
+    # A document is not a file layerguard checks: its change touches no card and no file.
+    assert run.stderr == (
+        "layerguard: --changed: reporting on 0 files (0 changed since HEAD, 0 affected)\n"
+    )

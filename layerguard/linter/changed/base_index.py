@@ -42,8 +42,9 @@ def base_index(index: ProjectIndex, changes: GitChanges, use_cache: bool = True)
     for path in cards:
         card_results.pop(path, None)
         blob = blobs.get(path)
-        if blob is not None:
-            card_results[path] = parse_card_bytes(blob, str(config.root / path))
+        parsed = parse_card_bytes(blob, str(config.root / path)) if blob is not None else None
+        if parsed is not None and not parsed.document:  # a document was no card there either
+            card_results[path] = parsed
     other = _card_targets_elsewhere(config, changes, card_results, facts.keys())
     return ProjectIndex(config, layer_map, facts, card_results, other)
 
