@@ -220,6 +220,8 @@ def test_what_makes_a_markdown_file_a_card() -> None:
     assert kind("# Python 3.12 notes\n\nWe moved to `app.py`-free packages.\n") == "document"
     assert kind("") == "document"
     assert kind("Just text, **Layer:** L4, and `x.py` in a sentence.\n") == "document"
+    # A hostile title (one line of megabytes, no `.py`) is decided in linear time.
+    assert kind("# " + "a" * 5_000_000 + "\n") == "document"
 
 
 def test_signatures_without_defaults_match_the_code() -> None:

@@ -74,7 +74,7 @@ _SECTION_KINDS: dict[str, SectionKind] = {
 CARD_ONLY_SECTIONS = frozenset({*_SECTION_KINDS, "transaction boundary", "import analysis"})
 """Headings (as `heading_name` reads them) that only placement cards have: one of them makes a
 markdown file a card even without `**Path:**` (which is then reported missing)."""
-_PYTHON_FILE_NAME = re.compile(r"[\w.\-/]*\w\.py\b")
+_PYTHON_FILE_NAME = re.compile(r"\w\.py\b")  # linear: a title may be a megabyte long
 
 T = TypeVar("T")
 

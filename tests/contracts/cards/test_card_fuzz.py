@@ -1,4 +1,5 @@
-"""Randomly damaged seed cards: the parser returns a card or card errors, and never raises."""
+"""Randomly damaged seed cards: the parser returns a card, card errors or (once nothing card-like
+is left) a document, and never raises."""
 
 from __future__ import annotations
 
