@@ -1,10 +1,13 @@
-"""Shared fixtures of the runtime tests: real SQLite files through aiosqlite, read back
-through an independent engine (its own connections, no savepoint recipe)."""
+"""Shared fixtures of the runtime tests: every test that takes ``db_url`` (or ``engine``,
+``sessions``, ``reader``...) runs twice, on a real SQLite file through aiosqlite and on a fresh
+database of a throwaway PostgreSQL server through asyncpg; outcomes are read back through an
+independent engine (its own connections, no savepoint recipe)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from runtime_schema import ITEMS, METADATA
@@ -22,15 +25,30 @@ from layerguard.runtime.integrations.sqlalchemy_session import (
 )
 
 
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database: a SQLite file, or a PostgreSQL database of the test's own."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
+    url: str = request.getfixturevalue("layerguard_postgres_url")
+    return url
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def app_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """The application's engine for ``url`` (SQLite gets the savepoint recipe)."""
+    if is_sqlite(url):
+        return create_sqlite_engine(url, **kwargs)
+    return create_async_engine(url, **kwargs)
 
 
 @pytest.fixture
 async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
     """The application's engine, with the SQLite savepoint recipe, tables created."""
-    engine = create_sqlite_engine(db_url)
+    engine = app_engine(db_url)
     async with engine.begin() as conn:
         await conn.run_sync(METADATA.create_all)
     yield engine

@@ -126,14 +126,15 @@ async def test_concurrent_dispatches_share_one_refresh_query(
 
 
 async def test_unreadable_table_means_fail_safe_state_logged_once(
-    two_engines: tuple[AsyncEngine, AsyncEngine], caplog: pytest.LogCaptureFixture
+    two_engines: tuple[AsyncEngine, AsyncEngine], db_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    missing_table = "OperationalError" if db_url.startswith("sqlite") else "ProgrammingError"
     worker = Worker(two_engines[0], FakeClock())  # the table was never created
     with caplog.at_level(logging.ERROR, logger="layerguard.runtime.governance"):
         for _ in range(20):
             assert await worker.dispatch() == "degraded"
     assert worker.audit.records[0].governance_reason == (
-        "authority provider unavailable (OperationalError)"
+        f"authority provider unavailable ({missing_table})"
     )
     assert len(caplog.records) == 1
 
