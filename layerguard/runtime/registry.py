@@ -440,7 +440,7 @@ class OperationRegistry:
         if violation is not None:
             await unit.rollback()
             logger.error(
-                "operation %s called %s() on the request's session; refused and rolled back",
+                "operation %s tried to %s the request's transaction; refused and rolled back",
                 operation,
                 violation,
             )

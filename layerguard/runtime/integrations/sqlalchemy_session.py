@@ -16,6 +16,15 @@ Transaction model
   after the savepoint was rolled back, before the rollback reaches the request's
   transaction). The handler gets a ``TransactionOwnershipError``; whatever it does with it, the
   dispatch fails with ``TRANSACTION_OWNERSHIP`` and its writes are discarded.
+* The request's connection is guarded too: ``commit()``, ``rollback()`` and ``begin()`` on
+  the ``Connection`` the session uses (``await session.connection()``) raise
+  ``TransactionOwnershipError`` during a dispatch without touching the transaction, and so does
+  transaction-control SQL sent as text (``session.execute(text("COMMIT"))``,
+  ``connection.exec_driver_sql("ROLLBACK")``, ``SAVEPOINT``/``RELEASE``/``ROLLBACK TO``...)
+  before it reaches the database. SQLAlchemy's own SAVEPOINT statements (``begin_nested()``)
+  are compiled constructs, not text, and pass. A commit that slips past both (through the
+  ``Transaction`` object itself) is stopped at the connection's ``commit`` event, which leaves
+  SQLAlchemy's view of the connection inconsistent: the session is poisoned.
 * A handler that closes the session mid-dispatch has discarded the earlier operations'
   writes; that cannot be undone, so the dispatch fails with ``TRANSACTION_OWNERSHIP`` and the
   session is *poisoned*. A savepoint that cannot be rolled back (broken connection,
@@ -29,12 +38,15 @@ session shows up in a context (see ``layerguard.runtime.transaction``).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator
+import warnings
+import weakref
+from collections.abc import AsyncGenerator, Callable
 from contextvars import ContextVar, Token
 from typing import Any, Literal
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SAWarning
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -42,9 +54,11 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql.elements import TextClause
 
 from layerguard.runtime.errors import TransactionOwnershipError, UnitOfWorkError
 from layerguard.runtime.transaction import register_unit_of_work
+from layerguard.runtime.transaction_control import transaction_control
 
 logger = logging.getLogger("layerguard.runtime.sqlalchemy")
 
@@ -176,7 +190,7 @@ def _refuse_commit(session: Session) -> None:
     # savepoint may be released; reaching the dispatch's savepoint means commit() was called.
     guard = _owned_by_dispatch(session, session.get_nested_transaction())
     if guard is not None:
-        guard.violation = "commit"
+        guard.violation = guard.violation or "commit"
         raise TransactionOwnershipError(
             "handlers must not commit: the session dependency commits once per request"
         )
@@ -190,7 +204,7 @@ def _refuse_rollback(session: Session, previous: SessionTransaction) -> None:
     # catching the error, so the dispatch's unit can still discard it.
     guard = _owned_by_dispatch(session, previous)
     if guard is not None:
-        guard.violation = "rollback"
+        guard.violation = guard.violation or "roll back"
         guard.savepoint = session.begin_nested()
         raise TransactionOwnershipError(
             "handlers must not roll back: fail the operation instead (return "
@@ -210,6 +224,108 @@ def _refuse_close(session: Session, transaction: SessionTransaction) -> None:
     poison(session, "a handler closed the request's session during a dispatch")
 
 
+# The connections sessions run their transactions on, and the session of each (weakly: a
+# Connection lives for one checkout, and must not keep its session alive).
+_connection_sessions: weakref.WeakKeyDictionary[Connection, weakref.ref[Session]] = (
+    weakref.WeakKeyDictionary()
+)
+_GUARDED_METHODS = ("commit", "rollback", "begin")
+
+
+def _guard_of(connection: Connection) -> _Guard | None:
+    """The running dispatch's guard, if ``connection`` is its session's connection."""
+    guard = _current_guard.get()
+    if guard is None:
+        return None
+    owner = _connection_sessions.get(connection)
+    if owner is None or owner() is not guard.session:
+        return None
+    return guard
+
+
+@event.listens_for(Session, "after_begin")
+def _watch_connection(session: Session, _transaction: Any, connection: Connection) -> None:
+    # Remember whose connection this is, and shadow its transaction methods on the instance:
+    # refusing *before* Connection.commit() runs leaves the transaction exactly as it was, so
+    # the dispatch's savepoint can still be rolled back and the earlier operations keep their
+    # writes. (The connection events fire too late for that: see _refuse_connection_commit.)
+    _connection_sessions[connection] = weakref.ref(session)
+    if "commit" not in connection.__dict__:
+        reference = weakref.ref(connection)
+        for name in _GUARDED_METHODS:
+            setattr(connection, name, _guarded_method(reference, name))
+
+
+def _guarded_method(reference: weakref.ref[Connection], name: str) -> Callable[..., Any]:
+    method = getattr(Connection, name)
+    verb = {"commit": "commit", "rollback": "roll back", "begin": "begin"}[name]
+
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        connection = reference()
+        assert connection is not None  # called through the instance it was set on
+        guard = _guard_of(connection)
+        if guard is not None:
+            guard.violation = guard.violation or verb
+            raise TransactionOwnershipError(
+                f"handlers must not {verb} the request's connection: the session dependency "
+                "owns its transaction"
+            )
+        return method(connection, *args, **kwargs)
+
+    return guarded
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _refuse_transaction_sql(
+    connection: Connection,
+    _cursor: Any,
+    statement: str,
+    _parameters: Any,
+    context: Any,
+    _executemany: bool,
+) -> None:
+    if _current_guard.get() is None:  # the common case, first: one context-variable read
+        return
+    compiled = getattr(context, "compiled", None)
+    if compiled is not None and not isinstance(compiled.statement, TextClause):
+        return  # SQLAlchemy's own constructs (its SAVEPOINTs among them)
+    guard = _guard_of(connection)
+    if guard is None:
+        return
+    command = transaction_control(statement)
+    if command is not None:
+        guard.violation = guard.violation or f"send {command} to"
+        raise TransactionOwnershipError(
+            f"handlers must not send {command}: the session dependency owns the request's "
+            "transaction (use session.begin_nested() for a savepoint of the handler's own)"
+        )
+
+
+@event.listens_for(Engine, "commit")
+def _refuse_connection_commit(connection: Connection) -> None:
+    # Last line: a COMMIT reached through the Transaction object (connection.get_transaction()
+    # .commit()). Raising here keeps the COMMIT from the database, but SQLAlchemy has already
+    # marked the connection's transaction inactive, so the unit of work cannot go on.
+    guard = _guard_of(connection)
+    if guard is not None:
+        guard.violation = guard.violation or "commit"
+        poison(guard.session, "a handler committed the request's connection during a dispatch")
+        raise TransactionOwnershipError(
+            "handlers must not commit: the session dependency commits once per request"
+        )
+
+
+@event.listens_for(Engine, "rollback")
+def _poison_on_connection_rollback(connection: Connection) -> None:
+    # A ROLLBACK of the whole transaction during a dispatch (the Transaction object, or a
+    # close) has discarded the earlier operations' writes: nothing to refuse any more, but the
+    # request must not report success.
+    guard = _guard_of(connection)
+    if guard is not None:
+        guard.violation = guard.violation or "roll back"
+        poison(guard.session, "a handler rolled back the request's connection during a dispatch")
+
+
 class SavepointUnit:
     """One dispatch inside the request's session: a savepoint plus the ownership guard."""
 
@@ -222,7 +338,7 @@ class SavepointUnit:
 
     @property
     def violation(self) -> str | None:
-        """``"commit"``, ``"rollback"`` or ``"close"`` if the handler tried one of them."""
+        """What the handler tried (``"commit"``, ``"roll back"``, ``"send COMMIT to"``...)."""
         return self._guard.violation
 
     async def commit(self) -> None:
@@ -242,7 +358,14 @@ class SavepointUnit:
         if not _is_open(self._session.sync_session, savepoint):
             return
         try:
-            await self._session.run_sync(lambda _s: savepoint.rollback())
+            if POISON_KEY in self._session.info:
+                # A handler wrecked SQLAlchemy's view of the connection (it warns about the
+                # savepoint it no longer knows); the request is rolled back whole anyway.
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", SAWarning)
+                    await self._session.run_sync(lambda _s: savepoint.rollback())
+            else:
+                await self._session.run_sync(lambda _s: savepoint.rollback())
         except Exception as exc:
             poison(self._session, f"savepoint rollback failed ({type(exc).__name__})")
             logger.error("could not roll back a dispatch's savepoint", exc_info=exc)

@@ -76,15 +76,15 @@ def _unavailable(reason: str) -> NoReturn:
 @pytest.fixture(scope="session")
 def layerguard_postgres() -> Iterator[PostgresCluster]:
     """A PostgreSQL server for the session; skips (or fails, under CI) when none can start."""
-    from layerguard.runtime.testing.postgres import PostgresCluster, PostgresUnavailable
+    from layerguard.runtime.testing.postgres import PostgresCluster, PostgresUnavailableError
 
     try:
-        import asyncpg  # noqa: F401  (the driver the URLs name)
+        import asyncpg  # type: ignore[import-untyped]  # noqa: F401  (the URLs' driver)
     except ImportError:
         _unavailable("asyncpg is not installed: pip install 'layerguard[postgres]'")
     try:
         cluster = PostgresCluster.start_new()
-    except PostgresUnavailable as exc:
+    except PostgresUnavailableError as exc:
         _unavailable(str(exc))
     try:
         yield cluster

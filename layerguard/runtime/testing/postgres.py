@@ -35,7 +35,7 @@ _START_ATTEMPTS = 3
 _COMMAND_TIMEOUT = 120.0
 
 
-class PostgresUnavailable(RuntimeError):
+class PostgresUnavailableError(RuntimeError):
     """The server binaries are not installed, or the cluster could not start (the message says
     which, and what to install)."""
 
@@ -90,10 +90,10 @@ class PostgresCluster:
 
     @classmethod
     def start_new(cls, *, durable: bool = False) -> PostgresCluster:
-        """Find the binaries, initdb and start; ``PostgresUnavailable`` says what is missing."""
+        """Find the binaries, initdb, start; ``PostgresUnavailableError`` says what is missing."""
         bindir = find_bindir()
         if bindir is None:
-            raise PostgresUnavailable(
+            raise PostgresUnavailableError(
                 "PostgreSQL server binaries not found (initdb, pg_ctl): install them "
                 "(Debian/Ubuntu: apt-get install postgresql) or set "
                 f"{BINDIR_VARIABLE} to their directory"
@@ -222,7 +222,7 @@ class PostgresCluster:
             if completed.returncode == 0:
                 return
             if attempt + 1 == _START_ATTEMPTS:  # the port may have been taken meanwhile
-                raise PostgresUnavailable(
+                raise PostgresUnavailableError(
                     f"pg_ctl start failed ({completed.returncode}): "
                     f"{completed.stdout}{completed.stderr}\n{self.log()[-2000:]}"
                 )
@@ -233,9 +233,7 @@ class PostgresCluster:
         return self._run(command, check=check)
 
     def _run(self, command: list[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
-        extra: dict[str, object] = {}
-        if self._run_as is not None:
-            extra = {"user": self._run_as[0], "group": self._run_as[1], "extra_groups": []}
+        user, group = self._run_as if self._run_as is not None else (None, None)
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
         env["LC_ALL"] = "C"
         try:
@@ -247,12 +245,14 @@ class PostgresCluster:
                 text=True,
                 timeout=_COMMAND_TIMEOUT,
                 check=False,
-                **extra,  # type: ignore[arg-type]
+                user=user,
+                group=group,
+                extra_groups=None if user is None else [],
             )
         except (OSError, subprocess.SubprocessError) as exc:
-            raise PostgresUnavailable(f"{Path(command[0]).name} could not run: {exc}") from exc
+            raise PostgresUnavailableError(f"{Path(command[0]).name} could not run: {exc}") from exc
         if check and completed.returncode != 0:
-            raise PostgresUnavailable(
+            raise PostgresUnavailableError(
                 f"{Path(command[0]).name} failed ({completed.returncode}): "
                 f"{completed.stdout}{completed.stderr}"
             )
@@ -269,6 +269,6 @@ def _unprivileged_account() -> pwd.struct_passwd:
             return pwd.getpwnam(name)
         except KeyError:
             continue
-    raise PostgresUnavailable(
+    raise PostgresUnavailableError(
         "running as root and no unprivileged account (postgres, nobody) to run the server as"
     )

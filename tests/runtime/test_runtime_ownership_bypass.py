@@ -1,0 +1,217 @@
+"""Every way around ``session.commit()`` is refused too, on SQLite and PostgreSQL.
+
+The route runs ``good`` (inserts ``ok-op``), then ``bad``: it inserts ``bad-before``, tries to
+take over the transaction one way or another, swallows the refusal, inserts ``bad-after`` and
+reports success. Before the guard covered the connection and raw SQL, ``bad`` committed its
+own rows and, with ``ROLLBACK``, erased ``ok-op``. Now: ``TRANSACTION_OWNERSHIP``, nothing of
+``bad`` committed, ``ok-op`` kept. Rows are read back through another engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from runtime_schema import ITEMS
+from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from layerguard.runtime import (
+    InMemoryAuditSink,
+    OperationContext,
+    OperationRegistry,
+    OperationResult,
+    TransactionOwnershipError,
+)
+from layerguard.runtime.integrations.fastapi import SessionDep, registry_lifespan
+
+Bypass = Callable[[AsyncSession], Awaitable[Any]]
+
+
+async def _connection_commit(session: AsyncSession) -> None:
+    await (await session.connection()).commit()
+
+
+async def _connection_rollback(session: AsyncSession) -> None:
+    await (await session.connection()).rollback()
+
+
+async def _connection_begin(session: AsyncSession) -> None:
+    async with (await session.connection()).begin():
+        pass
+
+
+def _text(sql: str) -> Bypass:
+    async def run(session: AsyncSession) -> None:
+        await session.execute(text(sql))
+
+    return run
+
+
+def _driver_sql(sql: str) -> Bypass:
+    async def run(session: AsyncSession) -> None:
+        await (await session.connection()).exec_driver_sql(sql)
+
+    return run
+
+
+BYPASSES: dict[str, Bypass] = {
+    "connection.commit()": _connection_commit,
+    "connection.rollback()": _connection_rollback,
+    "connection.begin()": _connection_begin,
+    **{
+        f"execute(text({sql!r}))": _text(sql)
+        for sql in (
+            "COMMIT",
+            "ROLLBACK",
+            "BEGIN",
+            "START TRANSACTION",
+            "END",
+            "ABORT",
+            "SAVEPOINT mine",
+            "RELEASE SAVEPOINT sa_savepoint_1",
+            "ROLLBACK TO SAVEPOINT sa_savepoint_1",
+            "/* hidden */ commit",
+            "SELECT 1; COMMIT",
+        )
+    },
+    **{
+        f"exec_driver_sql({sql!r})": _driver_sql(sql)
+        for sql in (
+            "COMMIT",
+            "ROLLBACK",
+            "begin",
+            "end",
+            "RELEASE sa_savepoint_1",
+        )
+    },
+}
+
+
+class Good:
+    async def execute(self, ctx: OperationContext) -> OperationResult:
+        await ctx.session.execute(insert(ITEMS).values(name="ok-op"))
+        return OperationResult.ok()
+
+
+class Bad:
+    """Tries the bypass, swallows the refusal, writes again and claims success."""
+
+    def __init__(self, bypass: Bypass) -> None:
+        self.bypass = bypass
+        self.refusals: list[str] = []
+
+    async def execute(self, ctx: OperationContext) -> OperationResult:
+        await ctx.session.execute(insert(ITEMS).values(name="bad-before"))
+        try:
+            await self.bypass(ctx.session)
+        except TransactionOwnershipError as exc:
+            self.refusals.append(str(exc))
+        await ctx.session.execute(insert(ITEMS).values(name="bad-after"))
+        return OperationResult.ok()
+
+
+@pytest.fixture
+def run_route(
+    sessions: async_sessionmaker[AsyncSession],
+) -> Callable[[Bypass], Awaitable[tuple[httpx.Response, Bad, InMemoryAuditSink]]]:
+    async def run(bypass: Bypass) -> tuple[httpx.Response, Bad, InMemoryAuditSink]:
+        audit = InMemoryAuditSink()
+        registry = OperationRegistry(audit_sinks=[audit])
+        bad = Bad(bypass)
+
+        def register(r: OperationRegistry) -> None:
+            r.register("items.good", Good())
+            r.register("items.bad", bad)
+
+        app = FastAPI(lifespan=registry_lifespan(register, registry=registry))
+
+        @app.post("/two")
+        async def two(session: SessionDep) -> Any:
+            good = await registry.execute("items.good", OperationContext(session))
+            outcome = await registry.execute("items.bad", OperationContext(session))
+            return {"good": good.error_code or "ok", "bad": outcome.error_code or "ok"}
+
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as c,
+        ):
+            return await c.post("/two"), bad, audit
+
+    return run
+
+
+@pytest.mark.parametrize("form", list(BYPASSES))
+async def test_bypass_is_refused_before_the_database_and_earlier_writes_stay(
+    form: str, run_route: Any, read_items: Any
+) -> None:
+    response, bad, audit = await run_route(BYPASSES[form])
+    assert (response.status_code, response.json()) == (
+        200,
+        {"good": "ok", "bad": "TRANSACTION_OWNERSHIP"},
+    )
+    assert await read_items() == ["ok-op"]
+    assert len(bad.refusals) == 1
+    assert [r.error_code for r in audit.records] == [None, "TRANSACTION_OWNERSHIP"]
+
+
+async def test_commit_through_the_transaction_object_is_refused_and_fails_the_request(
+    sessions: async_sessionmaker[AsyncSession], read_items: Any
+) -> None:
+    """The last line: refused at the connection's commit event, too late to keep the unit of
+    work usable, so the request fails as a whole and nothing at all is committed."""
+    registry = OperationRegistry(audit_sinks=[])
+
+    class ViaTransaction:
+        async def execute(self, ctx: OperationContext) -> OperationResult:
+            await ctx.session.execute(insert(ITEMS).values(name="bad-before"))
+            connection = await ctx.session.connection()
+            await connection.run_sync(lambda sync: sync.get_transaction().commit())
+            return OperationResult.ok()
+
+    registry.register("items.good", Good())
+    registry.register("items.bad", ViaTransaction())
+    async with sessions() as session:
+        assert (await registry.execute("items.good", OperationContext(session))).success
+        result = await registry.execute("items.bad", OperationContext(session))
+        assert result.error_code == "TRANSACTION_OWNERSHIP"
+        assert "committed the request's connection" in session.info["layerguard.poisoned"]
+    assert await read_items() == []
+
+
+async def test_the_handlers_own_savepoints_and_plain_sql_still_work(
+    sessions: async_sessionmaker[AsyncSession], read_items: Any
+) -> None:
+    registry = OperationRegistry(audit_sinks=[])
+
+    class OwnSavepoint:
+        async def execute(self, ctx: OperationContext) -> OperationResult:
+            async with ctx.session.begin_nested():
+                await ctx.session.execute(text("INSERT INTO items (name) VALUES ('kept')"))
+            try:
+                async with ctx.session.begin_nested():
+                    await ctx.session.execute(insert(ITEMS).values(name="undone"))
+                    raise LookupError
+            except LookupError:
+                pass
+            await ctx.session.execute(text("SELECT 'COMMIT; ROLLBACK' -- not a commit"))
+            return OperationResult.ok()
+
+    registry.register("items.own", OwnSavepoint())
+    async with sessions() as session:
+        assert (await registry.execute("items.own", OperationContext(session))).success
+        await session.commit()
+    assert await read_items() == ["kept"]
+
+
+async def test_outside_a_dispatch_the_connection_is_not_guarded(
+    sessions: async_sessionmaker[AsyncSession], read_items: Any
+) -> None:
+    """The guard is about handlers: the owner of the session may do as it likes."""
+    async with sessions() as session:
+        await session.execute(insert(ITEMS).values(name="owner"))
+        await (await session.connection()).commit()
+    assert await read_items() == ["owner"]
