@@ -6,6 +6,7 @@ they are plain string constants that never change meaning.
 
 from __future__ import annotations
 
+import socket
 from typing import Final
 
 UNKNOWN_OPERATION: Final = "UNKNOWN_OPERATION"
@@ -26,6 +27,21 @@ TRANSACTION_ERROR: Final = "TRANSACTION_ERROR"
 INVALID_RESULT: Final = "INVALID_RESULT"
 """The handler returned something other than an ``OperationResult``."""
 
+DATABASE_UNAVAILABLE: Final = "DATABASE_UNAVAILABLE"
+"""The database could not be reached (refused, lost, shutting down): not a handler bug."""
+
+COMMIT_FAILED: Final = "COMMIT_FAILED"
+"""The request's commit was refused by the database; nothing of the request was committed."""
+
+COMMIT_OUTCOME_UNKNOWN: Final = "COMMIT_OUTCOME_UNKNOWN"
+"""The connection was lost while COMMIT was in flight: the writes may or may not be there."""
+
+UNIT_OF_WORK_POISONED: Final = "UNIT_OF_WORK_POISONED"
+"""A dispatch left the request's unit of work unsafe to commit; it was rolled back whole."""
+
+INTERNAL_ERROR: Final = "INTERNAL_ERROR"
+"""An exception nobody turned into a result (the route's own code): answered as JSON."""
+
 CANCELLED: Final = "CANCELLED"
 """Audit-only: the dispatch was cancelled (the ``CancelledError`` is re-raised)."""
 
@@ -36,6 +52,36 @@ ABORTED: Final = "ABORTED"
 def handler_exception_code(exc: BaseException) -> str:
     """The code of a handler exception: callers can match on the type without parsing text."""
     return f"{HANDLER_EXCEPTION}:{type(exc).__name__}"
+
+
+# SQLSTATE: class 08 connection exception; 57P01 admin shutdown (a terminated backend),
+# 57P02 crash shutdown, 57P03 cannot connect now (starting up, shutting down); 53300 too many
+# connections.
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database could not be reached, rather than refused a statement.
+
+    Duck-typed, so the core needs no driver: socket-level ``ConnectionError``/``gaierror``, a
+    DBAPI error SQLAlchemy flagged ``connection_invalidated``, or a SQLSTATE of the connection
+    classes, found on the exception, its ``orig`` (SQLAlchemy's wrapped driver error) or its
+    ``__cause__`` chain.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ConnectionError | socket.gaierror):
+            return True
+        if getattr(current, "connection_invalidated", False) is True:
+            return True
+        state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
+        if isinstance(state, str) and state.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else current.__cause__
+    return False
 
 
 class RegistrationError(Exception):
@@ -63,4 +109,30 @@ class TransactionOwnershipError(RuntimeError):
 
 
 class UnitOfWorkError(RuntimeError):
-    """The request's unit of work cannot be committed safely (e.g. a savepoint was lost)."""
+    """The request's unit of work was not committed; ``error_code`` says why.
+
+    Raised by the session dependency after the route returned; the FastAPI integration answers
+    it as JSON with the code's status (``install_error_handlers``, done by the lifespan helper).
+    The base class means a dispatch left the unit of work unsafe (e.g. a savepoint was lost).
+    """
+
+    error_code: str = UNIT_OF_WORK_POISONED
+
+
+class DatabaseUnavailableError(UnitOfWorkError):
+    """The database could not be reached to commit; nothing was committed."""
+
+    error_code = DATABASE_UNAVAILABLE
+
+
+class CommitFailedError(UnitOfWorkError):
+    """The database refused the commit (a deferred constraint, a permission, a serialization
+    failure); nothing was committed."""
+
+    error_code = COMMIT_FAILED
+
+
+class CommitOutcomeUnknownError(UnitOfWorkError):
+    """The connection was lost during COMMIT: the writes may or may not be committed."""
+
+    error_code = COMMIT_OUTCOME_UNKNOWN

@@ -397,6 +397,8 @@ class OperationRegistry:
             )
 
     def _exception_result(self, operation: str, exc: Exception) -> OperationResult:
+        if errors.database_unavailable(exc):
+            return self._unavailable_result(operation, exc)
         logger.error("operation %s failed with %s", operation, type(exc).__name__, exc_info=exc)
         name = type(exc).__name__
         if self._expose_error_details:
@@ -425,7 +427,25 @@ class OperationRegistry:
             errors.INVALID_RESULT,
         )
 
+    def _unavailable_result(self, operation: str, exc: Exception) -> OperationResult:
+        """The database is down or the connection was lost: an incident, not a handler bug.
+        One log line per interval (with the traceback), not one per request."""
+        self._throttled.log(
+            "database-unavailable",
+            logging.ERROR,
+            "operation %s could not reach the database (%s)",
+            operation,
+            type(exc).__name__,
+            exc_info=exc,
+        )
+        return OperationResult.fail(
+            f"operation {operation!r} could not reach the database; try again later",
+            errors.DATABASE_UNAVAILABLE,
+        )
+
     def _transaction_error(self, operation: str, exc: Exception) -> OperationResult:
+        if errors.database_unavailable(exc):
+            return self._unavailable_result(operation, exc)
         logger.error("could not open the unit of work of operation %s", operation, exc_info=exc)
         return OperationResult.fail(
             f"operation {operation!r} could not start its unit of work",

@@ -11,13 +11,15 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any, Final
 
-from fastapi import Depends, FastAPI, HTTPException
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from layerguard.runtime import errors
 from layerguard.runtime.correlation import current_correlation_id
+from layerguard.runtime.errors import UnitOfWorkError
 from layerguard.runtime.integrations.sqlalchemy_session import (
     configure_session_factory,
     get_session_dep,
@@ -44,6 +46,11 @@ DEFAULT_ERROR_STATUSES: Final[Mapping[str, int]] = {
     errors.TRANSACTION_ERROR: 503,
     errors.INVALID_RESULT: 500,
     errors.TIMEOUT: 504,
+    errors.DATABASE_UNAVAILABLE: 503,
+    errors.COMMIT_FAILED: 500,
+    errors.COMMIT_OUTCOME_UNKNOWN: 500,
+    errors.UNIT_OF_WORK_POISONED: 500,
+    errors.INTERNAL_ERROR: 500,
     # Conventional codes handlers return with OperationResult.fail(...):
     "VALIDATION_ERROR": 422,
     "NOT_FOUND": 404,
@@ -118,6 +125,50 @@ def result_to_response(result: OperationResult, statuses: ErrorStatusMap | None 
     )
 
 
+def error_body(error: str | None, error_code: str | None, operation: str | None) -> dict[str, Any]:
+    """The JSON body of every error response: ``{"detail": {error, error_code, operation}}``
+    (what ``HTTPException(detail=...)`` from ``result_to_response`` produces too)."""
+    return {"detail": {"error": error, "error_code": error_code, "operation": operation}}
+
+
+async def _unit_of_work_error(request: Request, exc: Exception) -> Response:
+    code = getattr(exc, "error_code", errors.UNIT_OF_WORK_POISONED)
+    return JSONResponse(error_body(str(exc), code, None), status_code=_status_for(request, code))
+
+
+async def _unhandled_error(request: Request, exc: Exception) -> Response:
+    # Starlette's last resort is a plain-text "Internal Server Error"; clients that match on
+    # codes get one. The exception is still logged by the server (Starlette re-raises it).
+    if errors.database_unavailable(exc):
+        code, error = errors.DATABASE_UNAVAILABLE, "the database could not be reached"
+    else:
+        code, error = errors.INTERNAL_ERROR, "internal server error; details are in the server log"
+    return JSONResponse(error_body(error, code, None), status_code=_status_for(request, code))
+
+
+def _status_for(request: Request, code: str) -> int:
+    del request  # the configured mapping is process-wide
+    return _error_statuses.status_for(code)
+
+
+def install_error_handlers(app: FastAPI) -> bool:
+    """Answer ``UnitOfWorkError`` (commit-time failures) and any unhandled exception as JSON
+    error responses with a code, instead of Starlette's plain-text 500.
+
+    Handlers the application registered itself for those classes are kept. Returns whether
+    anything was added. The lifespan helper calls it (``error_responses=True``).
+    """
+    added = False
+    for exc_class, handler in (
+        (UnitOfWorkError, _unit_of_work_error),
+        (Exception, _unhandled_error),
+    ):
+        if exc_class not in app.exception_handlers:
+            app.add_exception_handler(exc_class, handler)
+            added = True
+    return added
+
+
 # ------------------------------------------------------------------ lifespan
 
 Registrar = Callable[[OperationRegistry], None]
@@ -128,6 +179,7 @@ def registry_lifespan(
     registry: OperationRegistry | None = None,
     session_factory: async_sessionmaker[AsyncSession] | None = None,
     check_session_scope: bool = True,
+    error_responses: bool = True,
     inner: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """A FastAPI ``lifespan`` that wires the runtime at start-up.
@@ -135,7 +187,9 @@ def registry_lifespan(
     On start-up: configure ``session_factory`` for ``get_session_dep``, call every registrar
     with the registry (default: the process singleton), freeze it, and (by default) refuse to
     start if a route declares ``get_session_dep`` without ``scope="function"`` (its commit
-    would run after the response is sent). ``inner`` is the application's own lifespan, run
+    would run after the response is sent). With ``error_responses`` (the default) commit-time
+    failures and unhandled exceptions are answered as JSON with a code
+    (``install_error_handlers``). ``inner`` is the application's own lifespan, run
     inside (after the registry is ready, before it shuts down). On shutdown: await
     ``aclose()`` of sinks that have one (e.g. the table sink drains its queue).
     """
@@ -150,6 +204,10 @@ def registry_lifespan(
         target.freeze()
         if check_session_scope:
             check_session_scopes(app)
+        if error_responses and install_error_handlers(app):
+            # Starlette built its middleware stack (with a copy of the handlers) before the
+            # lifespan ran: rebuild it on the next request so the new handlers take part.
+            app.middleware_stack = None
         app.state.operation_registry = target
         try:
             if inner is None:
@@ -241,7 +299,9 @@ __all__ = [
     "add_status_route",
     "check_session_scopes",
     "configure_error_statuses",
+    "error_body",
     "get_session_dep",
+    "install_error_handlers",
     "registry_lifespan",
     "result_to_response",
 ]

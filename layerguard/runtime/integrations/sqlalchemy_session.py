@@ -56,7 +56,14 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql.elements import TextClause
 
-from layerguard.runtime.errors import TransactionOwnershipError, UnitOfWorkError
+from layerguard.runtime.errors import (
+    CommitFailedError,
+    CommitOutcomeUnknownError,
+    DatabaseUnavailableError,
+    TransactionOwnershipError,
+    UnitOfWorkError,
+    database_unavailable,
+)
 from layerguard.runtime.transaction import register_unit_of_work
 from layerguard.runtime.transaction_control import transaction_control
 
@@ -73,6 +80,8 @@ _BEGIN_STATEMENTS: dict[str, str] = {
 
 POISON_KEY = "layerguard.poisoned"
 """``session.info`` key set when the unit of work must not be committed (value: the reason)."""
+
+_COMMIT_SENT = "layerguard.commit_sent"
 
 
 # --------------------------------------------------------------------------- engines
@@ -145,6 +154,13 @@ async def get_session_dep() -> AsyncGenerator[AsyncSession, None]:
     exception (including ``HTTPException``) and re-raises it. Declare it with
     ``scope="function"`` (``SessionDep`` does): FastAPI's default scope for dependencies with
     ``yield`` is ``"request"``, which runs this exit code only after the response was sent.
+
+    A commit that fails raises a ``UnitOfWorkError`` whose ``error_code`` says how:
+    ``DATABASE_UNAVAILABLE`` (not reached; nothing committed), ``COMMIT_FAILED`` (refused;
+    nothing committed), ``COMMIT_OUTCOME_UNKNOWN`` (the connection died during COMMIT), or
+    ``UNIT_OF_WORK_POISONED`` (a dispatch made it unsafe; rolled back). A rollback that fails
+    in turn (the connection is gone) never hides the original error: the connection is
+    invalidated instead of being returned to the pool.
     """
     session = get_session_factory()()
     try:
@@ -152,12 +168,54 @@ async def get_session_dep() -> AsyncGenerator[AsyncSession, None]:
         poisoned = session.info.get(POISON_KEY)
         if poisoned:
             raise UnitOfWorkError(f"unit of work not committed: {poisoned}")
-        await session.commit()
+        session.info.pop(_COMMIT_SENT, None)
+        try:
+            await session.commit()
+        except Exception as exc:
+            raise _commit_error(session, exc) from exc
     except BaseException:
-        await session.rollback()
+        await _discard(session)
         raise
     finally:
-        await session.close()
+        try:
+            await session.close()
+        except Exception as exc:  # the connection died meanwhile: nothing left to release
+            logger.warning("closing the request's session failed (%s)", type(exc).__name__)
+
+
+def _commit_error(session: AsyncSession, exc: Exception) -> UnitOfWorkError:
+    logger.error("the request's commit failed", exc_info=exc)
+    if database_unavailable(exc):
+        if session.info.pop(_COMMIT_SENT, False):
+            return CommitOutcomeUnknownError(
+                "the connection was lost while committing: the request's writes may or may "
+                "not be committed"
+            )
+        return DatabaseUnavailableError(
+            "the database could not be reached to commit the request's writes; nothing was "
+            "committed"
+        )
+    return CommitFailedError(
+        f"the database refused to commit the request's writes ({type(exc).__name__}); "
+        "nothing was committed"
+    )
+
+
+async def _discard(session: AsyncSession) -> None:
+    """Roll back; if even that fails, invalidate the connection so nobody reuses it."""
+    try:
+        await session.rollback()
+    except BaseException as exc:
+        logger.warning(
+            "rolling back the request's session failed (%s); invalidating its connection",
+            type(exc).__name__,
+        )
+        try:
+            await session.invalidate()
+        except Exception:  # nothing more can be done with a dead connection
+            logger.debug("invalidating the request's session failed", exc_info=True)
+        if not isinstance(exc, Exception):
+            raise
 
 
 # --------------------------------------------------------------------------- dispatch units
@@ -303,11 +361,18 @@ def _refuse_transaction_sql(
 
 @event.listens_for(Engine, "commit")
 def _refuse_connection_commit(connection: Connection) -> None:
-    # Last line: a COMMIT reached through the Transaction object (connection.get_transaction()
-    # .commit()). Raising here keeps the COMMIT from the database, but SQLAlchemy has already
-    # marked the connection's transaction inactive, so the unit of work cannot go on.
+    # Outside dispatches: note that COMMIT is about to be sent, so a connection lost from here
+    # on means the outcome is unknown (COMMIT_OUTCOME_UNKNOWN), not "nothing committed".
+    # During a dispatch, the last line: a COMMIT reached through the Transaction object
+    # (connection.get_transaction().commit()). Raising keeps the COMMIT from the database, but
+    # SQLAlchemy has already marked the transaction inactive, so the unit of work cannot go on.
     guard = _guard_of(connection)
-    if guard is not None:
+    if guard is None:
+        owner = _connection_sessions.get(connection)
+        session = None if owner is None else owner()
+        if session is not None:
+            session.info[_COMMIT_SENT] = True
+    else:
         guard.violation = guard.violation or "commit"
         poison(guard.session, "a handler committed the request's connection during a dispatch")
         raise TransactionOwnershipError(
