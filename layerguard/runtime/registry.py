@@ -9,8 +9,11 @@ savepoints, degraded mode) moved into helpers that the common case never calls.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
+import math
+import re
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -78,6 +81,7 @@ class OperationRegistry:
         reservoir_size: int = 1024,
         degraded_warning_interval: float = 60.0,
         log_interval: float = 60.0,
+        authority_timeout: float = 1.0,
     ) -> None:
         """Create a registry.
 
@@ -85,6 +89,8 @@ class OperationRegistry:
         sink. ``expose_error_details`` puts ``str(exc)`` in public error text (off by default:
         exception messages can carry SQL, paths or personal data). ``log_interval`` throttles
         repeated operational errors (failing sinks, unknown operations, provider errors).
+        ``authority_timeout`` bounds the provider's ``refresh()``: a provider that hangs costs a
+        dispatch at most that long, then the fail-safe state applies.
         """
         OperationStats(reservoir_size)  # validate early, with the stats' own message
         self._entries: dict[str, _Entry] = {}
@@ -94,10 +100,12 @@ class OperationRegistry:
         self._expose_error_details = expose_error_details
         self._log_interval = log_interval
         self._fail_safe_state = fail_safe_state
+        self._authority_timeout = authority_timeout
         self._gate = AuthorityGate(
             authority if authority is not None else InMemoryKillSwitch(),
             fail_safe=fail_safe_state,
             log_interval=log_interval,
+            refresh_timeout=authority_timeout,
         )
         self._snapshot = self._gate.provider.snapshot
         self._seen_state: GovernanceState = ACTIVE_STATE
@@ -118,8 +126,9 @@ class OperationRegistry:
     ) -> None:
         """Register ``handler`` under ``operation``, optionally with a timeout in seconds.
 
-        Refuses a name that is already taken, an object without ``async def execute(self,
-        ctx)``, and any registration once the registry is frozen: each error says what to do.
+        Refuses a name that does not match ``OPERATION_NAME`` or is already taken, an object
+        without ``async def execute(self, ctx)``, a timeout that is not a positive number, and
+        any registration once the registry is frozen: each error says what to do.
         """
         _check_name(operation)
         _check_handler(operation, handler)
@@ -231,7 +240,10 @@ class OperationRegistry:
     def set_authority(self, provider: AuthorityProvider) -> None:
         """Replace the governance provider (allowed after ``freeze()``: it is configuration)."""
         gate = AuthorityGate(
-            provider, fail_safe=self._fail_safe_state, log_interval=self._log_interval
+            provider,
+            fail_safe=self._fail_safe_state,
+            log_interval=self._log_interval,
+            refresh_timeout=self._authority_timeout,
         )
         self._gate, self._snapshot = gate, provider.snapshot
 
@@ -257,6 +269,8 @@ class OperationRegistry:
         names (``UNKNOWN_OPERATION``) or timeouts (``TIMEOUT``). ``CancelledError``,
         ``KeyboardInterrupt`` and ``SystemExit`` are audited, then re-raised.
         """
+        if type(ctx) is not OperationContext:
+            _check_context(operation, ctx)
         if ctx.operation is not None:  # a context is dispatched again: give it its own copy
             ctx = OperationContext(ctx.session, ctx.tenant_id, ctx.params, ctx.correlation_id)
         _set_operation(ctx, operation)
@@ -268,9 +282,12 @@ class OperationRegistry:
         except Exception as exc:
             state = self._gate.failed(exc)
         if state is not self._quiet_state:  # changed, degraded or disabled: the slow path
-            self._governance_seen(operation, state)
+            state = self._governance_seen(operation, state)
 
-        entry = self._entries.get(operation)
+        try:
+            entry = self._entries.get(operation)
+        except TypeError:  # unhashable: not a name at all
+            entry = None
         if entry is None:
             return self._unknown(operation, ctx, state)
 
@@ -315,11 +332,18 @@ class OperationRegistry:
                 entry.timeouts += 1
         for sink in self._sinks:  # build a record only if some sink wants one
             try:
-                if sink.enabled():
-                    self._emit(sink, ctx, operation, outcome, result.error_code, duration_ms, state)
-                    break
+                wanted = sink.enabled()
             except Exception as exc:
                 self._sink_failed(sink, exc)
+                continue
+            except BaseException as exc:  # the other sinks get the record, then it goes on
+                self._sink_failed(sink, exc)
+                with contextlib.suppress(BaseException):
+                    self._emit(None, ctx, operation, outcome, result.error_code, duration_ms, state)
+                raise
+            if wanted:
+                self._emit(sink, ctx, operation, outcome, result.error_code, duration_ms, state)
+                break
         return result
 
     def _emit(
@@ -351,6 +375,7 @@ class OperationRegistry:
             governance_reason=state.reason if state.mode is not _ACTIVE else None,
         )
         skipping = first is not None
+        interrupt: BaseException | None = None
         for sink in self._sinks:
             if skipping:
                 if sink is not first:
@@ -361,6 +386,11 @@ class OperationRegistry:
                     sink.emit(record, ctx)
             except Exception as exc:
                 self._sink_failed(sink, exc)
+            except BaseException as exc:  # SystemExit, KeyboardInterrupt, CancelledError
+                self._sink_failed(sink, exc)
+                interrupt = interrupt or exc
+        if interrupt is not None:
+            raise interrupt  # every sink has the record; an interruption is never swallowed
 
     # ------------------------------------------------------------------ slow paths
 
@@ -516,22 +546,40 @@ class OperationRegistry:
     def _unknown(
         self, operation: str, ctx: OperationContext, state: GovernanceState
     ) -> OperationResult:
+        if not isinstance(operation, str):
+            raise TypeError(
+                f"the operation argument of execute() must be a str such as 'policies.query', "
+                f"got {type(operation).__name__}"
+            )
         self._unknown_calls += 1
+        name = safe_name(operation)  # input: never a raw newline in a log line or a record
+        # One throttle key for all unknown names: a flood of distinct names costs one log line
+        # per interval and no memory per name.
         self._throttled.log(
-            f"unknown:{operation}",
+            "unknown-operation",
             logging.ERROR,
-            "no handler registered for operation %r (registered: %d operations)",
-            operation,
+            "no handler registered for operation %s (registered: %d operations)",
+            name if name != operation else repr(operation),
             len(self._entries),
         )
-        result = OperationResult.fail(f"unknown operation {operation!r}", errors.UNKNOWN_OPERATION)
-        result.operation = operation
+        result = OperationResult.fail(f"unknown operation {name}", errors.UNKNOWN_OPERATION)
+        if name == operation:
+            result.error = f"unknown operation {operation!r}"
+        result.operation = name
         result.duration_ms = 0.0
-        self._emit(None, ctx, operation, AuditOutcome.FAILED, errors.UNKNOWN_OPERATION, 0.0, state)
+        self._emit(None, ctx, name, AuditOutcome.FAILED, errors.UNKNOWN_OPERATION, 0.0, state)
         return result
 
-    def _governance_seen(self, operation: str, state: GovernanceState) -> None:
-        """Log transitions once, and warn (throttled) about dispatches in degraded mode."""
+    def _governance_seen(self, operation: str, state: object) -> GovernanceState:
+        """Log transitions once, and warn (throttled) about dispatches in degraded mode; a
+        snapshot that is no ``GovernanceState`` is a provider failure (the fail-safe state)."""
+        if not isinstance(state, GovernanceState):
+            state = self._gate.failed(
+                TypeError(
+                    f"{type(self._gate.provider).__name__}.snapshot() returned "
+                    f"{type(state).__name__}, expected a GovernanceState or None"
+                )
+            )
         if state is not self._seen_state:
             self._seen_state = state
             self._gate.seen(state)
@@ -553,8 +601,18 @@ class OperationRegistry:
                 operation,
                 state.reason,
             )
+        return state
 
-    def _sink_failed(self, sink: AuditSink, exc: Exception) -> None:
+    def _sink_failed(self, sink: AuditSink, exc: BaseException) -> None:
+        if not isinstance(exc, Exception):
+            self._sink_failures += 1
+            logger.error(
+                "audit sink %s raised %s; the other sinks still got the record, then it is "
+                "re-raised",
+                type(sink).__name__,
+                type(exc).__name__,
+            )
+            return
         self._sink_failures += 1
         self._throttled.log(
             f"sink:{id(sink)}",
@@ -565,11 +623,40 @@ class OperationRegistry:
         )
 
 
+OPERATION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)*\Z")
+"""What an operation name looks like: dot-separated segments of ASCII letters, digits, ``_``
+and ``-``, each starting with a letter or ``_`` (``policies.query``, ``billing.v2.refund``)."""
+
+MAX_NAME_LENGTH = 200
+"""Longer names are refused (the audit table's ``operation`` column holds 200 characters)."""
+
+
 def _check_name(operation: object) -> None:
-    if not isinstance(operation, str) or not operation.strip():
+    if not isinstance(operation, str):
         raise errors.RegistrationError(
-            f"operation names are non-empty strings such as 'policies.query', got {operation!r}"
+            "operation names are non-empty strings such as 'policies.query'; the operation "
+            f"argument is a {type(operation).__name__}"
         )
+    if not _is_valid_name(operation):
+        raise errors.RegistrationError(
+            f"operation names are non-empty strings such as 'policies.query' (dot-separated "
+            f"segments of letters, digits, '_' and '-', at most {MAX_NAME_LENGTH} characters); "
+            f"got {safe_name(operation)}"
+        )
+
+
+def _is_valid_name(operation: str) -> bool:
+    return len(operation) <= MAX_NAME_LENGTH and OPERATION_NAME.match(operation) is not None
+
+
+def safe_name(operation: object) -> str:
+    """A name from input as it may appear in a log line or a record: valid names as they are,
+    anything else quoted, escaped (no newline or control character survives) and truncated."""
+    if isinstance(operation, str) and _is_valid_name(operation):
+        return operation
+    text = repr(operation) if isinstance(operation, str) else f"<{type(operation).__name__}>"
+    text = text.encode("ascii", "backslashreplace").decode("ascii")
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _check_handler(operation: str, handler: object) -> None:
@@ -587,10 +674,25 @@ def _check_handler(operation: str, handler: object) -> None:
         )
 
 
-def _check_timeout(operation: str, timeout: float | None) -> None:
-    if timeout is not None and not timeout > 0:
+def _check_timeout(operation: str, timeout: object) -> None:
+    if timeout is None:
+        return
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        raise errors.RegistrationError(
+            f"timeout of {operation!r} must be a number of seconds (int or float) or None, "
+            f"got {type(timeout).__name__} {timeout!r}"
+        )
+    if not (timeout > 0 and math.isfinite(timeout)):
         raise errors.RegistrationError(
             f"timeout of {operation!r} must be a positive number of seconds, got {timeout!r}"
+        )
+
+
+def _check_context(operation: object, ctx: object) -> None:
+    if not isinstance(ctx, OperationContext):
+        raise TypeError(
+            f"the ctx argument of execute({safe_name(operation)}, ctx) must be an "
+            f"OperationContext, got {type(ctx).__name__}"
         )
 
 

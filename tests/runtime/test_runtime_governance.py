@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 
@@ -303,3 +304,53 @@ async def test_switchable_authority_fixture(
     layerguard_authority.disable("test")
     await layerguard_registry.execute("a.op", OperationContext())
     assert [r.unguarded for r in layerguard_audit.records] == [True]
+
+
+async def test_a_provider_that_never_answers_costs_a_dispatch_at_most_the_timeout() -> None:
+    class Hangs:
+        def snapshot(self) -> GovernanceState | None:
+            return None
+
+        async def refresh(self) -> GovernanceState:
+            await asyncio.Event().wait()
+            raise AssertionError("unreachable")
+
+    audit = InMemoryAuditSink()
+    registry = registry_with(Hangs(), audit, authority_timeout=0.05)
+    result = await asyncio.wait_for(registry.execute("a.op", OperationContext()), 5)
+    assert result.data == "ran"
+    assert audit.records[0].governance_reason == (
+        "authority provider unavailable (ProviderTimeoutError)"
+    )
+    governance = registry.status()["governance"]  # not "active" any more
+    assert (governance["mode"], governance["provider"]) == ("degraded", "Hangs")
+
+
+@pytest.mark.parametrize("where", ["snapshot", "refresh"])
+async def test_a_provider_answering_the_wrong_type_is_a_provider_failure(
+    where: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    class WrongType:
+        def snapshot(self) -> object:
+            return 42 if where == "snapshot" else None
+
+        async def refresh(self) -> object:
+            return "active"
+
+    audit = InMemoryAuditSink()
+    registry = registry_with(WrongType(), audit)
+    with caplog.at_level(logging.ERROR, logger="layerguard.runtime.governance"):
+        result = await registry.execute("a.op", OperationContext())
+        status = registry.status()
+    assert result.data == "ran"
+    assert audit.records[0].governance_reason == "authority provider unavailable (TypeError)"
+    assert status["governance"]["mode"] == "degraded"
+    returned = "int" if where == "snapshot" else "str"
+    assert f"WrongType.{where}() returned {returned}" in caplog.text
+
+
+def test_an_object_that_is_no_provider_is_refused_at_once() -> None:
+    with pytest.raises(
+        TypeError, match="must have snapshot\\(\\) and async refresh\\(\\), got dict"
+    ):
+        OperationRegistry(authority={})  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from conftest import app_engine
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -156,3 +157,26 @@ async def test_unknown_mode_in_the_row_is_a_provider_error(
 def test_ttl_must_be_positive(engine: AsyncEngine) -> None:
     with pytest.raises(ValueError, match="ttl must be a positive number of seconds"):
         TableAuthority(engine, ttl=0)
+
+
+async def test_concurrent_flips_from_many_workers_all_succeed(db_url: str) -> None:
+    """Each flip is one upsert: with UPDATE-then-INSERT, two writers racing on a missing row
+    both inserted, and one failed with a duplicate key (1 in 20 flips)."""
+    engines = [app_engine(db_url) for _ in range(20)]
+    try:
+        await TableAuthority(engines[0]).create_table()
+        switches = [TableAuthority(engine) for engine in engines]
+        states = await asyncio.gather(
+            *(
+                switch.disable(f"flip {i}") if i % 2 else switch.enable(f"flip {i}")
+                for i, switch in enumerate(switches)
+            ),
+            return_exceptions=True,
+        )
+        assert [type(s).__name__ for s in states] == ["GovernanceState"] * 20
+        async with engines[0].connect() as conn:
+            rows = (await conn.execute(text("SELECT scope FROM layerguard_governance"))).all()
+        assert rows == [("default",)]
+    finally:
+        for engine in engines:
+            await engine.dispose()

@@ -126,3 +126,13 @@ async def test_begin_immediate_takes_the_write_lock_when_the_transaction_starts(
 def test_an_unknown_begin_mode_is_refused() -> None:
     with pytest.raises(ValueError, match=r"begin must be one of DEFERRED, IMMEDIATE, EXCLUSIVE"):
         create_sqlite_engine("sqlite+aiosqlite://", begin="LAZY")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql+asyncpg://u@127.0.0.1/db", "mysql+aiomysql://u@127.0.0.1/db"]
+)
+def test_create_sqlite_engine_refuses_other_databases(url: str) -> None:
+    """It used to accept them, then sent a second BEGIN (or BEGIN IMMEDIATE, a syntax error)."""
+    backend = url.split("+")[0]
+    with pytest.raises(ValueError, match=f"is for SQLite URLs, got a {backend} one"):
+        create_sqlite_engine(url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -32,13 +33,19 @@ class AuthorityProvider(Protocol):
         ...
 
 
+class ProviderTimeoutError(TimeoutError):
+    """The provider's ``refresh()`` did not answer in time (a hung database read)."""
+
+
 class AuthorityGate:
     """Wraps a provider so that a failing provider never takes dispatch down.
 
-    When the provider raises, the gate answers with ``fail_safe`` (by default *degraded*, with
-    the error type as reason: operations keep running, warn, and their audit records are
-    flagged, because we no longer know whether governance is on), stops asking the provider for
-    ``retry_interval`` seconds, and logs the error once per ``log_interval``.
+    When the provider raises, does not answer within ``refresh_timeout`` seconds, or answers
+    with something that is not a ``GovernanceState``, the gate answers with ``fail_safe`` (by
+    default *degraded*, with the error type as reason: operations keep running, warn, and
+    their audit records are flagged, because we no longer know whether governance is on),
+    stops asking the provider for ``retry_interval`` seconds, and logs the error once per
+    ``log_interval``.
     """
 
     __slots__ = (
@@ -48,6 +55,7 @@ class AuthorityGate:
         "_failing_until",
         "_last",
         "_log",
+        "_refresh_timeout",
         "_retry_interval",
         "provider",
     )
@@ -58,10 +66,17 @@ class AuthorityGate:
         *,
         fail_safe: GovernanceState | None = None,
         retry_interval: float = 5.0,
+        refresh_timeout: float = 1.0,
         log_interval: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        if not isinstance(provider, AuthorityProvider):
+            raise TypeError(
+                f"the authority provider must have snapshot() and async refresh(), got "
+                f"{type(provider).__name__}"
+            )
         self.provider = provider
+        self._refresh_timeout = refresh_timeout
         self._fail_safe = fail_safe
         self._retry_interval = retry_interval
         self._clock = clock
@@ -80,7 +95,16 @@ class AuthorityGate:
         if self._clock() < self._failing_until:
             return self._fail_safe_state("error")
         try:
-            state = await self.provider.refresh()
+            async with asyncio.timeout(self._refresh_timeout):
+                state = await self.provider.refresh()
+            state = self._checked(state, "refresh()")
+        except TimeoutError:
+            return self.failed(
+                ProviderTimeoutError(
+                    f"{type(self.provider).__name__}.refresh() did not answer within "
+                    f"{self._refresh_timeout}s"
+                )
+            )
         except Exception as exc:
             return self.failed(exc)
         self._recovered()
@@ -89,11 +113,23 @@ class AuthorityGate:
 
     def current(self) -> GovernanceState:
         """Synchronous best effort (for ``status()``): snapshot, else the last known state."""
+        if self._clock() < self._failing_until:
+            return self._fail_safe_state("error")
         try:
             state = self.provider.snapshot()
+            if state is not None:
+                state = self._checked(state, "snapshot()")
         except Exception as exc:
             return self.failed(exc)
         return self._last if state is None else state
+
+    def _checked(self, state: object, method: str) -> GovernanceState:
+        if not isinstance(state, GovernanceState):
+            raise TypeError(
+                f"{type(self.provider).__name__}.{method} returned {type(state).__name__}, "
+                "expected a GovernanceState"
+            )
+        return state
 
     def seen(self, state: GovernanceState) -> None:
         """Remember the state a dispatch used (cheap; called only when it changed)."""

@@ -16,12 +16,15 @@ Operators can flip it without the application::
 from __future__ import annotations
 
 import asyncio
+import importlib
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any, cast
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, insert, select, update
+from sqlalchemy import Column, DateTime, MetaData, String, Table, select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql import Executable
 
 from layerguard.runtime.governance.state import ACTIVE_STATE, GovernanceMode, GovernanceState
 
@@ -140,19 +143,34 @@ class TableAuthority:
             "actor": actor,
             "changed_at": state.changed_at,
         }
-        table = self.table
         async with self._engine.begin() as conn:
-            updated = await conn.execute(
-                update(table).where(table.c.scope == self._scope).values(**values)
-            )
-            if updated.rowcount == 0:
-                await conn.execute(insert(table).values(scope=self._scope, **values))
+            await conn.execute(upsert(conn.dialect.name, self.table, self._scope, values))
         self._remember(state)
         return state
 
     def _remember(self, state: GovernanceState) -> None:
         self._state = state
         self._expires_at = self._clock() + self._ttl
+
+
+def upsert(dialect: str, table: Table, scope: str, values: dict[str, Any]) -> Executable:
+    """One statement that inserts the row or updates it: two writers flipping the switch at
+    once both succeed (UPDATE-then-INSERT lost one of them to a duplicate key)."""
+    if dialect in ("postgresql", "sqlite"):
+        module = importlib.import_module(f"sqlalchemy.dialects.{dialect}")
+        statement = module.insert(table).values(scope=scope, **values)
+        return cast(
+            Executable,
+            statement.on_conflict_do_update(index_elements=[table.c.scope], set_=values),
+        )
+    if dialect in ("mysql", "mariadb"):
+        from sqlalchemy.dialects.mysql import insert as mysql_insert
+
+        return mysql_insert(table).values(scope=scope, **values).on_duplicate_key_update(**values)
+    raise NotImplementedError(
+        f"TableAuthority writes need an upsert, which layerguard knows for PostgreSQL, SQLite "
+        f"and MySQL/MariaDB, not {dialect}; flip the switch with your database's MERGE"
+    )
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -37,6 +37,7 @@ session shows up in a context (see ``layerguard.runtime.transaction``).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import warnings
 import weakref
@@ -44,7 +45,7 @@ from collections.abc import AsyncGenerator, Callable
 from contextvars import ContextVar, Token
 from typing import Any, Literal
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SAWarning
 from sqlalchemy.ext.asyncio import (
@@ -105,6 +106,13 @@ def create_sqlite_engine(
     waits for the lock instead (the driver's busy timeout), and the other writer retries. Give
     that writer an engine of its own, deferred: its reads must not wait for a request's lock.
     """
+    backend = make_url(url).get_backend_name()
+    if backend != "sqlite":
+        raise ValueError(
+            f"create_sqlite_engine() is for SQLite URLs, got a {backend} one; use "
+            "sqlalchemy.ext.asyncio.create_async_engine() for other databases (they need no "
+            "savepoint recipe)"
+        )
     engine = create_async_engine(url, **kwargs)
     enable_sqlite_savepoints(engine, begin=begin)
     return engine
@@ -114,6 +122,10 @@ def enable_sqlite_savepoints(engine: AsyncEngine, *, begin: SqliteBegin = "DEFER
     """Apply the SAVEPOINT recipe to an existing aiosqlite engine (see ``create_sqlite_engine``)."""
     if begin not in _BEGIN_STATEMENTS:
         raise ValueError(f"begin must be one of {', '.join(_BEGIN_STATEMENTS)}, got {begin!r}")
+    if engine.dialect.name != "sqlite":
+        raise ValueError(
+            f"the SQLite savepoint recipe does not apply to a {engine.dialect.name} engine"
+        )
     statement = _BEGIN_STATEMENTS[begin]
     sync_engine = engine.sync_engine
 
@@ -389,6 +401,25 @@ def _poison_on_connection_rollback(connection: Connection) -> None:
     if guard is not None:
         guard.violation = guard.violation or "roll back"
         poison(guard.session, "a handler rolled back the request's connection during a dispatch")
+
+
+# Drivers that stay consistent when a statement's task is cancelled: asyncpg sends a cancel
+# request and makes the next operation wait for the server's acknowledgement; aiosqlite runs
+# statements in order on its own thread, so the next one waits for the abandoned one.
+_CANCEL_SAFE_DRIVERS = frozenset({"asyncpg", "aiosqlite"})
+
+
+@event.listens_for(Engine, "handle_error")
+def _keep_connection_on_cancellation(context: Any) -> None:
+    # SQLAlchemy treats a cancellation mid-statement like a lost connection and invalidates
+    # it, which discards the whole transaction: a timed-out operation took the writes of the
+    # earlier operations of its request with it (PendingRollbackError at the commit). On the
+    # drivers above the connection is fine; only the dispatch's savepoint must be rolled back.
+    if (
+        isinstance(context.original_exception, asyncio.CancelledError)
+        and context.dialect.driver in _CANCEL_SAFE_DRIVERS
+    ):
+        context.is_disconnect = False
 
 
 class SavepointUnit:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from layerguard.runtime.audit.table import audit_table
 from layerguard.runtime.governance.table import governance_table
 from layerguard.runtime.integrations.sqlalchemy_session import create_sqlite_engine
-from sqlalchemy import Table
+from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.models import Base
@@ -54,7 +54,22 @@ def create_engines(url: str) -> Engines:
     return Engines(sessions=engine, backends=engine)
 
 
+# Any constant shared by every worker: the key of the advisory lock create_tables holds.
+_CREATE_TABLES_LOCK = 0x686F635F617070  # "hoc_app"
+
+
 async def create_tables(engine: AsyncEngine) -> None:
-    """Create missing tables (a real deployment would run migrations instead)."""
+    """Create missing tables (a real deployment would run migrations instead).
+
+    Every worker of ``uvicorn --workers N`` runs this at start-up. On PostgreSQL two of them
+    would both see a table missing and both create it (``DuplicateTableError``: the second
+    worker dies), so the check-and-create runs under a transaction-scoped advisory lock: one
+    worker creates, the others wait for it and then find the tables there. SQLite serialises
+    schema changes by itself.
+    """
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CREATE_TABLES_LOCK}
+            )
         await conn.run_sync(Base.metadata.create_all)
