@@ -227,8 +227,21 @@ class OperationRegistry:
             "audit": {
                 "sinks": [type(s).__name__ for s in self._sinks],
                 "sink_failures": self._sink_failures,
+                **self._sink_status(),
             },
         }
+
+    def _sink_status(self) -> dict[str, Any]:
+        """The counters of sinks that keep some (``status()``), e.g. the table sink's outbox."""
+        details = {}
+        for sink in self._sinks:
+            status = getattr(sink, "status", None)
+            if callable(status):
+                try:
+                    details[type(sink).__name__] = status()
+                except Exception as exc:
+                    details[type(sink).__name__] = {"error": type(exc).__name__}
+        return {"sink_status": details} if details else {}
 
     # ------------------------------------------------------------------ configuration
 

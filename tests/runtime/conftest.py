@@ -19,10 +19,19 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from layerguard.runtime.audit.outbox import DIRECTORY_VARIABLE
 from layerguard.runtime.integrations.sqlalchemy_session import (
     configure_session_factory,
     create_sqlite_engine,
 )
+
+
+@pytest.fixture(autouse=True)
+def _audit_outbox_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Table sinks built without an outbox directory spool under the test's tmp_path."""
+    directory = tmp_path / "outbox"
+    monkeypatch.setenv(DIRECTORY_VARIABLE, str(directory))
+    return directory
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -232,9 +232,11 @@ async def test_the_kill_switch_produces_unguarded_audit_records(
 
     # ...and their audit records say so.
     assert await audit_trail(reader, layerguard_registry) == [
-        ("governance.kill_switch", "admin", "ok", None, "active", 0, None, 1),
+        # The switch is written through its own connection, not the request's transaction:
+        # no database work of the request to tie these two records to (work_committed null).
+        ("governance.kill_switch", "admin", "ok", None, "active", 0, None, None),
         ("policies.create", "tenant-1", "ok", None, "disabled", 1, "incident 42", 1),
-        ("governance.kill_switch", "admin", "ok", None, "disabled", 1, "incident 42", 1),
+        ("governance.kill_switch", "admin", "ok", None, "disabled", 1, "incident 42", None),
         ("policies.create", "tenant-1", "ok", None, "active", 0, None, 1),
     ]
 
@@ -291,4 +293,7 @@ async def test_the_health_route_serves_the_registry_status(client: httpx.AsyncCl
     create = status["operations"]["policies.create"]
     assert (create["calls"], create["failures"], create["last_error_code"]) == (2, 1, "CONFLICT")
     assert status["governance"]["mode"] == "active"
-    assert status["audit"] == {"sinks": ["TableAuditSink", "LoggingAuditSink"], "sink_failures": 0}
+    audit = status["audit"]
+    assert (audit["sinks"], audit["sink_failures"]) == (["TableAuditSink", "LoggingAuditSink"], 0)
+    table_sink = audit["sink_status"]["TableAuditSink"]
+    assert (table_sink["written_with_work"], table_sink["outbox_rejected"]) == (1, 0)

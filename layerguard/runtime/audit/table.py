@@ -1,26 +1,46 @@
-"""An audit sink writing to a database table, atomically with the work it describes.
+"""An audit sink writing to a database table, atomically with the work it describes, and
+losing nothing when the table cannot be written.
 
-* A successful dispatch on a session inside a transaction: the row is kept on the session and
-  inserted by a ``before_commit`` hook in the same transaction as the operation's writes, so
-  the work and its audit row are committed together or not at all.
-* A failed dispatch, or a successful one whose request was rolled back after all: the row is
-  written through the sink's own engine (a separate connection and transaction), so it
-  survives the rollback.
-* A dispatch without a SQLAlchemy session: written through the sink's own engine too.
+Which transaction writes a row:
 
-The ``work_committed`` column tells which: true (committed with the work), false (the work
-was discarded), null (no database work to tie the record to).
+* A successful dispatch that wrote to the database (its session has a connection in a
+  transaction): the row is kept on the session and inserted by a ``before_commit`` hook in the
+  same transaction as the work, so the work and its row are committed together or not at all
+  (``work_committed`` true).
+* A failed dispatch, or a successful one whose savepoint or request was rolled back after all,
+  or whose session was dropped without being closed: written through the sink's own engine,
+  ``work_committed`` false.
+* A dispatch without a session, or one that did not touch the database: written through the
+  sink's own engine too, ``work_committed`` null (no database work to tie the record to). These
+  are batched (``flush_interval``), so an operation that never touches the database does not
+  pay for a round trip of its own.
 
-Independent writes are queued and done by a background task (``emit`` must not block the
-dispatch), retried with backoff on errors (a busy SQLite file, a failover) and dropped (and
-counted, and logged once per interval) after ``retries``. ``drain()`` waits for the queue,
-``aclose()`` drains at shutdown (the FastAPI lifespan helper calls it).
+Rows written through the sink's engine are queued (``emit`` must not block the dispatch) and
+written by a background task in batches. When the table cannot take them (database down,
+INSERT revoked, connection lost) after ``retries``, they go to the durable local outbox
+(``AuditOutbox``: append-only, fsync'd, bounded) and are replayed, exactly once, when the table
+is back. While the table is failing, successful dispatches' rows are not put in the request's
+transaction (the insert would fail the request's commit): they are written after the commit,
+flagged ``work_committed`` true, through the same queue and outbox. The first request that
+meets a broken table is the one whose commit fails (``COMMIT_FAILED``); its rows are spooled.
+
+Every row carries a ``record_id`` (unique): a replay interrupted between its INSERT and the
+truncation of the outbox, or a row written both with its work and separately (the connection
+died during COMMIT), is stored once.
+
+``check_configuration()`` (called by the FastAPI lifespan helper) refuses at start-up a table
+that is missing or not writable, and a sink on another database than the request sessions
+(with ``atomic=True``, the default, its rows could not commit with the work).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
+import uuid
+import weakref
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -36,13 +56,19 @@ from sqlalchemy import (
     event,
     insert,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql import Executable
 
+from layerguard.runtime.audit.outbox import DEFAULT_MAX_BYTES, AuditOutbox, default_directory
 from layerguard.runtime.audit.record import AuditOutcome
+from layerguard.runtime.errors import database_unavailable
 from layerguard.runtime.throttle import ThrottledLog
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from layerguard.runtime.audit.record import AuditRecord
     from layerguard.runtime.context import OperationContext
 
@@ -51,6 +77,11 @@ logger = logging.getLogger("layerguard.runtime.audit")
 DEFAULT_TABLE = "layerguard_audit"
 _PENDING = "layerguard.audit_pending"
 _INSERTED = "layerguard.audit_inserted"
+_CONNECTED = "layerguard.audit_connected"
+
+
+class AuditConfigurationError(RuntimeError):
+    """The audit table sink cannot work as configured (the message says what to change)."""
 
 
 def audit_table(metadata: MetaData | None = None, name: str = DEFAULT_TABLE) -> Table:
@@ -59,6 +90,7 @@ def audit_table(metadata: MetaData | None = None, name: str = DEFAULT_TABLE) -> 
         name,
         metadata if metadata is not None else MetaData(),
         Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("record_id", String(32), nullable=False, unique=True),
         Column("recorded_at", DateTime(timezone=True), nullable=False),
         Column("operation", String(200), nullable=False, index=True),
         Column("tenant_id", String(200), index=True),
@@ -82,21 +114,44 @@ class TableAuditSink:
         engine: AsyncEngine,
         *,
         table: Table | None = None,
-        batch_size: int = 200,
-        retries: int = 6,
+        outbox: AuditOutbox | str | Path | None = None,
+        outbox_max_bytes: int = DEFAULT_MAX_BYTES,
+        atomic: bool = True,
+        batch_size: int = 500,
+        flush_interval: float = 0.05,
+        retries: int = 2,
         retry_delay: float = 0.05,
+        replay_interval: float = 1.0,
         log_interval: float = 60.0,
     ) -> None:
+        """``outbox`` is an ``AuditOutbox`` or its directory (default: ``default_directory``
+        for this table and database). ``atomic=False`` writes every row through the sink's
+        engine after the request's outcome is known (for an audit table in another database).
+        """
         self._engine = engine
         self.table = table if table is not None else audit_table()
+        if not isinstance(outbox, AuditOutbox):
+            directory = outbox if outbox is not None else default_directory(self._outbox_name())
+            outbox = AuditOutbox(directory, max_bytes=outbox_max_bytes)
+        self.outbox = outbox
+        self.atomic = atomic
         self._batch_size = batch_size
+        self._flush_interval = flush_interval
         self._retries = retries
         self._retry_delay = retry_delay
+        self._replay_interval = replay_interval
+        self._database = _database_key(engine.url)
         self._queue: list[dict[str, Any]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._replayer: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._failing_until = float("-inf")
         self._log = ThrottledLog(logger, log_interval)
+        self.written_with_work = 0
         self.written_independently = 0
-        self.dropped = 0
+        self.replayed = 0
+
+    # ------------------------------------------------------------------ the sink protocol
 
     def enabled(self) -> bool:
         """Always wants records."""
@@ -105,63 +160,259 @@ class TableAuditSink:
     def emit(self, record: AuditRecord, ctx: OperationContext) -> None:
         """Attach the row to the request's transaction, or queue it for the separate writer."""
         session = _sync_session(ctx.session)
-        if session is not None and record.outcome is AuditOutcome.OK and session.in_transaction():
+        if session is None:
+            self.enqueue(_row(record, None))
+        elif record.outcome is not AuditOutcome.OK or not session.in_transaction():
+            self.enqueue(_row(record, False))
+        elif not session.info.get(_CONNECTED):  # the dispatch did not touch the database
+            self.enqueue(_row(record, None))
+        else:
             # Tagged with the innermost open savepoint (nested dispatches): if that savepoint
             # is rolled back later, the row moves to the separate writer, flagged uncommitted.
-            entry = [self, _row(record, True), session.get_nested_transaction()]
-            session.info.setdefault(_PENDING, []).append(entry)
-            return
-        self.enqueue(_row(record, None if session is None else False))
+            nested = session.get_nested_transaction()
+            entry = [self, _row(record, True), None if nested is None else weakref.ref(nested)]
+            _pending(session).append(entry)
+
+    # ------------------------------------------------------------------ status
+
+    def status(self) -> dict[str, Any]:
+        """Counters for ``registry.status()["audit"]``: where rows went, what waits, what
+        was lost (``outbox_rejected``: the outbox was full or unwritable)."""
+        return {
+            "written_with_work": self.written_with_work,
+            "written_independently": self.written_independently,
+            "queued": len(self._queue),
+            "outbox_spooled": self.outbox.spooled,
+            "outbox_replayed": self.replayed,
+            "outbox_pending_bytes": self.outbox.pending_bytes(),
+            "outbox_full": self.outbox.full,
+            "outbox_rejected": self.outbox.rejected,
+            "table_failing": self._failing(),
+        }
+
+    @property
+    def dropped(self) -> int:
+        """Records lost for good: refused by a full or unwritable outbox."""
+        return self.outbox.rejected
+
+    # ------------------------------------------------------------------ separate writes
 
     def enqueue(self, row: dict[str, Any]) -> None:
         """Write ``row`` through the sink's own connection (in the background)."""
         self._queue.append(row)
         if self._writer is None or self._writer.done():
-            self._writer = asyncio.get_running_loop().create_task(self._write_queue())
+            loop = self._loop = asyncio.get_running_loop()
+            self._writer = loop.create_task(self._write_queue())
+
+    def spool(self, rows: list[dict[str, Any]]) -> None:
+        """Put rows straight into the outbox (no event loop needed: used from finalizers)."""
+        if self.outbox.append(rows):
+            loop = self._loop
+            if loop is not None and not loop.is_closed():
+                # If the loop closes meanwhile, the rows are replayed at the next start.
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(self._schedule_replay)
 
     async def drain(self) -> None:
-        """Wait until every queued row is written (or dropped after an error)."""
+        """Wait until every queued row is in the table or the outbox; then, if the outbox
+        holds rows, try to replay them once now."""
         while self._writer is not None and not self._writer.done():
             await asyncio.shield(self._writer)
+        if self.outbox.has_pending():
+            await self._replay()
 
     async def aclose(self) -> None:
-        """Drain at shutdown."""
+        """Drain at shutdown; what the table cannot take stays in the outbox for next time."""
         await self.drain()
+        if self._replayer is not None:
+            self._replayer.cancel()
+        self.outbox.close()
 
     async def create_table(self) -> None:
         """Create the table if it does not exist (applications with migrations skip this)."""
         async with self._engine.begin() as conn:
             await conn.run_sync(self.table.create, checkfirst=True)
 
+    async def check_configuration(
+        self, session_factory: async_sessionmaker[AsyncSession] | None = None
+    ) -> None:
+        """Refuse, with a clear error, what would fail requests later: a table that is
+        missing or not writable, or (``atomic``) another database than the request sessions'.
+
+        An unreachable database is not refused (it may come back): that is logged, and rows
+        go to the outbox meanwhile. Leftover outbox rows are replayed.
+        """
+        bind = None if session_factory is None else session_factory.kw.get("bind")
+        if self.atomic and isinstance(bind, AsyncEngine):
+            theirs = _database_key(bind.url)
+            if theirs != self._database:
+                raise AuditConfigurationError(
+                    f"TableAuditSink writes to {_describe(self._database)}, but the request "
+                    f"sessions use {_describe(theirs)}: a successful operation's audit row "
+                    "could not be committed with its work. Give the sink an engine on the "
+                    "request sessions' database (on SQLite, a separate engine on the same file "
+                    "is fine), or pass atomic=False to write every row separately."
+                )
+        try:
+            async with self._engine.connect() as conn:
+                transaction = await conn.begin()
+                try:
+                    await conn.execute(insert(self.table), [_probe_row()])
+                finally:
+                    await transaction.rollback()
+        except Exception as exc:
+            if database_unavailable(exc):
+                logger.warning(
+                    "audit table %s: the database is unreachable at start-up (%s); records "
+                    "go to the outbox %s until it is back",
+                    self.table.name,
+                    type(exc).__name__,
+                    self.outbox.directory,
+                )
+                return
+            raise AuditConfigurationError(
+                f"audit table {self.table.name!r} is missing or cannot be written "
+                f"({type(exc).__name__}: {_first_line(exc)}); create it (await "
+                "sink.create_table(), or audit_table(metadata) in your migrations) and grant "
+                "INSERT on it"
+            ) from exc
+        if self.outbox.has_pending():
+            self._loop = asyncio.get_running_loop()
+            self._schedule_replay()
+
+    # ------------------------------------------------------------------ internals
+
+    def _outbox_name(self) -> str:
+        url = self._engine.url
+        parts = [url.get_backend_name(), url.host or "", str(url.port or ""), url.database or ""]
+        raw = "-".join([*parts, self.table.name])
+        return "".join(c if c.isalnum() or c in "-_." else "_" for c in raw)[:200]
+
+    def _failing(self) -> bool:
+        return time.monotonic() < self._failing_until
+
+    def _table_failed(self, exc: BaseException) -> None:
+        self._failing_until = time.monotonic() + self._replay_interval
+        self._log.log(
+            "table",
+            logging.ERROR,
+            "audit table %s cannot be written (%s); records go to the outbox %s and are "
+            "replayed when it is back",
+            self.table.name,
+            type(exc).__name__,
+            self.outbox.directory,
+            exc_info=exc,
+        )
+
+    def in_transaction_allowed(self, connection: Any) -> bool:
+        """Whether a successful dispatch's row may go into the request's transaction."""
+        return (
+            self.atomic
+            and not self._failing()
+            and _database_key(connection.engine.url) == self._database
+        )
+
     async def _write_queue(self) -> None:
+        if len(self._queue) < self._batch_size and self._flush_interval > 0:
+            await asyncio.sleep(self._flush_interval)  # let a batch gather
         while self._queue:
             batch = self._queue[: self._batch_size]
             del self._queue[: self._batch_size]
-            await self._write_batch(batch)
+            if self._failing() or self.outbox.pending_bytes():
+                self._spool(batch)  # keep the order with what waits; do not hammer the table
+                continue
+            if await self._insert(batch, attempts=self._retries + 1):
+                self.written_independently += len(batch)
+            else:
+                self._spool(batch)
 
-    async def _write_batch(self, batch: list[dict[str, Any]]) -> None:
+    def _spool(self, batch: list[dict[str, Any]]) -> None:
+        self.outbox.append(batch)
+        self._schedule_replay()
+
+    def _schedule_replay(self) -> None:
+        if self._replayer is None or self._replayer.done():
+            self._replayer = asyncio.get_running_loop().create_task(self._replay_loop())
+
+    async def _replay_loop(self) -> None:
+        delay = self._replay_interval
+        while self.outbox.has_pending():
+            await asyncio.sleep(max(0.0, self._failing_until - time.monotonic()))
+            if await self._replay():
+                delay = self._replay_interval
+            else:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
+    async def _replay(self) -> bool:
+        """Write what the outbox holds; True if it is empty afterwards."""
+        for batch in self.outbox.take():
+            if not await self._insert(batch.rows, attempts=1):
+                batch.release()
+                return False
+            batch.done()
+            self.replayed += len(batch.rows)
+        self._failing_until = float("-inf")
+        return True
+
+    async def _insert(self, rows: list[dict[str, Any]], *, attempts: int) -> bool:
         delay = self._retry_delay
-        for attempt in range(self._retries + 1):
+        for attempt in range(attempts):
             try:
                 async with self._engine.begin() as conn:
-                    await conn.execute(insert(self.table), batch)
+                    for start in range(0, len(rows), self._batch_size):
+                        chunk = rows[start : start + self._batch_size]
+                        await conn.execute(_insert_once(conn.dialect.name, self.table), chunk)
             except Exception as exc:
-                if attempt < self._retries:
+                if attempt + 1 < attempts:
                     await asyncio.sleep(delay)
                     delay *= 2
                     continue
-                self.dropped += len(batch)
-                self._log.log(
-                    "write",
-                    logging.ERROR,
-                    "audit table sink could not write %d records after %d attempts; dropped",
-                    len(batch),
-                    attempt + 1,
-                    exc_info=exc,
-                )
-            else:
-                self.written_independently += len(batch)
-            return
+                self._table_failed(exc)
+                return False
+            return True
+        return False
+
+
+def _insert_once(dialect: str, table: Table) -> Executable:
+    """INSERT that skips rows whose ``record_id`` is already there (replays are idempotent)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing(index_elements=[table.c.record_id])
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).on_conflict_do_nothing(index_elements=[table.c.record_id])
+    return insert(table)  # other databases: a duplicate fails the batch, which is retried
+
+
+def _database_key(url: URL) -> tuple[str, str, int | None, str]:
+    """Which database a URL names (drivers and credentials aside)."""
+    return (url.get_backend_name(), url.host or "", url.port, url.database or "")
+
+
+def _describe(key: tuple[str, str, int | None, str]) -> str:
+    backend, host, port, database = key
+    where = f"{host}:{port}" if port else host
+    return f"{backend} database {database!r}" + (f" on {where}" if where else "")
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+
+
+def _probe_row() -> dict[str, Any]:
+    return {
+        "record_id": uuid.uuid4().hex,
+        "recorded_at": datetime.now(UTC),
+        "operation": "layerguard.configuration_check",
+        "outcome": "ok",
+        "duration_ms": 0.0,
+        "governance": "active",
+        "unguarded": False,
+        "degraded": False,
+    }
 
 
 def _sync_session(session: object) -> Session | None:
@@ -174,6 +425,7 @@ def _sync_session(session: object) -> Session | None:
 
 def _row(record: AuditRecord, work_committed: bool | None) -> dict[str, Any]:
     return {
+        "record_id": uuid.uuid4().hex,
         "recorded_at": datetime.fromtimestamp(record.timestamp, UTC),
         "operation": record.operation,
         "tenant_id": record.tenant_id,
@@ -189,33 +441,74 @@ def _row(record: AuditRecord, work_committed: bool | None) -> dict[str, Any]:
     }
 
 
+def _pending(session: Session) -> list[list[Any]]:
+    """The session's rows awaiting its commit; a session dropped without close still gets
+    them written (spooled by a finalizer that holds the list, not the session)."""
+    pending: list[list[Any]] | None = session.info.get(_PENDING)
+    if pending is None:
+        pending = session.info[_PENDING] = []
+        weakref.finalize(session, _session_dropped, pending)
+    return pending
+
+
+def _session_dropped(pending: list[list[Any]]) -> None:
+    # The session was garbage-collected with rows still attached: its transaction never
+    # committed (the pool rolls the connection back), so the work was not kept.
+    by_sink: dict[TableAuditSink, list[dict[str, Any]]] = {}
+    for sink, row, _savepoint in pending:
+        by_sink.setdefault(sink, []).append({**row, "work_committed": False})
+    pending.clear()
+    for sink, rows in by_sink.items():
+        sink.spool(rows)
+
+
+@event.listens_for(Session, "after_begin")
+def _connected(session: Session, _transaction: Any, _connection: Any) -> None:
+    session.info[_CONNECTED] = True
+
+
 @event.listens_for(Session, "before_commit")
 def _insert_with_the_work(session: Session) -> None:
     # Only the commit of the outermost transaction: savepoint releases fire this event too.
     pending = session.info.get(_PENDING)
     if not pending or session.get_nested_transaction() is not None:
         return
-    by_table: dict[Table, list[dict[str, Any]]] = {}
-    for sink, row, _savepoint in pending:
-        by_table.setdefault(sink.table, []).append(row)
     connection = session.connection()
-    for table, rows in by_table.items():
-        connection.execute(insert(table), rows)
-    session.info[_INSERTED] = True
+    by_sink: dict[TableAuditSink, list[dict[str, Any]]] = {}
+    for sink, row, _savepoint in pending:
+        by_sink.setdefault(sink, []).append(row)
+    inserted = []
+    for sink, rows in by_sink.items():
+        if not sink.in_transaction_allowed(connection):
+            continue  # written after the commit (after_commit below)
+        try:
+            connection.execute(insert(sink.table), rows)
+        except Exception as exc:
+            sink._table_failed(exc)  # the next requests keep their rows out of the way
+            raise
+        inserted.append(sink)
+    session.info[_INSERTED] = inserted
 
 
 @event.listens_for(Session, "after_commit")
 def _committed_with_the_work(session: Session) -> None:
     released = session.get_nested_transaction()
     if released is None:  # the outermost transaction: the rows are in the database now
-        if session.info.pop(_INSERTED, False):
-            session.info.pop(_PENDING, None)
+        inserted = session.info.pop(_INSERTED, ())
+        pending = session.info.get(_PENDING) or []
+        rows = [(sink, row) for sink, row, _savepoint in pending]
+        pending.clear()  # in place: the finalizer of a dropped session holds this list
+        for sink, row in rows:
+            if sink in inserted:
+                sink.written_with_work += 1
+            else:
+                sink.enqueue(row)  # work_committed stays true: the work is committed
         return
     # A savepoint was released: its rows now belong to the enclosing transaction.
     parent = released.parent
-    enclosing = parent if parent is not None and parent.nested else None
+    enclosing = weakref.ref(parent) if parent is not None and parent.nested else None
     for entry in session.info.get(_PENDING, ()):
-        if entry[2] is released:
+        if entry[2] is not None and entry[2]() is released:
             entry[2] = enclosing
 
 
@@ -227,7 +520,7 @@ def _savepoint_rolled_back(session: Session, previous: SessionTransaction) -> No
         return
     kept = []
     for entry in pending:
-        if entry[2] is previous:
+        if entry[2] is not None and entry[2]() is previous:
             sink, row, _savepoint = entry
             sink.enqueue({**row, "work_committed": False})
         else:
@@ -246,9 +539,21 @@ def _work_rolled_back(session: Session, transaction: SessionTransaction) -> None
     # discarded, so write them separately, flagged as not committed.
     if transaction.parent is not None:
         return
+    session.info.pop(_CONNECTED, None)
     session.info.pop(_INSERTED, None)
-    pending = session.info.pop(_PENDING, None)
+    pending = session.info.get(_PENDING)
     if not pending:
         return
-    for sink, row, _savepoint in pending:
+    rows = [(sink, row) for sink, row, _savepoint in pending]
+    pending.clear()
+    for sink, row in rows:
         sink.enqueue({**row, "work_committed": False})
+
+
+__all__ = [
+    "DEFAULT_TABLE",
+    "AuditConfigurationError",
+    "AuditOutbox",
+    "TableAuditSink",
+    "audit_table",
+]

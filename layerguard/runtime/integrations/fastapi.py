@@ -23,6 +23,7 @@ from layerguard.runtime.errors import UnitOfWorkError
 from layerguard.runtime.integrations.sqlalchemy_session import (
     configure_session_factory,
     get_session_dep,
+    get_session_factory_or_none,
 )
 from layerguard.runtime.registry import OperationRegistry, get_operation_registry
 from layerguard.runtime.result import OperationResult
@@ -187,8 +188,9 @@ def registry_lifespan(
     On start-up: configure ``session_factory`` for ``get_session_dep``, call every registrar
     with the registry (default: the process singleton), freeze it, and (by default) refuse to
     start if a route declares ``get_session_dep`` without ``scope="function"`` (its commit
-    would run after the response is sent). With ``error_responses`` (the default) commit-time
-    failures and unhandled exceptions are answered as JSON with a code
+    would run after the response is sent), and let the sinks and the authority provider
+    refuse a misconfiguration (``check_backends``). With ``error_responses`` (the default)
+    commit-time failures and unhandled exceptions are answered as JSON with a code
     (``install_error_handlers``). ``inner`` is the application's own lifespan, run
     inside (after the registry is ready, before it shuts down). On shutdown: await
     ``aclose()`` of sinks that have one (e.g. the table sink drains its queue).
@@ -204,6 +206,7 @@ def registry_lifespan(
         target.freeze()
         if check_session_scope:
             check_session_scopes(app)
+        await check_backends(target, session_factory)
         if error_responses and install_error_handlers(app):
             # Starlette built its middleware stack (with a copy of the handlers) before the
             # lifespan ran: rebuild it on the next request so the new handlers take part.
@@ -222,6 +225,21 @@ def registry_lifespan(
                     await aclose()
 
     return lifespan
+
+
+async def check_backends(
+    registry: OperationRegistry,
+    session_factory: async_sessionmaker[AsyncSession] | None = None,
+) -> None:
+    """Let the audit sinks and the authority provider refuse their misconfiguration now,
+    with a clear error, rather than fail requests later (``check_configuration()``, e.g. the
+    table sink's missing table, or a sink on another database than the request sessions)."""
+    if session_factory is None:
+        session_factory = get_session_factory_or_none()
+    for backend in (*registry.audit_sinks, registry.authority):
+        check = getattr(backend, "check_configuration", None)
+        if check is not None:
+            await check(session_factory)
 
 
 def check_session_scopes(app: FastAPI) -> None:
@@ -297,6 +315,7 @@ __all__ = [
     "ErrorStatusMap",
     "SessionDep",
     "add_status_route",
+    "check_backends",
     "check_session_scopes",
     "configure_error_statuses",
     "error_body",

@@ -159,6 +159,11 @@ def get_session_factory() -> async_sessionmaker[AsyncSession]:
     return _session_factory
 
 
+def get_session_factory_or_none() -> async_sessionmaker[AsyncSession] | None:
+    """The configured factory, or ``None``."""
+    return _session_factory
+
+
 async def get_session_dep() -> AsyncGenerator[AsyncSession, None]:
     """The request's session and unit of work (use it through ``SessionDep``).
 
