@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,7 +19,7 @@ from layerguard.runtime import (
     OperationRegistry,
     OperationResult,
 )
-from layerguard.runtime.governance.table import TableAuthority
+from layerguard.runtime.governance.table import GovernanceConfigurationError, TableAuthority
 
 
 class Ok:
@@ -37,9 +38,12 @@ class FakeClock:
 class Worker:
     """One worker process: its own engine, provider, registry and audit sink."""
 
-    def __init__(self, engine: AsyncEngine, clock: FakeClock, ttl: float = 5.0) -> None:
+    def __init__(
+        self, engine: AsyncEngine, clock: Any, ttl: float = 5.0, listen: bool = False
+    ) -> None:
         self.engine = engine
-        self.authority = TableAuthority(engine, ttl=ttl, clock=clock)
+        # listen=False: these tests are about the ttl, the fallback of LISTEN/NOTIFY.
+        self.authority = TableAuthority(engine, ttl=ttl, clock=clock, listen=listen)
         self.audit = InMemoryAuditSink()
         self.registry = OperationRegistry(authority=self.authority, audit_sinks=[self.audit])
         self.registry.register("a.op", Ok())
@@ -180,3 +184,67 @@ async def test_concurrent_flips_from_many_workers_all_succeed(db_url: str) -> No
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_on_postgresql_a_flip_reaches_the_other_worker_without_waiting_for_the_ttl(
+    layerguard_postgres_url: str, layerguard_postgres: Any
+) -> None:
+    """LISTEN/NOTIFY: with a ttl of an hour, the other worker still sees the flip at once,
+    also after its listening connection was terminated (it reconnects)."""
+    engines = [app_engine(layerguard_postgres_url) for _ in range(2)]
+    one, two = (Worker(e, time.monotonic, ttl=3600, listen=True) for e in engines)
+    try:
+        await one.authority.create_table()
+        await one.authority.check_configuration()
+        await two.authority.check_configuration()
+        await wait_for(lambda: two.authority.listening)
+        assert await two.dispatch() == "active"
+
+        await one.authority.disable("incident 7", actor="alice")
+        await wait_for(
+            lambda: (
+                two.authority.snapshot() is not None
+                and two.authority.snapshot().mode.value == "disabled"
+            )
+        )  # type: ignore[union-attr]
+        assert await two.dispatch() == "disabled"
+        assert two.registry.status()["governance"]["reason"] == "incident 7"
+
+        # The listening connection dies (a terminated backend, a restart): it comes back.
+        layerguard_postgres.sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()"
+        )
+        await wait_for(lambda: not two.authority.listening)
+        await wait_for(lambda: two.authority.listening)
+        await one.authority.enable(actor="bob")
+        await wait_for(
+            lambda: (
+                two.authority.snapshot() is not None
+                and two.authority.snapshot().mode.value == "active"
+            )
+        )  # type: ignore[union-attr]
+        assert await two.dispatch() == "active"
+        assert two.authority.notifications >= 2
+    finally:
+        for worker in (one, two):
+            await worker.authority.aclose()
+        for engine in engines:
+            await engine.dispose()
+
+
+async def wait_for(condition: Any, limit: float = 20.0) -> None:
+    """Poll until ``condition()``; the limit only keeps a broken build from hanging."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met"
+        await asyncio.sleep(0.01)
+
+
+async def test_missing_kill_switch_table_is_refused_at_start_up(engine: AsyncEngine) -> None:
+    authority = TableAuthority(engine, listen=False)
+    with pytest.raises(
+        GovernanceConfigurationError,
+        match="kill-switch table 'layerguard_governance' cannot be read",
+    ):
+        await authority.check_configuration()

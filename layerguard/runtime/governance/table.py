@@ -6,6 +6,13 @@ Each worker process has its own engine and its own ``TableAuthority``; the state
 primary-key SELECT per worker and TTL. Reads use the provider's own engine, never the
 request's session, so a kill-switch check is not part of any request's transaction.
 
+On PostgreSQL (asyncpg), every flip also sends ``NOTIFY`` on a channel named after the table,
+in the flip's transaction, and each worker ``LISTEN``s on a connection of its own: a flip
+reaches the other workers in milliseconds, not after the ttl. The ttl stays the fallback
+(while the listening connection is down, e.g. the server restarted, until it reconnects; and
+on other databases). A manual ``UPDATE`` should ``NOTIFY`` too to propagate at once
+(``SELECT pg_notify('layerguard_governance', 'default')``), or it is seen within the ttl.
+
 Operators can flip it without the application::
 
     UPDATE layerguard_governance
@@ -16,17 +23,22 @@ Operators can flip it without the application::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
+import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, select
+from sqlalchemy import Column, DateTime, MetaData, String, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import Executable
 
+from layerguard.runtime.errors import database_unavailable
 from layerguard.runtime.governance.state import ACTIVE_STATE, GovernanceMode, GovernanceState
+
+logger = logging.getLogger("layerguard.runtime.governance")
 
 DEFAULT_TABLE = "layerguard_governance"
 
@@ -42,6 +54,10 @@ def governance_table(metadata: MetaData | None = None, name: str = DEFAULT_TABLE
         Column("actor", String(200)),
         Column("changed_at", DateTime(timezone=True)),
     )
+
+
+class GovernanceConfigurationError(RuntimeError):
+    """The kill-switch table cannot be used as configured (the message says what to do)."""
 
 
 class TableAuthority:
@@ -60,10 +76,19 @@ class TableAuthority:
         scope: str = "default",
         table: Table | None = None,
         clock: Callable[[], float] = time.monotonic,
+        listen: bool = True,
     ) -> None:
-        if not ttl > 0:
+        """``listen`` (PostgreSQL with asyncpg only) keeps one connection of the engine's pool
+        to receive flips at once; elsewhere it does nothing."""
+        if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not ttl > 0:
             raise ValueError(f"ttl must be a positive number of seconds, got {ttl!r}")
         self._engine = engine
+        self._listen = (
+            listen and engine.dialect.name == "postgresql" and (engine.dialect.driver == "asyncpg")
+        )
+        self._listener: asyncio.Task[None] | None = None
+        self.listening = False
+        self.notifications = 0
         self._ttl = ttl
         self._scope = scope
         self.table = table if table is not None else governance_table()
@@ -78,8 +103,14 @@ class TableAuthority:
             return self._state
         return None
 
+    @property
+    def channel(self) -> str:
+        """The NOTIFY channel of flips (PostgreSQL)."""
+        return self.table.name
+
     async def refresh(self) -> GovernanceState:
         """Read the row; concurrent callers share one query."""
+        self._start_listening()
         task = self._loading
         if task is None or task.done():
             task = self._loading = asyncio.ensure_future(self._load())
@@ -90,6 +121,34 @@ class TableAuthority:
         """Create the table if it does not exist (applications with migrations skip this)."""
         async with self._engine.begin() as conn:
             await conn.run_sync(self.table.create, checkfirst=True)
+
+    async def check_configuration(self, session_factory: object = None) -> None:
+        """Refuse at start-up a table that is missing or unreadable (an unreachable database
+        is only logged: the fail-safe state covers it), and start listening for flips."""
+        try:
+            await self._load()
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise GovernanceConfigurationError(
+                    f"kill-switch table {self.table.name!r} cannot be read "
+                    f"({type(exc).__name__}); create it (await authority.create_table(), or "
+                    "governance_table(metadata) in your migrations)"
+                ) from exc
+            logger.warning(
+                "kill-switch table %s: the database is unreachable at start-up (%s)",
+                self.table.name,
+                type(exc).__name__,
+            )
+        self._start_listening()
+
+    async def aclose(self) -> None:
+        """Stop listening (the lifespan helper calls this at shutdown)."""
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+        self._listen = False
 
     async def disable(self, reason: str, actor: str | None = None) -> GovernanceState:
         """Turn the kill switch on for every worker (seen by all within ``ttl``)."""
@@ -145,8 +204,58 @@ class TableAuthority:
         }
         async with self._engine.begin() as conn:
             await conn.execute(upsert(conn.dialect.name, self.table, self._scope, values))
+            if conn.dialect.name == "postgresql":  # delivered to the listeners at COMMIT
+                await conn.execute(select(func.pg_notify(self.channel, self._scope)))
         self._remember(state)
         return state
+
+    # ------------------------------------------------------------------ LISTEN (PostgreSQL)
+
+    def _start_listening(self) -> None:
+        if self._listen and (self._listener is None or self._listener.done()):
+            self._listener = asyncio.get_running_loop().create_task(self._listen_forever())
+
+    async def _listen_forever(self) -> None:
+        """Hold a LISTEN connection; reconnect with backoff whenever it is lost."""
+        delay = 0.2
+        while True:
+            lost = asyncio.Event()
+            try:
+                async with self._engine.connect() as conn:
+                    raw = await conn.get_raw_connection()
+                    driver = raw.driver_connection
+                    assert driver is not None
+                    driver.add_termination_listener(lambda _c, lost=lost: lost.set())
+                    await driver.add_listener(self.channel, self._notified)
+                    try:
+                        self.listening, delay = True, 0.2
+                        self._expire()  # flips made while we were not listening
+                        await lost.wait()
+                        await conn.invalidate()  # dead: never hand it back to the pool
+                    finally:  # the connection goes back to the pool: leave it as it was
+                        if not driver.is_closed():
+                            with contextlib.suppress(Exception):
+                                await asyncio.shield(
+                                    driver.remove_listener(self.channel, self._notified)
+                                )
+            except asyncio.CancelledError:
+                self.listening = False
+                raise
+            except Exception as exc:
+                logger.debug("kill-switch listener: %s", type(exc).__name__, exc_info=exc)
+            self.listening = False
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    def _notified(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
+        if payload == self._scope:
+            self.notifications += 1
+            self._expire()
+            task = asyncio.ensure_future(self.refresh())  # fresh before the next dispatch
+            task.add_done_callback(_retrieve)
+
+    def _expire(self) -> None:
+        self._expires_at = float("-inf")
 
     def _remember(self, state: GovernanceState) -> None:
         self._state = state
@@ -180,7 +289,7 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
-def _retrieve(task: asyncio.Task[GovernanceState]) -> None:
+def _retrieve(task: asyncio.Future[GovernanceState]) -> None:
     """Mark a failed load as retrieved even if every waiter was cancelled meanwhile."""
     if not task.cancelled():
         task.exception()

@@ -193,7 +193,8 @@ def registry_lifespan(
     commit-time failures and unhandled exceptions are answered as JSON with a code
     (``install_error_handlers``). ``inner`` is the application's own lifespan, run
     inside (after the registry is ready, before it shuts down). On shutdown: await
-    ``aclose()`` of sinks that have one (e.g. the table sink drains its queue).
+    ``aclose()`` of the sinks and the authority that have one (the table sink drains its
+    queue, the table kill switch stops listening).
     """
 
     @asynccontextmanager
@@ -219,8 +220,8 @@ def registry_lifespan(
                 async with inner(app):
                     yield
         finally:
-            for sink in target.audit_sinks:
-                aclose = getattr(sink, "aclose", None)
+            for backend in (*target.audit_sinks, target.authority):
+                aclose = getattr(backend, "aclose", None)
                 if aclose is not None:
                     await aclose()
 
