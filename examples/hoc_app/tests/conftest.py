@@ -1,4 +1,5 @@
-"""Fixtures of the example's tests: the real app on a real SQLite file, driven over HTTP.
+"""Fixtures of the example's tests: the real app on a real database, driven over HTTP; every
+test that takes ``settings`` runs on a SQLite file and on a throwaway PostgreSQL database.
 
 ``backend/`` goes on ``sys.path`` so that ``import app`` finds the example from the repository
 root. The registry is the runtime's process singleton; the ``layerguard_registry`` fixture (the
@@ -35,12 +36,22 @@ def _forget_the_session_factory() -> Iterator[None]:
     configure_session_factory(None)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database of the test's own: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'hoc_app.db'}"
+    url: str = request.getfixturevalue("layerguard_postgres_url")
+    return url
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """A database file of the test's own, and an admin token."""
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """The test's database and audit outbox, and an admin token."""
     return Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'hoc_app.db'}",
+        database_url=database_url,
         admin_token="test-admin-token",
+        audit_outbox=str(tmp_path / "audit-outbox"),
     )
 
 

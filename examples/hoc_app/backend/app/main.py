@@ -37,7 +37,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     kill_switch = TableAuthority(
         engines.backends, ttl=settings.governance_ttl, table=GOVERNANCE_TABLE
     )
-    audit = TableAuditSink(engines.backends, table=AUDIT_TABLE)
+    # Records the table cannot take (database down, INSERT revoked) wait in a local outbox
+    # and are replayed, exactly once, when it is back.
+    audit = TableAuditSink(engines.backends, table=AUDIT_TABLE, outbox=settings.audit_outbox)
 
     def wire(registry: OperationRegistry) -> None:
         registry.set_authority(kill_switch)
@@ -48,7 +50,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await create_tables(engines.backends)
         # Registers and freezes the registry, configures the session dependency, refuses
-        # routes whose commit would run after the response; drains the audit queue on exit.
+        # routes whose commit would run after the response and a misconfigured audit table or
+        # kill switch, answers every failure as JSON with a code; drains the audit queue and
+        # stops the kill-switch listener on exit.
         async with registry_lifespan(wire, session_factory=sessions)(app):
             yield
         await engines.dispose()
