@@ -13,6 +13,7 @@ import contextlib
 import inspect
 import logging
 import math
+import os
 import re
 import threading
 import time
@@ -215,6 +216,8 @@ class OperationRegistry:
         """
         state = self._gate.current()
         return {
+            # Which process answered: with several workers, each has its own registry.
+            "pid": os.getpid(),
             "frozen": self._frozen,
             "operation_count": len(self._entries),
             "governance": {

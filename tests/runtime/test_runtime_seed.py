@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pytest
@@ -257,6 +258,7 @@ async def test_status_is_json_and_reports_counters_and_governance(
         await registry.execute("a.ok", OperationContext())
     await registry.execute("a.fail", OperationContext())
     status = json.loads(json.dumps(registry.status()))
+    assert status["pid"] == os.getpid()
     assert status["frozen"] is True
     assert status["operation_count"] == 2
     assert status["governance"]["mode"] == "active"

@@ -38,7 +38,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 import uuid
 import weakref
 from datetime import UTC, datetime
@@ -145,7 +144,7 @@ class TableAuditSink:
         self._writer: asyncio.Task[None] | None = None
         self._replayer: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._failing_until = float("-inf")
+        self._down = False  # the table failed; only a successful replay says it is back
         self._log = ThrottledLog(logger, log_interval)
         self.written_with_work = 0
         self.written_independently = 0
@@ -289,10 +288,10 @@ class TableAuditSink:
         return "".join(c if c.isalnum() or c in "-_." else "_" for c in raw)[:200]
 
     def _failing(self) -> bool:
-        return time.monotonic() < self._failing_until
+        return self._down
 
     def _table_failed(self, exc: BaseException) -> None:
-        self._failing_until = time.monotonic() + self._replay_interval
+        self._down = True
         self._log.log(
             "table",
             logging.ERROR,
@@ -335,14 +334,15 @@ class TableAuditSink:
             self._replayer = asyncio.get_running_loop().create_task(self._replay_loop())
 
     async def _replay_loop(self) -> None:
+        """Probe the table with the outbox's rows until it takes them (that also ends the
+        "table down" state, which keeps successful rows out of request transactions)."""
         delay = self._replay_interval
         while self.outbox.has_pending():
-            await asyncio.sleep(max(0.0, self._failing_until - time.monotonic()))
             if await self._replay():
                 delay = self._replay_interval
             else:
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+                delay = min(delay * 2, 5.0)
 
     async def _replay(self) -> bool:
         """Write what the outbox holds; True if it is empty afterwards."""
@@ -352,7 +352,7 @@ class TableAuditSink:
                 return False
             batch.done()
             self.replayed += len(batch.rows)
-        self._failing_until = float("-inf")
+        self._down = False
         return True
 
     async def _insert(self, rows: list[dict[str, Any]], *, attempts: int) -> bool:

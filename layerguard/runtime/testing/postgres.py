@@ -155,7 +155,11 @@ class PostgresCluster:
 
     def restart(self) -> None:
         """Stop (fast: connections are terminated) and start again on the same port."""
-        self._pg_ctl("restart", "-m", "fast", "-w", "-t", "60", "-o", self._server_options())
+        # -l: the new postmaster must not inherit our output pipes (we would wait on them).
+        log = str(self.base / "server.log")
+        self._pg_ctl(
+            "restart", "-m", "fast", "-w", "-t", "60", "-l", log, "-o", self._server_options()
+        )
 
     def stop(self) -> None:
         """Shut the server down and delete its directory."""
