@@ -21,7 +21,8 @@ app under uvicorn on 127.0.0.1, nothing else is contacted), bounded in requests 
    (0 lost, 0 duplicated, outbox drained), 0 plain-text 500s, 0 requests without a response,
    kill-switch propagation under 1 s.
 
-Exit status 0 when every check passes, 1 otherwise. This is a benchmark, not a test: it is
+Exit status 0 when every check passes, 1 otherwise. ``LAYERGUARD_FAULTS_LOG=1`` prints the
+end of the server's log. This is a benchmark, not a test: it is
 not part of the test suite (it takes about a minute and a half).
 """
 
@@ -29,9 +30,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -160,7 +163,9 @@ def start_app(cluster: PostgresCluster, workdir: Path) -> tuple[subprocess.Popen
     command += ["--app-dir", "examples/hoc_app/backend", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--log-level", "warning"]
     log = open(workdir / "uvicorn.log", "wb")  # noqa: SIM115  (the server writes to it)
-    server = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     return server, f"http://127.0.0.1:{port}"
 
 
@@ -441,13 +446,15 @@ async def main(requests: int, rate: float, concurrency: int) -> bool:
         server.wait(timeout=60)
         return report(cluster, load, statuses, propagation, workdir / "outbox", faults, elapsed)
     finally:
-        if server is not None and server.poll() is None:
-            server.kill()
+        if server is not None:  # the workers too, whatever happened to the master
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGKILL)
             server.wait()
         cluster.stop()
         log = workdir / "uvicorn.log"
         if log.exists() and os.environ.get("LAYERGUARD_FAULTS_LOG"):
             print(log.read_text(errors="replace")[-20_000:])
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

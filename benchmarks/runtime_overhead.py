@@ -14,6 +14,18 @@ API route does), so the difference between them is what the registry adds:
 Costs are measured as this thread's CPU time (``time.thread_time_ns``): on a small shared
 machine, wall-clock time mostly measures what the other processes do. Wall-clock numbers are
 printed too. The loops are interleaved and repeated, and each loop's best repeat is kept.
+On PostgreSQL (a throwaway server started from the installed binaries, with the server's
+default durability; skipped with the reason when there are none), each "request" opens a
+session, dispatches one operation and commits, sequentially, and is timed on the wall clock
+(the database's work is the point), with the table audit sink as the only sink:
+
+4. a DB-writing operation (one INSERT): direct (session, handler, commit) against the registry
+   through the session dependency, whose audit row goes into the request's transaction;
+5. an operation that does not touch the database: direct against the registry, whose audit
+   rows are written in batches through the sink's engine (the drain is inside the timing).
+
+Rounds interleave the loops; each loop's median round is kept. Targets: the registry with the
+table audit at most 1.2x direct on the writing operation, 2x on the other; PASS/FAIL printed.
 This is a benchmark, not a test: nothing here asserts a time.
 """
 
@@ -24,13 +36,18 @@ import asyncio
 import gc
 import logging
 import platform
+import statistics
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from layerguard.runtime import OperationContext, OperationRegistry, OperationResult
 from layerguard.runtime.audit import AUDIT_LOGGER
 
 TARGET_NS = 2_000
+WRITE_TARGET = 1.2
+NO_DB_TARGET = 2.0
 
 
 class EchoHandler:
@@ -104,9 +121,135 @@ async def main(n: int, repeats: int) -> None:
     print(f"overhead at INFO to a NullHandler: {at_info_ns - direct_ns:.0f} ns")
 
 
+# ---------------------------------------------------------------------- PostgreSQL rows
+
+
+async def postgres_rows(requests: int, rounds: int) -> bool | None:
+    """The table-audit overhead on PostgreSQL; None when no server can be started."""
+    from layerguard.runtime.testing.postgres import PostgresCluster, PostgresUnavailableError
+
+    try:
+        cluster = PostgresCluster.start_new(durable=True)
+    except PostgresUnavailableError as exc:
+        print(f"PostgreSQL rows skipped: {exc}")
+        return None
+    try:
+        url = cluster.create_database("bench")
+        return await _postgres_loops(url, requests, rounds)
+    finally:
+        cluster.stop()
+
+
+async def _postgres_loops(url: str, requests: int, rounds: int) -> bool:
+    from sqlalchemy import Column, Integer, MetaData, String, Table, insert
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    from layerguard.runtime.audit.table import TableAuditSink
+    from layerguard.runtime.integrations.sqlalchemy_session import (
+        configure_session_factory,
+        get_session_dep,
+    )
+
+    metadata = MetaData()
+    items = Table(
+        "items", metadata, Column("id", Integer, primary_key=True), Column("name", String(100))
+    )
+
+    class WriteHandler:
+        async def execute(self, ctx: OperationContext) -> OperationResult:
+            await ctx.session.execute(insert(items).values(name=ctx.params["name"]))
+            return OperationResult.ok()
+
+    class NoDbHandler:
+        async def execute(self, ctx: OperationContext) -> OperationResult:
+            return OperationResult.ok(ctx.params["name"])
+
+    engine = create_async_engine(url)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    configure_session_factory(sessions)
+    with tempfile.TemporaryDirectory() as outbox:
+        sink = TableAuditSink(engine, outbox=outbox)
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        await sink.create_table()
+        registry = OperationRegistry(audit_sinks=[sink])
+        write, no_db = WriteHandler(), NoDbHandler()
+        registry.register("bench.write", write)
+        registry.register("bench.no_db", no_db)
+        registry.freeze()
+        counter = iter(range(10**9))
+
+        def direct(handler: Any) -> Callable[[], Awaitable[None]]:
+            async def request() -> None:
+                async with sessions() as session:
+                    ctx = OperationContext(session, "t1", {"name": f"n{next(counter)}"})
+                    await handler.execute(ctx)
+                    await session.commit()
+
+            return request
+
+        def dispatched(operation: str) -> Callable[[], Awaitable[None]]:
+            async def request() -> None:
+                dependency = get_session_dep()
+                session = await anext(dependency)
+                ctx = OperationContext(session, "t1", {"name": f"n{next(counter)}"})
+                await registry.execute(operation, ctx)
+                await anext(dependency, None)  # commit and close, as after a route
+
+            return request
+
+        loops: dict[str, Callable[[], Awaitable[None]]] = {
+            "write_direct": direct(write),
+            "write_registry": dispatched("bench.write"),
+            "no_db_direct": direct(no_db),
+            "no_db_registry": dispatched("bench.no_db"),
+        }
+        times: dict[str, list[float]] = {name: [] for name in loops}
+        for name, step in loops.items():  # warm-up: pool, statement caches
+            for _ in range(min(requests, 50)):
+                await step()
+        await sink.drain()
+        for _ in range(rounds):
+            for name, step in loops.items():
+                started = time.perf_counter()
+                for _ in range(requests):
+                    await step()
+                await sink.drain()  # the audit rows written in the background count too
+                times[name].append((time.perf_counter() - started) / requests * 1e6)
+        await sink.aclose()
+    configure_session_factory(None)
+    await engine.dispose()
+
+    median = {name: statistics.median(values) for name, values in times.items()}
+    print(
+        f"PostgreSQL, table audit sink: {requests} requests x {rounds} rounds, "
+        "median round (wall clock per request)"
+    )
+    print(f"{'operation':<38}{'direct us':>11}{'registry us':>13}{'ratio':>8}{'target':>8}")
+    verdicts = []
+    for label, key, target in (
+        ("DB-writing (INSERT, audit in the tx)", "write", WRITE_TARGET),
+        ("no database (audit rows batched)", "no_db", NO_DB_TARGET),
+    ):
+        direct_us, registry_us = median[f"{key}_direct"], median[f"{key}_registry"]
+        ratio = registry_us / direct_us
+        verdict = "PASS" if ratio <= target else "FAIL"
+        verdicts.append(verdict == "PASS")
+        print(
+            f"{label:<38}{direct_us:>11.0f}{registry_us:>13.0f}{ratio:>7.2f}x{target:>7.1f}x"
+            f"  {verdict}"
+        )
+    return all(verdicts)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dispatches", type=int, default=200_000)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--requests", type=int, default=300, help="per PostgreSQL round")
+    parser.add_argument("--rounds", type=int, default=7, help="PostgreSQL rounds")
     args = parser.parse_args()
     asyncio.run(main(args.dispatches, args.repeats))
+    print()
+    passed = asyncio.run(postgres_rows(args.requests, args.rounds))
+    raise SystemExit(1 if passed is False else 0)

@@ -142,6 +142,7 @@ class TableAuditSink:
         self._database = _database_key(engine.url)
         self._queue: list[dict[str, Any]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._flush_now = asyncio.Event()
         self._replayer: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._down = False  # the table failed; only a successful replay says it is back
@@ -161,10 +162,10 @@ class TableAuditSink:
         session = _sync_session(ctx.session)
         if session is None:
             self.enqueue(_row(record, None))
-        elif record.outcome is not AuditOutcome.OK or not session.in_transaction():
+        elif record.outcome is not AuditOutcome.OK:
             self.enqueue(_row(record, False))
-        elif not session.info.get(_CONNECTED):  # the dispatch did not touch the database
-            self.enqueue(_row(record, None))
+        elif not session.info.get(_CONNECTED) or not session.in_transaction():
+            self.enqueue(_row(record, None))  # no database work of the request to tie it to
         else:
             # Tagged with the innermost open savepoint (nested dispatches): if that savepoint
             # is rolled back later, the row moves to the separate writer, flagged uncommitted.
@@ -199,6 +200,8 @@ class TableAuditSink:
     def enqueue(self, row: dict[str, Any]) -> None:
         """Write ``row`` through the sink's own connection (in the background)."""
         self._queue.append(row)
+        if len(self._queue) >= self._batch_size:
+            self._flush_now.set()
         if self._writer is None or self._writer.done():
             loop = self._loop = asyncio.get_running_loop()
             self._writer = loop.create_task(self._write_queue())
@@ -216,6 +219,7 @@ class TableAuditSink:
         """Wait until every queued row is in the table or the outbox; then, if the outbox
         holds rows, try to replay them once now."""
         while self._writer is not None and not self._writer.done():
+            self._flush_now.set()
             await asyncio.shield(self._writer)
         if self.outbox.has_pending():
             await self._replay()
@@ -313,7 +317,10 @@ class TableAuditSink:
 
     async def _write_queue(self) -> None:
         if len(self._queue) < self._batch_size and self._flush_interval > 0:
-            await asyncio.sleep(self._flush_interval)  # let a batch gather
+            # Let a batch gather; drain() (or a full batch) cuts the wait short.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._flush_now.wait(), self._flush_interval)
+        self._flush_now.clear()
         while self._queue:
             batch = self._queue[: self._batch_size]
             del self._queue[: self._batch_size]

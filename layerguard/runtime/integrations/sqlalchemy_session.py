@@ -83,6 +83,7 @@ POISON_KEY = "layerguard.poisoned"
 """``session.info`` key set when the unit of work must not be committed (value: the reason)."""
 
 _COMMIT_SENT = "layerguard.commit_sent"
+_CONNECTED = "layerguard.connected"  # the session's transaction has sent SQL
 
 
 # --------------------------------------------------------------------------- engines
@@ -239,11 +240,15 @@ async def _discard(session: AsyncSession) -> None:
 
 
 class _Guard:
-    """What the session events need to know about the dispatch that is running."""
+    """What the session events need to know about the dispatch that is running.
+
+    ``savepoint`` is the dispatch's savepoint, or ``None`` when the dispatch owns the whole
+    transaction (it is the first thing that happens in it: see ``SavepointPerDispatch``).
+    """
 
     __slots__ = ("savepoint", "session", "violation")
 
-    def __init__(self, session: Session, savepoint: SessionTransaction) -> None:
+    def __init__(self, session: Session, savepoint: SessionTransaction | None) -> None:
         self.session = session
         self.savepoint = savepoint
         self.violation: str | None = None
@@ -253,10 +258,13 @@ _current_guard: ContextVar[_Guard | None] = ContextVar("layerguard_dispatch_guar
 
 
 def _owned_by_dispatch(session: Session, transaction: SessionTransaction | None) -> _Guard | None:
+    """The guard whose transaction ``transaction`` is (``None`` or a root: the whole one)."""
     guard = _current_guard.get()
-    if guard is not None and guard.session is session and transaction is guard.savepoint:
-        return guard
-    return None
+    if guard is None or guard.session is not session:
+        return None
+    if guard.savepoint is None:
+        return guard if transaction is None or transaction.parent is None else None
+    return guard if transaction is guard.savepoint else None
 
 
 @event.listens_for(Session, "before_commit")
@@ -280,7 +288,8 @@ def _refuse_rollback(session: Session, previous: SessionTransaction) -> None:
     guard = _owned_by_dispatch(session, previous)
     if guard is not None:
         guard.violation = guard.violation or "roll back"
-        guard.savepoint = session.begin_nested()
+        if guard.savepoint is not None:
+            guard.savepoint = session.begin_nested()
         raise TransactionOwnershipError(
             "handlers must not roll back: fail the operation instead (return "
             "OperationResult.fail or raise) and the registry discards its writes"
@@ -292,11 +301,15 @@ def _refuse_close(session: Session, transaction: SessionTransaction) -> None:
     # The request's transaction cannot end during a dispatch unless the handler closed (or
     # reset) the session: that discarded the earlier operations' writes, which cannot be
     # undone here, so the request must not report success.
+    if transaction.parent is not None:
+        return
+    session.info.pop(_CONNECTED, None)
     guard = _current_guard.get()
-    if guard is None or guard.session is not session or transaction.parent is not None:
+    if guard is None or guard.session is not session:
         return
     guard.violation = guard.violation or "close"
-    poison(session, "a handler closed the request's session during a dispatch")
+    if guard.savepoint is not None:  # else the transaction held nothing but this dispatch
+        poison(session, "a handler closed the request's session during a dispatch")
 
 
 # The connections sessions run their transactions on, and the session of each (weakly: a
@@ -324,6 +337,7 @@ def _watch_connection(session: Session, _transaction: Any, connection: Connectio
     # refusing *before* Connection.commit() runs leaves the transaction exactly as it was, so
     # the dispatch's savepoint can still be rolled back and the earlier operations keep their
     # writes. (The connection events fire too late for that: see _refuse_connection_commit.)
+    session.info[_CONNECTED] = True
     _connection_sessions[connection] = weakref.ref(session)
     if "commit" not in connection.__dict__:
         reference = weakref.ref(connection)
@@ -446,6 +460,7 @@ class SavepointUnit:
         """Release the savepoint; if the deferred flush fails, roll back to it and re-raise."""
         self._end_guard()
         savepoint = self._guard.savepoint
+        assert savepoint is not None  # a TransactionUnit otherwise
         try:
             await self._session.run_sync(lambda _s: savepoint.commit())
         except Exception:
@@ -456,7 +471,7 @@ class SavepointUnit:
         """Roll back to the savepoint (poison the session if that is impossible)."""
         self._end_guard()
         savepoint = self._guard.savepoint
-        if not _is_open(self._session.sync_session, savepoint):
+        if savepoint is None or not _is_open(self._session.sync_session, savepoint):
             return
         try:
             if POISON_KEY in self._session.info:
@@ -500,13 +515,57 @@ def poison(session: AsyncSession | Session, reason: str) -> None:
     session.info[POISON_KEY] = reason
 
 
+class TransactionUnit(SavepointUnit):
+    """A dispatch that owns the whole transaction: nothing happened in it before, so the
+    transaction itself is its unit (no SAVEPOINT, no RELEASE: two round trips saved on the
+    common one-operation request). A failure rolls the transaction back; the session goes on
+    with a fresh one for the next operation."""
+
+    __slots__ = ()
+
+    async def commit(self) -> None:
+        """Flush what the handler left pending; if that fails, roll back and re-raise."""
+        self._end_guard()
+        sync = self._session.sync_session
+        if sync.new or sync.deleted or sync.dirty:
+            try:
+                await self._session.flush()
+            except Exception:
+                await self.rollback()
+                raise
+
+    async def rollback(self) -> None:
+        """Roll the transaction back (poison the session if that is impossible)."""
+        self._end_guard()
+        if not self._session.in_transaction():
+            return
+        try:
+            if POISON_KEY in self._session.info:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", SAWarning)
+                    await self._session.rollback()
+            else:
+                await self._session.rollback()
+        except Exception as exc:
+            poison(self._session, f"rollback of a dispatch failed ({type(exc).__name__})")
+            logger.error("could not roll back a dispatch's transaction", exc_info=exc)
+
+
 class SavepointPerDispatch:
     """The unit-of-work adapter registered for ``AsyncSession``."""
 
     async def begin(self, session: Any, operation: str) -> SavepointUnit:
-        """Emit SAVEPOINT (and BEGIN first, if the request's transaction has not started)."""
+        """A savepoint unit (SAVEPOINT emitted lazily, at the first statement); or, when the
+        session's transaction has sent nothing yet, holds no pending objects and no other
+        dispatch is running on it, the whole transaction as the unit."""
+        sync = session.sync_session
+        outer = _current_guard.get()
+        nested = outer is not None and outer.session is sync  # inside another dispatch
+        if not nested and not sync.info.get(_CONNECTED) and sync.get_nested_transaction() is None:
+            if not (sync.new or sync.deleted or sync.dirty):
+                return TransactionUnit(session, _Guard(sync, None))
         savepoint = await session.run_sync(_begin_nested)
-        return SavepointUnit(session, _Guard(session.sync_session, savepoint))
+        return SavepointUnit(session, _Guard(sync, savepoint))
 
 
 def _begin_nested(session: Session) -> SessionTransaction:
