@@ -15,14 +15,15 @@ Costs are measured as this thread's CPU time (``time.thread_time_ns``): on a sma
 machine, wall-clock time mostly measures what the other processes do. Wall-clock numbers are
 printed too. The loops are interleaved and repeated, and each loop's best repeat is kept.
 On PostgreSQL (a throwaway server started from the installed binaries, with the server's
-default durability; skipped with the reason when there are none), each "request" opens a
-session, dispatches one operation and commits, sequentially, and is timed on the wall clock
-(the database's work is the point), with the table audit sink as the only sink:
+default durability; skipped with the reason when there are none), FastAPI requests are sent
+in-process (httpx's ASGI transport), sequentially, and timed on the wall clock (the
+database's work is the point). "Direct" routes call the handler with a session from a plain
+dependency that commits after the route; "registry" routes take ``SessionDep`` and dispatch
+through the registry, whose only sink is the table audit sink:
 
-4. a DB-writing operation (one INSERT): direct (session, handler, commit) against the registry
-   through the session dependency, whose audit row goes into the request's transaction;
-5. an operation that does not touch the database: direct against the registry, whose audit
-   rows are written in batches through the sink's engine (the drain is inside the timing).
+4. a DB-writing operation (one INSERT), whose audit row goes into the request's transaction;
+5. an operation that does not touch the database, whose audit rows are written in batches
+   through the sink's engine (the drain is inside the timing).
 
 Rounds interleave the loops; each loop's median round is kept. Targets: the registry with the
 table audit at most 1.2x direct on the writing operation, 2x on the other; PASS/FAIL printed.
@@ -39,11 +40,23 @@ import platform
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any
+
+import httpx
+from fastapi import Depends, FastAPI
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from layerguard.runtime import OperationContext, OperationRegistry, OperationResult
 from layerguard.runtime.audit import AUDIT_LOGGER
+from layerguard.runtime.audit.table import TableAuditSink
+from layerguard.runtime.integrations.fastapi import (
+    SessionDep,
+    registry_lifespan,
+    result_to_response,
+)
+from layerguard.runtime.integrations.sqlalchemy_session import configure_session_factory
 
 TARGET_NS = 2_000
 WRITE_TARGET = 1.2
@@ -123,6 +136,19 @@ async def main(n: int, repeats: int) -> None:
 
 # ---------------------------------------------------------------------- PostgreSQL rows
 
+_plain_sessions: async_sessionmaker[AsyncSession] | None = None
+
+
+async def plain_session() -> AsyncIterator[AsyncSession]:
+    """The direct baseline's unit of work: a session, committed after the route."""
+    assert _plain_sessions is not None
+    async with _plain_sessions() as session:
+        yield session
+        await session.commit()
+
+
+PlainSession = Annotated[AsyncSession, Depends(plain_session, scope="function")]
+
 
 async def postgres_rows(requests: int, rounds: int) -> bool | None:
     """The table-audit overhead on PostgreSQL; None when no server can be started."""
@@ -141,15 +167,6 @@ async def postgres_rows(requests: int, rounds: int) -> bool | None:
 
 
 async def _postgres_loops(url: str, requests: int, rounds: int) -> bool:
-    from sqlalchemy import Column, Integer, MetaData, String, Table, insert
-    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-
-    from layerguard.runtime.audit.table import TableAuditSink
-    from layerguard.runtime.integrations.sqlalchemy_session import (
-        configure_session_factory,
-        get_session_dep,
-    )
-
     metadata = MetaData()
     items = Table(
         "items", metadata, Column("id", Integer, primary_key=True), Column("name", String(100))
@@ -158,85 +175,84 @@ async def _postgres_loops(url: str, requests: int, rounds: int) -> bool:
     class WriteHandler:
         async def execute(self, ctx: OperationContext) -> OperationResult:
             await ctx.session.execute(insert(items).values(name=ctx.params["name"]))
-            return OperationResult.ok()
+            return OperationResult.ok({"name": ctx.params["name"]})
 
     class NoDbHandler:
         async def execute(self, ctx: OperationContext) -> OperationResult:
-            return OperationResult.ok(ctx.params["name"])
+            return OperationResult.ok({"name": ctx.params["name"]})
 
     engine = create_async_engine(url)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
-    configure_session_factory(sessions)
-    with tempfile.TemporaryDirectory() as outbox:
-        sink = TableAuditSink(engine, outbox=outbox)
-        async with engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
-        await sink.create_table()
-        registry = OperationRegistry(audit_sinks=[sink])
-        write, no_db = WriteHandler(), NoDbHandler()
-        registry.register("bench.write", write)
-        registry.register("bench.no_db", no_db)
-        registry.freeze()
-        counter = iter(range(10**9))
+    handlers: dict[str, Any] = {"write": WriteHandler(), "no_db": NoDbHandler()}
+    outbox = tempfile.TemporaryDirectory()
+    sink = TableAuditSink(engine, outbox=outbox.name)
+    registry = OperationRegistry(audit_sinks=[sink])
 
-        def direct(handler: Any) -> Callable[[], Awaitable[None]]:
-            async def request() -> None:
-                async with sessions() as session:
-                    ctx = OperationContext(session, "t1", {"name": f"n{next(counter)}"})
-                    await handler.execute(ctx)
-                    await session.commit()
+    global _plain_sessions
+    _plain_sessions = sessions
 
-            return request
+    def register(target: OperationRegistry) -> None:
+        for name, handler in handlers.items():
+            target.register(f"bench.{name}", handler)
 
-        def dispatched(operation: str) -> Callable[[], Awaitable[None]]:
-            async def request() -> None:
-                dependency = get_session_dep()
-                session = await anext(dependency)
-                ctx = OperationContext(session, "t1", {"name": f"n{next(counter)}"})
-                await registry.execute(operation, ctx)
-                await anext(dependency, None)  # commit and close, as after a route
+    app = FastAPI(lifespan=registry_lifespan(register, registry=registry, session_factory=sessions))
 
-            return request
+    @app.post("/direct/{op}")
+    async def direct(op: str, name: str, session: PlainSession) -> Any:
+        result = await handlers[op].execute(OperationContext(session, "t1", {"name": name}))
+        return result.data
 
-        loops: dict[str, Callable[[], Awaitable[None]]] = {
-            "write_direct": direct(write),
-            "write_registry": dispatched("bench.write"),
-            "no_db_direct": direct(no_db),
-            "no_db_registry": dispatched("bench.no_db"),
-        }
-        times: dict[str, list[float]] = {name: [] for name in loops}
-        for name, step in loops.items():  # warm-up: pool, statement caches
-            for _ in range(min(requests, 50)):
-                await step()
-        await sink.drain()
+    @app.post("/registry/{op}")
+    async def dispatched(op: str, name: str, session: SessionDep) -> Any:
+        ctx = OperationContext(session, "t1", {"name": name})
+        return result_to_response(await registry.execute(f"bench.{op}", ctx))
+
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    await sink.create_table()
+    counter = iter(range(10**9))
+    loops = [f"{way}/{op}" for op in handlers for way in ("direct", "registry")]
+    times: dict[str, list[float]] = {loop: [] for loop in loops}
+    transport = httpx.ASGITransport(app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://bench") as client,
+    ):
+
+        async def run(loop: str, n: int) -> float:
+            started = time.perf_counter()
+            for _ in range(n):
+                response = await client.post(f"/{loop}", params={"name": f"n{next(counter)}"})
+                assert response.status_code == 200, response.text
+            await sink.drain()  # the audit rows written in the background count too
+            return (time.perf_counter() - started) / n * 1e6
+
+        for loop in loops:  # warm-up: pool, statement caches
+            await run(loop, min(requests, 50))
         for _ in range(rounds):
-            for name, step in loops.items():
-                started = time.perf_counter()
-                for _ in range(requests):
-                    await step()
-                await sink.drain()  # the audit rows written in the background count too
-                times[name].append((time.perf_counter() - started) / requests * 1e6)
-        await sink.aclose()
+            for loop in loops:
+                times[loop].append(await run(loop, requests))
     configure_session_factory(None)
     await engine.dispose()
+    outbox.cleanup()
 
-    median = {name: statistics.median(values) for name, values in times.items()}
+    median = {loop: statistics.median(values) for loop, values in times.items()}
     print(
-        f"PostgreSQL, table audit sink: {requests} requests x {rounds} rounds, "
-        "median round (wall clock per request)"
+        f"PostgreSQL, table audit sink, FastAPI requests in-process: {requests} requests x "
+        f"{rounds} rounds, median round (wall clock per request)"
     )
-    print(f"{'operation':<38}{'direct us':>11}{'registry us':>13}{'ratio':>8}{'target':>8}")
+    print(f"{'operation':<40}{'direct us':>10}{'registry us':>13}{'ratio':>8}{'target':>8}")
     verdicts = []
-    for label, key, target in (
-        ("DB-writing (INSERT, audit in the tx)", "write", WRITE_TARGET),
+    for label, op, target in (
+        ("DB-writing (INSERT; audit row in its tx)", "write", WRITE_TARGET),
         ("no database (audit rows batched)", "no_db", NO_DB_TARGET),
     ):
-        direct_us, registry_us = median[f"{key}_direct"], median[f"{key}_registry"]
+        direct_us, registry_us = median[f"direct/{op}"], median[f"registry/{op}"]
         ratio = registry_us / direct_us
         verdict = "PASS" if ratio <= target else "FAIL"
         verdicts.append(verdict == "PASS")
         print(
-            f"{label:<38}{direct_us:>11.0f}{registry_us:>13.0f}{ratio:>7.2f}x{target:>7.1f}x"
+            f"{label:<40}{direct_us:>10.0f}{registry_us:>13.0f}{ratio:>7.2f}x{target:>7.1f}x"
             f"  {verdict}"
         )
     return all(verdicts)
