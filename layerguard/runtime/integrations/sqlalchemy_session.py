@@ -559,13 +559,20 @@ class SavepointPerDispatch:
         session's transaction has sent nothing yet, holds no pending objects and no other
         dispatch is running on it, the whole transaction as the unit."""
         sync = session.sync_session
-        outer = _current_guard.get()
-        nested = outer is not None and outer.session is sync  # inside another dispatch
-        if not nested and not sync.info.get(_CONNECTED) and sync.get_nested_transaction() is None:
-            if not (sync.new or sync.deleted or sync.dirty):
-                return TransactionUnit(session, _Guard(sync, None))
+        if _owns_transaction(sync):
+            return TransactionUnit(session, _Guard(sync, None))
         savepoint = await session.run_sync(_begin_nested)
         return SavepointUnit(session, _Guard(sync, savepoint))
+
+
+def _owns_transaction(session: Session) -> bool:
+    """Nothing happened in the transaction yet, and no other dispatch runs on the session."""
+    outer = _current_guard.get()
+    if outer is not None and outer.session is session:
+        return False
+    if session.info.get(_CONNECTED) or session.get_nested_transaction() is not None:
+        return False
+    return not (session.new or session.deleted or session.dirty)
 
 
 def _begin_nested(session: Session) -> SessionTransaction:
