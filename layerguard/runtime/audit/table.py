@@ -143,6 +143,7 @@ class TableAuditSink:
         self._queue: list[dict[str, Any]] = []
         self._writer: asyncio.Task[None] | None = None
         self._flush_now = asyncio.Event()
+        self._replaying = asyncio.Lock()
         self._replayer: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._down = False  # the table failed; only a successful replay says it is back
@@ -352,15 +353,17 @@ class TableAuditSink:
                 delay = min(delay * 2, 5.0)
 
     async def _replay(self) -> bool:
-        """Write what the outbox holds; True if it is empty afterwards."""
-        for batch in self.outbox.take():
-            if not await self._insert(batch.rows, attempts=1):
-                batch.release()
-                return False
-            batch.done()
-            self.replayed += len(batch.rows)
-        self._down = False
-        return True
+        """Write what the outbox holds; True if it is empty afterwards. One replay at a time
+        (drain() and the replay loop may both ask): a second one finds nothing left."""
+        async with self._replaying:
+            for batch in self.outbox.take():
+                if not await self._insert(batch.rows, attempts=1):
+                    batch.release()
+                    return False
+                batch.done()
+                self.replayed += len(batch.rows)
+            self._down = False
+            return True
 
     async def _insert(self, rows: list[dict[str, Any]], *, attempts: int) -> bool:
         delay = self._retry_delay
