@@ -24,6 +24,9 @@ TRANSACTION_OWNERSHIP: Final = "TRANSACTION_OWNERSHIP"
 TRANSACTION_ERROR: Final = "TRANSACTION_ERROR"
 """Prefix: the per-dispatch unit of work (savepoint) could not be opened."""
 
+KILL_SWITCH_ENGAGED: Final = "KILL_SWITCH_ENGAGED"
+"""The kill switch is engaged and the registry runs in ``kill_switch="refuse"`` mode."""
+
 INVALID_RESULT: Final = "INVALID_RESULT"
 """The handler returned something other than an ``OperationResult``."""
 

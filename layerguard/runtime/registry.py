@@ -83,6 +83,8 @@ class OperationRegistry:
         degraded_warning_interval: float = 60.0,
         log_interval: float = 60.0,
         authority_timeout: float = 1.0,
+        kill_switch: str = "audit",
+        kill_switch_exempt: Iterable[str] = (),
     ) -> None:
         """Create a registry.
 
@@ -91,8 +93,16 @@ class OperationRegistry:
         exception messages can carry SQL, paths or personal data). ``log_interval`` throttles
         repeated operational errors (failing sinks, unknown operations, provider errors).
         ``authority_timeout`` bounds the provider's ``refresh()``: a provider that hangs costs a
-        dispatch at most that long, then the fail-safe state applies.
+        dispatch at most that long, then the fail-safe state applies. ``kill_switch`` says
+        what a disabled governance does: ``"audit"`` (the default, the seed's contract: the
+        operation runs and its record says *unguarded*) or ``"refuse"`` (it does not run and
+        fails with ``KILL_SWITCH_ENGAGED``, audited), except for the operations named in
+        ``kill_switch_exempt`` (the one that releases the switch, typically).
         """
+        if kill_switch not in ("audit", "refuse"):
+            raise ValueError(f"kill_switch must be 'audit' or 'refuse', got {kill_switch!r}")
+        self._refuse_when_disabled = kill_switch == "refuse"
+        self._kill_switch_exempt = frozenset(kill_switch_exempt)
         OperationStats(reservoir_size)  # validate early, with the stats' own message
         self._entries: dict[str, _Entry] = {}
         self._frozen = False
@@ -299,6 +309,10 @@ class OperationRegistry:
             state = self._gate.failed(exc)
         if state is not self._quiet_state:  # changed, degraded or disabled: the slow path
             state = self._governance_seen(operation, state)
+            if self._refuse_when_disabled and state.mode is GovernanceMode.DISABLED:
+                refused = self._refused(operation, ctx, state)
+                if refused is not None:
+                    return refused
 
         try:
             entry = self._entries.get(operation)
@@ -558,6 +572,27 @@ class OperationRegistry:
             outcome, code = AuditOutcome.ABORTED, f"{errors.ABORTED}:{type(exc).__name__}"
         entry.last_error_code, entry.last_error_at = code, ctx.timestamp
         self._emit(None, ctx, operation, outcome, code, duration / 1e6, state)
+
+    def _refused(
+        self, operation: str, ctx: OperationContext, state: GovernanceState
+    ) -> OperationResult | None:
+        """The kill switch is engaged in refuse mode: fail without running (None: run it)."""
+        if operation in self._kill_switch_exempt:
+            return None
+        entry = self._entries.get(operation) if isinstance(operation, str) else None
+        if entry is None:
+            return None  # unknown names are answered as such
+        entry.calls += 1
+        entry.failures += 1
+        entry.last_error_code, entry.last_error_at = errors.KILL_SWITCH_ENGAGED, ctx.timestamp
+        result = OperationResult.fail(
+            f"operation {operation!r} is refused while the kill switch is engaged"
+            + (f" ({state.reason})" if state.reason else ""),
+            errors.KILL_SWITCH_ENGAGED,
+        )
+        result.operation, result.duration_ms = operation, 0.0
+        self._emit(None, ctx, operation, _FAILED, errors.KILL_SWITCH_ENGAGED, 0.0, state)
+        return result
 
     def _unknown(
         self, operation: str, ctx: OperationContext, state: GovernanceState

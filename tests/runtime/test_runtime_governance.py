@@ -354,3 +354,38 @@ def test_an_object_that_is_no_provider_is_refused_at_once() -> None:
         TypeError, match="must have snapshot\\(\\) and async refresh\\(\\), got dict"
     ):
         OperationRegistry(authority={})  # type: ignore[arg-type]
+
+
+async def test_refuse_mode_stops_operations_while_the_switch_is_engaged() -> None:
+    switch, audit = InMemoryKillSwitch(), InMemoryAuditSink()
+    registry = OperationRegistry(
+        authority=switch,
+        audit_sinks=[audit],
+        kill_switch="refuse",
+        kill_switch_exempt=["governance.release"],
+    )
+    registry.register("a.op", Ok())
+    registry.register("governance.release", Ok())
+    switch.disable("incident 9")
+    refused = await registry.execute("a.op", OperationContext())
+    exempt = await registry.execute("governance.release", OperationContext())
+    unknown = await registry.execute("no.such", OperationContext())
+    switch.enable()
+    again = await registry.execute("a.op", OperationContext())
+    assert (refused.success, refused.error_code) == (False, "KILL_SWITCH_ENGAGED")
+    assert (
+        refused.error == "operation 'a.op' is refused while the kill switch is engaged (incident 9)"
+    )
+    assert (exempt.data, unknown.error_code, again.data) == ("ran", "UNKNOWN_OPERATION", "ran")
+    assert [(r.operation, r.error_code, r.unguarded) for r in audit.records] == [
+        ("a.op", "KILL_SWITCH_ENGAGED", True),
+        ("governance.release", None, True),
+        ("no.such", "UNKNOWN_OPERATION", True),
+        ("a.op", None, False),
+    ]
+    assert registry.status()["operations"]["a.op"]["failures"] == 1
+
+
+def test_the_kill_switch_mode_is_checked() -> None:
+    with pytest.raises(ValueError, match="kill_switch must be 'audit' or 'refuse', got 'stop'"):
+        OperationRegistry(kill_switch="stop")

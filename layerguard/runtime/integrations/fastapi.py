@@ -48,6 +48,7 @@ DEFAULT_ERROR_STATUSES: Final[Mapping[str, int]] = {
     errors.INVALID_RESULT: 500,
     errors.TIMEOUT: 504,
     errors.DATABASE_UNAVAILABLE: 503,
+    errors.KILL_SWITCH_ENGAGED: 503,
     errors.COMMIT_FAILED: 500,
     errors.COMMIT_OUTCOME_UNKNOWN: 500,
     errors.UNIT_OF_WORK_POISONED: 500,
