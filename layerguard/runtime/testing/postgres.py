@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 BINDIR_VARIABLE = "LAYERGUARD_PG_BINDIR"
-"""Where ``initdb``/``pg_ctl`` are, if neither ``pg_config --bindir`` nor the Debian layout
-(``/usr/lib/postgresql/<version>/bin``) finds them."""
+"""Where ``initdb``/``pg_ctl`` are. When set, it is the only place looked at; otherwise
+``pg_config --bindir``, then the Debian layout (``/usr/lib/postgresql/<version>/bin``)."""
 
 SUPERUSER = "layerguard"
 _UNPRIVILEGED = ("postgres", "nobody")
@@ -45,6 +45,7 @@ def find_bindir() -> Path | None:
     candidates: list[str] = []
     if os.environ.get(BINDIR_VARIABLE):
         candidates.append(os.environ[BINDIR_VARIABLE])
+        return _first_with_binaries(candidates)
     pg_config = shutil.which("pg_config")
     if pg_config:
         try:
@@ -57,6 +58,10 @@ def find_bindir() -> Path | None:
             candidates.append(out)
     # Debian installs the server beside, not on PATH; the newest version first.
     candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version_key, reverse=True)
+    return _first_with_binaries(candidates)
+
+
+def _first_with_binaries(candidates: list[str]) -> Path | None:
     for candidate in candidates:
         path = Path(candidate)
         if (path / "initdb").is_file() and (path / "pg_ctl").is_file():
