@@ -352,7 +352,9 @@ def _guarded_method(reference: weakref.ref[Connection], name: str) -> Callable[.
     def guarded(*args: Any, **kwargs: Any) -> Any:
         connection = reference()
         assert connection is not None  # called through the instance it was set on
-        guard = _guard_of(connection)
+        # Outside a transaction these are SQLAlchemy's own moves (autobegin after the
+        # connection was invalidated), or no-ops: only a transaction in progress is guarded.
+        guard = _guard_of(connection) if connection.in_transaction() else None
         if guard is not None:
             guard.violation = guard.violation or verb
             raise TransactionOwnershipError(
@@ -416,7 +418,9 @@ def _poison_on_connection_rollback(connection: Connection) -> None:
     # A ROLLBACK of the whole transaction during a dispatch (the Transaction object, or a
     # close) has discarded the earlier operations' writes: nothing to refuse any more, but the
     # request must not report success.
-    guard = _guard_of(connection)
+    # SQLAlchemy also rolls back a connection that is in no transaction after an error: that
+    # discards nothing.
+    guard = _guard_of(connection) if connection.in_transaction() else None
     if guard is not None:
         guard.violation = guard.violation or "roll back"
         poison(guard.session, "a handler rolled back the request's connection during a dispatch")
