@@ -23,7 +23,7 @@ app under uvicorn on 127.0.0.1, nothing else is contacted), bounded in requests 
 
 Exit status 0 when every check passes, 1 otherwise. ``LAYERGUARD_FAULTS_LOG=1`` prints the
 end of the server's log. This is a benchmark, not a test: it is
-not part of the test suite (it takes about a minute and a half).
+not part of the test suite (it takes about a minute).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -102,7 +103,13 @@ def test_two_workers_start_on_an_empty_postgresql_database_and_share_the_kill_sw
     command = [sys.executable, "-m", "uvicorn", "app.main:app", "--workers", "2"]
     command += ["--app-dir", "examples/hoc_app/backend", "--port", str(port)]
     server = subprocess.Popen(
-        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group: the workers can be reaped with it
     )
     base = f"http://127.0.0.1:{port}"
     modes: list[str] = []
@@ -124,7 +131,11 @@ def test_two_workers_start_on_an_empty_postgresql_database_and_share_the_kill_sw
                 modes.append(client.get("/health/operations").json()["governance"]["mode"])
     finally:
         server.terminate()
-        output, _ = server.communicate(timeout=60)
+        try:
+            output, _ = server.communicate(timeout=60)
+        finally:  # whatever the master did, no worker outlives the test
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGKILL)
     assert before == {"active"}
     assert (engaged.status_code, engaged.json()["mode"]) == (200, "disabled")
     assert output.count("Application startup complete.") == 2, output
