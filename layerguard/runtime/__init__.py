@@ -20,6 +20,9 @@ from layerguard.runtime.audit import (
 from layerguard.runtime.context import OperationContext
 from layerguard.runtime.correlation import bind_correlation_id, current_correlation_id
 from layerguard.runtime.errors import (
+    CommitFailedError,
+    CommitOutcomeUnknownError,
+    DatabaseUnavailableError,
     DuplicateOperationError,
     InvalidHandlerError,
     RegistrationError,
@@ -65,6 +68,9 @@ __all__ = [
     "AuditRecord",
     "AuditSink",
     "AuthorityProvider",
+    "CommitFailedError",
+    "CommitOutcomeUnknownError",
+    "DatabaseUnavailableError",
     "DispatchUnit",
     "DuplicateOperationError",
     "EnvironmentAuthority",
