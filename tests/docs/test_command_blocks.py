@@ -264,6 +264,12 @@ PLANS: dict[tuple[str, str], Run | RunBy | NotRun] = {
     ("docs/runtime.md", ".venv/bin/python benchmarks/runtime_overhead.py"): NotRun(
         "benchmarks judge themselves (PASS/FAIL), never in tests"
     ),
+    ("docs/runtime.md", ".venv/bin/python benchmarks/runtime_faults.py"): NotRun(
+        "benchmarks judge themselves (PASS/FAIL), never in tests"
+    ),
+    ("examples/hoc_app/README.md", "HOC_APP_DATABASE_URL=postgresql+asyncpg://"): RunBy(
+        "test_the_example_runs_on_postgresql_as_its_readme_says"
+    ),
     (
         "examples/hoc_app/README.md",
         "uvicorn app.main:app --app-dir examples/hoc_app/backend",
@@ -419,3 +425,30 @@ def test_the_example_runs_as_its_readme_says(tmp_path: Path) -> None:
         "incidents.report|acme|ok||active|0",
         "incidents.list|acme|ok||active|0",
     ]
+
+
+def test_the_example_runs_on_postgresql_as_its_readme_says(
+    tmp_path: Path, layerguard_postgres_url: str
+) -> None:
+    """The README's two-worker PostgreSQL command, on a throwaway server (its URL instead of
+    the README's, a free port instead of 8000), then the README's requests."""
+    repo = repository(tmp_path)
+    env = {**sandbox_env(tmp_path), "HOC_APP_AUDIT_OUTBOX": str(tmp_path / "outbox")}
+    port = str(free_port())
+    document = "examples/hoc_app/README.md"
+    block = block_of(document, "HOC_APP_DATABASE_URL=postgresql+asyncpg://").text.strip()
+    url = block.split("=", 1)[1].split()[0]
+    serve = block.replace(url, layerguard_postgres_url) + f" --port {port}"
+    requests = block_of(document, "curl -s -X POST").text.replace("8000", port)
+    serving = running_server(
+        ["bash", "-c", serve],  # one simple command: bash execs uvicorn in its place
+        repo,
+        env,
+        f"http://127.0.0.1:{port}/health/operations",
+        tmp_path / "server.log",
+    )
+    with serving:
+        answered = bash(requests, repo, env)
+    assert answered.returncode == 0, answered.stderr
+    assert answered.stdout.count('"name":"mfa"') == 1
+    assert answered.stdout.count('"title":"MFA disabled for bob"') == 2
