@@ -27,6 +27,21 @@ from layerguard.linter.rules.codes import ALL_CODES, INVALID_CONFIG
 HOC_PRESET = (files("layerguard.contracts.config") / "presets" / "hoc.yaml").read_text("utf-8")
 
 
+def hoc_contract(**rules: list[str]) -> str:
+    """The hoc preset as the contract of a test project, with a `rules:` section of `rules`.
+
+    A test project holds the few files its test needs, not a file in every layer of the
+    preset, so it leaves out LG004 (a layer matching no file); tests/linter/test_empty_scopes.py
+    is where LG004 is tested.
+    """
+    ignore = ["LG004", *rules.pop("ignore", [])]
+    lines = [f"  {key}: [{', '.join(codes)}]" for key, codes in {"ignore": ignore, **rules}.items()]
+    return HOC_PRESET + "\nrules:\n" + "\n".join(lines) + "\n"
+
+
+HOC_CONTRACT = hoc_contract()
+
+
 @dataclass
 class Run:
     exit_code: int
@@ -46,7 +61,7 @@ class Run:
         ]
 
 
-def write_project(root: Path, files_: Mapping[str, str], config: str | None = HOC_PRESET) -> Path:
+def write_project(root: Path, files_: Mapping[str, str], config: str | None = HOC_CONTRACT) -> Path:
     if config is not None:
         (root / "layerguard.yaml").write_text(config, encoding="utf-8")
     for relative, text in files_.items():
@@ -88,7 +103,7 @@ def example_findings(rule: type[RuleInfo], example: Example, root: Path) -> list
     rule alone over the project's index when it is a rule over the index, else the whole check
     use case (suppressions and the baseline are judged after the other rules ran) or the
     contract loader (LG003)."""
-    config_text = textwrap.dedent(example.config).lstrip("\n") if example.config else HOC_PRESET
+    config_text = textwrap.dedent(example.config).lstrip("\n") if example.config else HOC_CONTRACT
     write_project(root, example.sources(), config_text)
     try:
         config = load_config(root / CONFIG_FILE_NAME)

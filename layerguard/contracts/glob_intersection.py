@@ -6,6 +6,9 @@ concrete paths that every given glob matches — built segment by segment, choos
 segment a string all the globs accept there — and the caller keeps a witness only if the real
 matchers, excludes included, accept it. A reported overlap is therefore always real; a missed
 one is still caught on real files by `LayerMap.check_files`.
+
+A witness is a path that can exist in a project: no directory in it is named like a Python
+file (`flows.py/views.py` would satisfy two globs ending in `.py`, and no project has it).
 """
 
 from __future__ import annotations
@@ -14,7 +17,13 @@ import re
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 
-from layerguard.contracts.patterns import ANY_DEPTH, PlaceholderRule, Syntax, placeholder_name
+from layerguard.contracts.patterns import (
+    ANY_DEPTH,
+    PYTHON_SUFFIX,
+    PlaceholderRule,
+    Syntax,
+    placeholder_name,
+)
 
 _FILLERS = ("x", "lgw")
 """Text put where every glob has a `*`; the second dodges placeholder excludes like `x`."""
@@ -41,6 +50,9 @@ class WitnessSearch:
         for options in self._segment_sequences(globs):
             for variant in range(len(_FILLERS) + 1):
                 text = self.syntax.sep.join(o[min(variant, len(o) - 1)] for o in options)
+                directories = text.split(self.syntax.sep)[:-1]
+                if any(d.endswith(PYTHON_SUFFIX) for d in directories):
+                    continue
                 if text not in seen:
                     seen.add(text)
                     yield text

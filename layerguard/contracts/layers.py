@@ -27,6 +27,7 @@ from layerguard.contracts.patterns import (
     PlaceholderRule,
     Syntax,
     compile_pattern,
+    names_files,
     pattern_regex,
     placeholder_name,
     placeholders_in,
@@ -41,6 +42,17 @@ class LayerMatch:
 
     layer: str
     domain: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UnmatchedScope:
+    """A layer, or one `paths`/`modules` entry of a layer, that claims none of the files.
+
+    `entry` is None for a whole layer; else the entry's text (its key path names it)."""
+
+    key_path: str
+    layer: str
+    entry: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +239,41 @@ class LayerMap:
         modules = self.modules_of(path) if self._any_modules else []
         return next(filter(None, (layer.claim(text, modules) for layer in self._layers)), None)
 
+    def unmatched(self, paths: Iterable[str]) -> list[UnmatchedScope]:
+        """The layers that claim none of `paths` (project files), then the `paths`/`modules`
+        entries that claim none of them in the other layers: an entry that matches only what
+        the layer's `exclude` carves out, or what an earlier layer claims, counts as unmatched.
+        """
+        by_id = {layer.id: layer for layer in self._layers}
+        used: set[tuple[int, str, int]] = set()
+        claimed: set[int] = set()
+        for path in paths:
+            match = self.classify_path(path)
+            if match is None:
+                continue
+            layer = by_id[match.layer]
+            claimed.add(layer.index)
+            modules = self.modules_of(path) if self._any_modules else []
+            for entry in layer.entries:
+                key = (layer.index, entry.key, entry.index)
+                if key not in used and entry.matches("/" + path, modules):
+                    used.add(key)
+        found = [
+            UnmatchedScope(f"layers[{layer.index}]", layer.id)
+            for layer in self._layers
+            if layer.index not in claimed
+        ]
+        found += [
+            UnmatchedScope(
+                f"layers[{layer.index}].{entry.key}[{entry.index}]", layer.id, entry.text
+            )
+            for layer in self._layers
+            if layer.index in claimed
+            for entry in layer.entries
+            if (layer.index, entry.key, entry.index) not in used
+        ]
+        return found
+
     def _claimants(self, path: str) -> list[_CompiledLayer]:
         text = "/" + path
         modules = self.modules_of(path) if self._any_modules else []
@@ -318,8 +365,11 @@ def _normalise_root(root: str) -> str:
 
 
 def _with_tail(segments: tuple[str, ...]) -> tuple[str, ...]:
-    """A glob covers what is below its matches: give it an explicit trailing `**`."""
-    return segments if segments[-1] == ANY_DEPTH else (*segments, ANY_DEPTH)
+    """A glob covers what is below its matches: give it an explicit trailing `**` (a glob
+    naming Python files covers nothing below them)."""
+    if segments[-1] == ANY_DEPTH or names_files(segments):
+        return segments
+    return (*segments, ANY_DEPTH)
 
 
 def _alternation(

@@ -11,6 +11,8 @@ Both kinds share one grammar over segments (`/` separated for paths, `.` for mod
 
 A pattern also covers everything below what it matches, as a `.gitignore` entry does:
 `backend/app/models` covers `backend/app/models/user.py`, `app.db` covers `app.db.session`.
+A path glob whose last segment ends in `.py` names Python files, and matches files only:
+`**/views.py` claims `x/views.py`, never what is below a directory named `views.py`.
 `{domain}` is captured: the segment it matches is the file's (or module's) domain.
 """
 
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 
 ANY_DEPTH = "**"
 DOMAIN = "domain"
+PYTHON_SUFFIX = ".py"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,12 @@ def placeholder_name(segment: str) -> str | None:
     if len(segment) > 2 and segment[0] == "{" and segment[-1] == "}":
         return segment[1:-1]
     return None
+
+
+def names_files(segments: tuple[str, ...]) -> bool:
+    """Whether a path glob (split into segments) names Python files: nothing is below a file,
+    so it covers nothing below what it matches."""
+    return segments[-1].endswith(PYTHON_SUFFIX)
 
 
 def placeholders_in(pattern: str, syntax: Syntax) -> list[str]:
@@ -86,7 +95,8 @@ def pattern_regex(
     sep = re.escape(syntax.sep)
     parts: list[str] = []
     captured = False
-    for segment in syntax.split(pattern):
+    segments = syntax.split(pattern)
+    for segment in segments:
         if segment == ANY_DEPTH:
             parts.append(f"(?:{sep}[^{sep}]+)*")
             continue
@@ -102,7 +112,8 @@ def pattern_regex(
             if name == DOMAIN:
                 body, captured = f"(?P<{group}>{body})", True
         parts.append(sep + body)
-    return "".join(parts) + rf"(?:{sep}.*)?\Z"
+    below = "" if syntax is PATH and names_files(segments) else rf"(?:{sep}.*)?"
+    return "".join(parts) + below + r"\Z"
 
 
 def _placeholder_regex(rule: PlaceholderRule, syntax: Syntax) -> str:

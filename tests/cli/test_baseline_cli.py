@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import HOC_PRESET, Run, write_project
+from tests.helpers import Run, hoc_contract, write_project
 
 ROUTE = "backend/app/hoc/api/cus/policies/policies.py"
 ENGINE = "backend/app/hoc/cus/policies/L5_engines/policy_engine.py"
@@ -262,7 +262,7 @@ def test_update_refuses_new_findings_unless_allowed(project: Path, run_cli: RunC
 
 
 def test_update_keeps_entries_of_rules_that_do_not_run(project: Path, run_cli: RunCli) -> None:
-    (project / "layerguard.yaml").write_text(HOC_PRESET + "\nrules:\n  ignore: [LG201]\n", "utf-8")
+    (project / "layerguard.yaml").write_text(hoc_contract(ignore=["LG201"]), "utf-8")
     (project / DRIVER).write_text("", "utf-8")
     assert check(run_cli).exit_code == 0
     run = run_cli(["baseline", "update"])
@@ -346,7 +346,7 @@ def test_info_findings_are_not_recorded_and_stay_visible(tmp_path: Path, run_cli
             "def register(registry):\n"
             '    registry.register("policies.query", PolicyQueryHandler())\n'
         },
-        HOC_PRESET + "\nrules:\n  extend_select: [LG404]\n",
+        hoc_contract(extend_select=["LG404"]),
     )
     assert check(run_cli).findings() == [("LG404", handler, 7)]
     assert run_cli(["baseline", "create"]).exit_code == 0

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from layerguard.contracts.cards.parser import parse_card
-from tests.helpers import HOC_PRESET, Run, write_project
+from tests.helpers import HOC_CONTRACT, Run, write_project
 from tests.linter.test_card_rules import DATA, HANDLER, REGISTRY, ROUTE, SPINE
 
 ENGINE = "backend/app/hoc/cus/policies/L5_engines/policy_engine.py"
@@ -225,7 +225,7 @@ def test_out_directory_and_cards_outside_cards_paths(
 def test_usage_errors_and_files_that_do_not_parse(
     tmp_path: Path, run_cli: Callable[..., Run]
 ) -> None:
-    config = HOC_PRESET[: HOC_PRESET.index("\ncards:\n")]
+    config = HOC_CONTRACT[: HOC_CONTRACT.index("\ncards:\n")]
     write_project(tmp_path, {**PROJECT, DRIVER: "def broken(:\n"}, config)
     no_dir = cards(run_cli, "generate")
     assert no_dir.exit_code == 2

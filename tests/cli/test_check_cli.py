@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import HOC_PRESET, Run, write_project
+from tests.helpers import HOC_CONTRACT, Run, write_project
 
 ROUTE = "backend/app/hoc/api/cus/policies/policies.py"
 FACADE = "backend/app/hoc/api/facades/cus/policies.py"
@@ -117,8 +117,8 @@ EXPECTED = [
 def config_text(import_scopes: str = "") -> str:
     """The hoc preset, with handlers also banned from `app.db`."""
     handlers = '    paths: ["backend/app/hoc/cus/hoc_spine/orchestrator/handlers/**"]\n'
-    assert handlers in HOC_PRESET
-    text = HOC_PRESET.replace(
+    assert handlers in HOC_CONTRACT
+    text = HOC_CONTRACT.replace(
         handlers + "    forbid:\n",
         handlers + "    forbid:\n      modules: [app.db]\n",
     )

@@ -22,7 +22,7 @@ from layerguard.linter.reporters import FORMAT_MODULES, github, renderer, sarif
 from layerguard.linter.rules import reference
 from layerguard.linter.rules.registry import ALL_RULES, RULES_BY_CODE
 from tests.cli.test_check_cli import DRIVER, EXPECTED, FILES, ROUTE, config_text
-from tests.helpers import HOC_PRESET, Run, write_project
+from tests.helpers import HOC_CONTRACT, Run, write_project
 
 SARIF_SCHEMA = Path(__file__).parents[1] / "data" / "sarif-schema-2.1.0.json"
 DOCS = Path(__file__).parents[2] / "docs"
@@ -199,8 +199,8 @@ def test_github_annotations_for_every_finding(project: Path, run_cli: Callable[.
 
 def test_github_escapes_messages_and_paths(tmp_path: Path, run_cli: Callable[..., Run]) -> None:
     # A layer name with a carriage return and a colon reaches LG101's message.
-    config = HOC_PRESET.replace("name: Drivers", 'name: "Drivers\\r: 50%, raw"')
-    assert config != HOC_PRESET
+    config = HOC_CONTRACT.replace("name: Drivers", 'name: "Drivers\\r: 50%, raw"')
+    assert config != HOC_CONTRACT
     write_project(
         tmp_path,
         {ODD_DRIVER: ODD_SOURCE, ROUTE: "from app.hoc.cus.policies.L6_drivers import x\n"},

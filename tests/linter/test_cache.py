@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.helpers import HOC_PRESET, Run, write_project
+from tests.helpers import HOC_CONTRACT, Run, write_project
 
 DRIVERS = "backend/app/hoc/cus/policies/L6_drivers"
 
@@ -62,11 +62,11 @@ def test_cache_is_json_keyed_by_content_and_extraction_settings(
 
     # A change to the layers does not touch extraction: the cache stays valid.
     config = tmp_path / "layerguard.yaml"
-    config.write_text(HOC_PRESET.replace("name: Drivers", "name: Data drivers"), "utf-8")
+    config.write_text(HOC_CONTRACT.replace("name: Drivers", "name: Data drivers"), "utf-8")
     assert summary(run_cli(["check", "--output-format", "json"]))["parsed"] == 0
     # A new session factory changes what extraction finds: everything is parsed again.
     config.write_text(
-        HOC_PRESET.replace(
+        HOC_CONTRACT.replace(
             "  session_creators: []\n",
             "  session_creators: []\n  session_factories: [make_session]\n",
         ),

@@ -15,7 +15,7 @@ import pytest
 
 from layerguard.linter.cards.derive import Declared, read_transaction_value
 from layerguard.linter.rules.cards import layer_ids_agree
-from tests.helpers import HOC_PRESET, Run, write_project
+from tests.helpers import HOC_CONTRACT, Run, write_project
 
 DATA = Path(__file__).parent / "data"
 SEED_CARD = Path(__file__).parents[1] / "contracts" / "cards" / "data" / "operation_registry.md"
@@ -201,7 +201,7 @@ def test_stale_cards_and_cards_of_files_that_exist_unchecked(
 def test_cards_root_is_what_path_is_relative_to(
     tmp_path: Path, run_cli: Callable[..., Run]
 ) -> None:
-    config = HOC_PRESET.replace(
+    config = HOC_CONTRACT.replace(
         'cards:\n  paths: ["literature/**/*.md"]\n',
         'cards:\n  paths: ["literature/**/*.md"]\n  root: backend\n',
     )
@@ -219,11 +219,11 @@ def test_cards_root_is_what_path_is_relative_to(
 
 
 def test_missing_cards_only_where_required(tmp_path: Path, run_cli: Callable[..., Run]) -> None:
-    config = HOC_PRESET.replace(
+    config = HOC_CONTRACT.replace(
         '    paths: ["backend/app/hoc/cus/{domain}/L6_*/**"]\n',
         '    paths: ["backend/app/hoc/cus/{domain}/L6_*/**"]\n    requires_cards: true\n',
     )
-    assert config != HOC_PRESET
+    assert config != HOC_CONTRACT
     driver = "backend/app/hoc/cus/policies/L6_drivers/driver.py"
     write_project(
         tmp_path,

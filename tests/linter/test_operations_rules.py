@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.helpers import HOC_PRESET, Run, write_project
+from tests.helpers import HOC_CONTRACT, Run, hoc_contract, write_project
 from tests.linter.operations_fixture import (
     ACCEPTANCE,
     HANDLERS,
@@ -165,7 +165,7 @@ def register(registry, handler):
 
 # -- LG403 ------------------------------------------------------------------------------------
 
-NO_HANDLER_LAYERS = HOC_PRESET.replace("  handler_layers: [L4_handlers]\n", "")
+NO_HANDLER_LAYERS = HOC_CONTRACT.replace("  handler_layers: [L4_handlers]\n", "")
 
 INCIDENT_HANDLER = """\
 class IncidentQueryHandler:
@@ -178,7 +178,7 @@ def test_handler_modules_found_by_registration_alone(
     tmp_path: Path, run_cli: Callable[..., Run]
 ) -> None:
     """Without handler layers, the registered classes decide, wherever they live."""
-    assert NO_HANDLER_LAYERS != HOC_PRESET
+    assert NO_HANDLER_LAYERS != HOC_CONTRACT
     engine = "backend/app/hoc/cus/policies/L5_engines/ops.py"
     write_project(
         tmp_path,
@@ -276,7 +276,7 @@ class PolicyQueryHandler:
         "`ctx.registry.get_handler()`; dispatch it with `registry.execute(...)` so it gets the "
         "authority check and the audit record"
     )
-    counted = HOC_PRESET.replace(
+    counted = HOC_CONTRACT.replace(
         "import_scopes:\n", "import_scopes:\n  LG403: {type_checking: true}\n"
     )
     (tmp_path / "layerguard.yaml").write_text(counted, encoding="utf-8")
@@ -380,7 +380,7 @@ def test_unused_operations_are_opt_in_and_informational(
         "and its registration, or suppress this with the reason it is kept"
     )
     config = tmp_path / "layerguard.yaml"
-    config.write_text(HOC_PRESET + "rules:\n  extend_select: [LG404]\n", encoding="utf-8")
+    config.write_text(hoc_contract(extend_select=["LG404"]), encoding="utf-8")
     (tmp_path / INCIDENT_ROUTE).write_text(
         "async def f(registry, ctx, name):\n    return await registry.execute(name, ctx)\n"
     )

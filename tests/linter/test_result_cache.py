@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from layerguard.linter.project import index as index_module
-from tests.helpers import HOC_PRESET, Run, write_project
+from tests.helpers import HOC_CONTRACT, Run, write_project
 
 DRIVER = "backend/app/hoc/cus/policies/L6_drivers/policy_driver.py"
 ROUTE = "backend/app/hoc/api/cus/policies/policies.py"
@@ -84,7 +84,7 @@ def test_any_input_change_recomputes(project: Path, run_cli: Callable[..., Run])
     ]
     # The contract changes.
     (project / "layerguard.yaml").write_text(
-        HOC_PRESET.replace("modules: [sqlalchemy, sqlmodel, app.db]", "modules: [sqlmodel]", 1),
+        HOC_CONTRACT.replace("modules: [sqlalchemy, sqlmodel, app.db]", "modules: [sqlmodel]", 1),
         "utf-8",
     )
     age_tree(project, 10)

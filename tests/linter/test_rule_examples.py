@@ -20,7 +20,7 @@ from layerguard.linter.rules import codes
 from layerguard.linter.rules.base import Example, RuleInfo, kebab_case
 from layerguard.linter.rules.reference import family
 from layerguard.linter.rules.registry import ALL_RULES
-from tests.helpers import HOC_PRESET, Run, example_findings, write_project
+from tests.helpers import HOC_CONTRACT, Run, example_findings, write_project
 
 CASES = [
     pytest.param(rule, example, id=f"{rule.code}-{kind}{number}")
@@ -66,7 +66,7 @@ def test_rule_family_through_the_cli(
     rule: type[RuleInfo], tmp_path: Path, run_cli: Callable[..., Run]
 ) -> None:
     example = rule.invalid[0]
-    config = textwrap.dedent(example.config).lstrip("\n") if example.config else HOC_PRESET
+    config = textwrap.dedent(example.config).lstrip("\n") if example.config else HOC_CONTRACT
     write_project(tmp_path, example.sources(), config)
     run = run_cli(["check", "--output-format", "json", "--no-cache", "--select", "ALL"])
     assert run.exit_code == 1, run.stderr

@@ -2,7 +2,8 @@
 
 What the spec (and so the JSON Schema) cannot say: layer ids are unique and every reference
 names one, placeholders with constraints are used, `{domain}` is only relied on where a layer
-captures it. Works on the plain data of `structure.check`, skipping values already reported.
+captures it, no glob goes below a file. Works on the plain data of `structure.check`,
+skipping values already reported.
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ from typing import Any
 from layerguard.contracts.config.errors import ConfigProblem, unknown_name
 from layerguard.contracts.config.model import EXTERNAL_IMPORT_GROUP
 from layerguard.contracts.config.spec import MODULE_PATTERN
-from layerguard.contracts.patterns import DOMAIN, MODULE, PATH, Syntax, placeholders_in
+from layerguard.contracts.patterns import (
+    ANY_DEPTH,
+    DOMAIN,
+    MODULE,
+    PATH,
+    PYTHON_SUFFIX,
+    Syntax,
+    placeholders_in,
+)
 
 
 def check_references(
@@ -93,6 +102,11 @@ def check_references(
             elif not module_pattern.match(entry):
                 report(key_path, f"expected a layer id or {MODULE_PATTERN.hint}, got '{entry}'.")
 
+    for key_path, glob in _python_file_globs(data):
+        message = _below_a_file(glob)
+        if message is not None:
+            report(key_path, message)
+
     used = {name for text, syntax in _all_patterns(data) for name in placeholders_in(text, syntax)}
     for name in data.get("placeholders", {}):
         if name not in used:
@@ -140,6 +154,44 @@ def _check_import_groups(
                 report(key_path, f"layer '{layer}' is already in import group '{grouped[layer]}'.")
             else:
                 grouped[layer] = str(name)
+
+
+def _python_file_globs(data: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(key path, glob) of every glob that selects Python files: top-level and layer
+    `exclude`, layer `paths`."""
+    for j, glob in _strings(data.get("exclude")):
+        yield f"exclude[{j}]", glob
+    for i, layer in enumerate(data.get("layers", [])):
+        if isinstance(layer, dict):
+            for key in ("paths", "exclude"):
+                for j, glob in _strings(layer.get(key)):
+                    yield f"layers[{i}].{key}[{j}]", glob
+
+
+def _below_a_file(glob: str) -> str | None:
+    """Why a glob with segments after one ending in `.py` is refused, or None.
+
+    `**/*.py/**` reads as "below a directory named like a Python file", but `**` also matches
+    nothing, so it matches every Python file: as an `exclude` it silently empties the layers.
+    """
+    segments = PATH.split(glob)
+    for index, segment in enumerate(segments[:-1]):
+        if not segment.endswith(PYTHON_SUFFIX):
+            continue
+        if ANY_DEPTH in segments[index + 1 :]:
+            return (
+                f"'{segment}' names a Python file and nothing is below a file; with '**' after "
+                "it the glob matches every such file itself. Globs ending in `.py` match files "
+                "only, so no directory named like a Python file needs excluding: drop the "
+                f"glob, or end it at '{segment}' to mean the files"
+            )
+        rest = PATH.sep.join(segments[index + 1 :])
+        return (
+            f"'{segment}' names a Python file and nothing is below a file: '{rest}' would match "
+            f"only inside a directory named like one, which is no package; end the glob at "
+            f"'{segment}'"
+        )
+    return None
 
 
 def _strings(value: Any) -> Iterator[tuple[int, str]]:

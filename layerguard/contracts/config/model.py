@@ -184,6 +184,12 @@ class ProjectConfig:
     lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
     """YAML line of every value, by key path (`layers[3].paths[0]`): where problems point."""
 
+    @property
+    def file_name(self) -> str:
+        """The contract file's path relative to the root (the root is its directory): where
+        findings about the contract itself point."""
+        return self.path.name if self.path is not None else CONFIG_FILE_NAME
+
     def layer(self, layer_id: str) -> Layer | None:
         for layer in self.layers:
             if layer.id == layer_id:

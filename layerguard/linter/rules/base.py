@@ -71,6 +71,7 @@ class RuleInfo:
     severity: ClassVar[Severity] = Severity.ERROR
     enabled_by_default: ClassVar[bool] = True
     reports_in_cards: ClassVar[bool] = False  # findings are card lines: no comment reaches them
+    reports_in_contract: ClassVar[bool] = False  # findings are lines of the contract file
     default_scope: ClassVar[ImportScopePolicy | None] = None  # set by rules about imports
     valid: ClassVar[tuple[Example, ...]] = ()
     invalid: ClassVar[tuple[Example, ...]] = ()

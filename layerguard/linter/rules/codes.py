@@ -13,6 +13,7 @@ from layerguard.contracts.config.errors import CONFIG_ERROR_CODE
 PYTHON_SYNTAX_ERROR = "LG001"
 MALFORMED_CARD = "LG002"
 INVALID_CONFIG = CONFIG_ERROR_CODE  # contracts reports it, and cannot import the linter
+EMPTY_SCOPE = "LG004"
 # LG1xx imports
 FORBIDDEN_LAYER_IMPORT = "LG101"
 FORBIDDEN_MODULE_IMPORT = "LG102"

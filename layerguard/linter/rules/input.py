@@ -1,10 +1,12 @@
-"""LG0xx: input the linter cannot read. Reported, counted, never skipped."""
+"""LG0xx: input the linter cannot read, and a contract that does not fit the tree. Reported,
+counted, never skipped."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from layerguard.linter.diagnostics import Diagnostic
+from layerguard.contracts.patterns import PATH, compile_pattern
+from layerguard.linter.diagnostics import Diagnostic, Severity
 from layerguard.linter.project.index import ProjectIndex
 from layerguard.linter.rules import codes
 from layerguard.linter.rules.base import Example, Rule, RuleInfo
@@ -195,3 +197,150 @@ Schema of the file, which lets an editor validate it as it is typed.
             title="A layer id that no layer has",
         ),
     )
+
+
+SCOPES = """
+    version: 1
+    source_roots: [src]
+    layers:
+      - id: views
+        name: Views
+        paths: ["src/dispatch/{domain}/**/views.py"]
+      - id: flows
+        name: Flows
+        paths: ["src/dispatch/{domain}/**/flows.py", "src/dispatch/{domain}/**/flow.py"]
+      - id: models
+        name: Models
+        paths: ["src/dispatch/{domain}/**/models.py"]
+        forbid:
+          layers: [views, flows]
+    transactions:
+      owners: [flows, dispatch.database.core]
+"""
+
+
+class EmptyScope(Rule):
+    code = codes.EMPTY_SCOPE
+    summary = "A layer, or another file scope of the contract, matches no file."
+    severity = Severity.WARNING
+    reports_in_contract = True
+    catches = """
+A part of the contract that names files or modules but matches none of the project, reported
+at its line of the contract file:
+
+- a layer none of whose `paths` and `modules` matches a Python file of the project (files
+  under the top-level `exclude`, or outside the `source_roots`, do not count);
+- in a layer that has files, one `paths` or `modules` entry that contributes none (it matches
+  nothing, or only what the layer's `exclude` carves out);
+- a `cards.paths` glob that matches no card;
+- a module pattern in `transactions.owners` or `transactions.session_creators`, or an
+  `allow[].importer`, that matches no module of the project.
+"""
+    why = """
+A scope that matches nothing constrains nothing, silently: a layer whose directory was renamed,
+a glob with a typo, an `exclude` that carves out more than meant, an owner pattern that names
+no module. Every check of that layer passes — because it has no files. The contract reads as
+if it held while it holds nothing.
+"""
+    instead = """
+Fix the glob or pattern so that it names the files you meant (`layerguard layers` lists the
+files each layer holds, and the files in none), or remove the scope. A layer a preset wrote
+for a part your project does not have can simply be deleted, with the references to it.
+"""
+    options = """
+- `layers[].paths`, `layers[].modules`, `layers[].exclude`, `source_roots` and `exclude`: which
+  files each layer holds.
+- `cards.paths`, `transactions.owners`, `transactions.session_creators`,
+  `layers[].allow[].importer`: the other scopes it checks.
+"""
+    valid = (
+        Example(
+            {
+                "src/dispatch/incident/views.py": "",
+                "src/dispatch/incident/flows.py": "",
+                "src/dispatch/case/type/flow.py": "",
+                "src/dispatch/incident/models.py": "",
+                "src/dispatch/database/core.py": "",
+            },
+            config=SCOPES,
+            title="Every layer, glob and pattern matches something",
+        ),
+    )
+    invalid = (
+        Example(
+            {
+                "src/dispatch/incident/views.py": "",
+                "src/dispatch/incident/flows.py": "",
+                "src/dispatch/database/core.py": "",
+            },
+            expected=(
+                ("layerguard.yaml", 9, 1, "'src/dispatch/{domain}/**/flow.py'"),
+                ("layerguard.yaml", 10, 1, "layer 'models' matches no file"),
+            ),
+            config=SCOPES,
+            title="No models at all, and no `flow.py`",
+        ),
+        Example(
+            {
+                "src/dispatch/incident/views.py": "",
+                "src/dispatch/incident/flows.py": "",
+                "src/dispatch/case/type/flow.py": "",
+                "src/dispatch/incident/models.py": "",
+                "src/dispatch/database/session.py": "",
+            },
+            expected=(("layerguard.yaml", 16, 1, "'dispatch.database.core'"),),
+            config=SCOPES,
+            title="A transaction owner that names no module",
+        ),
+    )
+
+    def check(self, index: ProjectIndex) -> Iterator[Diagnostic]:
+        config = index.config
+        for scope in index.layer_map.unmatched(index.files):
+            if scope.entry is None:
+                message = (
+                    f"layer '{scope.layer}' matches no file; fix its `paths`/`modules` "
+                    "(`layerguard layers` lists what each layer holds), or remove the layer"
+                )
+                yield self._finding(index, scope.key_path, message, f"layer:{scope.layer}")
+            else:
+                message = (
+                    f"'{scope.entry}' matches no file of layer '{scope.layer}'; fix it or remove it"
+                )
+                key = f"layer:{scope.layer}:{scope.entry}"
+                yield self._finding(index, scope.key_path, message, key)
+        for i, glob in enumerate(config.cards.paths):
+            regex = compile_pattern(glob, PATH, {})
+            if not any(regex.match("/" + card) for card in index.cards):
+                message = (
+                    f"'{glob}' matches no card; fix the glob, or write the cards "
+                    "(`layerguard cards generate`)"
+                )
+                yield self._finding(index, f"cards.paths[{i}]", message, f"cards:{glob}")
+        for key_path, pattern in _module_scopes(index):
+            if not any(index.layer_map.module_matches(pattern, m) for m in index.by_module):
+                message = f"'{pattern}' matches no module of the project; fix it or remove it"
+                yield self._finding(index, key_path, message, f"modules:{pattern}")
+
+    def _finding(self, index: ProjectIndex, key_path: str, message: str, key: str) -> Diagnostic:
+        config = index.config
+        line = config.line_of(key_path)
+        return Diagnostic(config.file_name, line, 1, self.code, message, self.severity, key)
+
+
+def _module_scopes(index: ProjectIndex) -> Iterator[tuple[str, str]]:
+    """(key path, pattern) of the module patterns that select project modules: the module
+    entries of `transactions.owners`/`session_creators` (the others are layer ids) and
+    `allow[].importer`."""
+    transactions = index.config.transactions
+    for key, entries in (
+        ("owners", transactions.owners),
+        ("session_creators", transactions.session_creators),
+    ):
+        for j, entry in enumerate(entries):
+            if entry not in index.layers:
+                yield f"transactions.{key}[{j}]", entry
+    for i, layer in enumerate(index.config.layers):
+        for k, allow in enumerate(layer.allow):
+            if allow.importer is not None:
+                yield f"layers[{i}].allow[{k}].importer", allow.importer

@@ -259,6 +259,11 @@ def _suppression(rule: type[RuleInfo]) -> str:
         )
     if issubclass(rule, SuppressionRule):
         why = "a suppression cannot excuse itself; fix the comment instead."
+    elif rule.reports_in_contract:
+        why = (
+            "its findings are lines of the contract, which the rules do not read comments in; "
+            "fix the contract, or turn the rule off with `rules.ignore`."
+        )
     elif rule.reports_in_cards:
         why = (
             "its findings are lines of placement cards, which take no suppression comments; "
@@ -287,7 +292,7 @@ def _baseline(rule: type[RuleInfo]) -> str:
         reason = "they are about the baseline itself."
     elif rule.severity is Severity.INFO:
         reason = "they are informational and never fail a check, so there is nothing to accept."
-    elif family(rule.code) == "input":
+    elif family(rule.code) == "input" and not rule.reports_in_contract:
         return (
             f"**Baseline.** A baseline can record {code} findings, but what they are about stays "
             "unread, and so unchecked, while they are hidden: fix the input instead."

@@ -18,7 +18,12 @@ from layerguard.linter.rules.imports import (
     ForbiddenModuleImport,
 )
 from layerguard.linter.rules.inbound_imports import InboundImportNotAllowed
-from layerguard.linter.rules.input import InvalidConfig, MalformedCard, PythonSyntaxError
+from layerguard.linter.rules.input import (
+    EmptyScope,
+    InvalidConfig,
+    MalformedCard,
+    PythonSyntaxError,
+)
 from layerguard.linter.rules.operations import (
     DuplicateRegistration,
     HandlerCallsHandler,
@@ -39,6 +44,7 @@ from layerguard.linter.rules.transactions import (
 INDEX_RULES: tuple[type[Rule], ...] = (
     PythonSyntaxError,
     MalformedCard,
+    EmptyScope,
     ForbiddenLayerImport,
     ForbiddenModuleImport,
     CrossDomainImport,
