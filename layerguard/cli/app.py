@@ -12,7 +12,17 @@ from typing import Annotated
 import typer
 
 from layerguard._version import __version__
-from layerguard.cli.commands import baseline, cards, check, graph, init, operations, rules, schema
+from layerguard.cli.commands import (
+    baseline,
+    cards,
+    check,
+    graph,
+    init,
+    layers,
+    operations,
+    rules,
+    schema,
+)
 from layerguard.cli.options import ColorOption
 
 app = typer.Typer(
@@ -58,6 +68,7 @@ app.add_typer(cards.cards_app, name="cards", help="Inspect, generate and sync pl
 app.command("explain")(rules.explain_command)
 app.command("graph")(graph.graph_command)
 app.command("init")(init.init_command)
+app.command("layers")(layers.layers_command)
 app.command("operations")(operations.operations_command)
 app.command("rules")(rules.rules_command)
 app.command("schema")(schema.schema_command)

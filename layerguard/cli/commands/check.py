@@ -129,6 +129,14 @@ def check_command(
             "enabled rules, the options) and exit without checking.",
         ),
     ] = False,
+    show_files: Annotated[
+        bool,
+        typer.Option(
+            "--show-files",
+            help="List the files each layer holds and those in no layer (as `layerguard "
+            "layers`; JSON with --output-format json), then exit without checking.",
+        ),
+    ] = False,
     jobs: JobsOption = None,
     no_cache: NoCacheOption = False,
     changed: Annotated[
@@ -180,6 +188,14 @@ def check_command(
         chosen_format, legacy_format, OUTPUT_FORMATS, default_output_format(os.environ)
     )
     project = open_project(config)
+    if show_files:
+        from layerguard.linter.layers.listing import list_layers
+        from layerguard.linter.layers.render import RENDERERS
+
+        with usage_errors():
+            listing = list_layers(project)
+        typer.echo(RENDERERS["json" if fmt == "json" else "text"](listing), nl=False)
+        raise typer.Exit(OK)
     selected = split_codes(select)
     command_line = CommandLineSelection(
         select=None if selected is None else tuple(selected),
