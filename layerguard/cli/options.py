@@ -32,8 +32,8 @@ ConfigOption = Annotated[
     Path | None,
     typer.Option(
         "--config",
-        help="The layerguard.yaml to use (default: the first one found in the current "
-        "directory or above).",
+        help="The contract to use: a layerguard.yaml, or a pyproject.toml with a "
+        "[tool.layerguard] table (default: the first found in the current directory or above).",
         dir_okay=False,
         show_default=False,
     ),
@@ -185,22 +185,23 @@ def usage_errors() -> Iterator[None]:
 
 
 def open_project(config: Path | None) -> ProjectConfig:
-    """The validated contract: `config`, or the first layerguard.yaml found from the current
-    directory upwards; exit 2 saying why there is none."""
+    """The validated contract: `config`, or the first found from the current directory
+    upwards (a layerguard.yaml, or a pyproject.toml with [tool.layerguard]); exit 2 saying
+    why there is none."""
     from layerguard.contracts.config.loader import find_config, load_config
     from layerguard.contracts.config.model import CONFIG_FILE_NAME
 
-    if config is None:
-        config = find_config(Path.cwd())
-        if config is None:
-            fail(
-                f"no {CONFIG_FILE_NAME} found in {Path.cwd()} or any directory above it; run "
-                "`layerguard init` to write one"
-            )
     from layerguard.contracts.config.errors import ConfigError
     from layerguard.linter.rules.selection import selection_problems
 
     with usage_errors():
+        if config is None:
+            config = find_config(Path.cwd())
+            if config is None:
+                fail(
+                    f"no {CONFIG_FILE_NAME}, and no pyproject.toml with [tool.layerguard], in "
+                    f"{Path.cwd()} or any directory above it; run `layerguard init` to write one"
+                )
         project = load_config(config)
         problems = selection_problems(project)  # rule codes are the linter's: checked here
         if problems:

@@ -243,7 +243,7 @@ def test_invalid_config_exits_2_naming_key_and_line(
 def test_no_config_anywhere_exits_2(tmp_path: Path, run_cli: Callable[..., Run]) -> None:
     run = run_cli(["check"])
     assert run.exit_code == 2
-    assert "no layerguard.yaml found" in run.stderr
+    assert "no layerguard.yaml, and no pyproject.toml with [tool.layerguard]" in run.stderr
     assert "layerguard init" in run.stderr
 
 

@@ -74,6 +74,6 @@ def test_no_config_anywhere_suggests_init(tmp_path: Path, monkeypatch: pytest.Mo
     code, out, err = invoke()
     assert (code, out) == (2, "")
     assert err == (
-        f"layerguard: no layerguard.yaml found in {tmp_path} or any directory above it; "
-        "run `layerguard init` to write one\n"
+        "layerguard: no layerguard.yaml, and no pyproject.toml with [tool.layerguard], in "
+        f"{tmp_path} or any directory above it; run `layerguard init` to write one\n"
     )

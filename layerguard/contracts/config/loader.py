@@ -1,6 +1,9 @@
-"""Reading `layerguard.yaml`: find it, parse it, validate it, build the `ProjectConfig`.
+"""Reading the contract: find it, parse it, validate it, build the `ProjectConfig`.
 
-Validation happens in three passes, each reporting every problem it finds: the structure
+The contract is `layerguard.yaml`, or the `[tool.layerguard]` table of `pyproject.toml`: both
+become the same YAML nodes (pyproject.py), and everything after parsing is shared, so the two
+files are validated alike and problems name their lines in either. Validation happens in three
+passes, each reporting every problem it finds: the structure
 against the spec (types, keys), the cross-references (layer ids, placeholders), then the
 overlaps between layers. A file with any problem raises one `ConfigError` carrying them all.
 """
@@ -28,6 +31,12 @@ from layerguard.contracts.config.model import (
     RuleSelection,
     TransactionPolicy,
 )
+from layerguard.contracts.config.pyproject import (
+    PYPROJECT_NAME,
+    TOOL_HEADER,
+    contract_node,
+    declares_contract,
+)
 from layerguard.contracts.config.spec import SPEC
 from layerguard.contracts.config.structure import check, line_of, type_name
 
@@ -35,19 +44,43 @@ _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def find_config(start: Path) -> Path | None:
-    """The first `layerguard.yaml` in `start` (a directory, or a file's directory) or above."""
+    """The contract nearest to `start` (a directory, or a file's directory): in `start` or the
+    first directory above it holding a `layerguard.yaml` or a `pyproject.toml` with a
+    `[tool.layerguard]` table, as ruff finds its settings. Both in one directory is a
+    ConfigError: which one is meant cannot be guessed."""
     start = start.resolve()
     if not start.is_dir():
         start = start.parent
     for directory in (start, *start.parents):
-        candidate = directory / CONFIG_FILE_NAME
-        if candidate.is_file():
-            return candidate
+        found = contracts_in(directory)
+        if len(found) > 1:
+            yaml_file, pyproject = found
+            message = (
+                f"{pyproject.name} in the same directory also holds a contract ({TOOL_HEADER}); "
+                "keep one of the two, or choose one with --config"
+            )
+            raise ConfigError([ConfigProblem(yaml_file, 0, "", message)])
+        if found:
+            return found[0]
     return None
 
 
+def contracts_in(directory: Path) -> list[Path]:
+    """The contract files of one directory: `layerguard.yaml`, then a `pyproject.toml` that
+    has a `[tool.layerguard]` table (regular files only: a FIFO would block the read)."""
+    found = []
+    candidate = directory / CONFIG_FILE_NAME
+    if candidate.is_file():
+        found.append(candidate)
+    pyproject = directory / PYPROJECT_NAME
+    if pyproject.is_file() and declares_contract(pyproject):
+        found.append(pyproject)
+    return found
+
+
 def load_config(path: Path) -> ProjectConfig:
-    """Read and validate a `layerguard.yaml`; raise `ConfigError` with every problem."""
+    """Read and validate a contract file (`layerguard.yaml`, or a `.toml` file's
+    `[tool.layerguard]`); raise `ConfigError` with every problem."""
     try:
         text = path.read_bytes().decode("utf-8")
     except OSError as error:
@@ -60,7 +93,10 @@ def load_config(path: Path) -> ProjectConfig:
 
 
 def parse_config(text: str, path: Path) -> ProjectConfig:
-    """Validate the text of a `layerguard.yaml` read from `path` (its directory is the root)."""
+    """Validate the text of a contract read from `path` (its directory is the root): the
+    `[tool.layerguard]` table of a `.toml` file, else a `layerguard.yaml`."""
+    if path.suffix == ".toml":
+        return _validated(contract_node(text, path), path)
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
@@ -76,8 +112,16 @@ def parse_config(text: str, path: Path) -> ProjectConfig:
         raise ConfigError(
             [ConfigProblem(path, 1, "", "the file is empty; `layerguard init` writes a start.")]
         )
+    return _validated(root, path)
+
+
+def _validated(root: yaml.Node, path: Path) -> ProjectConfig:
+    """Every problem of a composed contract, or the `ProjectConfig` it describes."""
     if not isinstance(root, yaml.MappingNode):
-        message = f"expected a mapping of keys at the top level, got {type_name(root)}."
+        if path.suffix == ".toml":
+            message = f"{TOOL_HEADER} must be a table, got {type_name(root)}."
+        else:
+            message = f"expected a mapping of keys at the top level, got {type_name(root)}."
         raise ConfigError([ConfigProblem(path, line_of(root), "", message)])
 
     checked = check(root, SPEC, path)

@@ -1,0 +1,123 @@
+"""The contract as `[tool.layerguard]` in `pyproject.toml`, validated exactly as the YAML file.
+
+`tomllib` reads the document; `toml_lines` says where each key is. The table is then turned
+into the same YAML nodes `yaml.compose` gives for `layerguard.yaml` (a mapping node per table,
+a sequence node per array, scalar nodes tagged with their type), each marked with its TOML
+line, so that one validator checks both files and reports the same problems at the right
+lines. TOML has no null and no duplicate keys (`tomllib` refuses them), so nothing is lost in
+the translation.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from layerguard.contracts.config.errors import ConfigError, ConfigProblem
+
+PYPROJECT_NAME = "pyproject.toml"
+TOOL_TABLE = ("tool", "layerguard")
+TOOL_HEADER = "[tool.layerguard]"
+
+_TAG = "tag:yaml.org,2002:"
+_TOML_ERROR_PLACE = re.compile(r"\s*\(at line (\d+), column \d+\)$|\s*\(at end of document\)$")
+_MENTIONS_TOOL = re.compile(
+    r"""^[ \t]*(?:\[{1,2}[ \t]*tool[ \t]*\.[ \t]*["']?layerguard["']?[ \t]*[.\]]"""
+    r"""|(?:tool[ \t]*\.[ \t]*)?["']?layerguard["']?[ \t]*[.=])""",
+    re.M,
+)
+
+
+def declares_contract(path: Path) -> bool:
+    """Whether a `pyproject.toml` holds a `[tool.layerguard]` table (as ruff reads only a
+    pyproject with `[tool.ruff]`). A file that does not parse counts when a line of it looks
+    like the table, so that loading it reports the syntax error instead of walking past it."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    if b"layerguard" not in data:
+        return False  # most pyproject files: decided without parsing
+    text = data.decode("utf-8", errors="replace")
+    import tomllib
+
+    try:
+        document = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, RecursionError):
+        return _MENTIONS_TOOL.search(text) is not None
+    tool = document.get(TOOL_TABLE[0])
+    return isinstance(tool, dict) and TOOL_TABLE[1] in tool
+
+
+def contract_node(text: str, path: Path) -> yaml.Node:
+    """The `[tool.layerguard]` table of a TOML document as a YAML node (ConfigError when the
+    document does not parse or has no such table)."""
+    import tomllib
+
+    from layerguard.contracts.config.toml_lines import locate
+
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        message = str(error)
+        place = _TOML_ERROR_PLACE.search(message)
+        line = 0
+        if place is not None:  # a line, or the end of the document: its last line
+            line = int(place.group(1)) if place.group(1) else max(1, len(text.splitlines()))
+        message = _TOML_ERROR_PLACE.sub("", message)
+        raise ConfigError([ConfigProblem(path, line, "", f"invalid TOML: {message}")]) from None
+    except RecursionError:
+        raise ConfigError(
+            [ConfigProblem(path, 0, "", "invalid TOML: nested too deeply to read")]
+        ) from None
+    tool = document.get(TOOL_TABLE[0])
+    if not isinstance(tool, dict) or TOOL_TABLE[1] not in tool:
+        message = f"no {TOOL_HEADER} table; `layerguard init --pyproject` writes one"
+        raise ConfigError([ConfigProblem(path, 0, "", message)])
+    lines = locate(text)
+    try:
+        return _node(tool[TOOL_TABLE[1]], TOOL_TABLE, lines, lines.get(TOOL_TABLE, 1))
+    except RecursionError:
+        raise ConfigError(
+            [ConfigProblem(path, 0, TOOL_HEADER, "nested too deeply to read")]
+        ) from None
+
+
+def _node(value: Any, path: tuple[str | int, ...], lines: dict[Any, int], near: int) -> yaml.Node:
+    """`value` (at key path `path`) as a YAML node marked with its line (else `near`'s)."""
+    line = lines.get(path, near)
+    mark = yaml.Mark(PYPROJECT_NAME, 0, line - 1, 0, None, 0)
+    if isinstance(value, dict):
+        pairs = []
+        for key, item in value.items():
+            key_line = lines.get((*path, key), line)
+            key_mark = yaml.Mark(PYPROJECT_NAME, 0, key_line - 1, 0, None, 0)
+            key_node = yaml.ScalarNode(_TAG + "str", key, key_mark, key_mark)
+            pairs.append((key_node, _node(item, (*path, key), lines, key_line)))
+        return yaml.MappingNode(_TAG + "map", pairs, mark, mark)
+    if isinstance(value, list):
+        items = [_node(item, (*path, i), lines, line) for i, item in enumerate(value)]
+        return yaml.SequenceNode(_TAG + "seq", items, mark, mark)
+    return yaml.ScalarNode(_TAG + _scalar_tag(value), _scalar_text(value), mark, mark)
+
+
+def _scalar_tag(value: object) -> str:
+    if isinstance(value, bool):  # before int: a bool is an int
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, datetime.date | datetime.time):
+        return "timestamp"
+    return "str"
+
+
+def _scalar_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
