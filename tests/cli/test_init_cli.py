@@ -1,17 +1,27 @@
-"""`layerguard init` through the real CLI app, writing into a temp dir."""
+"""`layerguard init` through the real CLI app, writing into a temp dir: presets asked for by
+name, `--preset list`, refusing to overwrite, and writing into pyproject.toml."""
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import stat
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from layerguard.cli.app import app
-from layerguard.contracts.config.loader import load_config
+from layerguard.contracts.config.loader import load_config, parse_config
+from layerguard.contracts.config.model import ProjectConfig
 
 PRESET = files("layerguard.contracts.config") / "presets" / "hoc.yaml"
+NOT_HOC = (
+    "layerguard: warning: this tree does not have the 'hoc' layout; the contract names its "
+    "default directories\n"
+)
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
@@ -19,13 +29,17 @@ def invoke(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_init_writes_the_preset_byte_for_byte_and_it_loads(
+def test_init_writes_the_hoc_preset_byte_for_byte_and_it_loads(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
     code, out, err = invoke("init", "--preset", "hoc")
-    assert (code, err) == (0, "")
-    assert out == "wrote layerguard.yaml (preset 'hoc'); edit it to match your project's layout\n"
+    assert code == 0
+    assert out == "wrote layerguard.yaml (preset 'hoc')\n"
+    assert err == NOT_HOC + (
+        "layerguard: warning: the contract does not fit the tree yet:\n"
+        "layerguard.yaml:10: LG003 source_roots[0]: 'backend' is not a directory\n"
+    )
     written = tmp_path / "layerguard.yaml"
     assert written.read_bytes() == PRESET.read_bytes()
     config = load_config(written)
@@ -49,7 +63,7 @@ def test_init_writes_the_preset_byte_for_byte_and_it_loads(
 
 
 def test_transaction_ownership_moves_to_handlers_with_one_line(tmp_path: Path) -> None:
-    code, _, _ = invoke("init", "--directory", str(tmp_path))
+    code, _, _ = invoke("init", "--preset", "hoc", "--directory", str(tmp_path))
     assert code == 0
     written = tmp_path / "layerguard.yaml"
     text = written.read_text(encoding="utf-8")
@@ -61,7 +75,7 @@ def test_transaction_ownership_moves_to_handlers_with_one_line(tmp_path: Path) -
 def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
     existing = tmp_path / "layerguard.yaml"
     existing.write_text("version: 1\n")
-    code, out, err = invoke("init", "--directory", str(tmp_path))
+    code, out, err = invoke("init", "--preset", "hoc", "--directory", str(tmp_path))
     assert (code, out) == (2, "")
     assert err == f"layerguard: {existing} already exists; pass --force to overwrite it\n"
     assert existing.read_text() == "version: 1\n"
@@ -70,7 +84,7 @@ def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
 def test_init_force_overwrites(tmp_path: Path) -> None:
     existing = tmp_path / "layerguard.yaml"
     existing.write_text("version: 1\n")
-    code, _, _ = invoke("init", "--force", "--directory", str(tmp_path))
+    code, _, _ = invoke("init", "--preset", "hoc", "--force", "--directory", str(tmp_path))
     assert code == 0
     assert existing.read_bytes() == PRESET.read_bytes()
 
@@ -78,8 +92,33 @@ def test_init_force_overwrites(tmp_path: Path) -> None:
 def test_unknown_preset_lists_the_presets(tmp_path: Path) -> None:
     code, out, err = invoke("init", "--preset", "django", "--directory", str(tmp_path))
     assert (code, out) == (2, "")
-    assert err == "layerguard: unknown preset 'django'; available presets: hoc\n"
+    assert err == (
+        "layerguard: unknown preset 'django'; available presets: fastapi, domains, hoc, packages\n"
+    )
     assert not (tmp_path / "layerguard.yaml").exists()
+
+
+def test_preset_list_describes_every_preset() -> None:
+    code, out, err = invoke("init", "--preset", "list")
+    assert (code, err) == (0, "")
+    assert out == (
+        "fastapi   a layered FastAPI application: api → services → crud/repositories → models; "
+        "core\n"
+        "domains   one package per domain: views → flows/service → models in each (file-named)\n"
+        "hoc       the hoc backend: routes, orchestration spine and handlers, engines, drivers, "
+        "models\n"
+        "packages  one layer per sub-package and no rule yet: a start for any other tree\n"
+    )
+
+
+def test_no_preset_fits_an_empty_tree(tmp_path: Path) -> None:
+    code, out, err = invoke("init", "--directory", str(tmp_path))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"layerguard: no preset fits {tmp_path}: it has no Python package with sub-packages to "
+        "make layers of; choose one with --preset (`layerguard init --preset list`)\n"
+    )
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_missing_directory(tmp_path: Path) -> None:
@@ -91,5 +130,140 @@ def test_missing_directory(tmp_path: Path) -> None:
 def test_init_help_documents_every_option() -> None:
     code, out, _ = invoke("init", "--help")
     assert code == 0
-    for option in ("--preset", "--force", "--directory"):
+    for option in ("--preset", "--pyproject", "--force", "--directory"):
         assert option in out
+
+
+def test_hoc_is_proposed_and_moved_to_the_detected_package(tmp_path: Path) -> None:
+    for path in (
+        "src/svc/__init__.py",
+        "src/svc/hoc/api/cus/policies/policies.py",
+        "src/svc/hoc/cus/hoc_spine/orchestrator/handlers/policies_handler.py",
+        "src/svc/hoc/cus/hoc_spine/services/clock.py",
+        "src/svc/hoc/cus/hoc_spine/wiring.py",
+        "src/svc/hoc/api/facades/cus.py",
+        "src/svc/hoc/cus/policies/L5_engines/engine.py",
+        "src/svc/hoc/cus/policies/L6_drivers/driver.py",
+        "src/svc/models/policy.py",
+    ):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("", encoding="utf-8")
+    code, out, err = invoke("init", "--directory", str(tmp_path))
+    assert (code, err) == (0, "")
+    assert out.splitlines()[:2] == [
+        "proposing preset 'hoc' (the hoc backend: routes, orchestration spine and handlers, "
+        "engines, drivers, models), as:",
+        "  src/svc/hoc/api/ and src/svc/hoc/cus/ hold the hoc layers",
+    ]
+    assert out.splitlines()[-1] == (
+        "its layers hold 8 of 9 Python files (L2 1, L2.1 1, L4 1, L4_handlers 1, L4_services 1, "
+        "L5 1, L6 1, L7 1); `layerguard layers` lists them, `layerguard check` checks them"
+    )
+    config = load_config(tmp_path / "layerguard.yaml")
+    assert config.source_roots == ("src",)
+    l2 = config.layer("L2")
+    assert l2 is not None
+    assert l2.paths == ("src/svc/hoc/api/{audience}/{domain}/**",)
+    assert l2.forbidden_modules == ("sqlalchemy", "sqlmodel", "svc.db")
+    assert l2.allow[0].module == "svc.hoc.cus.{domain}.L5_schemas.**"
+
+
+# --- writing into pyproject.toml ------------------------------------------------------------
+
+
+def without_lines(config: ProjectConfig) -> Any:
+    """The contract's content, without where it was read from."""
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in ("line", "lines", "path")}
+        if isinstance(value, list | tuple):
+            return [strip(v) for v in value]
+        return value
+
+    return strip(dataclasses.asdict(config))
+
+
+def test_pyproject_is_created_with_the_same_contract(tmp_path: Path) -> None:
+    code, out, _ = invoke("init", "--preset", "hoc", "--pyproject", "-d", str(tmp_path))
+    assert code == 0
+    assert out == f"wrote {tmp_path / 'pyproject.toml'} (preset 'hoc')\n"
+    assert not (tmp_path / "layerguard.yaml").exists()
+    from_toml = load_config(tmp_path / "pyproject.toml")
+    from_yaml = parse_config(PRESET.read_text("utf-8"), tmp_path / "layerguard.yaml")
+    assert without_lines(from_toml) == without_lines(from_yaml)
+    text = (tmp_path / "pyproject.toml").read_text(encoding="utf-8")
+    assert text.startswith("# The layer contract of this project, written by `layerguard init")
+    assert "\n[tool.layerguard]\nversion = 1\n" in text
+    assert "# To make the operation handlers the transaction owners instead, list" in text
+
+
+def test_pyproject_keeps_what_it_had_and_its_permissions(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    before = '[project]\nname = "demo"  # the name\n\n[tool.ruff]\nline-length = 100\n'
+    pyproject.write_text(before, encoding="utf-8")
+    os.chmod(pyproject, 0o640)
+    code, _, _ = invoke("init", "--preset", "hoc", "--pyproject", "-d", str(tmp_path))
+    assert code == 0
+    text = pyproject.read_text(encoding="utf-8")
+    assert text.startswith(before + "\n# The layer contract")
+    assert stat.S_IMODE(pyproject.stat().st_mode) == 0o640
+    assert load_config(pyproject).layer("L7") is not None
+
+
+def test_pyproject_table_is_not_overwritten_without_force(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    before = (
+        '[project]\nname = "demo"\n\n[tool.layerguard]\nversion = 1\n\n'
+        '[[tool.layerguard.layers]]\nid = "old"\nname = "Old"\npaths = ["x/**"]\n\n'
+        "[tool.ruff]\nline-length = 100\n"
+    )
+    pyproject.write_text(before, encoding="utf-8")
+    code, out, err = invoke("init", "--preset", "hoc", "--pyproject", "-d", str(tmp_path))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"layerguard: {pyproject} already has a [tool.layerguard] table; pass --force to "
+        "replace it\n"
+    )
+    assert pyproject.read_text(encoding="utf-8") == before
+    code, _, _ = invoke("init", "--preset", "hoc", "--pyproject", "--force", "-d", str(tmp_path))
+    assert code == 0
+    text = pyproject.read_text(encoding="utf-8")
+    assert text.startswith('[project]\nname = "demo"\n\n[tool.ruff]\nline-length = 100\n')
+    assert 'id = "old"' not in text
+    assert load_config(pyproject).layer("old") is None
+
+
+def test_a_directory_never_gets_two_contracts(tmp_path: Path) -> None:
+    code, _, _ = invoke("init", "--preset", "hoc", "-d", str(tmp_path))
+    assert code == 0
+    code, _, err = invoke("init", "--preset", "hoc", "--pyproject", "-d", str(tmp_path))
+    assert code == 2
+    assert err == (
+        f"layerguard: {tmp_path / 'layerguard.yaml'} already holds the contract; a directory "
+        "has one contract: remove it first, or write it again without --pyproject\n"
+    )
+    (tmp_path / "layerguard.yaml").unlink()
+    code, _, _ = invoke("init", "--preset", "hoc", "--pyproject", "-d", str(tmp_path))
+    assert code == 0
+    code, _, err = invoke("init", "--preset", "hoc", "--force", "-d", str(tmp_path))
+    assert code == 2
+    assert err == (
+        f"layerguard: {tmp_path / 'pyproject.toml'} already holds the contract "
+        "([tool.layerguard]); a directory has one contract: write there with --pyproject "
+        "--force, or remove that table first\n"
+    )
+    assert not (tmp_path / "layerguard.yaml").exists()
+
+
+def test_a_pyproject_that_does_not_parse_is_left_alone(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[project\nname = "demo"\n', encoding="utf-8")
+    code, out, err = invoke("init", "--preset", "hoc", "--pyproject", "-d", str(tmp_path))
+    assert (code, out) == (2, "")
+    assert err.startswith(
+        f"layerguard: {pyproject} would not load with the table added:\n{pyproject}:1: LG003 "
+        "invalid TOML: "
+    )
+    assert pyproject.read_text(encoding="utf-8") == '[project\nname = "demo"\n'
+    assert [p.name for p in tmp_path.iterdir()] == ["pyproject.toml"]

@@ -1,67 +1,94 @@
-"""`layerguard init`: start a project's `layerguard.yaml` from a packaged preset.
+"""`layerguard init`: write a project's contract from a preset that fits its tree.
 
-The written file is the preset byte for byte: its comments are the user's first
-documentation, and say how to make the usual changes (transaction ownership, for one).
+Without --preset it looks at the tree and proposes the preset whose layers hold the most of
+its files, saying what it found where; the draft names the detected source root and only the
+layers the tree has. It writes `layerguard.yaml`, or with --pyproject a `[tool.layerguard]`
+table in pyproject.toml, and ends with what each layer holds.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from layerguard.cli.options import fail
-
-if TYPE_CHECKING:
-    from importlib.resources.abc import Traversable
-
-
-def _presets() -> Traversable:
-    """The packaged presets directory (imported here: every command pays for app imports)."""
-    from importlib.resources import files
-
-    return files("layerguard.contracts.config") / "presets"
-
-
-def available_presets() -> list[str]:
-    return sorted(
-        p.name.removesuffix(".yaml") for p in _presets().iterdir() if p.name.endswith(".yaml")
-    )
+from layerguard.cli.options import usage_errors
 
 
 def init_command(
     preset: Annotated[
-        str,
-        typer.Option(help="The preset to start from (`hoc`: the layer model of the hoc backend)."),
-    ] = "hoc",
+        str | None,
+        typer.Option(
+            help="The preset to write: fastapi, domains, hoc or packages; `list` describes "
+            "them. Default: the one that fits the tree best.",
+            show_default=False,
+        ),
+    ] = None,
+    pyproject: Annotated[
+        bool,
+        typer.Option(
+            "--pyproject",
+            help="Write the contract as [tool.layerguard] in pyproject.toml instead of "
+            "layerguard.yaml.",
+        ),
+    ] = False,
     force: Annotated[
-        bool, typer.Option("--force", help="Overwrite an existing layerguard.yaml.")
+        bool,
+        typer.Option(
+            "--force", help="Overwrite an existing layerguard.yaml (or [tool.layerguard] table)."
+        ),
     ] = False,
     directory: Annotated[
         Path,
         typer.Option(
             "--directory",
             "-d",
-            help="Where to write layerguard.yaml: the project root.",
+            help="The project root: where the tree is looked at and the contract written.",
             file_okay=False,
         ),
     ] = Path("."),
 ) -> None:
-    """Write a layerguard.yaml for this project from a preset.
+    """Write the project's layer contract from the preset that fits its tree.
 
-    Exit status: 0 when written; 2 when the file exists (without --force), the preset is
-    unknown or the directory does not exist.
+    Exit status: 0 when written; 2 when a contract exists (without --force), no preset fits,
+    the preset is unknown or the directory does not exist.
     """
-    from layerguard.contracts.config.model import CONFIG_FILE_NAME
+    from layerguard.linter.diagnostics import plural
+    from layerguard.linter.setup.drafts import PRESETS
+    from layerguard.linter.setup.init import InitOptions, init_project
 
-    presets = available_presets()
-    if preset not in presets:
-        fail(f"unknown preset '{preset}'; available presets: {', '.join(presets)}")
-    if not directory.is_dir():
-        fail(f"{directory}: no such directory")
-    target = directory / CONFIG_FILE_NAME
-    if target.exists() and not force:
-        fail(f"{target} already exists; pass --force to overwrite it")
-    target.write_bytes((_presets() / f"{preset}.yaml").read_bytes())
-    typer.echo(f"wrote {target} (preset '{preset}'); edit it to match your project's layout")
+    if preset == "list":
+        width = max(map(len, PRESETS))
+        for name, about in PRESETS.items():
+            typer.echo(f"{name:<{width}}  {about}")
+        return
+    with usage_errors():
+        result = init_project(InitOptions(directory, preset, pyproject, force))
+    chosen = result.draft
+    if result.proposed:
+        typer.echo(f"proposing preset '{chosen.preset}' ({PRESETS[chosen.preset]}), as:")
+        for reason in chosen.reasons:
+            typer.echo(f"  {reason}")
+        if result.also_fitting:
+            typer.echo(f"  (also fits: {', '.join(result.also_fitting)}; see --preset)")
+    elif not chosen.fits:
+        typer.echo(
+            f"layerguard: warning: this tree does not have the '{chosen.preset}' layout; the "
+            "contract names its default directories",
+            err=True,
+        )
+    typer.echo(f"wrote {result.target} (preset '{chosen.preset}')")
+    if result.listing is None:
+        typer.echo(
+            f"layerguard: warning: the contract does not fit the tree yet:\n{result.problem}",
+            err=True,
+        )
+        return
+    listing = result.listing
+    held = sum(len(layer.files) for layer in listing.layers)
+    counts = ", ".join(f"{layer.id} {len(layer.files)}" for layer in listing.layers)
+    typer.echo(
+        f"its layers hold {held} of {plural(listing.files, 'Python file')} ({counts}); "
+        "`layerguard layers` lists them, `layerguard check` checks them"
+    )

@@ -52,13 +52,25 @@ def read_by_checks(path: str, config: ProjectConfig) -> bool:
 
 def write_text(path: Path, text: str) -> None:
     """Write atomically (a temporary file renamed over the target), creating directories: an
-    interrupted run never leaves half a card behind."""
+    interrupted run never leaves half a card (or half a pyproject.toml) behind. The file keeps
+    the target's permissions, or gets the umask's default: not the temporary file's 0600."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
+        try:
+            mode = path.stat().st_mode & 0o7777
+        except OSError:
+            mode = 0o666 & ~_umask()
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
