@@ -86,7 +86,7 @@ def _layer(
 ) -> list[str]:
     lines = [
         f"  - id: {_plain(layer_id)}",
-        f"    name: {json.dumps(name)}",
+        f"    name: {_name(name)}",
         f"    paths: [{', '.join(json.dumps(g) for g in globs)}]",
     ]
     if forbid:
@@ -94,6 +94,13 @@ def _layer(
         lines += [f"      # {line}" for line in why.strip().splitlines()]
         lines.append(f"      layers: [{', '.join(map(_plain, forbid))}]")
     return [*lines, ""]
+
+
+def _name(text: str) -> str:
+    """A layer name as a YAML block scalar: bare when it is plain words, else quoted."""
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9 _.,()/\-]*", text) and text.lower() not in _YAML_WORDS:
+        return text
+    return json.dumps(text)
 
 
 _YAML_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"})
@@ -267,7 +274,7 @@ docs/configuration.md.
     )
     reasons: tuple[str, ...] = ()
     if found is not None:
-        listed = ", ".join(d.rpartition("/")[2] for d in found.directories[:6])
+        listed = ", ".join(d[len(parent) + 1 :] for d in found.directories[:6])
         more = ", ..." if len(found.directories) > 6 else ""
         reasons = (
             f"{len(found.directories)} domain packages under {parent}/ ({listed}{more}) hold "
@@ -311,6 +318,13 @@ docs/configuration.md.
         lines += _layer(layer_id, f"{package.name}.{child}", (f"{package.below(child)}/**",), [])
     if not parts:
         lines[-1] = "layers: []"
+    if tree.uses_database:
+        lines += [
+            "# SQLAlchemy or SQLModel is imported: once the layers have rules, name who may commit",
+            "# and who may build sessions in a transactions section (docs/configuration.md).",
+        ]
+    else:
+        lines += _transactions(tree, [], [], "", "")
     fits = len(parts) >= 2
     reasons = (f"{package.path}/ has {len(parts)} sub-packages",) if fits else ()
     return Draft("packages", "\n".join(lines).rstrip("\n") + "\n", fits, reasons)
