@@ -3,6 +3,7 @@ command line run in-process on them, and one rule run over such a project's inde
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import textwrap
 from collections.abc import Iterator, Mapping
@@ -18,7 +19,7 @@ from typer.testing import CliRunner
 from layerguard.cli.app import app
 from layerguard.contracts.config.errors import ConfigError
 from layerguard.contracts.config.loader import load_config
-from layerguard.contracts.config.model import CONFIG_FILE_NAME
+from layerguard.contracts.config.model import CONFIG_FILE_NAME, ProjectConfig
 from layerguard.linter.check import CheckOptions, check
 from layerguard.linter.project.build import build_index
 from layerguard.linter.rules.base import Example, Rule, RuleInfo
@@ -59,6 +60,20 @@ class Run:
             for f in self.report["findings"]
             if code is None or f["code"] == code
         ]
+
+
+def contract_content(config: ProjectConfig) -> Any:
+    """A contract as plain data without where it was read from (file, lines): what two
+    spellings of one contract (YAML and TOML) must agree on."""
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in ("line", "lines", "path")}
+        if isinstance(value, list | tuple):
+            return [strip(v) for v in value]
+        return value
+
+    return strip(dataclasses.asdict(config))
 
 
 def write_project(root: Path, files_: Mapping[str, str], config: str | None = HOC_CONTRACT) -> Path:

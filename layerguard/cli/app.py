@@ -28,7 +28,8 @@ from layerguard.cli.options import ColorOption
 app = typer.Typer(
     name="layerguard",
     help="Keep a layered FastAPI + SQLAlchemy backend honest: check imports, transactions and "
-    "placement cards against the project's layer contract (layerguard.yaml).",
+    "placement cards against the project's layer contract (layerguard.yaml, or "
+    "[tool.layerguard] in pyproject.toml).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -3,19 +3,17 @@ name, `--preset list`, refusing to overwrite, and writing into pyproject.toml.""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import stat
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from layerguard.cli.app import app
 from layerguard.contracts.config.loader import load_config, parse_config
-from layerguard.contracts.config.model import ProjectConfig
+from tests.helpers import contract_content
 
 PRESET = files("layerguard.contracts.config") / "presets" / "hoc.yaml"
 NOT_HOC = (
@@ -171,19 +169,6 @@ def test_hoc_is_proposed_and_moved_to_the_detected_package(tmp_path: Path) -> No
 # --- writing into pyproject.toml ------------------------------------------------------------
 
 
-def without_lines(config: ProjectConfig) -> Any:
-    """The contract's content, without where it was read from."""
-
-    def strip(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if k not in ("line", "lines", "path")}
-        if isinstance(value, list | tuple):
-            return [strip(v) for v in value]
-        return value
-
-    return strip(dataclasses.asdict(config))
-
-
 def test_pyproject_is_created_with_the_same_contract(tmp_path: Path) -> None:
     code, out, _ = invoke("init", "--preset", "hoc", "--pyproject", "-d", str(tmp_path))
     assert code == 0
@@ -191,7 +176,7 @@ def test_pyproject_is_created_with_the_same_contract(tmp_path: Path) -> None:
     assert not (tmp_path / "layerguard.yaml").exists()
     from_toml = load_config(tmp_path / "pyproject.toml")
     from_yaml = parse_config(PRESET.read_text("utf-8"), tmp_path / "layerguard.yaml")
-    assert without_lines(from_toml) == without_lines(from_yaml)
+    assert contract_content(from_toml) == contract_content(from_yaml)
     text = (tmp_path / "pyproject.toml").read_text(encoding="utf-8")
     assert text.startswith("# The layer contract of this project, written by `layerguard init")
     assert "\n[tool.layerguard]\nversion = 1\n" in text

@@ -21,7 +21,7 @@ FileOption = Annotated[
     Path | None,
     typer.Option(
         "--file",
-        help="The baseline file (default: .layerguard-baseline.json next to layerguard.yaml).",
+        help="The baseline file (default: .layerguard-baseline.json next to the contract file).",
         dir_okay=False,
         show_default=False,
     ),

@@ -156,7 +156,7 @@ def check_command(
         typer.Option(
             "--baseline",
             help="The baseline file whose findings are hidden (default: "
-            ".layerguard-baseline.json next to layerguard.yaml, when it exists).",
+            ".layerguard-baseline.json next to the contract file, when it exists).",
             dir_okay=False,
             show_default=False,
         ),

@@ -1,7 +1,7 @@
 """How `check` applies the baseline: hide the accepted findings, report the stale entries.
 
 The baseline is the file named by the run's options (which must exist), else the default file
-next to layerguard.yaml when there is one.
+next to the contract (layerguard.yaml or pyproject.toml) when there is one.
 """
 
 from __future__ import annotations

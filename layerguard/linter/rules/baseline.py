@@ -51,7 +51,7 @@ fix.
 """
     options = """
 - `--baseline PATH` (`check`): the baseline file, which must then exist; by default
-  `.layerguard-baseline.json` next to `layerguard.yaml`, when there is one.
+  `.layerguard-baseline.json` next to the contract file, when there is one.
 - `--no-baseline` (`check`): report every finding, baselined or not, and no stale entries.
 - `check PATHS` and `check --changed` judge only the entries of the files they report on.
 """

@@ -166,12 +166,14 @@ CONFIG = """
 
 class InvalidConfig(RuleInfo):
     code = codes.INVALID_CONFIG
-    summary = "`layerguard.yaml` is invalid: the run stops (exit status 2) before any check."
+    summary = "The contract is invalid: the run stops (exit status 2) before any check."
     catches = """
-Every problem of `layerguard.yaml` at once, each at its line and YAML key path: YAML that does
-not parse, unknown keys (with the closest known key), values of the wrong type, references to
-layer ids that do not exist, two layers claiming the same file, a source root that is not a
-directory. The command stops with exit status 2 before any check runs.
+Every problem of the contract (`layerguard.yaml`, or `[tool.layerguard]` in `pyproject.toml`)
+at once, each at its line and key path: YAML or TOML that does not parse, unknown keys (with
+the closest known key), values of the wrong type, references to layer ids that do not exist,
+two layers claiming the same file, a glob going below a `.py` file name, a source root that is
+not a directory, both files holding a contract in one directory. The command stops with exit
+status 2 before any check runs.
 """
     why = """
 The contract decides what every other rule reports. One that does not say what its author
@@ -186,7 +188,8 @@ Schema of the file, which lets an editor validate it as it is typed.
 """
     options = """
 - `--config FILE` (every command that reads the contract): which file is read; by default the
-  `layerguard.yaml` of the current directory or of the nearest parent that has one.
+  `layerguard.yaml` or `pyproject.toml` with `[tool.layerguard]` of the current directory, or
+  of the nearest parent that has one.
 """
     valid = (Example({"backend/app/api/routes.py": ""}, config=CONFIG, title="A valid contract"),)
     invalid = (

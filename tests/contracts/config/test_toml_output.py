@@ -3,29 +3,15 @@ kept where they belong."""
 
 from __future__ import annotations
 
-import dataclasses
 import textwrap
 import tomllib
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from layerguard.contracts.config.loader import parse_config
-from layerguard.contracts.config.model import ProjectConfig
 from layerguard.contracts.config.toml_output import yaml_to_toml
-from tests.helpers import HOC_PRESET
-
-
-def content(config: ProjectConfig) -> Any:
-    def strip(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if k not in ("line", "lines", "path")}
-        if isinstance(value, list | tuple):
-            return [strip(v) for v in value]
-        return value
-
-    return strip(dataclasses.asdict(config))
+from tests.helpers import HOC_PRESET, contract_content
 
 
 def test_every_comment_lands_before_its_key_or_after_its_value() -> None:
@@ -104,7 +90,7 @@ def test_a_value_toml_cannot_hold_is_refused() -> None:
 def test_the_hoc_preset_is_the_same_contract_in_toml(tmp_path: Path) -> None:
     from_yaml = parse_config(HOC_PRESET, tmp_path / "layerguard.yaml")
     from_toml = parse_config(yaml_to_toml(HOC_PRESET), tmp_path / "pyproject.toml")
-    assert content(from_toml) == content(from_yaml)
+    assert contract_content(from_toml) == contract_content(from_yaml)
     written = yaml_to_toml(HOC_PRESET)
     for line in HOC_PRESET.splitlines():
         if line.strip().startswith("#"):
