@@ -25,11 +25,10 @@ TOOL_HEADER = "[tool.layerguard]"
 
 _TAG = "tag:yaml.org,2002:"
 _TOML_ERROR_PLACE = re.compile(r"\s*\(at line (\d+), column \d+\)$|\s*\(at end of document\)$")
-_MENTIONS_TOOL = re.compile(
-    r"""^[ \t]*(?:\[{1,2}[ \t]*tool[ \t]*\.[ \t]*["']?layerguard["']?[ \t]*[.\]]"""
-    r"""|(?:tool[ \t]*\.[ \t]*)?["']?layerguard["']?[ \t]*[.=])""",
-    re.M,
-)
+_HEADER = re.compile(r"""^[ \t]*\[{1,2}[ \t]*([^\]#]*?)[ \t]*\]""")
+_TOOL_HEADER = re.compile(r"""tool[ \t]*\.[ \t]*["']?layerguard\b""")
+_LAYERGUARD_KEY = re.compile(r"""^[ \t]*["']?layerguard\b""")
+_TOOL_KEY = re.compile(r"""^[ \t]*tool\b.*\blayerguard\b""")
 
 
 def declares_contract(path: Path) -> bool:
@@ -43,14 +42,34 @@ def declares_contract(path: Path) -> bool:
     if b"layerguard" not in data:
         return False  # most pyproject files: decided without parsing
     text = data.decode("utf-8", errors="replace")
+    if not _may_hold_tool_table(text):
+        return False  # layerguard named as a dependency or a script: still no parsing
     import tomllib
 
     try:
         document = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, RecursionError):
-        return _MENTIONS_TOOL.search(text) is not None
+        return True  # it looks like one: loading it will report the syntax error
     tool = document.get(TOOL_TABLE[0])
     return isinstance(tool, dict) and TOOL_TABLE[1] in tool
+
+
+def _may_hold_tool_table(text: str) -> bool:
+    """A line scan (no parsing) for what could define `[tool.layerguard]`: a header naming
+    it, a `layerguard` key in `[tool]`, a top-level `tool...layerguard` key. It may say yes
+    to text inside a multi-line string; the parser then decides."""
+    table = ""
+    for line in text.splitlines():
+        header = _HEADER.match(line)
+        if header is not None:
+            table = header.group(1)
+            if _TOOL_HEADER.match(table):
+                return True
+        elif (table == "tool" and _LAYERGUARD_KEY.match(line)) or (
+            not table and _TOOL_KEY.match(line)
+        ):
+            return True
+    return False
 
 
 def contract_node(text: str, path: Path) -> yaml.Node:
