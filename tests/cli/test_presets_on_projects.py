@@ -653,3 +653,43 @@ def test_file_named_layers_and_an_empty_one_in_the_gui_app(tmp_path: Path, run_c
         ("LG004", "layerguard.yaml", 13),
         ("LG101", "src/editor/ui/widgets/canvas.py", 4),
     ]
+
+
+# --- the hoc layout, for completeness -------------------------------------------------------
+
+HOC = {
+    "backend/app/__init__.py": "",
+    "backend/app/hoc/api/cus/policies/policies.py": "from fastapi import APIRouter\n",
+    "backend/app/hoc/api/facades/cus.py": "from app.hoc.api.cus.policies import policies\n",
+    "backend/app/hoc/cus/hoc_spine/wiring.py": "",
+    "backend/app/hoc/cus/hoc_spine/orchestrator/handlers/policies_handler.py": (
+        "from app.hoc.cus.policies.L5_engines.engine import evaluate\n"
+    ),
+    "backend/app/hoc/cus/hoc_spine/services/clock.py": "",
+    "backend/app/hoc/cus/policies/L5_engines/engine.py": (
+        "from app.hoc.api.cus.policies.policies import APIRouter\n"
+    ),
+    "backend/app/hoc/cus/policies/L6_drivers/driver.py": "from app.models.policy import Policy\n",
+    "backend/app/models/policy.py": "class Policy: ...\n",
+}
+
+
+def test_hoc_init_cards_and_check_give_the_planted_finding(tmp_path: Path, run_cli: Cli) -> None:
+    """The hoc workflow: init, generate the cards its `cards.paths` expects, check; the engine
+    importing a route (LG101) is the one finding."""
+    generate(tmp_path, HOC)
+    run = run_cli(["init"])
+    assert run.stdout.startswith("proposing preset 'hoc' ")
+    written = (tmp_path / "layerguard.yaml").read_text("utf-8")
+    assert written.startswith("# The layer contract of this project, written by `layerguard init")
+    run = run_cli(["check", "--no-cache", "--output-format", "json"])
+    assert sorted(run.findings()) == [
+        ("LG004", "layerguard.yaml", 111),  # cards.paths: no card yet
+        ("LG101", "backend/app/hoc/cus/policies/L5_engines/engine.py", 1),
+    ]
+    assert run_cli(["cards", "generate"]).exit_code == 0
+    run = run_cli(["check", "--no-cache", "--output-format", "json"])
+    assert (run.exit_code, run.findings()) == (
+        1,
+        [("LG101", "backend/app/hoc/cus/policies/L5_engines/engine.py", 1)],
+    )
