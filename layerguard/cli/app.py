@@ -29,7 +29,7 @@ app = typer.Typer(
     name="layerguard",
     help="Keep a layered FastAPI + SQLAlchemy backend honest: check imports, transactions and "
     "placement cards against the project's layer contract (layerguard.yaml, or "
-    "[tool.layerguard] in pyproject.toml).",
+    "\\[tool.layerguard] in pyproject.toml).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -33,7 +33,7 @@ ConfigOption = Annotated[
     typer.Option(
         "--config",
         help="The contract to use: a layerguard.yaml, or a pyproject.toml with a "
-        "[tool.layerguard] table (default: the first found in the current directory or above).",
+        "\\[tool.layerguard] table (default: the first found in the current directory or above).",
         dir_okay=False,
         show_default=False,
     ),

@@ -130,6 +130,9 @@ def test_init_help_documents_every_option() -> None:
     assert code == 0
     for option in ("--preset", "--pyproject", "--force", "--directory"):
         assert option in out
+    assert "Write the contract as [tool.layerguard] in pyproject.toml" in " ".join(
+        out.replace("│", " ").split()
+    )
 
 
 def test_hoc_is_proposed_and_moved_to_the_detected_package(tmp_path: Path) -> None:

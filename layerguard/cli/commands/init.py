@@ -29,14 +29,14 @@ def init_command(
         bool,
         typer.Option(
             "--pyproject",
-            help="Write the contract as [tool.layerguard] in pyproject.toml instead of "
+            help="Write the contract as \\[tool.layerguard] in pyproject.toml instead of "
             "layerguard.yaml.",
         ),
     ] = False,
     force: Annotated[
         bool,
         typer.Option(
-            "--force", help="Overwrite an existing layerguard.yaml (or [tool.layerguard] table)."
+            "--force", help="Overwrite an existing layerguard.yaml (or \\[tool.layerguard] table)."
         ),
     ] = False,
     directory: Annotated[
