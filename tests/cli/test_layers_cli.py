@@ -108,5 +108,5 @@ def test_a_contract_that_does_not_fit_the_tree_exits_2(
     run = run_cli(["layers"])
     assert (run.exit_code, run.stdout) == (2, "")
     assert run.stderr == (
-        f"{tmp_path / 'layerguard.yaml'}:2: LG003 source_roots[0]: 'src' is not a directory\n"
+        f"{tmp_path / 'layerguard.yaml'}:2: LG003 source_roots[0]: 'src' is not a directory.\n"
     )

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from layerguard.contracts.config.errors import ConfigProblem, unknown_name
+from layerguard.contracts.config.errors import ConfigProblem, sentence, unknown_name
 from layerguard.contracts.config.model import EXTERNAL_IMPORT_GROUP
 from layerguard.contracts.config.spec import MODULE_PATTERN
 from layerguard.contracts.patterns import (
@@ -105,7 +105,7 @@ def check_references(
     for key_path, glob in _python_file_globs(data):
         message = _below_a_file(glob)
         if message is not None:
-            report(key_path, message)
+            report(key_path, sentence(message))
 
     used = {name for text, syntax in _all_patterns(data) for name in placeholders_in(text, syntax)}
     for name in data.get("placeholders", {}):

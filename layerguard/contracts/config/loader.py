@@ -57,7 +57,7 @@ def find_config(start: Path) -> Path | None:
             yaml_file, pyproject = found
             message = (
                 f"{pyproject.name} in the same directory also holds a contract ({TOOL_HEADER}); "
-                "keep one of the two, or choose one with --config"
+                "keep one of the two, or choose one with --config."
             )
             raise ConfigError([ConfigProblem(yaml_file, 0, "", message)])
         if found:

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from layerguard.contracts.config.errors import ConfigError, ConfigProblem
+from layerguard.contracts.config.errors import ConfigError, ConfigProblem, sentence
 
 PYPROJECT_NAME = "pyproject.toml"
 TOOL_TABLE = ("tool", "layerguard")
@@ -87,22 +87,22 @@ def contract_node(text: str, path: Path) -> yaml.Node:
         line = 0
         if place is not None:  # a line, or the end of the document: its last line
             line = int(place.group(1)) if place.group(1) else max(1, len(text.splitlines()))
-        message = _TOML_ERROR_PLACE.sub("", message)
+        message = sentence(_TOML_ERROR_PLACE.sub("", message))
         raise ConfigError([ConfigProblem(path, line, "", f"invalid TOML: {message}")]) from None
     except RecursionError:
         raise ConfigError(
-            [ConfigProblem(path, 0, "", "invalid TOML: nested too deeply to read")]
+            [ConfigProblem(path, 0, "", "invalid TOML: nested too deeply to read.")]
         ) from None
     tool = document.get(TOOL_TABLE[0])
     if not isinstance(tool, dict) or TOOL_TABLE[1] not in tool:
-        message = f"no {TOOL_HEADER} table; `layerguard init --pyproject` writes one"
+        message = f"no {TOOL_HEADER} table; `layerguard init --pyproject` writes one."
         raise ConfigError([ConfigProblem(path, 0, "", message)])
     lines = locate(text)
     try:
         return _node(tool[TOOL_TABLE[1]], TOOL_TABLE, lines, lines.get(TOOL_TABLE, 1))
     except RecursionError:
         raise ConfigError(
-            [ConfigProblem(path, 0, TOOL_HEADER, "nested too deeply to read")]
+            [ConfigProblem(path, 0, TOOL_HEADER, "nested too deeply to read.")]
         ) from None
 
 

@@ -158,7 +158,7 @@ def test_an_exclude_below_every_python_file_is_refused(problems: ProblemsOf) -> 
             "'*.py' names a Python file and nothing is below a file; with '**' after it the "
             "glob matches every such file itself. Globs ending in `.py` match files only, so no "
             "directory named like a Python file needs excluding: drop the glob, or end it at "
-            "'*.py' to mean the files",
+            "'*.py' to mean the files.",
         )
     ]
 
@@ -173,6 +173,6 @@ def test_a_layer_glob_below_a_file_is_refused(problems: ProblemsOf) -> None:
             "layers[1].paths[0]",
             "'flows.py' names a Python file and nothing is below a file: 'steps.py' would match "
             "only inside a directory named like one, which is no package; end the glob at "
-            "'flows.py'",
+            "'flows.py'.",
         )
     ]

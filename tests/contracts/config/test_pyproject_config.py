@@ -183,7 +183,7 @@ CASES = [
         [
             (11, "layers[0].forbid.layers[0]", "unknown layer id 'modles'"),
             (17, "layers[1].requires_cards", "expected a boolean, got a string"),
-            (18, "layers[1].colour", "unknown key 'colour' Allowed keys: id, name, paths"),
+            (18, "layers[1].colour", "unknown key 'colour'. Allowed keys: id, name, paths"),
             (23, "transactions.owners[1]", "expected a string, got an integer"),
         ],
         id="types-keys-references",
@@ -293,38 +293,38 @@ def test_dates_and_floats_are_named_as_in_yaml(tmp_path: Path) -> None:
         source_roots = [1979-05-27]
         """,
     ) == [
-        (2, "version", "expected an integer, got a number"),
-        (3, "source_roots[0]", "expected a string, got a date"),
+        (2, "version", "expected an integer, got a number."),
+        (3, "source_roots[0]", "expected a string, got a date."),
     ]
 
 
 def test_a_toml_syntax_error_names_its_line(tmp_path: Path) -> None:
     assert toml_problems(tmp_path, '[tool.layerguard]\nversion = 1\nsource_roots = ["a"\n') == [
-        (3, "", "invalid TOML: Unclosed array")
+        (3, "", "invalid TOML: Unclosed array.")
     ]
     assert toml_problems(tmp_path, "[tool.layerguard]\nversion = = 1\n") == [
-        (2, "", "invalid TOML: Invalid value")
+        (2, "", "invalid TOML: Invalid value.")
     ]
 
 
 def test_no_table_and_a_table_of_the_wrong_type(tmp_path: Path) -> None:
     assert toml_problems(tmp_path, '[project]\nname = "x"\n') == [
-        (0, "", "no [tool.layerguard] table; `layerguard init --pyproject` writes one")
+        (0, "", "no [tool.layerguard] table; `layerguard init --pyproject` writes one.")
     ]
     assert toml_problems(tmp_path, "[tool]\nlayerguard = 3\n") == [
-        (2, "", "[tool.layerguard] must be a table, got an integer")
+        (2, "", "[tool.layerguard] must be a table, got an integer.")
     ]
 
 
 def test_hostile_toml_ends_in_a_problem(tmp_path: Path) -> None:
     deep = "[tool.layerguard]\nversion = 1\nexclude = " + "[" * 50_000 + "]" * 50_000 + "\n"
-    assert toml_problems(tmp_path, deep) == [(0, "", "invalid TOML: nested too deeply to read")]
+    assert toml_problems(tmp_path, deep) == [(0, "", "invalid TOML: nested too deeply to read.")]
     binary = tmp_path / "pyproject.toml"
     binary.write_bytes(b"[tool.layerguard]\n\xff\xfe\x00\x01")
     with pytest.raises(ConfigError) as caught:
         load_config(binary)
     assert [(p.line, p.message) for p in caught.value.problems] == [
-        (0, "not UTF-8 text: invalid start byte")
+        (0, "not UTF-8 text: invalid start byte.")
     ]
 
 
@@ -351,7 +351,7 @@ def test_both_contracts_in_one_directory_is_an_error_naming_both(tmp_path: Path)
         find_config(tmp_path)
     assert str(caught.value) == (
         f"{tmp_path / 'layerguard.yaml'}: LG003 pyproject.toml in the same directory also holds "
-        "a contract ([tool.layerguard]); keep one of the two, or choose one with --config"
+        "a contract ([tool.layerguard]); keep one of the two, or choose one with --config."
     )
 
 
@@ -440,7 +440,7 @@ def test_both_contracts_exit_2_naming_both(tmp_path: Path, run_cli: Callable[...
     assert (run.exit_code, run.stdout) == (2, "")
     assert run.stderr == (
         f"{tmp_path / 'layerguard.yaml'}: LG003 pyproject.toml in the same directory also holds "
-        "a contract ([tool.layerguard]); keep one of the two, or choose one with --config\n"
+        "a contract ([tool.layerguard]); keep one of the two, or choose one with --config.\n"
     )
 
 
@@ -454,5 +454,5 @@ def test_an_invalid_table_exits_2_with_its_lines(
     assert (run.exit_code, run.stdout) == (2, "")
     assert run.stderr == (
         f"{pyproject}:17: LG003 layers[1].forbid.layers[0]: unknown layer id 'apj'; did you "
-        "mean 'api'? Layer ids: api, models, services\n"
+        "mean 'api'? Layer ids: api, models, services.\n"
     )
