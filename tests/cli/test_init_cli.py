@@ -3,7 +3,9 @@ name, `--preset list`, refusing to overwrite, and writing into pyproject.toml.""
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import shutil
 import stat
 from importlib.resources import files
 from pathlib import Path
@@ -36,7 +38,7 @@ def test_init_writes_the_hoc_preset_byte_for_byte_and_it_loads(
     assert out == "wrote layerguard.yaml (preset 'hoc')\n"
     assert err == NOT_HOC + (
         "layerguard: warning: the contract does not fit the tree yet:\n"
-        "layerguard.yaml:10: LG003 source_roots[0]: 'backend' is not a directory\n"
+        "layerguard.yaml:10: LG003 source_roots[0]: 'backend' is not a directory.\n"
     )
     written = tmp_path / "layerguard.yaml"
     assert written.read_bytes() == PRESET.read_bytes()
@@ -255,3 +257,41 @@ def test_a_pyproject_that_does_not_parse_is_left_alone(tmp_path: Path) -> None:
     )
     assert pyproject.read_text(encoding="utf-8") == '[project\nname = "demo"\n'
     assert [p.name for p in tmp_path.iterdir()] == ["pyproject.toml"]
+
+
+def test_hoc_leaves_out_the_layers_the_tree_has_no_files_for(tmp_path: Path) -> None:
+    for path in (
+        "backend/app/__init__.py",
+        "backend/app/hoc/api/cus/policies/routes.py",
+        "backend/app/hoc/cus/policies/L5_engines/engine.py",
+    ):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("", encoding="utf-8")
+    code, out, err = invoke("init", "--directory", str(tmp_path))
+    assert (code, err) == (0, "")
+    assert (
+        out.splitlines()[2] == "  no files for L2.1, L4, L4_handlers, L4_services, L6, L7: left out"
+    )
+    config = load_config(tmp_path / "layerguard.yaml")
+    assert [layer.id for layer in config.layers] == ["L2", "L5"]
+    assert [layer.forbidden_layers for layer in config.layers] == [("L5",), ("L2",)]
+    assert config.cross_domain_layers == ("L5",)
+    assert config.registry.handler_layers == ()
+    text = (tmp_path / "layerguard.yaml").read_text(encoding="utf-8")
+    assert "# Routes dispatch through the registry" in text  # the preset's comments stay
+
+
+def test_init_on_the_example_writes_the_layers_its_contract_has(tmp_path: Path) -> None:
+    """The bundled example's contract is the hoc preset adapted by hand (cards required, LG404
+    opted in, no L4_services); init on its tree leaves out L4_services by itself."""
+    example = Path(__file__).parents[2] / "examples" / "hoc_app"
+    shutil.copytree(example, tmp_path / "app", ignore=shutil.ignore_patterns(".layerguard_cache"))
+    (tmp_path / "app" / "layerguard.yaml").rename(tmp_path / "adapted.yaml")
+    code, _, err = invoke("init", "--directory", str(tmp_path / "app"))
+    assert (code, err) == (0, "")
+    written = load_config(tmp_path / "app" / "layerguard.yaml")
+    adapted = load_config(tmp_path / "adapted.yaml")
+    unadapted = [dataclasses.replace(layer, requires_cards=False) for layer in adapted.layers]
+    as_written = dataclasses.replace(adapted, layers=tuple(unadapted), root=written.root)
+    with_rules = dataclasses.replace(written, rules=adapted.rules, sections=adapted.sections)
+    assert contract_content(with_rules) == contract_content(as_written)

@@ -16,6 +16,7 @@ import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from layerguard.contracts.config.model import CONFIG_FILE_NAME
 from layerguard.linter.setup.layouts import (
     DEFAULT_PACKAGE,
     Package,
@@ -352,8 +353,73 @@ def _hoc(tree: Tree, package: Package | None) -> Draft:
             .replace('"app.hoc.', f'"{package.name}.hoc.')
             .replace("app.db]", f"{package.name}.db]")
         )
-    reasons = (f"{package.path}/hoc/api/ and {package.path}/hoc/cus/ hold the hoc layers",)
+    empty = _empty_layers(text, tree)
+    if empty:
+        text = _without_layers(text, empty)
+    reasons: tuple[str, ...] = (
+        f"{package.path}/hoc/api/ and {package.path}/hoc/cus/ hold the hoc layers",
+    )
+    if empty:
+        reasons += (f"no files for {', '.join(sorted(empty))}: left out",)
     return Draft("hoc", text, True, reasons)
+
+
+def _empty_layers(text: str, tree: Tree) -> dict[str, tuple[str, ...]]:
+    """The layers of a contract text that claim none of the tree's files, with their globs."""
+    from pathlib import Path
+
+    from layerguard.contracts.config.loader import parse_config
+    from layerguard.contracts.layers import LayerMap
+    from layerguard.linter.project.discovery import is_python_file_of
+
+    config = parse_config(text, Path(CONFIG_FILE_NAME))
+    layer_map = LayerMap(config)
+    checked = [f for f in tree.files if is_python_file_of(f, layer_map)]
+    globs = {layer.id: layer.paths for layer in config.layers}
+    return {
+        scope.layer: globs[scope.layer]
+        for scope in layer_map.unmatched(checked)
+        if scope.entry is None
+    }
+
+
+def _without_layers(text: str, dropped: dict[str, tuple[str, ...]]) -> str:
+    """The packaged hoc text without the `dropped` layers: their blocks, every mention of
+    their ids in flow lists, and `exclude` items naming their globs (an `exclude:` left with
+    no item goes too). Line-based, so that every comment of the preset stays."""
+    globs = {json.dumps(g) for paths in dropped.values() for g in paths}
+    kept: list[str] = []
+    in_dropped_block = False
+    for line in text.splitlines(keepends=True):
+        block = re.match(r"  - id: (\S+)\s*$", line)
+        if block is not None:
+            in_dropped_block = block.group(1) in dropped
+        elif in_dropped_block and not line.startswith("    ") and line.strip():
+            in_dropped_block = False
+        if in_dropped_block:
+            continue
+        item = re.match(r"\s*- (\S.*?)\s*$", line)
+        if item is not None and item.group(1) in globs:
+            continue
+        kept.append(_without_ids(line, dropped))
+    lines: list[str] = []
+    for line in kept:  # an `exclude:` whose items all went
+        if lines and lines[-1].strip() == "exclude:" and not line.lstrip().startswith("- "):
+            lines.pop()
+        lines.append(line)
+    return "".join(lines)
+
+
+def _without_ids(line: str, ids: Iterable[str]) -> str:
+    """A `key: [a, b, c]` line without the given ids in its flow list."""
+    found = re.match(r"(\s*[A-Za-z_]+: \[)([^\]]*)(\].*)", line, re.S)
+    if found is None:
+        return line
+    items = [item.strip() for item in found.group(2).split(",") if item.strip()]
+    left = [item for item in items if item not in ids]
+    if left == items:
+        return line
+    return found.group(1) + ", ".join(left) + found.group(3)
 
 
 _DRAFTERS = {"fastapi": _fastapi, "domains": _domains, "hoc": _hoc, "packages": _packages}
