@@ -188,10 +188,9 @@ def open_project(config: Path | None) -> ProjectConfig:
     """The validated contract: `config`, or the first found from the current directory
     upwards (a layerguard.yaml, or a pyproject.toml with [tool.layerguard]); exit 2 saying
     why there is none."""
+    from layerguard.contracts.config.errors import ConfigError
     from layerguard.contracts.config.loader import find_config, load_config
     from layerguard.contracts.config.model import CONFIG_FILE_NAME
-
-    from layerguard.contracts.config.errors import ConfigError
     from layerguard.linter.rules.selection import selection_problems
 
     with usage_errors():

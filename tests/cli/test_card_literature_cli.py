@@ -170,7 +170,7 @@ def test_documents_are_counted_and_cards_still_checked(
     tmp_path: Path, run_cli: Callable[..., Run]
 ) -> None:
     literature_project(tmp_path)
-    run = run_cli(["check", "--output-format", "json", "--select", "LG0,LG3"])
+    run = run_cli(["check", "--output-format", "json", "--select", "LG001,LG002,LG3"])
     assert run.findings() == [
         ("LG305", ENGINE_CARD, 22),  # rank: the card states a default the code does not have
         ("LG305", ENGINE_CARD, 24),  # pick: `count` lost its annotation
@@ -179,7 +179,7 @@ def test_documents_are_counted_and_cards_still_checked(
     ]
     summary = run.report["summary"]
     assert (summary["cards"], summary["documents_skipped"]) == (2, 3)
-    text = run_cli(["check", "--statistics", "--select", "LG0,LG3"])
+    text = run_cli(["check", "--statistics", "--select", "LG001,LG002,LG3"])
     assert "cards: 2, documents skipped: 3, jobs:" in text.stdout
     assert "Found 4 findings in 2 files and 2 cards" in text.stdout
 
@@ -255,7 +255,7 @@ def test_a_changed_document_affects_no_file(tmp_path: Path, run_cli: Callable[..
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "literature"]):
         subprocess.run(["git", *args], cwd=tmp_path, check=True, env={**os.environ, **env})
     (tmp_path / "literature/INDEX.md").write_text(INDEX_PAGE + "\nA new line.\n", "utf-8")
-    run = run_cli(["check", "--changed", "--output-format", "json", "--select", "LG0,LG3"])
+    run = run_cli(["check", "--changed", "--output-format", "json", "--select", "LG001,LG002,LG3"])
     assert run.findings() == []
     # A document is not a file layerguard checks: its change touches no card and no file.
     assert run.stderr == (

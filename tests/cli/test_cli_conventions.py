@@ -23,7 +23,7 @@ from layerguard.cli.app import app
 from layerguard.cli.options import wants_color
 from layerguard.contracts.config.loader import parse_config
 from layerguard.contracts.config.resolved import resolved_data
-from tests.helpers import HOC_PRESET, Run, write_project
+from tests.helpers import HOC_CONTRACT, Run, write_project
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 ENGINE = "backend/app/hoc/cus/policies/L5_engines/policy_engine.py"
@@ -163,7 +163,7 @@ def test_show_settings_prints_the_resolved_contract_and_checks_nothing(
     assert [layer["id"] for layer in contract["layers"]][:2] == ["L2", "L2.1"]
     # The printed contract is the project's, and reads back as the same contract.
     path = project / "layerguard.yaml"
-    assert contract == resolved_data(parse_config(HOC_PRESET, path))
+    assert contract == resolved_data(parse_config(HOC_CONTRACT, path))
     assert resolved_data(parse_config(yaml.safe_dump(contract, sort_keys=False), path)) == contract
     assert run.stdout.startswith("# layerguard check --show-settings")
 

@@ -87,6 +87,8 @@ def test_transaction_calls_in_the_shape_of_sqlalchemy_and_messages_without_the_r
         GUI + "transactions:\n  owners: [widgets, viewer.app.uow]\n  session_creators: [storage]\n"
     )
     (tmp_path / "layerguard.yaml").write_text(owners, "utf-8")
+    (tmp_path / "src/viewer/app").mkdir(parents=True)
+    (tmp_path / "src/viewer/app/uow.py").write_text("", "utf-8")  # the owner module (else LG004)
     run = run_cli(["check", "--output-format", "json"])
     assert [f["message"].split(";")[0] for f in run.report["findings"]] == [
         "`session.commit()` in storage: only layer widgets and module viewer.app.uow may "
@@ -162,7 +164,8 @@ def test_per_file_ignores(tmp_path: Path, run_cli: Callable[..., Run]) -> None:
         card: "# old_driver.py\n\n**Path:** `backend/app/hoc/cus/legacy/L6_drivers/gone.py`\n",
     }
     config = HOC_PRESET + (
-        "\nrules:\n  per_file_ignores:\n"
+        "\nrules:\n  ignore: [LG004]  # a few files, not every layer of the preset\n"
+        "  per_file_ignores:\n"
         '    "backend/app/hoc/cus/legacy": [LG2]\n'
         '    "literature/legacy/**": [LG301]\n'
     )
