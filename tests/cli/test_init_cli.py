@@ -15,13 +15,17 @@ from typer.testing import CliRunner
 
 from layerguard.cli.app import app
 from layerguard.contracts.config.loader import load_config, parse_config
-from tests.helpers import contract_content
+from tests.helpers import contract_content, write_project
 
 PRESET = files("layerguard.contracts.config") / "presets" / "hoc.yaml"
 NOT_HOC = (
     "layerguard: warning: this tree does not have the 'hoc' layout; the contract names its "
     "default directories\n"
 )
+
+
+def empty_files(root: Path, *paths: str) -> None:
+    write_project(root, dict.fromkeys(paths, ""), config=None)
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
@@ -138,7 +142,8 @@ def test_init_help_documents_every_option() -> None:
 
 
 def test_hoc_is_proposed_and_moved_to_the_detected_package(tmp_path: Path) -> None:
-    for path in (
+    empty_files(
+        tmp_path,
         "src/svc/__init__.py",
         "src/svc/hoc/api/cus/policies/policies.py",
         "src/svc/hoc/cus/hoc_spine/orchestrator/handlers/policies_handler.py",
@@ -148,9 +153,7 @@ def test_hoc_is_proposed_and_moved_to_the_detected_package(tmp_path: Path) -> No
         "src/svc/hoc/cus/policies/L5_engines/engine.py",
         "src/svc/hoc/cus/policies/L6_drivers/driver.py",
         "src/svc/models/policy.py",
-    ):
-        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / path).write_text("", encoding="utf-8")
+    )
     code, out, err = invoke("init", "--directory", str(tmp_path))
     assert (code, err) == (0, "")
     assert out.splitlines()[:2] == [
@@ -260,13 +263,12 @@ def test_a_pyproject_that_does_not_parse_is_left_alone(tmp_path: Path) -> None:
 
 
 def test_hoc_leaves_out_the_layers_the_tree_has_no_files_for(tmp_path: Path) -> None:
-    for path in (
+    empty_files(
+        tmp_path,
         "backend/app/__init__.py",
         "backend/app/hoc/api/cus/policies/routes.py",
         "backend/app/hoc/cus/policies/L5_engines/engine.py",
-    ):
-        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / path).write_text("", encoding="utf-8")
+    )
     code, out, err = invoke("init", "--directory", str(tmp_path))
     assert (code, err) == (0, "")
     assert (
