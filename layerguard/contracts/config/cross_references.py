@@ -107,6 +107,8 @@ def check_references(
         if message is not None:
             report(key_path, sentence(message))
 
+    _check_contracts(data.get("contracts"), report)
+
     used = {name for text, syntax in _all_patterns(data) for name in placeholders_in(text, syntax)}
     for name in data.get("placeholders", {}):
         if name not in used:
@@ -193,6 +195,77 @@ def _below_a_file(glob: str) -> str | None:
         )
     return None
 
+_REQUIRED_MODULES = {
+    "forbidden": ("source_modules", "forbidden_modules"),
+    "independence": ("modules",),
+    "acyclic_siblings": ("ancestors",),
+    "protected": ("protected_modules",),
+}
+"""The module lists each contract type needs at least one entry in."""
+
+
+def _check_contracts(contracts: Any, report: Callable[[str, str], None]) -> None:
+    """Contract ids are unique; each contract names what it needs; a `layers` contract puts a
+    module on one level only, and no level inside another."""
+    if not isinstance(contracts, list):
+        return
+    ids: dict[str, int] = {}
+    for i, contract in enumerate(contracts):
+        if not isinstance(contract, dict):
+            continue
+        key_path = f"contracts[{i}]"
+        contract_id = contract.get("id")
+        if isinstance(contract_id, str):
+            if contract_id in ids:
+                report(
+                    f"{key_path}.id",
+                    f"duplicate contract id '{contract_id}' (also contracts[{ids[contract_id]}])",
+                )
+            else:
+                ids[contract_id] = i
+        kind = contract.get("type")
+        for key in _REQUIRED_MODULES.get(str(kind), ()):
+            if contract.get(key) == []:
+                report(f"{key_path}.{key}", "needs at least one module")
+        if kind == "layers":
+            _check_contract_layers(contract, key_path, report)
+        if kind == "acyclic_siblings":
+            ancestors = {text for _, text in _strings(contract.get("ancestors"))}
+            for j, text in _strings(contract.get("skip_descendants")):
+                if text in ancestors:
+                    report(
+                        f"{key_path}.skip_descendants[{j}]",
+                        f"'{text}' is also an ancestor: it cannot be skipped",
+                    )
+
+
+def _check_contract_layers(
+    contract: dict[str, Any], key_path: str, report: Callable[[str, str], None]
+) -> None:
+    seen: dict[str, int] = {}
+    for j, text in _strings(contract.get("layers")):
+        separator = ":" if ":" in text else "|"
+        for part in text.split(separator):
+            name = part.strip().strip("()").strip()
+            if name in seen:
+                report(
+                    f"{key_path}.layers[{j}]",
+                    f"'{name}' is already in layers[{seen[name]}]: a module is on one level only",
+                )
+                continue
+            for other, where in seen.items():
+                if name.startswith(other + ".") or other.startswith(name + "."):
+                    outer, inner = (other, name) if name.startswith(other + ".") else (name, other)
+                    report(
+                        f"{key_path}.layers[{j}]",
+                        f"'{outer}' contains '{inner}' (layers[{where}]): a level cannot hold "
+                        "another",
+                    )
+                    break
+            seen[name] = j
+    if contract.get("exhaustive") is True and not contract.get("containers"):
+        report(f"{key_path}.exhaustive", "needs `containers`: their children are what it checks")
+
 
 def _strings(value: Any) -> Iterator[tuple[int, str]]:
     """The valid string items of a list value, with their indices in the file."""
@@ -228,3 +301,30 @@ def _all_patterns(data: dict[str, Any]) -> Iterator[tuple[str, Syntax]]:
     for key in ("owners", "session_creators"):
         for _, text in _strings(transactions.get(key)):
             yield text, MODULE
+    for contract in data.get("contracts", []):
+        if not isinstance(contract, dict):
+            continue
+        for key, value in contract.items():
+            if key in _CONTRACT_PATTERN_KEYS:
+                for _, text in _strings(value):
+                    yield text, MODULE
+        for entry in contract.get("ignore_imports", []):
+            if isinstance(entry, dict):
+                for key in ("importer", "imported"):
+                    if isinstance(entry.get(key), str):
+                        yield entry[key], MODULE
+
+
+_CONTRACT_PATTERN_KEYS = frozenset(
+    {
+        "containers",
+        "source_modules",
+        "forbidden_modules",
+        "modules",
+        "ancestors",
+        "skip_descendants",
+        "protected_modules",
+        "allowed_importers",
+    }
+)
+"""The keys of a contract that hold module patterns (where placeholders may be used)."""

@@ -17,6 +17,7 @@ from layerguard.contracts.config.spec import (
     MapOf,
     Node,
     Record,
+    Tagged,
 )
 
 
@@ -30,17 +31,25 @@ def key_table() -> str:
 
 
 def keys(record: Record = SPEC, prefix: str = "") -> Iterator[tuple[str, Key]]:
-    """Every key of the format with its documented path (`layers[].forbid.layers`)."""
+    """Every key of the format with its documented path (`layers[].forbid.layers`); the keys
+    of one variant of a tagged mapping say which (`contracts[type=layers].containers`)."""
     for key in record.keys:
         path = f"{prefix}{key.name}"
         yield path, key
         node = key.node
+        if isinstance(node, ListOf):
+            node = node.item
+            path += "[]"
         if isinstance(node, Record):
             yield from keys(node, f"{path}.")
-        elif isinstance(node, ListOf) and isinstance(node.item, Record):
-            yield from keys(node.item, f"{path}[].")
         elif isinstance(node, MapOf) and isinstance(node.value, Record):
             yield from keys(node.value, f"{path}.{node.key_label}.")
+        elif isinstance(node, Tagged):
+            yield from keys(Record(keys=(node.tag_key(), *node.common)), f"{path}.")
+            for variant in node.variants:
+                yield from keys(
+                    Record(keys=variant.keys), f"{path[:-1]}{node.tag}={variant.name}]."
+                )
 
 
 def _type(node: Node) -> str:
@@ -48,12 +57,16 @@ def _type(node: Node) -> str:
         return "mapping"
     if isinstance(node, MapOf):
         return f"mapping of {node.key.label} → {_type(node.value)}"
+    if isinstance(node, Tagged):
+        return f"mapping (by `{node.tag}`)"
     if isinstance(node, ListOf):
         return f"list of {_type(node.item)}"
     if isinstance(node, Boolean):
         return "boolean"
     if isinstance(node, Integer):
-        return "integer" + (f" ({', '.join(map(str, node.choices))})" if node.choices else "")
+        if node.choices:
+            return f"integer ({', '.join(map(str, node.choices))})"
+        return "integer" + (f" ≥ {node.minimum}" if node.minimum is not None else "")
     return node.label
 
 

@@ -19,9 +19,13 @@ from layerguard.contracts.config.cross_references import check_references
 from layerguard.contracts.config.errors import ConfigError, ConfigProblem, sentence
 from layerguard.contracts.config.model import (
     CONFIG_FILE_NAME,
+    CONTRACT_TYPES,
     AllowedImport,
     CardImportGroup,
     CardSettings,
+    ContractLayer,
+    IgnoredImport,
+    ImportContract,
     ImportScopeOverride,
     Layer,
     PerFileIgnore,
@@ -165,6 +169,11 @@ def _build(data: dict[str, Any], lines: dict[str, int], path: Path) -> ProjectCo
         for i, layer in enumerate(data.get("layers", []))
         if isinstance(layer, dict) and "id" in layer and "name" in layer
     )
+    fields["contracts"] = tuple(
+        contract
+        for i, entry in enumerate(data.get("contracts", []))
+        if (contract := _contract(entry, f"contracts[{i}]", lines)) is not None
+    )
     fields["import_scopes"] = {
         code: ImportScopeOverride(**policy, line=lines.get(f"import_scopes.{code}", 0))
         for code, policy in data.get("import_scopes", {}).items()
@@ -209,6 +218,48 @@ def _import_groups(data: list[Any], lines: dict[str, int]) -> tuple[CardImportGr
     )
 
 
+_CONTRACT_CLASSES = {kind.type: kind for kind in CONTRACT_TYPES}
+
+
+def _contract(data: Any, key_path: str, lines: dict[str, int]) -> ImportContract | None:
+    """The contract of a structurally valid entry (None for one reported already)."""
+    if not isinstance(data, dict) or not all(k in data for k in ("type", "id", "name")):
+        return None
+    kind = _CONTRACT_CLASSES[data["type"]]
+    values: dict[str, Any] = {"line": lines.get(key_path, 0)}
+    for key, value in data.items():
+        if key == "type":
+            continue
+        if key == "ignore_imports":
+            value = tuple(
+                IgnoredImport(**entry, line=lines.get(f"{key_path}.ignore_imports[{k}]", 0))
+                for k, entry in enumerate(value)
+                if isinstance(entry, dict) and {"importer", "imported", "reason"} <= set(entry)
+            )
+        elif key == "import_scopes":
+            value = ImportScopeOverride(**value, line=lines.get(f"{key_path}.{key}", 0))
+        elif key == "layers":
+            value = tuple(
+                _contract_layer(text, lines.get(f"{key_path}.layers[{k}]", 0))
+                for k, text in enumerate(value)
+                if isinstance(text, str)
+            )
+        elif isinstance(value, list):
+            value = _strings(value)
+        values[key] = value
+    contract: ImportContract = kind(**values)
+    return contract
+
+
+def _contract_layer(text: str, line: int) -> ContractLayer:
+    """`a | b`, `a : b`, `(a)`: siblings, independent or not, optional when parenthesised."""
+    separator = ":" if ":" in text else "|"
+    names = [part.strip() for part in text.split(separator)]
+    optional = frozenset(n[1:-1].strip() for n in names if n.startswith("("))
+    modules = tuple(n[1:-1].strip() if n.startswith("(") else n for n in names)
+    return ContractLayer(modules, independent=separator == "|", optional=optional, line=line)
+
+
 def _layer(data: dict[str, Any], key_path: str, lines: dict[str, int]) -> Layer:
     forbid = data.get("forbid", {})
     return Layer(
@@ -219,6 +270,7 @@ def _layer(data: dict[str, Any], key_path: str, lines: dict[str, int]) -> Layer:
         exclude=_strings(data.get("exclude")),
         forbidden_layers=_strings(forbid.get("layers")),
         forbidden_modules=_strings(forbid.get("modules")),
+        forbid_indirect=forbid.get("indirect", False),
         allow=tuple(
             AllowedImport(
                 module=allow["module"],

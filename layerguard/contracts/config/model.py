@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 CONFIG_FILE_NAME = "layerguard.yaml"
 
@@ -51,6 +52,7 @@ class Layer:
     exclude: tuple[str, ...] = ()  # path globs carved out of `paths`
     forbidden_layers: tuple[str, ...] = ()
     forbidden_modules: tuple[str, ...] = ()  # external packages/modules, by dotted prefix
+    forbid_indirect: bool = False  # also chains of imports through other modules
     allow: tuple[AllowedImport, ...] = ()
     requires_cards: bool = False
     line: int = 0
@@ -82,6 +84,116 @@ class ImportScopeOverride:
             lazy=default.lazy if self.lazy is None else self.lazy,
             conditional=default.conditional if self.conditional is None else self.conditional,
         )
+
+
+UNMATCHED_LEVELS = ("error", "warning", "off")
+"""What an `ignore_imports` entry that matches no import gives: a finding of that severity,
+or nothing (`off`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoredImport:
+    """A contract's exception: the direct imports from `importer` to `imported` are left out of
+    the contract's import graph, so that no chain goes through them.
+
+    Both are module patterns matched exactly, as import-linter's `ignore_imports` are: `a.b`
+    names that module alone, `a.b.**` the modules below it.
+    """
+
+    importer: str
+    imported: str
+    reason: str
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ContractLayer:
+    """One level of a `layers` contract: one module, or sibling modules on the same level.
+
+    With containers, the names are relative to each container. Independent siblings (written
+    `a | b`) must not import each other; others (`a : b`) may. `optional` names the siblings
+    that may be missing (written `(name)`).
+    """
+
+    modules: tuple[str, ...]
+    independent: bool = True
+    optional: frozenset[str] = frozenset()
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ImportContract:
+    """What every contract of `contracts:` has; the subclasses add their type's options."""
+
+    id: str = ""
+    name: str = ""
+    ignore_imports: tuple[IgnoredImport, ...] = ()
+    unmatched_ignore_imports: str = "error"  # one of UNMATCHED_LEVELS
+    import_scopes: ImportScopeOverride | None = None
+    guidance: str | None = None  # replaces the default advice in the contract's messages
+    line: int = 0
+    type: ClassVar[str] = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LayersContract(ImportContract):
+    """Higher layers may import lower ones, never the reverse, even indirectly."""
+
+    layers: tuple[ContractLayer, ...] = ()  # from the highest to the lowest
+    containers: tuple[str, ...] = ()  # module patterns; layers are relative to each
+    exhaustive: bool = False  # every child of a container must be a layer
+    exhaustive_ignores: tuple[str, ...] = ()
+    type: ClassVar[str] = "layers"
+
+
+@dataclass(frozen=True, slots=True)
+class ForbiddenContract(ImportContract):
+    """The source modules must not import the forbidden modules (by default even indirectly)."""
+
+    source_modules: tuple[str, ...] = ()
+    forbidden_modules: tuple[str, ...] = ()
+    indirect: bool = True
+    as_packages: bool = True
+    type: ClassVar[str] = "forbidden"
+
+
+@dataclass(frozen=True, slots=True)
+class IndependenceContract(ImportContract):
+    """The modules must not import each other, even indirectly."""
+
+    modules: tuple[str, ...] = ()
+    type: ClassVar[str] = "independence"
+
+
+@dataclass(frozen=True, slots=True)
+class AcyclicSiblingsContract(ImportContract):
+    """The children of each ancestor (and of theirs, down to `depth`) import in no cycle."""
+
+    ancestors: tuple[str, ...] = ()
+    depth: int = 10
+    skip_descendants: tuple[str, ...] = ()
+    type: ClassVar[str] = "acyclic_siblings"
+
+
+@dataclass(frozen=True, slots=True)
+class ProtectedContract(ImportContract):
+    """Only the allowed importers (and the protected modules themselves) may directly import
+    the protected modules."""
+
+    protected_modules: tuple[str, ...] = ()
+    allowed_importers: tuple[str, ...] = ()
+    as_packages: bool = True
+    type: ClassVar[str] = "protected"
+
+
+CONTRACT_TYPES: tuple[type[ImportContract], ...] = (
+    LayersContract,
+    ForbiddenContract,
+    IndependenceContract,
+    AcyclicSiblingsContract,
+    ProtectedContract,
+)
+"""Every contract type, in the order the documentation lists them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +284,7 @@ class ProjectConfig:
     placeholders: tuple[Placeholder, ...] = ()
     layers: tuple[Layer, ...] = ()
     cross_domain_layers: tuple[str, ...] = ()  # LG103: domains may not import each other here
+    contracts: tuple[ImportContract, ...] = ()
     transactions: TransactionPolicy = field(default_factory=TransactionPolicy)
     import_scopes: dict[str, ImportScopeOverride] = field(default_factory=dict)
     registry: RegistryNames = field(default_factory=RegistryNames)

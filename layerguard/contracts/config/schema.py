@@ -19,6 +19,7 @@ from layerguard.contracts.config.spec import (
     MapOf,
     Node,
     Record,
+    Tagged,
     Text,
 )
 
@@ -61,6 +62,17 @@ def _node(node: Node) -> dict[str, Any]:
             "propertyNames": _node(node.key),
             "additionalProperties": {"description": node.value_description, **_node(node.value)},
         }
+    if isinstance(node, Tagged):
+        variants = []
+        for variant in node.variants:
+            schema = _node(node.record(variant))
+            schema["description"] = variant.description
+            schema["properties"][node.tag] = {
+                "description": node.tag_key().description,
+                "const": variant.name,
+            }
+            variants.append(schema)
+        return {"type": "object", "required": [node.tag], "oneOf": variants}
     if isinstance(node, ListOf):
         out = {"type": "array", "items": _node(node.item)}
         if node.unique:
@@ -71,7 +83,12 @@ def _node(node: Node) -> dict[str, Any]:
     if isinstance(node, Boolean):
         return {"type": "boolean"}
     assert isinstance(node, Integer)
-    return {"type": "integer", "enum": list(node.choices)} if node.choices else {"type": "integer"}
+    out = {"type": "integer"}
+    if node.choices:
+        out["enum"] = list(node.choices)
+    if node.minimum is not None:
+        out["minimum"] = node.minimum
+    return out
 
 
 def _property(key: Key) -> dict[str, Any]:

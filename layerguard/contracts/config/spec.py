@@ -12,12 +12,18 @@ every command that reads the file, and a dataclass costs about a millisecond to 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import NamedTuple, TypeAlias
 
 from layerguard.contracts.config.model import (
+    UNMATCHED_LEVELS,
+    AcyclicSiblingsContract,
     CardSettings,
+    ForbiddenContract,
+    LayersContract,
     ProjectConfig,
+    ProtectedContract,
     RegistryNames,
     TransactionPolicy,
 )
@@ -36,6 +42,7 @@ class Text(NamedTuple):
 class Integer(NamedTuple):
     choices: tuple[int, ...] = ()
     what: str = "value"  # named in "unsupported <what> 2 (supported: 1)"
+    minimum: int | None = None
 
 
 class Boolean(NamedTuple):
@@ -60,14 +67,51 @@ class Key(NamedTuple):
 class Record(NamedTuple):
     """A mapping with a fixed set of keys.
 
-    `require_any` names keys of which at least one must be present and non-empty.
+    `require_any` names keys of which at least one must be present and non-empty; `renamed`
+    says what to write instead of keys known from elsewhere (import-linter's).
     """
 
     keys: tuple[Key, ...]
     require_any: tuple[str, ...] = ()
+    renamed: tuple[tuple[str, str], ...] = ()
 
     def key(self, name: str) -> Key | None:
         return next((k for k in self.keys if k.name == name), None)
+
+
+class Variant(NamedTuple):
+    """One kind of a `Tagged` mapping: the tag value that selects it and its own keys."""
+
+    name: str
+    keys: tuple[Key, ...]
+    description: str
+
+
+class Tagged(NamedTuple):
+    """A mapping whose `tag` key says which variant it is, and so which keys it may have:
+    the `common` ones and its variant's."""
+
+    tag: str
+    common: tuple[Key, ...]
+    variants: tuple[Variant, ...]
+    renamed: tuple[tuple[str, str], ...] = ()
+
+    def variant(self, name: str) -> Variant | None:
+        return next((v for v in self.variants if v.name == name), None)
+
+    def tag_key(self) -> Key:
+        names = ", ".join(f"`{v.name}`" for v in self.variants)
+        pattern = "^(?:" + "|".join(re.escape(v.name) for v in self.variants) + ")$"
+        return Key(
+            self.tag,
+            Text(pattern=pattern, hint=f"one of {names}", label="contract type"),
+            f"Which kind of contract this is: {names}.",
+            required=True,
+        )
+
+    def record(self, variant: Variant) -> Record:
+        """The keys a mapping of `variant` may have, as a plain record."""
+        return Record(keys=(self.tag_key(), *self.common, *variant.keys), renamed=self.renamed)
 
 
 class MapOf(NamedTuple):
@@ -79,7 +123,7 @@ class MapOf(NamedTuple):
     value_description: str
 
 
-Node: TypeAlias = Text | Integer | Boolean | ListOf | Record | MapOf
+Node: TypeAlias = Text | Integer | Boolean | ListOf | Record | MapOf | Tagged
 
 # --- value grammars ------------------------------------------------------------------------
 
@@ -140,6 +184,29 @@ RELATIVE_DIR = Text(
     pattern=r"^(?!/)(?:\.|(?:(?!\.\.(?:/|$))[^/*{}\\]+)(?:/(?!\.\.(?:/|$))[^/*{}\\]+)*)/?$",
     hint="a directory relative to the project root, without wildcards or `..` (e.g. `backend`)",
     label="directory",
+)
+_LAYER_MODULE = rf"(?:{_DOTTED}|\(\s*{_DOTTED}\s*\))"
+CONTRACT_LAYER = Text(
+    pattern=(
+        rf"^\s*{_LAYER_MODULE}(?:\s*\|\s*{_LAYER_MODULE})*\s*$"
+        rf"|^\s*{_LAYER_MODULE}(?:\s*:\s*{_LAYER_MODULE})+\s*$"
+    ),
+    hint=(
+        "a module name, or sibling module names on one level separated by `|` (independent: "
+        "they must not import each other) or by `:` (they may); `(name)` marks a module that "
+        "may be missing"
+    ),
+    label="layer",
+)
+CONTRACT_ID = Text(
+    pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$",
+    hint="a contract id (letters, digits, `_`, `.`, `-`; e.g. `layered`)",
+    label="contract id",
+)
+ALERT_LEVEL = Text(
+    pattern="^(?:" + "|".join(UNMATCHED_LEVELS) + ")$",
+    hint=" or ".join(f"`{level}`" for level in UNMATCHED_LEVELS),
+    label=" \\| ".join(UNMATCHED_LEVELS),
 )
 LAYER_OR_MODULE = Text(
     pattern=r"^[A-Za-z0-9_*{}][A-Za-z0-9_.*{}\-]*$",
@@ -234,6 +301,14 @@ _LAYER = Record(
                         "prefix: `sqlalchemy` also forbids `sqlalchemy.ext.asyncio` (LG102).",
                         default=[],
                     ),
+                    Key(
+                        "indirect",
+                        Boolean(),
+                        "Also forbid depending on them through other modules: a chain of "
+                        "imports from this layer to a forbidden layer or module is reported "
+                        "(LG101, LG102) at its first import, with the whole chain.",
+                        default=False,
+                    ),
                 )
             ),
             "What this layer must not import.",
@@ -293,6 +368,193 @@ _SCOPE_POLICY = Record(
     )
 )
 
+_LAYERS = LayersContract()
+_FORBIDDEN = ForbiddenContract()
+_ACYCLIC = AcyclicSiblingsContract()
+_PROTECTED = ProtectedContract()
+
+
+def _modules(description: str, required: bool = True) -> Key:
+    """A contract's list of module patterns (`name` is filled in by `_named`)."""
+    return Key("", _strings(MODULE_PATTERN), description, required=required)
+
+
+def _named(name: str, key: Key) -> Key:
+    return key._replace(name=name)
+
+
+_IGNORED_IMPORT = Record(
+    keys=(
+        Key(
+            "importer",
+            MODULE_PATTERN,
+            "The importing modules, matched exactly: `a.b` is that module alone, `a.b.**` "
+            "what is below it.",
+            required=True,
+        ),
+        Key("imported", MODULE_PATTERN, "The imported modules, matched exactly.", required=True),
+        Key("reason", Text(), "Why the exception exists.", required=True),
+    )
+)
+
+CONTRACT = Tagged(
+    tag="type",
+    common=(
+        Key("id", CONTRACT_ID, "Short, stable id: findings and baselines name it.", required=True),
+        Key("name", Text(), "Human-readable name, shown in messages.", required=True),
+        Key(
+            "ignore_imports",
+            ListOf(item=_IGNORED_IMPORT, unique=False),
+            "Direct imports left out of this contract's import graph (so that no chain goes "
+            "through them), each with a reason.",
+            default=[],
+        ),
+        Key(
+            "unmatched_ignore_imports",
+            ALERT_LEVEL,
+            "What an `ignore_imports` entry that matches no import gives (LG119): a finding of "
+            "that severity, or nothing.",
+            default=_LAYERS.unmatched_ignore_imports,
+        ),
+        Key(
+            "import_scopes",
+            _SCOPE_POLICY,
+            "Which kinds of import this contract counts besides plain module-level ones "
+            "(absent: every import, as import-linter counts them).",
+        ),
+        Key(
+            "guidance",
+            Text(),
+            "How to fix a broken contract, shown in its findings instead of the default advice.",
+        ),
+    ),
+    variants=(
+        Variant(
+            "layers",
+            (
+                Key(
+                    "layers",
+                    ListOf(item=CONTRACT_LAYER, unique=False),
+                    "The layers, from the highest to the lowest: a module may import the layers "
+                    "below its own, never those above, even indirectly (LG111).",
+                    required=True,
+                ),
+                _named(
+                    "containers",
+                    _modules(
+                        "Packages holding the layers: each layer is then a name relative to "
+                        "each container.",
+                        required=False,
+                    )._replace(default=[]),
+                ),
+                Key(
+                    "exhaustive",
+                    Boolean(),
+                    "Every child of every container must be one of the layers (LG111).",
+                    default=_LAYERS.exhaustive,
+                ),
+                Key(
+                    "exhaustive_ignores",
+                    _strings(IDENTIFIER),
+                    "Children of the containers that need not be layers.",
+                    default=[],
+                ),
+            ),
+            "Layers, from the highest to the lowest.",
+        ),
+        Variant(
+            "forbidden",
+            (
+                _named(
+                    "source_modules",
+                    _modules("The modules that must not import the forbidden ones (LG112)."),
+                ),
+                _named(
+                    "forbidden_modules",
+                    _modules(
+                        "The modules they must not import: project modules or external "
+                        "packages (`sqlalchemy`, `sqlalchemy.orm`)."
+                    ),
+                ),
+                Key(
+                    "indirect",
+                    Boolean(),
+                    "Also forbid chains of imports through other modules (`false`: direct "
+                    "imports only, import-linter's `allow_indirect_imports = True`).",
+                    default=_FORBIDDEN.indirect,
+                ),
+                Key(
+                    "as_packages",
+                    Boolean(),
+                    "Each module also stands for the modules below it.",
+                    default=_FORBIDDEN.as_packages,
+                ),
+            ),
+            "Some modules must not import others.",
+        ),
+        Variant(
+            "independence",
+            (
+                _named(
+                    "modules",
+                    _modules(
+                        "Modules that must not import each other, even indirectly (LG113); a "
+                        "pattern's matches are separate modules, each with what is below it."
+                    ),
+                ),
+            ),
+            "Modules independent of each other.",
+        ),
+        Variant(
+            "acyclic_siblings",
+            (
+                _named(
+                    "ancestors",
+                    _modules("Packages whose children must not import each other in a cycle."),
+                ),
+                Key(
+                    "depth",
+                    Integer(minimum=0, what="depth"),
+                    "How many levels below each ancestor are checked too (0: its children only).",
+                    default=_ACYCLIC.depth,
+                ),
+                _named(
+                    "skip_descendants",
+                    _modules("Packages below the ancestors not to check.", required=False)._replace(
+                        default=[]
+                    ),
+                ),
+            ),
+            "No import cycles between sibling packages (LG114).",
+        ),
+        Variant(
+            "protected",
+            (
+                _named(
+                    "protected_modules",
+                    _modules("Modules only the allowed importers may import directly (LG115)."),
+                ),
+                _named(
+                    "allowed_importers",
+                    _modules("The modules that may import them (an empty list: none may)."),
+                ),
+                Key(
+                    "as_packages",
+                    Boolean(),
+                    "Each module also stands for the modules below it.",
+                    default=_PROTECTED.as_packages,
+                ),
+            ),
+            "Modules only some others may import.",
+        ),
+    ),
+    renamed=(
+        ("allow_indirect_imports", "write `indirect: false` for import-linter's `true`"),
+        ("unmatched_ignore_imports_alerting", "it is `unmatched_ignore_imports` here"),
+        ("broken_contract_guidance", "it is `guidance` here"),
+    ),
+)
+
 SPEC = Record(
     keys=(
         Key(
@@ -328,6 +590,14 @@ SPEC = Record(
             default={},
         ),
         Key("layers", ListOf(item=_LAYER, unique=False), "The layers, in any order.", default=[]),
+        Key(
+            "contracts",
+            ListOf(item=CONTRACT, unique=False),
+            "Import contracts over the project's import graph, as import-linter writes them "
+            "(docs/contracts.md): `layers`, `forbidden`, `independence`, `acyclic_siblings`, "
+            "`protected`. Unlike `forbid` in `layers`, they see indirect imports.",
+            default=[],
+        ),
         Key(
             "cross_domain_layers",
             _strings(LAYER_ID),

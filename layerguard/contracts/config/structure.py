@@ -26,6 +26,7 @@ from layerguard.contracts.config.spec import (
     MapOf,
     Node,
     Record,
+    Tagged,
     Text,
 )
 
@@ -101,6 +102,8 @@ class _Walker:
             return self.mapping(node, spec, path)
         if isinstance(spec, ListOf):
             return self.sequence(node, spec, path)
+        if isinstance(spec, Tagged):
+            return self.tagged(node, spec, path)
         return self.scalar(node, spec, path)
 
     def _expect(self, node: yaml.Node, kind: type[yaml.Node], tag: str, path: str) -> bool:
@@ -137,7 +140,11 @@ class _Walker:
         for key, value, key_line in self._pairs(node, path):
             key_spec = spec.key(key)
             if key_spec is None:
-                self.problem(key_line, join(path, key), _unknown_key(key, allowed))
+                renamed = dict(spec.renamed).get(key)
+                message = (
+                    f"unknown key '{key}': {renamed}" if renamed else _unknown_key(key, allowed)
+                )
+                self.problem(key_line, join(path, key), message)
                 continue
             self.result.lines[join(path, key)] = key_line
             checked = self.node(value, key_spec.node, join(path, key))
@@ -153,6 +160,33 @@ class _Walker:
             names = " or ".join(f"'{k}'" for k in spec.require_any)
             self.problem(node, path, f"needs at least one entry in {names}.")
         return out
+
+    def tagged(self, node: yaml.Node, spec: Tagged, path: str) -> Any:
+        """Check the mapping against the keys of the variant its tag names. Without a valid
+        tag its other keys cannot be judged: only the tag is reported."""
+        if not self._expect(node, yaml.MappingNode, "map", path):
+            return INVALID
+        assert isinstance(node, yaml.MappingNode)
+        tag = next((v for k, v in node.value if getattr(k, "value", None) == spec.tag), None)
+        if tag is None:
+            self.problem(node, join(path, spec.tag), f"missing required key '{spec.tag}'")
+            return INVALID
+        variant = spec.variant(str(tag.value)) if isinstance(tag, yaml.ScalarNode) else None
+        if variant is None:
+            self.result.lines[join(path, spec.tag)] = line_of(tag)
+            if isinstance(tag, yaml.ScalarNode) and tag.tag == _TAG + "str":
+                names = [v.name for v in spec.variants]
+                close = difflib.get_close_matches(str(tag.value), names, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                self.problem(
+                    tag,
+                    join(path, spec.tag),
+                    f"unknown {spec.tag} '{tag.value}'{hint} Expected one of: {', '.join(names)}",
+                )
+            else:
+                self.node(tag, spec.tag_key().node, join(path, spec.tag))
+            return INVALID
+        return self.record(node, spec.record(variant), path)
 
     def mapping(self, node: yaml.Node, spec: MapOf, path: str) -> Any:
         if not self._expect(node, yaml.MappingNode, "map", path):
@@ -191,6 +225,14 @@ class _Walker:
 
     def scalar(self, node: yaml.Node, spec: Text | Integer | Boolean, path: str) -> Any:
         if isinstance(spec, Text):
+            if isinstance(node, yaml.MappingNode) and len(node.value) == 1:
+                self.problem(
+                    node,
+                    path,
+                    "expected a string, got a mapping (YAML reads `a: b` and `a : b` as a "
+                    "mapping: quote the whole string)",
+                )
+                return INVALID
             if not self._expect(node, yaml.ScalarNode, "str", path):
                 return INVALID
             text = str(node.value)
@@ -210,6 +252,9 @@ class _Walker:
             return INVALID
         assert isinstance(node, yaml.ScalarNode)
         number = _CONSTRUCTOR.construct_yaml_int(node)
+        if spec.minimum is not None and number < spec.minimum:
+            self.problem(node, path, f"expected {spec.what} >= {spec.minimum}, got {number}")
+            return INVALID
         if spec.choices and number not in spec.choices:
             supported = ", ".join(map(str, spec.choices))
             self.problem(node, path, f"unsupported {spec.what} {number} (supported: {supported}).")

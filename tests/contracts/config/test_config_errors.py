@@ -31,8 +31,8 @@ def test_unknown_top_level_key_suggests_the_closest(problems: ProblemsOf) -> Non
             2,
             "soruce_roots",
             "unknown key 'soruce_roots'; did you mean 'source_roots'? Allowed keys: version, "
-            "source_roots, exclude, placeholders, layers, cross_domain_layers, transactions, "
-            "import_scopes, registry, cards, rules.",
+            "source_roots, exclude, placeholders, layers, contracts, cross_domain_layers, "
+            "transactions, import_scopes, registry, cards, rules.",
         )
     ]
 
@@ -43,7 +43,7 @@ def test_unknown_nested_key(problems: ProblemsOf) -> None:
         (
             9,
             "layers[1].forbid.layer",
-            "unknown key 'layer'; did you mean 'layers'? Allowed keys: layers, modules.",
+            "unknown key 'layer'; did you mean 'layers'? Allowed keys: layers, modules, indirect.",
         )
     ]
 
@@ -351,8 +351,8 @@ def test_merge_keys_and_custom_tags_are_rejected(problems: ProblemsOf) -> None:
             2,
             "base",
             "unknown key 'base'. Allowed keys: version, source_roots, exclude, "
-            "placeholders, layers, cross_domain_layers, transactions, import_scopes, registry, "
-            "cards, rules.",
+            "placeholders, layers, contracts, cross_domain_layers, transactions, import_scopes, "
+            "registry, cards, rules.",
         ),
         (3, "cards", "expected a mapping, got a value tagged !custom."),
     ]
@@ -371,8 +371,8 @@ def test_every_problem_is_reported_at_once(config_file: Callable[[str], Path]) -
         f"{path}:7: LG003 rules.select[0]: expected a rule code or prefix (`LG101`, `LG1`) or "
         "`ALL`, got 'X1'.",
         f"{path}:8: LG003 extra: unknown key 'extra'. Allowed keys: version, source_roots, "
-        "exclude, placeholders, layers, cross_domain_layers, transactions, import_scopes, "
-        "registry, cards, rules.",
+        "exclude, placeholders, layers, contracts, cross_domain_layers, transactions, "
+        "import_scopes, registry, cards, rules.",
     ]
 
 

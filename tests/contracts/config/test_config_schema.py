@@ -72,6 +72,37 @@ VALID = [
     import_scopes: {LG102: {type_checking: false}}
     rules: {select: [LG101], ignore: []}
     """,
+    """
+    version: 1
+    layers:
+      - id: api
+        name: API
+        modules: [pkg.api]
+        forbid: {layers: [db], indirect: true}
+      - id: db
+        name: DB
+        modules: [pkg.db]
+    contracts:
+      - id: layered
+        name: Layered
+        type: layers
+        layers: [api, "services | tasks", "(helpers) : utils", models]
+        containers: ["pkg.{component}"]
+        exhaustive: true
+        exhaustive_ignores: [conftest]
+        ignore_imports:
+          - {importer: pkg.a.models, imported: pkg.a.api.**, reason: legacy}
+        unmatched_ignore_imports: warning
+        import_scopes: {type_checking: false}
+        guidance: Move the shared code down a layer.
+      - {id: f, name: F, type: forbidden, source_modules: [pkg.api],
+         forbidden_modules: [sqlalchemy.orm], indirect: false, as_packages: false}
+      - {id: i, name: I, type: independence, modules: ["pkg.domains.*"]}
+      - {id: a, name: A, type: acyclic_siblings, ancestors: [pkg], depth: 0,
+         skip_descendants: [pkg.vendored]}
+      - {id: p, name: P, type: protected, protected_modules: [pkg.db],
+         allowed_importers: [], as_packages: true}
+    """,
 ]
 
 
@@ -116,6 +147,26 @@ INVALID = {
     ),
     "blank name": "version: 1\nlayers:\n  - {id: a, name: ' ', paths: [a]}\n",
     "not a mapping": "- version: 1\n",
+    "contract without type": "version: 1\ncontracts:\n  - {id: c, name: C, modules: [a]}\n",
+    "unknown contract type": "version: 1\ncontracts:\n  - {id: c, name: C, type: other}\n",
+    "key of another contract type": (
+        "version: 1\ncontracts:\n  - {id: c, name: C, type: independence, modules: [a],"
+        " containers: [b]}\n"
+    ),
+    "contract without its modules": (
+        "version: 1\ncontracts:\n  - {id: c, name: C, type: protected}\n"
+    ),
+    "negative depth": (
+        "version: 1\ncontracts:\n  - {id: c, name: C, type: acyclic_siblings, ancestors: [a],"
+        " depth: -1}\n"
+    ),
+    "bad layer syntax": (
+        "version: 1\ncontracts:\n  - {id: c, name: C, type: layers, layers: ['a | b : c']}\n"
+    ),
+    "bad alert level": (
+        "version: 1\ncontracts:\n  - {id: c, name: C, type: independence, modules: [a],"
+        " unmatched_ignore_imports: warn}\n"
+    ),
 }
 
 
