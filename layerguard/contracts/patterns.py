@@ -74,14 +74,18 @@ def compile_pattern(
     *,
     domain: str | None = None,
     group: str = DOMAIN,
+    below: bool = True,
 ) -> re.Pattern[str]:
     """Compile `pattern` into a regex to match against `syntax.sep + text`.
 
     The leading separator lets `**` stand for zero segments anywhere, the start included.
     `{domain}` is captured in the group `group` (repeated `{domain}` segments must agree),
-    or, when `domain` is given, matches exactly that segment.
+    or, when `domain` is given, matches exactly that segment. With `below=False` the pattern
+    matches what it names only, not what is below it (contracts' `ignore_imports`).
     """
-    return re.compile(pattern_regex(pattern, syntax, rules, domain=domain, group=group))
+    return re.compile(
+        pattern_regex(pattern, syntax, rules, domain=domain, group=group, below=below)
+    )
 
 
 def pattern_regex(
@@ -91,6 +95,7 @@ def pattern_regex(
     *,
     domain: str | None = None,
     group: str = DOMAIN,
+    below: bool = True,
 ) -> str:
     sep = re.escape(syntax.sep)
     parts: list[str] = []
@@ -112,8 +117,8 @@ def pattern_regex(
             if name == DOMAIN:
                 body, captured = f"(?P<{group}>{body})", True
         parts.append(sep + body)
-    below = "" if syntax is PATH and names_files(segments) else rf"(?:{sep}.*)?"
-    return "".join(parts) + below + r"\Z"
+    below_it = below and not (syntax is PATH and names_files(segments))
+    return "".join(parts) + (rf"(?:{sep}.*)?" if below_it else "") + r"\Z"
 
 
 def _placeholder_regex(rule: PlaceholderRule, syntax: Syntax) -> str:

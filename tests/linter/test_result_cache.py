@@ -27,6 +27,16 @@ def age_tree(root: Path, seconds: float = 30.0) -> None:
             os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns - int(seconds * 1e9)))
 
 
+CONTRACTS = """
+contracts:
+  - id: no-db
+    name: Routes never reach the database
+    type: forbidden
+    source_modules: [app.hoc.api]
+    forbidden_modules: [sqlalchemy]
+"""
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     write_project(
@@ -122,7 +132,10 @@ def test_no_cache_bypasses_it(
 
 
 def test_a_warm_run_imports_neither_libcst_nor_the_rules(project: Path) -> None:
-    """What a pre-commit hook pays on an unchanged tree: the contract, discovery, the cache."""
+    (project / "layerguard.yaml").write_text(HOC_PRESET + CONTRACTS, "utf-8")
+    age_tree(project)
+    """What a pre-commit hook pays on an unchanged tree: the contract, discovery, the cache.
+    Neither the import graph nor grimp, which the cold run needed for the contract."""
     probe = (
         "import sys\n"
         "from layerguard.cli.app import main\n"
@@ -133,12 +146,16 @@ def test_a_warm_run_imports_neither_libcst_nor_the_rules(project: Path) -> None:
         "print(sorted(sys.modules), file=sys.stderr)\n"
     )
     command = [sys.executable, "-c", probe, "check"]
-    subprocess.run(command, cwd=project, capture_output=True, check=False)
+    cold = subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
+    assert {"grimp", "layerguard.linter.graph.contracts"} <= set(
+        ast.literal_eval(cold.stderr.strip().splitlines()[-1])
+    )
     warm = subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
     modules = set(ast.literal_eval(warm.stderr.strip().splitlines()[-1]))
     assert "layerguard.linter.check" in modules
-    heavy = {m for m in modules if m.split(".")[0] in ("libcst", "sqlalchemy", "fastapi")}
+    heavy = {m for m in modules if m.split(".")[0] in ("libcst", "sqlalchemy", "fastapi", "grimp")}
     assert heavy == set()
+    assert not any(m.startswith("layerguard.linter.graph") for m in modules)
     # Selecting rules reads plain data (rules.codes); no rule module, the registry or the
     # rule base class is imported.
     rule_modules = {m for m in modules if m.startswith("layerguard.linter.rules.")}

@@ -276,6 +276,7 @@ def _layer(data: dict[str, Any], key_path: str, lines: dict[str, int]) -> Layer:
                 module=allow["module"],
                 reason=allow["reason"],
                 importer=allow.get("importer"),
+                unmatched=allow.get("unmatched", "error"),
                 line=lines.get(f"{key_path}.allow[{k}]", 0),
             )
             for k, allow in enumerate(data.get("allow", []))

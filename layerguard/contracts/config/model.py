@@ -29,6 +29,11 @@ class Placeholder:
     line: int = 0
 
 
+UNMATCHED_LEVELS = ("error", "warn", "none")
+"""What an exception (`allow`, `ignore_imports`) that matches no import gives: a finding of
+that severity (LG119), or nothing (`none`); import-linter's words."""
+
+
 @dataclass(frozen=True, slots=True)
 class AllowedImport:
     """An explicit exception to a layer's import rules.
@@ -40,6 +45,7 @@ class AllowedImport:
     module: str
     reason: str
     importer: str | None = None
+    unmatched: str = "error"  # what matching no import gives (LG119): UNMATCHED_LEVELS
     line: int = 0
 
 
@@ -86,11 +92,6 @@ class ImportScopeOverride:
         )
 
 
-UNMATCHED_LEVELS = ("error", "warning", "off")
-"""What an `ignore_imports` entry that matches no import gives: a finding of that severity,
-or nothing (`off`)."""
-
-
 @dataclass(frozen=True, slots=True)
 class IgnoredImport:
     """A contract's exception: the direct imports from `importer` to `imported` are left out of
@@ -103,6 +104,7 @@ class IgnoredImport:
     importer: str
     imported: str
     reason: str
+    unmatched: str | None = None  # None: the contract's `unmatched_ignore_imports`
     line: int = 0
 
 

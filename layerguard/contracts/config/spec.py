@@ -19,6 +19,7 @@ from typing import NamedTuple, TypeAlias
 from layerguard.contracts.config.model import (
     UNMATCHED_LEVELS,
     AcyclicSiblingsContract,
+    AllowedImport,
     CardSettings,
     ForbiddenContract,
     LayersContract,
@@ -239,6 +240,13 @@ _ALLOW = Record(
             MODULE_PATTERN,
             "Narrow the exception to importing modules matching this pattern.",
         ),
+        Key(
+            "unmatched",
+            ALERT_LEVEL,
+            "What it gives when no import of the layer matches it (LG119): a finding of that "
+            "severity, or nothing (`none`, for a standing rule rather than an exception).",
+            default=AllowedImport(module="", reason="").unmatched,
+        ),
     )
 )
 
@@ -394,6 +402,12 @@ _IGNORED_IMPORT = Record(
         ),
         Key("imported", MODULE_PATTERN, "The imported modules, matched exactly.", required=True),
         Key("reason", Text(), "Why the exception exists.", required=True),
+        Key(
+            "unmatched",
+            ALERT_LEVEL,
+            "What it gives when it matches no import (LG119); absent: the contract's "
+            "`unmatched_ignore_imports`.",
+        ),
     )
 )
 

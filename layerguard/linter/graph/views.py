@@ -54,9 +54,8 @@ class Graph:
 
 def _violations(index: ProjectIndex) -> frozenset[tuple[str, int, int]]:
     """Where LG101 and LG103 report an import: (path, line, column)."""
-    found: set[tuple[str, int, int]] = set()
-    for rule in (ForbiddenLayerImport(), CrossDomainImport()):
-        found.update((d.path, d.line, d.col) for d in rule.check(index))
+    found = {(d.path, d.line, d.col) for d in ForbiddenLayerImport().direct(index)}
+    found.update((d.path, d.line, d.col) for d in CrossDomainImport().check(index))
     return frozenset(found)
 
 

@@ -12,6 +12,7 @@ import textwrap
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import groupby
 from typing import ClassVar
 
 from layerguard.contracts.config.model import ImportScopePolicy, Layer
@@ -101,18 +102,11 @@ class ImportRule(Rule):
 
     default_scope: ClassVar[ImportScopePolicy | None] = ImportScopePolicy()
 
-    def counted_imports(self, index: ProjectIndex) -> Iterator[tuple[SourceFile, ResolvedImport]]:
-        """Every counted import of the project."""
-        policy = index.config.scope_policy(self.code, self.default_scope or ImportScopePolicy())
-        for source in index.files.values():
-            for resolved in source.imports:
-                if counts(resolved.fact.scope, policy):
-                    yield source, resolved
-
-    def constrained_imports(
+    def constrained_statements(
         self, index: ProjectIndex, layers: Collection[str]
-    ) -> Iterator[tuple[SourceFile, Layer, ResolvedImport]]:
-        """The counted imports of the files in `layers` (the layers the rule constrains).
+    ) -> Iterator[tuple[SourceFile, Layer, list[ResolvedImport]]]:
+        """The counted imports of the files in `layers` (the layers the rule constrains), one
+        import statement at a time: a rule reports a statement once, whatever it imports.
 
         Runs over every import of the project on every check: files of other layers are
         skipped whole, and the scope test is skipped when the policy counts everything.
@@ -124,6 +118,16 @@ class ImportRule(Rule):
             if match is None or match.layer not in layers:
                 continue
             layer = index.layers[match.layer]
-            for resolved in source.imports:
-                if everything or counts(resolved.fact.scope, policy):
-                    yield source, layer, resolved
+            counted = [
+                resolved
+                for resolved in source.imports
+                if everything or counts(resolved.fact.scope, policy)
+            ]
+            for _, statement in groupby(counted, key=statement_of):
+                yield source, layer, list(statement)
+
+
+def statement_of(resolved: ResolvedImport) -> tuple[int, int]:
+    """The import statement an import belongs to: where it starts (`from x import a, b` and
+    `import a, b` are one statement each)."""
+    return resolved.fact.line, resolved.fact.col

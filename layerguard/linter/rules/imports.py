@@ -1,14 +1,23 @@
-"""LG1xx: imports that cross the layer contract."""
+"""LG1xx: imports that cross the layer contract.
+
+Each rule reports an import statement once (`from x import a, b` is one finding naming what
+it breaks). With `forbid.indirect: true`, LG101 and LG102 also report chains of imports from
+the layer to what it must not import, on the project import graph (graph/import_graph.py).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
+from typing import TYPE_CHECKING
 
-from layerguard.contracts.config.model import ImportScopePolicy, Layer
+from layerguard.contracts.config.model import AllowedImport, ImportScopePolicy, Layer
 from layerguard.linter.diagnostics import Diagnostic
 from layerguard.linter.project.index import ProjectIndex, ResolvedImport, SourceFile
 from layerguard.linter.rules import codes
 from layerguard.linter.rules.base import Example, ImportRule
+
+if TYPE_CHECKING:
+    from layerguard.linter.graph.import_graph import Hop, ImportSite
 
 API = "backend/app/hoc/api/cus/policies/policies.py"
 FACADE = "backend/app/hoc/api/facades/cus/policies.py"
@@ -20,23 +29,88 @@ SCHEMAS = "backend/app/hoc/cus/policies/L5_schemas/policy_schemas.py"
 REGISTRY = "backend/app/hoc/cus/hoc_spine/orchestrator/operation_registry.py"
 
 
-def allowed_by_exception(
-    index: ProjectIndex, layer: Layer, source: SourceFile, resolved: ResolvedImport
+def allow_covers(
+    index: ProjectIndex, allowed: AllowedImport, source: SourceFile, names: Iterable[str]
 ) -> bool:
-    """Whether one of the importer layer's `allow` entries covers this import."""
-    if not layer.allow:
-        return False
+    """Whether an `allow` entry covers an import of `names` by `source` (`{domain}` in it
+    stands for the importing file's domain)."""
     layer_map = index.layer_map
     domain = source.layer.domain if source.layer is not None else None
     importer = source.module.name if source.module is not None else ""
-    for allowed in layer.allow:
-        if allowed.importer is not None and not layer_map.module_matches(
-            allowed.importer, importer, domain
-        ):
+    if allowed.importer is not None and not layer_map.module_matches(
+        allowed.importer, importer, domain
+    ):
+        return False
+    return any(layer_map.module_matches(allowed.module, name, domain) for name in names)
+
+
+def allow_matches(
+    index: ProjectIndex, allowed: AllowedImport, source: SourceFile, resolved: ResolvedImport
+) -> bool:
+    """Whether an `allow` entry of `source`'s layer matches this import (LG119 reports the
+    entries that match none)."""
+    return allow_covers(index, allowed, source, resolved.names)
+
+
+def allowed_by_exception(
+    index: ProjectIndex, layer: Layer, source: SourceFile, names: Iterable[str]
+) -> bool:
+    """Whether one of the importer layer's `allow` entries covers an import of `names`."""
+    names = tuple(names)
+    return any(allow_covers(index, allowed, source, names) for allowed in layer.allow)
+
+
+def indirect_chains(
+    rule: ImportRule, index: ProjectIndex, layer: Layer, targets: Collection[str]
+) -> Iterator[tuple[SourceFile, list[tuple[tuple[str, ...], tuple[Hop, ...]]]]]:
+    """The chains (three modules or more: direct imports are the rule's own findings) from
+    the modules of `layer` to the `targets`, through modules that are neither, on the graph of
+    the imports `rule` counts; each with the text of its imports. A chain whose ends an
+    `allow` entry of the layer covers is left out, as the direct import would be."""
+    from layerguard.linter.graph.contracts import graph_for
+
+    policy = index.config.scope_policy(rule.code, rule.default_scope or ImportScopePolicy())
+    graph = graph_for(index, policy)
+    sources = {
+        source.module.name: source
+        for source in index.files.values()
+        if source.module is not None and source.layer is not None and source.layer.layer == layer.id
+    }
+    by_site: dict[ImportSite, list[tuple[tuple[str, ...], tuple[Hop, ...]]]] = {}
+    for chain in sorted(graph.chains_between(sources, targets)):
+        if len(chain) < 3 or allowed_by_exception(index, layer, sources[chain[0]], chain[-1:]):
             continue
-        if any(layer_map.module_matches(allowed.module, name, domain) for name in resolved.names):
-            return True
-    return False
+        hops = graph.hops(chain)
+        if hops[0].sites:
+            by_site.setdefault(hops[0].sites[0], []).append((chain, hops))
+    for _, chains in sorted(by_site.items()):
+        yield sources[chains[0][0][0]], chains
+
+
+def chains_finding(
+    rule: ImportRule,
+    source: SourceFile,
+    chains: list[tuple[tuple[str, ...], tuple[Hop, ...]]],
+    subject: str,
+    what: list[str],
+    layer: Layer,
+) -> Diagnostic:
+    """One finding for the chains that start at one import statement: the first chain in
+    full, the other modules they reach named."""
+    from layerguard.linter.graph.import_graph import chain_text
+
+    chain, hops = chains[0]
+    site = hops[0].sites[0]
+    also = f"; also reaches {', '.join(what[1:])} from there" if len(what) > 1 else ""
+    ends = ", ".join(dict.fromkeys(c[-1] for c, _ in chains))
+    return rule.finding(
+        source,
+        site.line,
+        site.col,
+        f"{subject} must not depend on {what[0]}, even indirectly: {chain_text(hops, site)}"
+        f"{also}; remove an import of the chain, or add an `allow:` exception with a reason",
+        f"{layer.id}:{chain[0]}->{ends}",
+    )
 
 
 def describe(index: ProjectIndex, layer_id: str, domain: str | None = None) -> str:
@@ -124,24 +198,50 @@ importing layer's `allow:` with a reason, where it is reviewed with the contract
     )
 
     def check(self, index: ProjectIndex) -> Iterator[Diagnostic]:
+        yield from self.direct(index)
+        for layer in index.config.layers:
+            if layer.forbid_indirect and layer.forbidden_layers:
+                yield from self._indirect(index, layer)
+
+    def direct(self, index: ProjectIndex) -> Iterator[Diagnostic]:
+        """The findings of direct imports (the graph view marks their edges)."""
         forbidding = {layer.id: frozenset(layer.forbidden_layers) for layer in index.config.layers}
         constrained = [layer_id for layer_id, forbidden in forbidding.items() if forbidden]
-        for source, layer, resolved in self.constrained_imports(index, constrained):
-            target = resolved.layer
-            if target is None or target.layer not in forbidding[layer.id]:
-                continue
-            if allowed_by_exception(index, layer, source, resolved):
-                continue
-            fact = resolved.fact
-            yield self.finding(
-                source,
-                fact.line,
-                fact.col,
-                f"{describe(index, layer.id)} must not import "
-                f"{describe(index, target.layer)} `{resolved.target}`; go through a layer "
-                f"{layer.id} may use, or add an `allow:` exception with a reason",
-                resolved.target,
-            )
+        for source, layer, statement in self.constrained_statements(index, constrained):
+            targets: dict[str, str] = {}  # imported module -> its layer
+            for resolved in statement:
+                target = resolved.layer
+                if target is None or target.layer not in forbidding[layer.id]:
+                    continue
+                if not allowed_by_exception(index, layer, source, resolved.names):
+                    targets.setdefault(resolved.target, target.layer)
+            if targets:
+                fact = statement[0].fact
+                what = ", ".join(
+                    f"{describe(index, t)} `{module}`" for module, t in targets.items()
+                )
+                yield self.finding(
+                    source,
+                    fact.line,
+                    fact.col,
+                    f"{describe(index, layer.id)} must not import {what}; go through a layer "
+                    f"{layer.id} may use, or add an `allow:` exception with a reason",
+                    ", ".join(targets),
+                )
+
+    def _indirect(self, index: ProjectIndex, layer: Layer) -> Iterator[Diagnostic]:
+        forbidden = frozenset(layer.forbidden_layers)
+        targets: dict[str, str] = {}
+        for module in sorted({*index.by_module, *index.packages}):
+            match = index.layer_of_module(module)
+            if match is not None and match.layer in forbidden:
+                targets[module] = match.layer
+        for source, chains in indirect_chains(self, index, layer, targets):
+            what = [
+                f"{describe(index, targets[end])} `{end}`"
+                for end in dict.fromkeys(chain[-1] for chain, _ in chains)
+            ]
+            yield chains_finding(self, source, chains, describe(index, layer.id), what, layer)
 
 
 class ForbiddenModuleImport(ImportRule):
@@ -206,20 +306,46 @@ import needed only for annotations belongs under `if TYPE_CHECKING:`.
 
     def check(self, index: ProjectIndex) -> Iterator[Diagnostic]:
         constrained = [layer.id for layer in index.config.layers if layer.forbidden_modules]
-        for source, layer, resolved in self.constrained_imports(index, constrained):
-            forbidden = _forbidden_prefix(frozenset(layer.forbidden_modules), resolved.names)
-            if forbidden is None or allowed_by_exception(index, layer, source, resolved):
-                continue
-            fact = resolved.fact
-            imported = resolved.names[-1]
-            yield self.finding(
-                source,
-                fact.line,
-                fact.col,
-                f"{describe(index, layer.id)} must not import `{imported}` "
-                f"(forbidden: `{forbidden}`); move this code to a layer that may use it",
-                imported,
-            )
+        for source, layer, statement in self.constrained_statements(index, constrained):
+            imported: dict[str, str] = {}  # imported name -> the forbidden entry it is in
+            for resolved in statement:
+                forbidden = _forbidden_prefix(frozenset(layer.forbidden_modules), resolved.names)
+                if forbidden is None:
+                    continue
+                if not allowed_by_exception(index, layer, source, resolved.names):
+                    imported.setdefault(resolved.names[-1], forbidden)
+            if imported:
+                fact = statement[0].fact
+                names = ", ".join(f"`{name}`" for name in imported)
+                entries = ", ".join(f"`{entry}`" for entry in dict.fromkeys(imported.values()))
+                yield self.finding(
+                    source,
+                    fact.line,
+                    fact.col,
+                    f"{describe(index, layer.id)} must not import {names} (forbidden: "
+                    f"{entries}); move this code to a layer that may use it",
+                    ", ".join(imported),
+                )
+        for layer in index.config.layers:
+            if layer.forbid_indirect and layer.forbidden_modules:
+                yield from self._indirect(index, layer)
+
+    def _indirect(self, index: ProjectIndex, layer: Layer) -> Iterator[Diagnostic]:
+        from layerguard.linter.graph.contracts import graph_for
+
+        policy = index.config.scope_policy(self.code, self.default_scope or ImportScopePolicy())
+        forbidden = frozenset(layer.forbidden_modules)
+        targets = {
+            module: entry
+            for module in graph_for(index, policy).graph.modules
+            if (entry := _forbidden_prefix(forbidden, (module,))) is not None
+        }
+        for source, chains in indirect_chains(self, index, layer, targets):
+            what = [
+                f"`{end}` (forbidden: `{targets[end]}`)"
+                for end in dict.fromkeys(chain[-1] for chain, _ in chains)
+            ]
+            yield chains_finding(self, source, chains, describe(index, layer.id), what, layer)
 
 
 def _forbidden_prefix(forbidden: frozenset[str], names: tuple[str, ...]) -> str | None:
@@ -283,22 +409,28 @@ the shared piece to a spine service.
 
     def check(self, index: ProjectIndex) -> Iterator[Diagnostic]:
         isolated = frozenset(index.config.cross_domain_layers)
-        for source, layer, resolved in self.constrained_imports(index, isolated):
-            own, other = source.layer, resolved.layer
-            if own is None or other is None or other.layer not in isolated:
+        for source, layer, statement in self.constrained_statements(index, isolated):
+            own = source.layer
+            if own is None or not own.domain:
                 continue
-            if not own.domain or not other.domain or own.domain == other.domain:
-                continue
-            if allowed_by_exception(index, layer, source, resolved):
-                continue
-            fact = resolved.fact
-            yield self.finding(
-                source,
-                fact.line,
-                fact.col,
-                f"{describe(index, own.layer, own.domain)} imports "
-                f"{describe(index, other.layer, other.domain)} "
-                f"`{resolved.target}`; dispatch the other domain's operation through the "
-                "registry or move the shared code to a spine service",
-                resolved.target,
-            )
+            targets: dict[str, str] = {}  # imported module -> how its layer is described
+            for resolved in statement:
+                other = resolved.layer
+                if other is None or other.layer not in isolated:
+                    continue
+                if not other.domain or other.domain == own.domain:
+                    continue
+                if not allowed_by_exception(index, layer, source, resolved.names):
+                    targets.setdefault(resolved.target, describe(index, other.layer, other.domain))
+            if targets:
+                fact = statement[0].fact
+                what = ", ".join(f"{where} `{module}`" for module, where in targets.items())
+                yield self.finding(
+                    source,
+                    fact.line,
+                    fact.col,
+                    f"{describe(index, own.layer, own.domain)} imports {what}; dispatch the "
+                    "other domain's operation through the registry or move the shared code to "
+                    "a spine service",
+                    ", ".join(targets),
+                )

@@ -77,7 +77,12 @@ def inline_suppressible(rule: type[RuleInfo]) -> bool:
     """Comments apply to the findings of the rules over the index (engine.run_rules), except
     input problems (a file that cannot be read has no comments either) and findings in cards
     (markdown takes no suppression comments)."""
-    return rule in INDEX_RULES and family(rule.code) != "input" and not rule.reports_in_cards
+    return (
+        rule in INDEX_RULES
+        and family(rule.code) != "input"
+        and not rule.reports_in_cards
+        and not rule.reports_in_contract
+    )
 
 
 def lookup(name: str) -> type[RuleInfo] | None:
@@ -95,7 +100,10 @@ def close_matches(name: str) -> list[str]:
     by_label.update({rule.name: rule.code for rule in ALL_RULES})
     candidates = list(by_label)
     wanted = name.strip()
-    found = difflib.get_close_matches(wanted.upper(), candidates, n=3, cutoff=0.6)
+    # A code typed with a letter for a digit (`LG1O2`) means that code, not a neighbour.
+    digits = wanted.upper()[:2] + wanted.upper()[2:].translate(str.maketrans("OIL", "011"))
+    found = [digits] if digits in by_label else []
+    found += difflib.get_close_matches(wanted.upper(), candidates, n=3, cutoff=0.6)
     found += difflib.get_close_matches(wanted.lower(), candidates, n=3, cutoff=0.6)
     codes: list[str] = []
     for label in found:

@@ -12,6 +12,15 @@ from layerguard.linter.rules.cards import (
     MissingCard,
     StaleCard,
 )
+from layerguard.linter.rules.contracts import (
+    AcyclicSiblingsContractBroken,
+    ContractModuleMissing,
+    ForbiddenContractBroken,
+    IndependenceContractBroken,
+    LayersContractBroken,
+    ProtectedContractBroken,
+    UnmatchedImportException,
+)
 from layerguard.linter.rules.imports import (
     CrossDomainImport,
     ForbiddenLayerImport,
@@ -49,6 +58,13 @@ INDEX_RULES: tuple[type[Rule], ...] = (
     ForbiddenModuleImport,
     CrossDomainImport,
     InboundImportNotAllowed,
+    LayersContractBroken,
+    ForbiddenContractBroken,
+    IndependenceContractBroken,
+    AcyclicSiblingsContractBroken,
+    ProtectedContractBroken,
+    ContractModuleMissing,
+    UnmatchedImportException,
     TransactionOutsideOwner,
     SessionConstructionOutsideCreator,
     StaleCard,

@@ -92,7 +92,7 @@ VALID = [
         exhaustive_ignores: [conftest]
         ignore_imports:
           - {importer: pkg.a.models, imported: pkg.a.api.**, reason: legacy}
-        unmatched_ignore_imports: warning
+        unmatched_ignore_imports: warn
         import_scopes: {type_checking: false}
         guidance: Move the shared code down a layer.
       - {id: f, name: F, type: forbidden, source_modules: [pkg.api],
@@ -165,7 +165,7 @@ INVALID = {
     ),
     "bad alert level": (
         "version: 1\ncontracts:\n  - {id: c, name: C, type: independence, modules: [a],"
-        " unmatched_ignore_imports: warn}\n"
+        " unmatched_ignore_imports: warning}\n"
     ),
 }
 

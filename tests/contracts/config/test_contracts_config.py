@@ -39,7 +39,7 @@ def test_every_contract_type_is_read_with_its_options_and_lines(load: Load) -> N
               - importer: pkg.one.utils
                 imported: pkg.one.api.**
                 reason: a legacy shortcut
-            unmatched_ignore_imports: warning
+            unmatched_ignore_imports: warn
             import_scopes: {type_checking: false}
             guidance: Move it down.
           - id: no-db
@@ -79,8 +79,10 @@ def test_every_contract_type_is_read_with_its_options_and_lines(load: Load) -> N
         containers=("pkg.one", "pkg.two"),
         exhaustive=True,
         exhaustive_ignores=("conftest",),
-        ignore_imports=(IgnoredImport("pkg.one.utils", "pkg.one.api.**", "a legacy shortcut", 14),),
-        unmatched_ignore_imports="warning",
+        ignore_imports=(
+            IgnoredImport("pkg.one.utils", "pkg.one.api.**", "a legacy shortcut", line=14),
+        ),
+        unmatched_ignore_imports="warn",
         import_scopes=ImportScopeOverride(type_checking=False, line=18),
         guidance="Move it down.",
         line=3,
