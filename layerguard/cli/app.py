@@ -19,6 +19,7 @@ from layerguard.cli.commands import (
     graph,
     init,
     layers,
+    migrate,
     operations,
     rules,
     schema,
@@ -70,6 +71,7 @@ app.command("explain")(rules.explain_command)
 app.command("graph")(graph.graph_command)
 app.command("init")(init.init_command)
 app.command("layers")(layers.layers_command)
+app.add_typer(migrate.migrate_app, name="migrate")
 app.command("operations")(operations.operations_command)
 app.command("rules")(rules.rules_command)
 app.command("schema")(schema.schema_command)

@@ -135,8 +135,9 @@ _TARGETS = "__layerguard_targets__"
 
 
 def nearest_module(name: str, modules: Collection[str]) -> str | None:
-    """`name`, or the closest package above it, that is one of `modules` (Python imports the
-    packages of `import a.b.missing`, and grimp records the import on the closest one)."""
+    """`name`, or the closest package above it that is one of `modules`: Python imports the
+    packages of `a.b.missing` before it fails, and grimp records the import on the closest
+    module that exists (`from pkg import name` lands on `pkg` already in the index)."""
     while name:
         if name in modules:
             return name

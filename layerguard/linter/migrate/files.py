@@ -1,0 +1,81 @@
+"""The file-system side of `layerguard migrate import-linter`: finding import-linter's
+configuration, reading it safely, and finding where its root packages are."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from layerguard.linter.errors import UsageError
+
+CANDIDATES = ("setup.cfg", ".importlinter", "pyproject.toml")
+"""Where import-linter looks, in its order: an INI file with an `[importlinter]` section
+(`setup.cfg`, then `.importlinter`), then `pyproject.toml`."""
+
+MAX_BYTES = 4 * 1024 * 1024
+"""A configuration file is small; anything bigger is not one, and is not read whole."""
+
+_SKIPPED = frozenset({"node_modules", "site-packages", "build", "dist", "__pycache__"})
+
+
+class MigrationInputError(UsageError):
+    """The import-linter configuration cannot be used: each problem at its file and line."""
+
+    def __init__(self, path: Path, problems: list[tuple[int, str]]) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return "\n".join(
+            f"{self.path}:{line}: {message}" if line else f"{self.path}: {message}"
+            for line, message in self.problems
+        )
+
+
+def read_text(path: Path) -> str:
+    """The text of a configuration file (raises MigrationInputError saying why not)."""
+    try:
+        if not path.is_file():
+            what = "does not exist" if not path.exists() else "is not a regular file"
+            raise MigrationInputError(path, [(0, what)])
+        if path.stat().st_size > MAX_BYTES:
+            raise MigrationInputError(path, [(0, f"is larger than {MAX_BYTES} bytes")])
+        data = path.read_bytes()
+    except OSError as error:
+        raise MigrationInputError(path, [(0, f"cannot read: {error.strerror}")]) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise MigrationInputError(path, [(line, "not UTF-8 text")]) from None
+
+
+def package_roots(directory: Path, packages: list[str]) -> dict[str, str]:
+    """Package -> the directory holding it, relative to `directory` (`.`, `src`): where a
+    source root must be for the package's modules to be the project's. Packages found nowhere
+    (within a few levels, hidden and virtualenv directories skipped) are left out."""
+    wanted = {package.split(".")[0]: package for package in packages}
+    found: dict[str, str] = {}
+    for current, directories, _ in os.walk(directory):
+        depth = len(Path(current).relative_to(directory).parts)
+        directories[:] = sorted(
+            d
+            for d in directories
+            if not d.startswith(".") and d not in _SKIPPED and not _is_virtualenv(Path(current, d))
+        )
+        for name in directories:
+            package = wanted.get(name)
+            if (
+                package is not None
+                and package not in found
+                and Path(current, name, "__init__.py").is_file()
+            ):
+                found[package] = Path(current).relative_to(directory).as_posix()
+        if depth >= 3:
+            directories[:] = []
+    return found
+
+
+def _is_virtualenv(path: Path) -> bool:
+    return (path / "pyvenv.cfg").is_file()
