@@ -46,8 +46,29 @@ def test_a_command_module_importing_another_is_reported(
     line = plant(graph, "from layerguard.cli.commands.check import split_codes")
     run = run_cli(["check", "--no-cache", "--output-format", "json"], cwd=own_copy)
     assert run.exit_code == 1
-    assert run.findings() == [("LG103", "layerguard/cli/commands/graph.py", line)]
-    assert "domain 'check'" in run.report["findings"][0]["message"]
+    assert run.findings() == [("LG113", "layerguard/cli/commands/graph.py", line)]
+    message = run.report["findings"][0]["message"]
+    assert message.startswith(
+        "independence contract 'Command modules never import each other': "
+        "`layerguard.cli.commands.graph` and `layerguard.cli.commands.check` must be independent"
+    ), message
+
+
+def test_a_command_reaching_another_through_a_third_module_is_reported(
+    own_copy: Path, run_cli: Callable[..., Run]
+) -> None:
+    (own_copy / "layerguard/cli/bridge.py").write_text(
+        "from layerguard.cli.commands.check import check_command\n", "utf-8"
+    )
+    graph = own_copy / "layerguard/cli/commands/graph.py"
+    line = plant(graph, "from layerguard.cli import bridge")
+    run = run_cli(["check", "--no-cache", "--output-format", "json"], cwd=own_copy)
+    assert run.findings() == [("LG113", "layerguard/cli/commands/graph.py", line)]
+    assert (
+        "`layerguard.cli.commands.graph` → `layerguard.cli.bridge` "
+        f"(layerguard/cli/commands/graph.py:{line}) → `layerguard.cli.commands.check` "
+        "(layerguard/cli/bridge.py:1)"
+    ) in run.report["findings"][0]["message"]
 
 
 def test_a_rule_touching_an_adapter_is_reported(
