@@ -4,7 +4,8 @@ Usage: python importlinter_report.py PROJECT_DIR CONFIG_FILE
 
 Runs in its own process, with PROJECT_DIR first on sys.path, so that import-linter (through
 grimp's package finder) scans the copy of a package in PROJECT_DIR rather than the installed
-one. Prints every contract's violations in plain data:
+one (a slice of a package must not be imported before). Prints every contract's violations
+in plain data:
 
 - `direct`: [importer, imported, line] of each violating direct import statement;
 - `chains`: [first importer, last imported] of each violating chain of three modules or more;
@@ -50,9 +51,13 @@ def _plain(chain: list[dict[str, Any]], found: dict[str, set[Any]]) -> None:
 
 
 def main(project: str, config_file: str) -> None:
-    sys.path.insert(0, project)
+    # import-linter first: when the project is a copy of grimp or of import-linter, the
+    # installed package must run (the copy lacks grimp's compiled part), and grimp then scans
+    # the installed one, whose Python files are the same.
     from importlinter import configuration
     from importlinter.application import use_cases
+
+    sys.path.insert(0, project)
 
     configuration.configure()
     options = use_cases.read_user_options(config_filename=config_file)

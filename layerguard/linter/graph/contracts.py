@@ -1,11 +1,14 @@
 """Checking the `contracts:` of layerguard.yaml on the project import graph.
 
-Each contract type is checked as import-linter checks it, with the same grimp queries on a
-graph built from layerguard's facts: `layers` and `independence` with
-`find_illegal_dependencies_for_layers`, `forbidden` with `find_shortest_chains` (or direct
-imports), `acyclic_siblings` with `nominate_cycle_breakers`, `protected` with direct imports.
-What differs is what the graph holds (see import_graph.py) and how module patterns are
-written (layerguard's, with `{placeholder}` segments).
+Each contract type is checked with import-linter's semantics, on grimp's graph of layerguard's
+facts: `acyclic_siblings` with `nominate_cycle_breakers`, `protected` and direct `forbidden`
+with direct imports, as import-linter does. Chains (`layers`, `independence`, `forbidden`) are
+judged as `find_illegal_dependencies_for_layers` and `find_shortest_chains` judge them, but
+every pair of modules with a chain is reported: those functions remove each chain found
+before looking for the next, so that what they return depends on the order grimp meets
+modules (see `ProjectGraph.chains_between` and `layered_chains`). What differs otherwise is
+what the graph holds (see import_graph.py) and how module patterns are written
+(layerguard's, with `{placeholder}` segments).
 
 A check returns plain data: the broken chains (each with where its first import stands), the
 `ignore_imports` entries that matched nothing, and the modules a contract names that the
@@ -37,6 +40,7 @@ from layerguard.linter.graph.import_graph import (
     Hop,
     ImportSite,
     ProjectGraph,
+    Unit,
     chain_text,
     project_graph,
 )
@@ -260,7 +264,6 @@ class _Checker:
     # --- layers -----------------------------------------------------------------------------
 
     def layers(self, contract: LayersContract) -> None:
-        import grimp
 
         containers: list[str] = []
         if contract.containers:
@@ -292,34 +295,28 @@ class _Checker:
                         self.result.undeclared.append(Undeclared(child, container))
         if contract.containers and not containers:
             return
-        level: dict[str, int] = {}
-        for j, layer in enumerate(contract.layers):
-            for name in layer.modules:
-                level[name] = j
-        dependencies = self.graph.find_illegal_dependencies_for_layers(
-            layers=[
-                grimp.Layer(*layer.modules, independent=layer.independent)
-                for layer in contract.layers
-            ],
-            containers=set(containers),
-        )
-        for dependency in sorted(dependencies):
-            lower = _tail(dependency.importer, containers)
-            higher = _tail(dependency.imported, containers)
-            if level.get(lower) == level.get(higher):
-                what = (
-                    f"`{dependency.importer}` and `{dependency.imported}` are independent "
-                    "siblings on one level"
+        groups = [
+            [
+                Unit(
+                    f"{container}.{name}" if container else name,
+                    j,
+                    layer.independent,
+                    frozenset(self.package(f"{container}.{name}" if container else name)),
                 )
-            else:
-                what = f"`{dependency.importer}` is below `{dependency.imported}`"
-            self.routes(dependency, what)
+                for j, layer in enumerate(contract.layers)
+                for name in layer.modules
+            ]
+            for container in (containers or [""])
+        ]
+        self.layered(groups)
 
-    def routes(self, dependency: grimp.PackageDependency, what: str) -> None:
-        for route in sorted(dependency.routes):
-            for head in sorted(route.heads):
-                for tail in sorted(route.tails):
-                    self.chain((head, *route.middle, tail), what, dependency.imported)
+    def layered(self, groups: list[list[Unit]]) -> None:
+        for lower, upper, chain in self.project_graph.layered_chains(groups):
+            if upper.level == lower.level:
+                what = f"`{lower.name}` and `{upper.name}` are independent siblings on one level"
+            else:
+                what = f"`{lower.name}` is below `{upper.name}`"
+            self.chain(chain, what, upper.name)
 
     # --- forbidden --------------------------------------------------------------------------
 
@@ -350,18 +347,25 @@ class _Checker:
                 if _overlap(source, target, as_packages):
                     continue
                 what = f"`{source}` must not import `{target}`"
+                chains: Iterable[tuple[str, ...]]
                 if contract.indirect:
-                    chains = self.graph.find_shortest_chains(
-                        importer=source, imported=target, as_packages=as_packages
-                    )
+                    chains = self.project_graph.chains_between(
+                        self.package(source, as_packages), self.package(target, as_packages)
+                    ).values()
                 else:
                     chains = self.direct_chains(source, target, as_packages)
                 for chain in sorted(chains):
                     self.chain(chain, what, target)
 
+    def package(self, module: str, as_packages: bool = True) -> set[str]:
+        """A module, with what is below it when modules stand for packages (none when the
+        project has no such module)."""
+        if module not in self.graph.modules:
+            return set()
+        return {module} | (self.graph.find_descendants(module) if as_packages else set())
+
     def direct_chains(self, source: str, target: str, as_packages: bool) -> set[tuple[str, ...]]:
-        sources = {source} | (self.graph.find_descendants(source) if as_packages else set())
-        targets = {target} | (self.graph.find_descendants(target) if as_packages else set())
+        sources, targets = self.package(source, as_packages), self.package(target, as_packages)
         return {
             (module, imported)
             for module in sources
@@ -373,12 +377,9 @@ class _Checker:
 
     def independence(self, contract: IndependenceContract) -> None:
         modules = self.expand("modules", contract.modules, self.internal)
-        dependencies = self.graph.find_illegal_dependencies_for_layers(layers=[modules])
-        for dependency in sorted(dependencies):
-            self.routes(
-                dependency,
-                f"`{dependency.importer}` and `{dependency.imported}` must be independent",
-            )
+        units = [Unit(m, 0, True, frozenset(self.package(m))) for m in sorted(modules)]
+        for lower, upper, chain in self.project_graph.layered_chains([units]):
+            self.chain(chain, f"`{lower.name}` and `{upper.name}` must be independent", upper.name)
 
     # --- acyclic siblings -------------------------------------------------------------------
 
@@ -438,13 +439,6 @@ class _Checker:
                 self.chain(
                     (importer, module), f"only the allowed importers may import `{top}`", top
                 )
-
-
-def _tail(module: str, containers: Iterable[str]) -> str:
-    for container in containers:
-        if module.startswith(container + "."):
-            return module[len(container) + 1 :]
-    return module
 
 
 def _self_and_ancestors(name: str) -> Iterator[str]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 import itertools
 import weakref
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -104,34 +104,100 @@ class ProjectGraph:
 
     def chains_between(
         self, sources: Collection[str], targets: Collection[str]
-    ) -> set[tuple[str, ...]]:
-        """The shortest chain from each source to each target it reaches, through modules that
-        are neither (a chain stops at the first target; one through another source is that
-        source's): import-linter's `forbidden` search, for any two sets of modules.
+    ) -> dict[tuple[str, str], tuple[str, ...]]:
+        """The shortest chain from each source to each target it reaches through modules that
+        are neither: a chain leaves the sources at its first import and stops at the first
+        target it reaches.
 
-        grimp searches between two packages; on a copy of the graph, each set becomes a
-        synthetic package of proxies (`__sources__.3` imports source 3, target 5 imports
-        `__targets__.5`), whose chains are stripped of them again.
+        Every (source, target) pair that has such a chain gets one, which is what a reader
+        needs to fix them all. (grimp's `find_shortest_chains` removes each chain's imports
+        before it looks for the next, so a shared import hides the other modules that depend
+        on the target through it, and which ones it hides depends on the order it meets them.)
+        On a copy of the graph, the imports into a source and out of a target are removed; then
+        each source's targets are those it still reaches.
         """
-        source_set, target_set = set(sources), set(targets) - set(sources)
+        modules = self.graph.modules
+        source_set = {m for m in sources if m in modules}
+        target_set = {m for m in targets if m in modules} - source_set
         if not source_set or not target_set:
-            return set()
+            return {}
         graph = copy.deepcopy(self.graph)
-        for importer, imported in self.edges:
-            if imported in source_set or importer in target_set:
-                graph.remove_import(importer=importer, imported=imported)
-        graph.add_module(_SOURCES)
-        graph.add_module(_TARGETS)
-        for number, module in enumerate(sorted(source_set)):
-            graph.add_import(importer=f"{_SOURCES}.{number}", imported=module)
-        for number, module in enumerate(sorted(target_set)):
-            graph.add_import(importer=module, imported=f"{_TARGETS}.{number}")
-        chains = graph.find_shortest_chains(_SOURCES, _TARGETS, as_packages=True)
-        return {chain[1:-1] for chain in chains}
+        for module in source_set:
+            for importer in graph.find_modules_that_directly_import(module):
+                graph.remove_import(importer=importer, imported=module)
+        for module in target_set:
+            for imported in graph.find_modules_directly_imported_by(module):
+                graph.remove_import(importer=module, imported=imported)
+        chains: dict[tuple[str, str], tuple[str, ...]] = {}
+        for source in sorted(source_set):
+            for target in sorted(graph.find_upstream_modules(source) & target_set):
+                chain = graph.find_shortest_chain(source, target)
+                if chain:
+                    chains[(source, target)] = chain
+        return chains
+
+    def layered_chains(
+        self, groups: Iterable[list[Unit]]
+    ) -> Iterator[tuple[Unit, Unit, tuple[str, ...]]]:
+        """Each module of a unit that depends on a module of a unit above it (or of an
+        independent sibling), with the shortest chain between them through modules of no unit
+        of its group — as grimp's `find_illegal_dependencies_for_layers` judges a layered
+        architecture (a group is a container; a chain through another layer is that layer's
+        own violation), but every such pair, not the chains left after removing the middle of
+        each chain found, which depend on the order grimp meets modules.
+
+        On a copy of the graph, each group in turn: every module of a unit gets an entry node
+        that takes its incoming imports, so that a chain can end at a unit's module but not
+        pass through it; from each module, the entries it reaches are what it depends on.
+        """
+        graph = copy.deepcopy(self.graph)
+        modules = graph.modules
+        for group in groups:
+            owner = {m: unit for unit in group for m in unit.modules if m in modules}
+            entries = {module: f"{_ENTRY}.{n}" for n, module in enumerate(sorted(owner))}
+            moved = []
+            for module, entry in entries.items():
+                graph.add_module(entry)
+                for importer in graph.find_modules_that_directly_import(module):
+                    graph.remove_import(importer=importer, imported=module)
+                    graph.add_import(importer=importer, imported=entry)
+                    moved.append((importer, module, entry))
+            by_entry = {entry: module for module, entry in entries.items()}
+            for source in sorted(owner):
+                lower = owner[source]
+                for entry in sorted(graph.find_upstream_modules(source) & by_entry.keys()):
+                    target = by_entry[entry]
+                    upper = owner[target]
+                    above = upper.level < lower.level
+                    sibling = (
+                        upper.level == lower.level and upper is not lower and lower.independent
+                    )
+                    if not (above or sibling):
+                        continue
+                    chain = graph.find_shortest_chain(source, entry)
+                    if chain:
+                        yield lower, upper, (*chain[:-1], target)
+            for importer, module, entry in moved:
+                graph.remove_import(importer=importer, imported=entry)
+                graph.add_import(importer=importer, imported=module)
+            for entry in entries.values():
+                graph.remove_module(entry)
 
 
-_SOURCES = "__layerguard_sources__"
-_TARGETS = "__layerguard_targets__"
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A module of a layered contract with what is below it: a layer, or one of the sibling
+    modules on a level. `level` 0 is the highest; siblings on an `independent` level must not
+    import each other either."""
+
+    name: str
+    level: int
+    independent: bool
+    modules: frozenset[str]
+
+
+_ENTRY = "__layerguard_entry__"
+"""The synthetic package of the entry nodes `layered_chains` gives the modules of units."""
 
 
 def nearest_module(name: str, modules: Collection[str]) -> str | None:

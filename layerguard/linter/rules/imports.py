@@ -77,7 +77,7 @@ def indirect_chains(
         if source.module is not None and source.layer is not None and source.layer.layer == layer.id
     }
     by_site: dict[ImportSite, list[tuple[tuple[str, ...], tuple[Hop, ...]]]] = {}
-    for chain in sorted(graph.chains_between(sources, targets)):
+    for chain in sorted(graph.chains_between(sources, targets).values()):
         if len(chain) < 3 or allowed_by_exception(index, layer, sources[chain[0]], chain[-1:]):
             continue
         hops = graph.hops(chain)
