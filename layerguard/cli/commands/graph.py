@@ -21,7 +21,7 @@ from layerguard.cli.options import (
     usage_errors,
 )
 
-GRAPH_FORMATS = ("mermaid", "dot")
+GRAPH_FORMATS = ("mermaid", "dot", "text")
 
 
 def graph_command(
@@ -30,7 +30,8 @@ def graph_command(
         str | None,
         format_option(
             GRAPH_FORMATS,
-            "mermaid (renders in GitHub markdown; the default) or dot (Graphviz: `| dot -Tsvg`).",
+            "mermaid (renders in GitHub markdown; the default), dot (Graphviz: `| dot -Tsvg`) "
+            "or text (a contract's chains as import-linter lists them).",
         ),
     ] = None,
     legacy_format: LegacyFormatOption = None,
@@ -46,13 +47,22 @@ def graph_command(
             help="Draw the modules of this domain (with --layer: of both).", show_default=False
         ),
     ] = None,
+    contract: Annotated[
+        str | None,
+        typer.Option(
+            help="Draw the broken chains of this contract (by id) of `contracts:`.",
+            show_default=False,
+        ),
+    ] = None,
     no_cache: NoCacheOption = False,
 ) -> None:
     """Print the dependency graph: layers and the number of imports between them.
 
     Edges with imports the contract forbids (LG101, LG103) are red and dashed. With --layer
     and/or --domain, print the modules of that layer/domain and the project modules they
-    import instead. Exit status: 0 printed; 2 unknown layer or domain, or invalid configuration.
+    import instead; with --contract, the broken chains of that contract (their first imports,
+    where they are reported, in red). Exit status: 0 printed; 2 unknown layer, domain or
+    contract, or invalid configuration.
     """
     from layerguard.linter.graph.formats import RENDERERS
     from layerguard.linter.graph.views import draw
@@ -60,5 +70,5 @@ def graph_command(
     fmt = output_format(chosen_format, legacy_format, GRAPH_FORMATS)
     project = open_project(config)
     with usage_errors():
-        graph = draw(project, layer, domain, use_cache=not no_cache)
+        graph = draw(project, layer, domain, use_cache=not no_cache, contract=contract)
     typer.echo(RENDERERS[fmt](graph), nl=False)

@@ -74,6 +74,7 @@ class Violation:
     site: ImportSite
     what: str
     upstream: str  # the contract's module the chain reaches: a higher layer, a forbidden one
+    downstream: str | None = None  # the contract's module it starts in, if it names one
 
     def text(self) -> str:
         return chain_text(self.hops, self.site)
@@ -135,7 +136,8 @@ def named_externals(config: ProjectConfig, internal: Collection[str]) -> frozens
     names.update(
         name for layer in config.layers if layer.forbid_indirect for name in layer.forbidden_modules
     )
-    return frozenset(name for name in names if name.split(".")[0] not in _roots(internal))
+    roots = _roots(internal)
+    return frozenset(name for name in names if name.split(".")[0] not in roots)
 
 
 def _roots(internal: Collection[str]) -> frozenset[str]:
@@ -144,8 +146,8 @@ def _roots(internal: Collection[str]) -> frozenset[str]:
 
 def graph_for(index: ProjectIndex, policy: ImportScopePolicy) -> ProjectGraph:
     """The shared project graph of `policy`, with the external nodes every contract needs."""
-    internal = frozenset({*index.by_module, *index.packages})
-    return project_graph(index, policy, named_externals(index.config, internal))
+    roots = {module.split(".")[0] for module in index.by_module}
+    return project_graph(index, policy, named_externals(index.config, roots))
 
 
 _CHECKS: weakref.WeakKeyDictionary[ProjectIndex, dict[str, ContractCheck]] = (
@@ -227,7 +229,9 @@ class _Checker:
 
     # --- violations -------------------------------------------------------------------------
 
-    def chain(self, chain: tuple[str, ...], what: str, upstream: str) -> None:
+    def chain(
+        self, chain: tuple[str, ...], what: str, upstream: str, downstream: str | None = None
+    ) -> None:
         """One violation for a chain, at the first statement of its first import; a direct
         import gives one per statement."""
         hops = self.project_graph.hops(chain)
@@ -235,7 +239,7 @@ class _Checker:
             return
         sites = hops[0].sites if len(chain) == 2 else hops[0].sites[:1]
         for site in sites:
-            self.result.violations.append(Violation(chain, hops, site, what, upstream))
+            self.result.violations.append(Violation(chain, hops, site, what, upstream, downstream))
 
     def remove_ignored_imports(self) -> None:
         """Leave the `ignore_imports` out of this contract's graph (on a copy), noting the
@@ -316,7 +320,7 @@ class _Checker:
                 what = f"`{lower.name}` and `{upper.name}` are independent siblings on one level"
             else:
                 what = f"`{lower.name}` is below `{upper.name}`"
-            self.chain(chain, what, upper.name)
+            self.chain(chain, what, upper.name, lower.name)
 
     # --- forbidden --------------------------------------------------------------------------
 
@@ -355,7 +359,7 @@ class _Checker:
                 else:
                     chains = self.direct_chains(source, target, as_packages)
                 for chain in sorted(chains):
-                    self.chain(chain, what, target)
+                    self.chain(chain, what, target, source)
 
     def package(self, module: str, as_packages: bool = True) -> set[str]:
         """A module, with what is below it when modules stand for packages (none when the
@@ -379,7 +383,8 @@ class _Checker:
         modules = self.expand("modules", contract.modules, self.internal)
         units = [Unit(m, 0, True, frozenset(self.package(m))) for m in sorted(modules)]
         for lower, upper, chain in self.project_graph.layered_chains([units]):
-            self.chain(chain, f"`{lower.name}` and `{upper.name}` must be independent", upper.name)
+            what = f"`{lower.name}` and `{upper.name}` must be independent"
+            self.chain(chain, what, upper.name, lower.name)
 
     # --- acyclic siblings -------------------------------------------------------------------
 
@@ -397,7 +402,7 @@ class _Checker:
                     what = f"`{downstream}` and `{upstream}` (in `{package}`) import each other"
                     if through:
                         what += f" (back through {through})"
-                    self.chain((importer, imported), what, upstream)
+                    self.chain((importer, imported), what, upstream, downstream)
 
     def cycle_breakers(
         self, ancestor: str, depth: int, skipped: set[str]

@@ -131,4 +131,28 @@ def render_dot(graph: Graph) -> str:
     return "\n".join(lines) + "\n"
 
 
-RENDERERS: dict[str, Callable[[Graph], str]] = {"mermaid": render_mermaid, "dot": render_dot}
+# --- text -----------------------------------------------------------------------------------
+
+
+def render_text(graph: Graph) -> str:
+    """The chains of a contract's view, grouped by what they break (as import-linter lists
+    them); for the other views, one line per edge."""
+    if graph.chains:
+        lines = [f"{graph.title}: {plural(len(graph.chains), 'broken chain')}"]
+        for what in dict.fromkeys(what for what, _ in graph.chains):
+            lines += ["", f"{what}:"]
+            lines += [f"- {text}" for broken, text in graph.chains if broken == what]
+        return "\n".join(lines) + "\n"
+    if not graph.nodes:
+        return f"{graph.title}: nothing to draw\n"
+    labels = {node.id: node.label for node in graph.nodes}
+    lines = [graph.title]
+    lines += [f"{labels[e.source]} → {labels[e.target]}: {edge_label(e)}" for e in graph.edges]
+    return "\n".join(lines) + "\n"
+
+
+RENDERERS: dict[str, Callable[[Graph], str]] = {
+    "mermaid": render_mermaid,
+    "dot": render_dot,
+    "text": render_text,
+}

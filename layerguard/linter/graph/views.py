@@ -1,11 +1,13 @@
 """The dependency graph of the project as the contract sees it (`layerguard graph`).
 
-Two views, both pure over the index and rendered by graph_formats.py:
+Three views, all pure over the index and rendered by formats.py:
 
 - the layer graph: one node per layer of the contract, one edge per pair of layers that
   imports cross, with the number of imports;
 - the module graph of one layer and/or one domain: its modules, the project modules they
-  import (drawn as outside the selection), and the imports between them.
+  import (drawn as outside the selection), and the imports between them;
+- the broken chains of one contract of `contracts:`: the modules of its chains, grouped by
+  the contract's modules they start and end in, with the chains themselves for the text form.
 
 An import counts once per imported name (`from m import a, b` is two), wherever it stands
 (module level, inside a function, under `if TYPE_CHECKING:`): the graph shows every dependency.
@@ -44,12 +46,14 @@ class Edge:
 
 @dataclass(frozen=True, slots=True)
 class Graph:
-    """Nodes in display order, edges sorted by (source, target) in that order."""
+    """Nodes in display order, edges sorted by (source, target) in that order. A contract's
+    view also has its broken chains, as (what they break, the chain with its lines)."""
 
     title: str
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
     groups: dict[str, str] = field(default_factory=dict)  # group id -> label
+    chains: tuple[tuple[str, str], ...] = ()
 
 
 def _violations(index: ProjectIndex) -> frozenset[tuple[str, int, int]]:
@@ -151,6 +155,54 @@ def _module_node(source: SourceFile, outside: bool) -> Node:
     return Node(_node_id(source), _node_id(source), group, outside)
 
 
+ELSEWHERE = "(through)"
+
+
+def contract_graph(index: ProjectIndex, contract_id: str) -> Graph:
+    """The broken chains of one contract: every module on them, grouped by the contract's
+    module a chain starts or ends in (the modules between are `(through)`), every import on
+    them, and the first import of each chain — where it is reported — marked forbidden."""
+    from layerguard.linter.graph.contracts import check_contract
+
+    contract = next(c for c in index.config.contracts if c.id == contract_id)
+    violations = sorted(check_contract(index, contract).violations, key=lambda v: (v.chain, v.site))
+    groups: dict[str, str] = {}
+    for violation in violations:
+        groups.setdefault(violation.chain[-1], violation.upstream)
+        groups.setdefault(violation.chain[0], violation.downstream or ELSEWHERE)
+    for violation in violations:
+        for module in violation.chain[1:-1]:
+            groups.setdefault(module, ELSEWHERE)
+    edges: dict[tuple[str, str], list[int]] = {}
+    reported: set[tuple[str, str, int]] = set()
+    for violation in violations:
+        for number, hop in enumerate(violation.hops):
+            tally = edges.setdefault((hop.importer, hop.imported), [len(hop.sites), 0])
+            site = violation.site
+            if number == 0 and (hop.importer, hop.imported, site.line) not in reported:
+                reported.add((hop.importer, hop.imported, site.line))
+                tally[1] += 1
+    order = sorted(dict.fromkeys(groups.values()), key=lambda g: (g == ELSEWHERE, g))
+    nodes = tuple(
+        Node(module, module, group)
+        for group in order
+        for module in sorted(m for m, g in groups.items() if g == group)
+    )
+    position = {node.id: i for i, node in enumerate(nodes)}
+    return Graph(
+        f"contract {contract.id}",
+        nodes,
+        tuple(
+            Edge(a, b, imports, forbidden)
+            for (a, b), (imports, forbidden) in sorted(
+                edges.items(), key=lambda item: (position[item[0][0]], position[item[0][1]])
+            )
+        ),
+        {group: group for group in order},
+        tuple((v.what, v.text()) for v in violations),
+    )
+
+
 def domains(index: ProjectIndex) -> list[str]:
     """Every domain some project file belongs to, sorted."""
     return sorted({s.layer.domain for s in index.files.values() if s.layer and s.layer.domain})
@@ -161,12 +213,23 @@ def draw(
     layer: str | None = None,
     domain: str | None = None,
     use_cache: bool = True,
+    contract: str | None = None,
 ) -> Graph:
-    """The graph `layerguard graph` prints: the layer graph, or with `layer` and/or `domain`
-    the module graph of that selection (raises UsageError for an unknown layer or domain)."""
+    """The graph `layerguard graph` prints: the layer graph, with `layer` and/or `domain` the
+    module graph of that selection, or with `contract` its broken chains (raises UsageError
+    for an unknown layer, domain or contract, or a contract with a layer or domain)."""
     from layerguard.linter.project.build import build_index
     from layerguard.linter.project.extraction import default_jobs
 
+    if contract is not None:
+        if layer is not None or domain is not None:
+            raise UsageError("--contract draws a contract's chains: leave out --layer and --domain")
+        ids = [entry.id for entry in project.contracts]
+        if contract not in ids:
+            raise UsageError(
+                f"unknown contract '{contract}'; the contracts are: {', '.join(ids) or '(none)'}"
+            )
+        return contract_graph(build_index(project, default_jobs(), use_cache).index, contract)
     layer_ids = [entry.id for entry in project.layers]
     if layer is not None and layer not in layer_ids:
         raise UsageError(
