@@ -82,6 +82,22 @@ def new_file(source_roots: list[str], contracts: list[dict[str, Any]], origin: s
     return "\n".join(lines) + "\n"
 
 
+def _leading(line: int, lines: list[str], floor: int) -> int:
+    """The first of the comment lines just above `line` (not above `floor`)."""
+    while line - 1 > floor and lines[line - 1].strip().startswith("#"):
+        line -= 1
+    return line
+
+
+def _end_line(node: yaml.Node, lines: list[str]) -> int:
+    """The line after a node's last: its end mark is where the next token starts, which is
+    the start of the next line's content for block nodes."""
+    mark = node.end_mark
+    if mark.line >= len(lines) or not lines[mark.line][: mark.column].strip():
+        return int(mark.line)
+    return int(mark.line) + 1
+
+
 def splice(text: str, contracts: list[dict[str, Any]], origin: str) -> str:
     """`text` (a valid layerguard.yaml) with the migrated contracts in its `contracts:`."""
     root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
@@ -100,20 +116,20 @@ def splice(text: str, contracts: list[dict[str, Any]], origin: str) -> str:
     indent = 2
     if isinstance(value, yaml.SequenceNode) and value.value:
         indent = 2 if value.flow_style else value.start_mark.column
-        start = key.start_mark.line + 1  # an item keeps the comments above it
-        for item in value.value:
+        # An item is its lines and the comments just above them.
+        starts = [
+            _leading(item.start_mark.line, lines, key.start_mark.line) for item in value.value
+        ]
+        ends = [*starts[1:], _end_line(value, lines)]
+        for item, start, end in zip(value.value, starts, ends, strict=True):
             data = yaml.safe_load(yaml.serialize(item))
-            end = item.end_mark.line + (1 if item.end_mark.column else 0)
-            chunk = lines[start:end]
-            start = end
             if isinstance(data, dict) and data.get("id") in replaced:
                 continue
-            if value.flow_style:
-                chunk = render_contracts([data], indent)
+            chunk = render_contracts([data], indent) if value.flow_style else lines[start:end]
             while chunk and not chunk[-1].strip():
                 chunk.pop()
             kept.extend([*chunk, ""])
-    end = value.end_mark.line + (1 if value.end_mark.column else 0)
+    end = _end_line(value, lines)
     if not (isinstance(value, yaml.SequenceNode) and value.value):
         end = key.start_mark.line + 1
     pad = " " * indent

@@ -23,7 +23,7 @@ class MigrationInputError(UsageError):
 
     def __init__(self, path: Path, problems: list[tuple[int, str]]) -> None:
         self.path = path
-        self.problems = problems
+        self.problems = sorted(problems, key=lambda problem: problem[0] or 10**9)
         super().__init__(str(self))
 
     def __str__(self) -> str:

@@ -191,7 +191,9 @@ def _parse_toml(text: str, path: PurePath) -> ImportLinterConfig | None:
     except tomllib.TOMLDecodeError as error:
         found = _TOML_ERROR.search(str(error))
         line = int(found.group("line")) if found else 0
-        message = _TOML_ERROR.sub("", str(error)).strip()
+        if "(at end of document)" in str(error):
+            line = text.count("\n") + (0 if text.endswith("\n") else 1)
+        message = _TOML_ERROR.sub("", str(error)).replace("(at end of document)", "").strip()
         raise ImportLinterSyntaxError(line, f"not valid TOML: {message}") from None
     tool = data.get(TOML_TABLE[0], {})
     options = tool.get(TOML_TABLE[1]) if isinstance(tool, dict) else None
