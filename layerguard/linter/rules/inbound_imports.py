@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import groupby
 
 from layerguard.contracts.cards.model import Card, Names
 from layerguard.contracts.config.model import ImportScopePolicy
@@ -16,7 +18,7 @@ from layerguard.contracts.patterns import MODULE, PlaceholderRule, pattern_regex
 from layerguard.linter.diagnostics import Diagnostic
 from layerguard.linter.project.index import ProjectIndex, ResolvedImport, SourceFile, counts
 from layerguard.linter.rules import codes
-from layerguard.linter.rules.base import Example, ImportRule
+from layerguard.linter.rules.base import Example, ImportRule, statement_of
 
 REGISTRY = "backend/app/hoc/cus/hoc_spine/orchestrator/operation_registry.py"
 REGISTRY_CARD = "literature/hoc_spine/operation_registry.md"
@@ -65,6 +67,15 @@ class InboundPatterns:
         return next((p.value for p in patterns if self.matches(p.value, importer, module)), None)
 
 
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Why a card refuses an importer: its `forbidden` or `allowed` inbound list, in words."""
+
+    kind: str
+    target: str
+    words: str
+
+
 def _quoted(patterns: Names) -> str:
     return ", ".join(f"`{p.value}`" for p in patterns) or "nothing"
 
@@ -90,7 +101,8 @@ like a gitignore pattern without a slash: `hoc.api.*` matches `app.hoc.api.cus.p
 `forbidden_inbound` wins over `allowed_inbound`. `allowed_inbound` restricts only when it has
 a value: an empty `allowed_inbound:` (as generated) means "not decided yet", while
 `allowed_inbound: []` means nothing may import the file. Each import statement is reported
-once per imported file. Every import counts by default — relative, lazy, `TYPE_CHECKING`.
+once, naming every file it imports that a card keeps out. Every import counts by default —
+relative, lazy, `TYPE_CHECKING`.
 """
     why = """
 Layers say which groups of modules may depend on which; some files need a finer contract — the
@@ -199,15 +211,44 @@ re-exports to routes), or, if the card is too strict, widen its boundary.
         for source in index.files.values():
             if source.module is None:
                 continue
-            seen: set[tuple[int, int, str]] = set()  # one finding per statement and target
-            for resolved in source.imports:
-                target = resolved.file
-                if target is None or target is source or target.path not in cards:
-                    continue
-                statement = (resolved.fact.line, resolved.fact.col, target.path)
-                if statement not in seen and counts(resolved.fact.scope, policy):
-                    seen.add(statement)
-                    yield from self._judge(patterns, source, resolved, *cards[target.path])
+            for _, group in groupby(source.imports, key=statement_of):
+                statement = list(group)
+                judged: dict[str, Verdict] = {}  # by imported file
+                for resolved in statement:
+                    target = resolved.file
+                    if target is None or target is source or target.path not in cards:
+                        continue
+                    if target.path in judged or not counts(resolved.fact.scope, policy):
+                        continue
+                    verdict = self._judge(patterns, source, resolved, *cards[target.path])
+                    if verdict is not None:
+                        judged[target.path] = verdict
+                if judged:
+                    yield self._finding(source, statement[0], judged)
+
+    def _finding(
+        self, source: SourceFile, first: ResolvedImport, judged: dict[str, Verdict]
+    ) -> Diagnostic:
+        """One finding for an import statement, whatever number of restricted files it
+        imports: what each card says, then what to do."""
+        assert source.module is not None
+        verdicts = list(judged.values())
+        kinds = {verdict.kind for verdict in verdicts}
+        if kinds == {"forbidden"}:
+            advice = "depend on a module the card allows, or change its forbidden_inbound"
+        elif kinds == {"allowed"}:
+            advice = "go through a module the card allows, or widen its allowed_inbound"
+        else:
+            advice = "go through modules the cards allow, or change their boundaries"
+        if len(verdicts) > 1:
+            advice = advice.replace("the card allows", "the cards allow").replace("its ", "their ")
+        return self.finding(
+            source,
+            first.fact.line,
+            first.fact.col,
+            f"`{source.module.name}` imports {'; and '.join(v.words for v in verdicts)}; {advice}",
+            ", ".join(dict.fromkeys(v.target for v in verdicts)),
+        )
 
     def _judge(
         self,
@@ -216,41 +257,35 @@ re-exports to routes), or, if the card is too strict, widen its boundary.
         resolved: ResolvedImport,
         card_path: str,
         card: Card,
-    ) -> Iterator[Diagnostic]:
+    ) -> Verdict | None:
+        """Whether the card of the imported file lets this importer in: None, or why not."""
         boundary = card.boundary
         assert boundary is not None
         assert source.module is not None
         module = source.module.name
         forbidden = boundary.forbidden_inbound
         allowed = boundary.allowed_inbound
-        fact = resolved.fact
         if forbidden is not None and forbidden.value is not None:
             pattern = patterns.first_match(forbidden.value, source, module)
             if pattern is not None:
-                yield self.finding(
-                    source,
-                    fact.line,
-                    fact.col,
-                    f"`{module}` imports `{resolved.target}`, whose card forbids importers "
-                    f"matching `{pattern}` ({card_path}:{forbidden.line}); depend on a module the "
-                    "card allows, or change its forbidden_inbound",
+                return Verdict(
+                    "forbidden",
                     resolved.target,
+                    f"`{resolved.target}`, whose card forbids importers matching `{pattern}` "
+                    f"({card_path}:{forbidden.line})",
                 )
-                return
         if (
             allowed is not None
             and allowed.value is not None
             and patterns.first_match(allowed.value, source, module) is None
         ):
-            yield self.finding(
-                source,
-                fact.line,
-                fact.col,
-                f"`{module}` imports `{resolved.target}`, whose card allows only "
-                f"{_quoted(allowed.value)} ({card_path}:{allowed.line}); go through a module "
-                "the card allows, or widen its allowed_inbound",
+            return Verdict(
+                "allowed",
                 resolved.target,
+                f"`{resolved.target}`, whose card allows only {_quoted(allowed.value)} "
+                f"({card_path}:{allowed.line})",
             )
+        return None
 
 
 def _restricts(card: Card) -> bool:

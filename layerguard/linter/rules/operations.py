@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
+from itertools import groupby
 
 from layerguard.contracts.config.model import ImportScopePolicy
 from layerguard.linter.diagnostics import Diagnostic, Severity, plural
@@ -21,7 +22,7 @@ from layerguard.linter.project.index import (
     counts,
 )
 from layerguard.linter.rules import codes
-from layerguard.linter.rules.base import Example, Rule
+from layerguard.linter.rules.base import Example, Rule, statement_of
 
 ROUTE = "backend/app/hoc/api/cus/policies/policies.py"
 HANDLERS = "backend/app/hoc/cus/hoc_spine/orchestrator/handlers"
@@ -301,32 +302,40 @@ ctx)`. Shared code that two handlers need belongs in a spine service or an engin
         policy = index.config.scope_policy(self.code, self.default_scope or ImportScopePolicy())
         for path in handlers.by_path:
             source = index.files[path]
-            for resolved in source.imports:
-                if counts(resolved.fact.scope, policy):
-                    yield from self._import(index, handlers, source, resolved)
+            counted = [r for r in source.imports if counts(r.fact.scope, policy)]
+            for _, group in groupby(counted, key=statement_of):
+                statement = list(group)
+                imported: dict[str, str] = {}  # imported module -> the handler it brings in
+                for resolved in statement:
+                    handler = self._imported_handler(index, handlers, source, resolved)
+                    if handler is not None:
+                        imported.setdefault(resolved.target, handler)
+                if imported:
+                    fact = statement[0].fact
+                    what = ", ".join(f"`{module}` ({d})" for module, d in imported.items())
+                    yield self.finding(
+                        source,
+                        fact.line,
+                        fact.col,
+                        f"handler module imports handler module {what}; dispatch the other "
+                        "operation with `registry.execute(...)` or move the shared code to a "
+                        "spine service",
+                        ", ".join(imported),
+                    )
 
-    def _import(
+    def _imported_handler(
         self, index: ProjectIndex, handlers: Handlers, source: SourceFile, resolved: ResolvedImport
-    ) -> Iterator[Diagnostic]:
-        """A finding if this import of a handler module brings in another handler."""
+    ) -> str | None:
+        """How the other handler this import brings in is described, if it brings one in."""
         target = resolved.file
         if target is None or not handlers.is_handler_module(target.path):
             imported = handlers.resolver.resolve_imported(source, resolved)
             if imported is None or not handlers.is_handler(imported):
-                return
+                return None
             target = index.files[imported.path]
         if target.path == source.path:
-            return
-        fact = resolved.fact
-        yield self.finding(
-            source,
-            fact.line,
-            fact.col,
-            f"handler module imports handler module `{resolved.target}` "
-            f"({handlers.describe_module(target.path)}); dispatch the other operation with "
-            "`registry.execute(...)` or move the shared code to a spine service",
-            resolved.target,
-        )
+            return None
+        return handlers.describe_module(target.path)
 
     def _lookups(self, index: ProjectIndex, handlers: Handlers) -> Iterator[Diagnostic]:
         for path in handlers.by_path:
