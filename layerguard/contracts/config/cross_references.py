@@ -219,14 +219,14 @@ def _check_contracts(contracts: Any, report: Callable[[str, str], None]) -> None
             if contract_id in ids:
                 report(
                     f"{key_path}.id",
-                    f"duplicate contract id '{contract_id}' (also contracts[{ids[contract_id]}])",
+                    f"duplicate contract id '{contract_id}' (also contracts[{ids[contract_id]}]).",
                 )
             else:
                 ids[contract_id] = i
         kind = contract.get("type")
         for key in _REQUIRED_MODULES.get(str(kind), ()):
             if contract.get(key) == []:
-                report(f"{key_path}.{key}", "needs at least one module")
+                report(f"{key_path}.{key}", "needs at least one module.")
         if kind == "layers":
             _check_contract_layers(contract, key_path, report)
         if kind == "acyclic_siblings":
@@ -235,7 +235,7 @@ def _check_contracts(contracts: Any, report: Callable[[str, str], None]) -> None
                 if text in ancestors:
                     report(
                         f"{key_path}.skip_descendants[{j}]",
-                        f"'{text}' is also an ancestor: it cannot be skipped",
+                        f"'{text}' is also an ancestor: it cannot be skipped.",
                     )
 
 
@@ -250,7 +250,7 @@ def _check_contract_layers(
             if name in seen:
                 report(
                     f"{key_path}.layers[{j}]",
-                    f"'{name}' is already in layers[{seen[name]}]: a module is on one level only",
+                    f"'{name}' is already in layers[{seen[name]}]: a module is on one level only.",
                 )
                 continue
             for other, where in seen.items():
@@ -259,12 +259,12 @@ def _check_contract_layers(
                     report(
                         f"{key_path}.layers[{j}]",
                         f"'{outer}' contains '{inner}' (layers[{where}]): a level cannot hold "
-                        "another",
+                        "another.",
                     )
                     break
             seen[name] = j
     if contract.get("exhaustive") is True and not contract.get("containers"):
-        report(f"{key_path}.exhaustive", "needs `containers`: their children are what it checks")
+        report(f"{key_path}.exhaustive", "needs `containers`: their children are what it checks.")
 
 
 def _strings(value: Any) -> Iterator[tuple[int, str]]:

@@ -142,7 +142,7 @@ class _Walker:
             if key_spec is None:
                 renamed = dict(spec.renamed).get(key)
                 message = (
-                    f"unknown key '{key}': {renamed}" if renamed else _unknown_key(key, allowed)
+                    f"unknown key '{key}': {renamed}." if renamed else _unknown_key(key, allowed)
                 )
                 self.problem(key_line, join(path, key), message)
                 continue
@@ -169,20 +169,15 @@ class _Walker:
         assert isinstance(node, yaml.MappingNode)
         tag = next((v for k, v in node.value if getattr(k, "value", None) == spec.tag), None)
         if tag is None:
-            self.problem(node, join(path, spec.tag), f"missing required key '{spec.tag}'")
+            self.problem(node, join(path, spec.tag), "missing required key.")
             return INVALID
         variant = spec.variant(str(tag.value)) if isinstance(tag, yaml.ScalarNode) else None
         if variant is None:
             self.result.lines[join(path, spec.tag)] = line_of(tag)
             if isinstance(tag, yaml.ScalarNode) and tag.tag == _TAG + "str":
                 names = [v.name for v in spec.variants]
-                close = difflib.get_close_matches(str(tag.value), names, n=1)
-                hint = f"; did you mean '{close[0]}'?" if close else ""
-                self.problem(
-                    tag,
-                    join(path, spec.tag),
-                    f"unknown {spec.tag} '{tag.value}'{hint} Expected one of: {', '.join(names)}",
-                )
+                message = unknown_name(spec.tag, str(tag.value), names, "Expected one of")
+                self.problem(tag, join(path, spec.tag), message)
             else:
                 self.node(tag, spec.tag_key().node, join(path, spec.tag))
             return INVALID
@@ -230,7 +225,7 @@ class _Walker:
                     node,
                     path,
                     "expected a string, got a mapping (YAML reads `a: b` and `a : b` as a "
-                    "mapping: quote the whole string)",
+                    "mapping: quote the whole string).",
                 )
                 return INVALID
             if not self._expect(node, yaml.ScalarNode, "str", path):
@@ -253,7 +248,7 @@ class _Walker:
         assert isinstance(node, yaml.ScalarNode)
         number = _CONSTRUCTOR.construct_yaml_int(node)
         if spec.minimum is not None and number < spec.minimum:
-            self.problem(node, path, f"expected {spec.what} >= {spec.minimum}, got {number}")
+            self.problem(node, path, f"expected {spec.what} >= {spec.minimum}, got {number}.")
             return INVALID
         if spec.choices and number not in spec.choices:
             supported = ", ".join(map(str, spec.choices))

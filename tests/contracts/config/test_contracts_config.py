@@ -178,37 +178,37 @@ def test_contract_problems_name_their_line_and_key(problems: ProblemsOf) -> None
         (
             8,
             "contracts[0].layers[1]",
-            "'api' is already in layers[0]: a module is on one level only",
+            "'api' is already in layers[0]: a module is on one level only.",
         ),
         (
             9,
             "contracts[0].layers[2]",
-            "'models' contains 'models.x' (layers[2]): a level cannot hold another",
+            "'models' contains 'models.x' (layers[2]): a level cannot hold another.",
         ),
         (
             10,
             "contracts[0].layers[3]",
             "expected a string, got a mapping (YAML reads `a: b` and `a : b` as a mapping: quote "
-            "the whole string)",
+            "the whole string).",
         ),
-        (11, "contracts[0].exhaustive", "needs `containers`: their children are what it checks"),
+        (11, "contracts[0].exhaustive", "needs `containers`: their children are what it checks."),
         (
             14,
             "contracts[1].type",
             "unknown type 'forbiden'; did you mean 'forbidden'? Expected one of: layers, "
-            "forbidden, independence, acyclic_siblings, protected",
+            "forbidden, independence, acyclic_siblings, protected.",
         ),
-        (18, "contracts[2].source_modules", "needs at least one module"),
+        (18, "contracts[2].source_modules", "needs at least one module."),
         (
             20,
             "contracts[2].allow_indirect_imports",
             "unknown key 'allow_indirect_imports': write `indirect: false` for import-linter's "
-            "`true`",
+            "`true`.",
         ),
         (
             21,
             "contracts[3].skip_descendants[0]",
-            "'pkg' is also an ancestor: it cannot be skipped",
+            "'pkg' is also an ancestor: it cannot be skipped.",
         ),
     ]
 
