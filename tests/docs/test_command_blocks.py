@@ -220,6 +220,12 @@ def cards_generated(outcome: Outcome) -> None:
     assert "db.md" in outcome.stderr  # not where cards.paths reaches: a warning
 
 
+def migrated(outcome: Outcome) -> None:
+    shown = readme_output("docs/import-linter.md", "one direct import and two chains:")
+    assert without_timing(outcome.stdout) == without_timing(shown)
+    assert "  - id: routes\n" in (outcome.cwd / "layerguard.yaml").read_text(encoding="utf-8")
+
+
 def broken_drivers(outcome: Outcome) -> None:
     assert outcome.stdout == "backend/app/hoc/cus/incidents/L6_drivers/incident_store.py\n"
 
@@ -257,6 +263,9 @@ PLANS: dict[tuple[str, str], Run | RunBy | NotRun] = {
     ("docs/adoption.md", "layerguard check --changed"): Run(example),
     ("docs/cards.md", "layerguard cards generate"): Run(example, check=cards_generated),
     ("docs/cards.md", "layerguard cards sync"): Run(example),
+    ("docs/import-linter.md", "cat > .importlinter <<'EOF'"): Run(
+        broken_example, exit_code=1, check=migrated
+    ),
     ("docs/output.md", "layerguard check --output-format jsonl --exit-zero"): Run(
         broken_example, check=broken_drivers
     ),

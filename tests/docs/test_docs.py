@@ -69,7 +69,10 @@ def test_the_documented_pre_commit_hook_exists() -> None:
     assert hook["types"] == ["python"]
 
 
-@pytest.mark.parametrize("name", ["index.md", "ci.md", "output.md", "rules.md", "cards.md"])
+@pytest.mark.parametrize(
+    "name",
+    ["index.md", "ci.md", "output.md", "rules.md", "cards.md", "contracts.md", "import-linter.md"],
+)
 def test_relative_links_resolve(name: str) -> None:
     for target, _ in LINK.findall(read(name)):
         if "://" not in target and target not in WRITTEN_ELSEWHERE:

@@ -72,3 +72,14 @@ def test_the_layer_listing_example_is_what_layers_prints(
     write_project(tmp_path, dict.fromkeys(files, ""), contract.group(1))
     run = run_cli(["layers"])
     assert (run.exit_code, run.stdout) == (0, listing.group(1))
+
+
+def test_the_contracts_example_loads(tmp_path: Path) -> None:
+    text = (DOCS.parent / "contracts.md").read_text(encoding="utf-8")
+    example = re.search(r"```yaml\n(.*?)```", text, re.S)  # the first one
+    assert example is not None
+    path = tmp_path / "layerguard.yaml"
+    path.write_text(example.group(1), encoding="utf-8")
+    config = load_config(path)
+    assert [c.id for c in config.contracts] == ["layered", "independent-domains"]
+    assert config.layers[0].forbid_indirect
