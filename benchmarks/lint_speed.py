@@ -15,7 +15,9 @@ one run, each tool as a fresh process the way a user runs it:
 It then compares the findings both tools can express (forbidden layer, module and
 cross-domain imports) and exits 1 if they disagree. Targets on the 2-core reference machine:
 warm <= 0.5x import-linter warm; one file changed <= 1 s; cold <= 1.5x the bare parse;
-peak RSS <= 200 MB.
+peak RSS <= 200 MB. Then it measures import contracts on the same project
+(benchmarks/contracts_speed.py: the import graph and one contract of every type, <= 0.3 s on
+a run the results cache does not answer; a warm run stays warm).
 """
 
 from __future__ import annotations
@@ -354,6 +356,16 @@ def main() -> int:
         )
     for problem in problems:
         print("DISAGREE:", problem)
+
+    # --- import contracts: benchmarks/contracts_speed.py (graph + every contract type) -----
+    from contracts_speed import measure as measure_contracts
+
+    contracts = measure_contracts(root)
+    print("\nimport contracts (benchmarks/contracts_speed.py):\n" + "\n".join(contracts))
+    if not contracts[-1].endswith("PASS"):
+        problems.append("import contracts: FAIL")
+    # --- end of import contracts ---------------------------------------------------------
+
     if not args.dir:
         shutil.rmtree(root, ignore_errors=True)
     return 1 if problems else 0
