@@ -188,6 +188,8 @@ _TOML_KEY = re.compile(r"^\s*(?P<key>[A-Za-z0-9_\-\"']+)\s*=")
 def _parse_toml(text: str, path: PurePath) -> ImportLinterConfig | None:
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        raise ImportLinterSyntaxError(0, "nested too deeply to read") from None
     except tomllib.TOMLDecodeError as error:
         found = _TOML_ERROR.search(str(error))
         line = int(found.group("line")) if found else 0

@@ -103,7 +103,9 @@ def migrate_importlinter(
                 )
         text = new_file(sorted(set(roots.values())) or ["."], translation.contracts, origin)
     else:
-        text = splice(read_text(target), translation.contracts, origin)
+        existing = read_text(target)
+        parse_config(existing, target)  # raises ConfigError: a file to fix before merging into
+        text = splice(existing, translation.contracts, origin)
     project = parse_config(text, target)  # raises ConfigError: nothing is written
     notes += _unreachable_roots(project, translation.root_packages)
     if write:
