@@ -175,3 +175,19 @@ def running_server(
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def without_lines(contract: object) -> object:
+    """A contract of `contracts:` as tests compare it: without the YAML lines of it and its
+    parts."""
+    values = {}
+    for field in dataclasses.fields(contract):  # type: ignore[arg-type]
+        value = getattr(contract, field.name)
+        if isinstance(value, tuple):
+            value = tuple(
+                dataclasses.replace(v, line=0) if dataclasses.is_dataclass(v) else v for v in value
+            )
+        elif dataclasses.is_dataclass(value):
+            value = dataclasses.replace(value, line=0)  # type: ignore[type-var]
+        values[field.name] = 0 if field.name == "line" else value
+    return type(contract)(**values)

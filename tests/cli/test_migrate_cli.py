@@ -22,7 +22,7 @@ from layerguard.contracts.config.model import (
     LayersContract,
     ProtectedContract,
 )
-from tests.helpers import Run, write_project
+from tests.helpers import Run, without_lines, write_project
 
 RunCli = Callable[..., Run]
 
@@ -148,26 +148,6 @@ def expected_contracts() -> list[object]:
             import_scopes=scopes,
         ),
     ]
-
-
-def without_lines(contract: object) -> object:
-    """A contract as the test compares it: without the YAML lines of its parts."""
-    import dataclasses
-
-    values = {}
-    for field in dataclasses.fields(contract):  # type: ignore[arg-type]
-        value = getattr(contract, field.name)
-        if field.name == "line":
-            value = 0
-        elif isinstance(value, tuple):
-            value = tuple(
-                dataclasses.replace(item, line=0) if dataclasses.is_dataclass(item) else item
-                for item in value
-            )
-        elif dataclasses.is_dataclass(value):
-            value = dataclasses.replace(value, line=0)  # type: ignore[type-var]
-        values[field.name] = value
-    return type(contract)(**values)
 
 
 def test_an_ini_file_becomes_a_new_layerguard_yaml(tmp_path: Path, run_cli: RunCli) -> None:

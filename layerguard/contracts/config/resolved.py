@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from layerguard.contracts.config.model import ImportScopeOverride, Layer, ProjectConfig
+from layerguard.contracts.config.model import (
+    ContractLayer,
+    IgnoredImport,
+    ImportContract,
+    ImportScopeOverride,
+    Layer,
+    ProjectConfig,
+)
 
 
 def resolved_data(config: ProjectConfig) -> dict[str, Any]:
@@ -25,6 +32,7 @@ def resolved_data(config: ProjectConfig) -> dict[str, Any]:
             for p in config.placeholders
         },
         "layers": [_layer(layer) for layer in config.layers],
+        "contracts": [_contract(contract) for contract in config.contracts],
         "cross_domain_layers": list(config.cross_domain_layers),
         "transactions": {
             "calls": list(transactions.calls),
@@ -67,6 +75,7 @@ def _layer(layer: Layer) -> dict[str, Any]:
         item = {"module": entry.module, "reason": entry.reason}
         if entry.importer is not None:
             item["importer"] = entry.importer
+        item["unmatched"] = entry.unmatched
         allow.append(item)
     return {
         "id": layer.id,
@@ -77,10 +86,40 @@ def _layer(layer: Layer) -> dict[str, Any]:
         "forbid": {
             "layers": list(layer.forbidden_layers),
             "modules": list(layer.forbidden_modules),
+            "indirect": layer.forbid_indirect,
         },
         "allow": allow,
         "requires_cards": layer.requires_cards,
     }
+
+
+def _contract(contract: ImportContract) -> dict[str, Any]:
+    """A contract's keys in the spec's order: its type, what every contract has, its own."""
+    from layerguard.contracts.config.spec import CONTRACT
+
+    variant = CONTRACT.variant(contract.type)
+    assert variant is not None
+    data: dict[str, Any] = {}
+    for key in CONTRACT.record(variant).keys:
+        value = getattr(contract, key.name)
+        if value is None:
+            continue
+        data[key.name] = _value(value)
+    return data
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_value(item) for item in value]
+    if isinstance(value, ContractLayer):
+        separator = " | " if value.independent else " : "
+        return separator.join(f"({m})" if m in value.optional else m for m in value.modules)
+    if isinstance(value, IgnoredImport):
+        item = {"importer": value.importer, "imported": value.imported, "reason": value.reason}
+        return item if value.unmatched is None else {**item, "unmatched": value.unmatched}
+    if isinstance(value, ImportScopeOverride):
+        return _scope(value)
+    return value
 
 
 def _scope(override: ImportScopeOverride) -> dict[str, bool]:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
+import yaml
+
+from layerguard.contracts.config.loader import parse_config
 from layerguard.contracts.config.model import (
     AcyclicSiblingsContract,
     ContractLayer,
@@ -15,6 +19,8 @@ from layerguard.contracts.config.model import (
     ProjectConfig,
     ProtectedContract,
 )
+from layerguard.contracts.config.resolved import resolved_data
+from tests.helpers import without_lines
 
 Load = Callable[[str], ProjectConfig]
 ProblemsOf = Callable[[str], list[tuple[int, str, str]]]
@@ -224,3 +230,46 @@ def test_placeholders_used_only_in_contracts_count_as_used(load: Load) -> None:
         """
     )
     assert config.placeholders[0].name == "domain"
+
+
+def test_show_settings_data_of_contracts_reads_back_as_the_same_contract(
+    load: Load, tmp_path: Path
+) -> None:
+    """`check --show-settings` prints every contract with its defaults filled in, as data a
+    layerguard.yaml can hold."""
+    config = load(
+        """
+        version: 1
+        contracts:
+          - id: layered
+            name: Layered
+            type: layers
+            layers: [api, "service | tasks", "(helpers) : db"]
+            containers: [pkg]
+            ignore_imports:
+              - {importer: pkg.db, imported: pkg.api, reason: legacy, unmatched: none}
+            import_scopes: {lazy: false}
+          - {id: f, name: F, type: forbidden, source_modules: [a], forbidden_modules: [b]}
+          - {id: i, name: I, type: independence, modules: ["a.*"], guidance: Talk to us.}
+          - {id: c, name: C, type: acyclic_siblings, ancestors: [a]}
+          - {id: p, name: P, type: protected, protected_modules: [a], allowed_importers: []}
+        """
+    )
+    data = resolved_data(config)
+    assert data["contracts"][0]["layers"] == ["api", "service | tasks", "(helpers) : db"]
+    assert data["contracts"][1] == {
+        "type": "forbidden",
+        "id": "f",
+        "name": "F",
+        "ignore_imports": [],
+        "unmatched_ignore_imports": "error",
+        "source_modules": ["a"],
+        "forbidden_modules": ["b"],
+        "indirect": True,
+        "as_packages": True,
+    }
+    again = parse_config(yaml.safe_dump(data, sort_keys=False), tmp_path / "layerguard.yaml")
+    assert resolved_data(again) == data
+    assert [without_lines(c) for c in again.contracts] == [
+        without_lines(c) for c in config.contracts
+    ]
