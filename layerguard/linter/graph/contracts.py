@@ -381,7 +381,9 @@ class _Checker:
 
     def independence(self, contract: IndependenceContract) -> None:
         modules = self.expand("modules", contract.modules, self.internal)
-        units = [Unit(m, 0, True, frozenset(self.package(m))) for m in sorted(modules)]
+        # A match inside another (`a.*` and `a.b`) is part of it: units do not overlap.
+        outermost = [m for m in sorted(modules) if not any(m.startswith(o + ".") for o in modules)]
+        units = [Unit(m, 0, True, frozenset(self.package(m))) for m in outermost]
         for lower, upper, chain in self.project_graph.layered_chains([units]):
             what = f"`{lower.name}` and `{upper.name}` must be independent"
             self.chain(chain, what, upper.name, lower.name)
