@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import textwrap
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import ClassVar
@@ -87,6 +87,18 @@ class RuleInfo:
         self, source: SourceFile, line: int, col: int, message: str, key: str
     ) -> Diagnostic:
         return Diagnostic(source.path, line, col, self.code, message, self.severity, key)
+
+    def statement_finding(
+        self,
+        source: SourceFile,
+        statement: Sequence[ResolvedImport],
+        message: str,
+        keys: Iterable[str],
+    ) -> Diagnostic:
+        """The one finding of an import statement, at its start, keyed by all it names (a
+        statement that names one module keeps the key a baseline recorded for it)."""
+        fact = statement[0].fact
+        return self.finding(source, fact.line, fact.col, message, ", ".join(keys))
 
 
 class Rule(RuleInfo, ABC):

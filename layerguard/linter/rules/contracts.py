@@ -39,6 +39,12 @@ def contract_checks(index: ProjectIndex, kind: str | None = None) -> Iterator[Co
             yield check
 
 
+COMMON_OPTIONS = """\
+- `contracts[].ignore_imports`, `contracts[].import_scopes`, `contracts[].guidance`: what
+  every contract has ([contracts.md](contracts.md)).
+"""
+
+
 def _describe(contract: ImportContract) -> str:
     return f"{contract.type} contract '{contract.name}'"
 
@@ -128,12 +134,14 @@ Move the code the low layer needs down into its own layer or one below it, or in
 dependency (the high layer passes a callable or an object in). An exception that is
 intended goes under the contract's `ignore_imports` with a reason.
 """
-    options = """
+    options = (
+        """
 - `contracts[].layers`: the layers, highest first: `a | b` for independent siblings, `a : b`
   for siblings that may import each other, `(a)` for a layer that may be missing.
 - `contracts[].containers`, `contracts[].exhaustive`, `contracts[].exhaustive_ignores`.
-- `contracts[].ignore_imports`, `contracts[].import_scopes`, `contracts[].guidance`.
 """
+        + COMMON_OPTIONS
+    )
     valid = (
         Example(
             {HIGH: "from shop import middle\n", MIDDLE: "from shop import low\n", LOW: ""},
@@ -217,13 +225,15 @@ Depend on something the source modules may use instead, or move the code that ne
 forbidden module out of the source modules. An intended exception goes under the contract's
 `ignore_imports` with a reason.
 """
-    options = """
+    options = (
+        """
 - `contracts[].source_modules`, `contracts[].forbidden_modules`: module patterns; an external
   package is named by its package (`sqlalchemy`) or a module in it (`sqlalchemy.orm`).
 - `contracts[].indirect`: `false` for direct imports only.
 - `contracts[].as_packages`: `false` to leave out the modules below each named module.
-- `contracts[].ignore_imports`, `contracts[].import_scopes`, `contracts[].guidance`.
 """
+        + COMMON_OPTIONS
+    )
     valid = (
         Example(
             {"shop/api.py": "from shop import service\n", "shop/service.py": "", "shop/db.py": ""},
@@ -287,10 +297,12 @@ changes ripple, tests of one need the other, and they can no longer be split off
 Move what they share into a module outside the independent set, or have them talk through
 an interface of that shared module (events, a registry) instead of importing each other.
 """
-    options = """
+    options = (
+        """
 - `contracts[].modules`: the modules that must be independent (patterns; each match is one).
-- `contracts[].ignore_imports`, `contracts[].import_scopes`, `contracts[].guidance`.
 """
+        + COMMON_OPTIONS
+    )
     valid = (
         Example(
             {
@@ -355,12 +367,14 @@ contract still keeps their dependencies a directed graph.
 Decide which of the two packages depends on the other, and move the code that goes the other
 way (or invert it: pass a callable, use an event).
 """
-    options = """
+    options = (
+        """
 - `contracts[].ancestors`: the packages whose children are checked.
 - `contracts[].depth`: how many levels below them are checked too (default 10).
 - `contracts[].skip_descendants`: packages left out.
-- `contracts[].ignore_imports`, `contracts[].import_scopes`, `contracts[].guidance`.
 """
+        + COMMON_OPTIONS
+    )
     valid = (
         Example(
             {"shop/orders/service.py": "import shop.billing.api\n", "shop/billing/api.py": ""},
@@ -421,11 +435,13 @@ so that the detail can change in one place.
 Use what the allowed importers offer instead of the protected module. If this module should
 be one of them, add it to `allowed_importers`.
 """
-    options = """
+    options = (
+        """
 - `contracts[].protected_modules`, `contracts[].allowed_importers`: module patterns.
 - `contracts[].as_packages`: `false` to leave out the modules below each named module.
-- `contracts[].ignore_imports`, `contracts[].import_scopes`, `contracts[].guidance`.
 """
+        + COMMON_OPTIONS
+    )
     valid = (
         Example(
             {"shop/repositories.py": "from shop.db import session\n", "shop/db.py": ""},

@@ -216,17 +216,15 @@ importing layer's `allow:` with a reason, where it is reviewed with the contract
                 if not allowed_by_exception(index, layer, source, resolved.names):
                     targets.setdefault(resolved.target, target.layer)
             if targets:
-                fact = statement[0].fact
                 what = ", ".join(
                     f"{describe(index, t)} `{module}`" for module, t in targets.items()
                 )
-                yield self.finding(
+                yield self.statement_finding(
                     source,
-                    fact.line,
-                    fact.col,
+                    statement,
                     f"{describe(index, layer.id)} must not import {what}; go through a layer "
                     f"{layer.id} may use, or add an `allow:` exception with a reason",
-                    ", ".join(targets),
+                    targets,
                 )
 
     def _indirect(self, index: ProjectIndex, layer: Layer) -> Iterator[Diagnostic]:
@@ -315,16 +313,14 @@ import needed only for annotations belongs under `if TYPE_CHECKING:`.
                 if not allowed_by_exception(index, layer, source, resolved.names):
                     imported.setdefault(resolved.names[-1], forbidden)
             if imported:
-                fact = statement[0].fact
                 names = ", ".join(f"`{name}`" for name in imported)
                 entries = ", ".join(f"`{entry}`" for entry in dict.fromkeys(imported.values()))
-                yield self.finding(
+                yield self.statement_finding(
                     source,
-                    fact.line,
-                    fact.col,
+                    statement,
                     f"{describe(index, layer.id)} must not import {names} (forbidden: "
                     f"{entries}); move this code to a layer that may use it",
-                    ", ".join(imported),
+                    imported,
                 )
         for layer in index.config.layers:
             if layer.forbid_indirect and layer.forbidden_modules:
@@ -423,14 +419,12 @@ the shared piece to a spine service.
                 if not allowed_by_exception(index, layer, source, resolved.names):
                     targets.setdefault(resolved.target, describe(index, other.layer, other.domain))
             if targets:
-                fact = statement[0].fact
                 what = ", ".join(f"{where} `{module}`" for module, where in targets.items())
-                yield self.finding(
+                yield self.statement_finding(
                     source,
-                    fact.line,
-                    fact.col,
+                    statement,
                     f"{describe(index, own.layer, own.domain)} imports {what}; dispatch the "
                     "other domain's operation through the registry or move the shared code to "
                     "a spine service",
-                    ", ".join(targets),
+                    targets,
                 )

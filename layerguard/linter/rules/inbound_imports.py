@@ -224,10 +224,10 @@ re-exports to routes), or, if the card is too strict, widen its boundary.
                     if verdict is not None:
                         judged[target.path] = verdict
                 if judged:
-                    yield self._finding(source, statement[0], judged)
+                    yield self._finding(source, statement, judged)
 
     def _finding(
-        self, source: SourceFile, first: ResolvedImport, judged: dict[str, Verdict]
+        self, source: SourceFile, statement: list[ResolvedImport], judged: dict[str, Verdict]
     ) -> Diagnostic:
         """One finding for an import statement, whatever number of restricted files it
         imports: what each card says, then what to do."""
@@ -242,12 +242,11 @@ re-exports to routes), or, if the card is too strict, widen its boundary.
             advice = "go through modules the cards allow, or change their boundaries"
         if len(verdicts) > 1:
             advice = advice.replace("the card allows", "the cards allow").replace("its ", "their ")
-        return self.finding(
+        return self.statement_finding(
             source,
-            first.fact.line,
-            first.fact.col,
+            statement,
             f"`{source.module.name}` imports {'; and '.join(v.words for v in verdicts)}; {advice}",
-            ", ".join(dict.fromkeys(v.target for v in verdicts)),
+            dict.fromkeys(v.target for v in verdicts),
         )
 
     def _judge(

@@ -311,16 +311,14 @@ ctx)`. Shared code that two handlers need belongs in a spine service or an engin
                     if handler is not None:
                         imported.setdefault(resolved.target, handler)
                 if imported:
-                    fact = statement[0].fact
                     what = ", ".join(f"`{module}` ({d})" for module, d in imported.items())
-                    yield self.finding(
+                    yield self.statement_finding(
                         source,
-                        fact.line,
-                        fact.col,
+                        statement,
                         f"handler module imports handler module {what}; dispatch the other "
                         "operation with `registry.execute(...)` or move the shared code to a "
                         "spine service",
-                        ", ".join(imported),
+                        imported,
                     )
 
     def _imported_handler(
