@@ -684,7 +684,7 @@ def test_hoc_init_cards_and_check_give_the_planted_finding(tmp_path: Path, run_c
     assert written.startswith("# The layer contract of this project, written by `layerguard init")
     run = run_cli(["check", "--no-cache", "--output-format", "json"])
     assert sorted(run.findings()) == [
-        ("LG004", "layerguard.yaml", 111),  # cards.paths: no card yet
+        ("LG004", "layerguard.yaml", 112),  # cards.paths: no card yet
         ("LG101", "backend/app/hoc/cus/policies/L5_engines/engine.py", 1),
     ]
     assert run_cli(["cards", "generate"]).exit_code == 0

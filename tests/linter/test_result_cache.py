@@ -134,7 +134,7 @@ def test_no_cache_bypasses_it(
 def test_a_warm_run_imports_neither_libcst_nor_the_rules(project: Path) -> None:
     """What a pre-commit hook pays on an unchanged tree: the contract, discovery, the cache.
     Neither the import graph nor grimp, which the cold run needed for the contract."""
-    (project / "layerguard.yaml").write_text(HOC_PRESET + CONTRACTS, "utf-8")
+    (project / "layerguard.yaml").write_text(HOC_CONTRACT + CONTRACTS, "utf-8")
     age_tree(project)
     probe = (
         "import sys\n"

@@ -195,6 +195,7 @@ def _below_a_file(glob: str) -> str | None:
         )
     return None
 
+
 _REQUIRED_MODULES = {
     "forbidden": ("source_modules", "forbidden_modules"),
     "independence": ("modules",),
