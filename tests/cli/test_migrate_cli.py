@@ -482,3 +482,47 @@ def test_a_migrated_project_is_checked(tmp_path: Path, run_cli: RunCli) -> None:
     assert run_cli(["migrate", "import-linter"]).exit_code == 0
     run = run_cli(["check", "--no-cache", "--output-format", "json"])
     assert run.findings() == [("LG112", "src/shop/api.py", 1), ("LG115", "src/shop/api.py", 1)]
+
+
+PYPROJECT = """\
+[project]
+name = "shop"
+
+[tool.layerguard]
+version = 1
+source_roots = ["src"]
+
+[[tool.layerguard.contracts]]
+id = "mine"
+name = "Mine"
+type = "independence"
+modules = ["shop.api", "shop.db"]
+
+[tool.ruff]
+line-length = 100
+"""
+
+
+def test_a_contract_in_pyproject_gets_toml_tables(tmp_path: Path, run_cli: RunCli) -> None:
+    """The project's contract is `[tool.layerguard]`: the contracts go there, as tables."""
+    write_project(tmp_path, {**PACKAGE, "pyproject.toml": PYPROJECT, ".importlinter": INI}, None)
+    run = run_cli(["migrate", "import-linter"])
+    assert run.exit_code == 0, run.stderr
+    assert run.stdout.startswith("updated pyproject.toml: 5 contracts from .importlinter:")
+    text = (tmp_path / "pyproject.toml").read_text("utf-8")
+    assert text.startswith(PYPROJECT + "\n# From .importlinter.\n[[tool.layerguard.contracts]]\n")
+    assert '[[tool.layerguard.contracts.ignore_imports]]\nimporter = "shop.api"\n' in text
+    config = load_config(tmp_path / "pyproject.toml")
+    assert [c.id for c in config.contracts] == [
+        "mine",
+        "layers",
+        "no-db",
+        "domains",
+        "cycles",
+        "db",
+    ]
+    assert [without_lines(c) for c in config.contracts[1:]] == expected_contracts()
+    assert run_cli(["migrate", "import-linter"]).exit_code == 0
+    assert (tmp_path / "pyproject.toml").read_text("utf-8") == text
+    printed = run_cli(["migrate", "import-linter", "--stdout"])
+    assert printed.stdout.startswith("# From .importlinter.\n[[tool.layerguard.contracts]]\n")

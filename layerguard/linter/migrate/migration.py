@@ -16,6 +16,7 @@ from typing import Any
 
 from layerguard.contracts.config.loader import parse_config
 from layerguard.contracts.config.model import CONFIG_FILE_NAME, ProjectConfig
+from layerguard.linter.migrate.contracts_toml import render_tables, splice_tables
 from layerguard.linter.migrate.contracts_yaml import new_file, render_contracts, splice
 from layerguard.linter.migrate.files import (
     CANDIDATES,
@@ -72,7 +73,9 @@ def migrate_importlinter(
     directory: Path, source: Path | None = None, target: Path | None = None, write: bool = True
 ) -> Migration:
     """Migrate the import-linter configuration `source` (default: found in `directory`) into
-    `target` (default: `directory`/layerguard.yaml)."""
+    the contract `target` (default: a new `directory`/layerguard.yaml): a layerguard.yaml, or
+    a pyproject.toml holding `[tool.layerguard]`, which gets `[[tool.layerguard.contracts]]`
+    tables."""
     if source is None:
         source, config = find_source(directory)
     else:
@@ -105,13 +108,16 @@ def migrate_importlinter(
     else:
         existing = read_text(target)
         parse_config(existing, target)  # raises ConfigError: a file to fix before merging into
-        text = splice(existing, translation.contracts, origin)
+        in_pyproject = target.suffix == ".toml"
+        text = (splice_tables if in_pyproject else splice)(existing, translation.contracts, origin)
     project = parse_config(text, target)  # raises ConfigError: nothing is written
     notes += _unreachable_roots(project, translation.root_packages)
     if write:
         from layerguard.linter.cards.output import write_text
 
         write_text(target, text)
+    elif target.suffix == ".toml":
+        text = render_tables(translation.contracts, origin)
     else:
         text = "\n".join(["contracts:", *render_contracts(translation.contracts)]) + "\n"
     return Migration(
