@@ -35,15 +35,15 @@ def import_linter_command(
         typer.Option("--stdout", help="Print the contracts instead of writing layerguard.yaml."),
     ] = False,
 ) -> None:
-    """Translate import-linter's contracts into layerguard.yaml.
+    """Translate import-linter's contracts into the project's contract.
 
     Every contract of a built-in type (layers, forbidden, independence, acyclic_siblings,
-    protected) becomes a contract of the project's contract file: `contracts:` in
-    layerguard.yaml, or `[[tool.layerguard.contracts]]` tables in a pyproject.toml that holds
-    `[tool.layerguard]` (one with the same id is replaced; the rest of the file is kept as it
-    is); a new layerguard.yaml gets the source roots of the root packages. What cannot be translated is listed with its line. Exit status: 0
-    migrated; 2 when nothing could be translated, the input is malformed, or the result would
-    not be a valid layerguard.yaml (nothing is written then).
+    protected) becomes a contract under `contracts:` in layerguard.yaml, or a
+    \\[\\[tool.layerguard.contracts]] table when the contract is \\[tool.layerguard] in
+    pyproject.toml. One with the same id is replaced, the rest of the file is kept as it is; a
+    new layerguard.yaml gets the source roots of the root packages. What cannot be translated
+    is listed with its line. Exit status: 0 migrated; 2 when nothing could be translated, the
+    input is malformed, or the result would not be a valid contract (nothing is written then).
     """
     from layerguard.contracts.config.loader import find_config
     from layerguard.linter.diagnostics import plural
