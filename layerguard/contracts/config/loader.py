@@ -155,6 +155,8 @@ def _build(data: dict[str, Any], lines: dict[str, int], path: Path) -> ProjectCo
     for key in ("source_roots", "exclude", "cross_domain_layers"):
         if key in data:
             fields[key] = _strings(data[key])
+    if isinstance(data.get("max_file_size_kb"), int):
+        fields["max_file_size_kb"] = data["max_file_size_kb"]
     fields["placeholders"] = tuple(
         Placeholder(
             name=name,

@@ -292,6 +292,7 @@ class ProjectConfig:
     registry: RegistryNames = field(default_factory=RegistryNames)
     cards: CardSettings = field(default_factory=CardSettings)
     rules: RuleSelection = field(default_factory=RuleSelection)
+    max_file_size_kb: int = 1024  # larger Python files and cards are reported, not read
     path: Path | None = None  # the file it was read from, as given (problems name it so)
     sections: frozenset[str] = frozenset()
     """The top-level keys the file has: a project without `transactions:` is not assumed to

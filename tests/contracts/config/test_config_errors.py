@@ -32,7 +32,7 @@ def test_unknown_top_level_key_suggests_the_closest(problems: ProblemsOf) -> Non
             "soruce_roots",
             "unknown key 'soruce_roots'; did you mean 'source_roots'? Allowed keys: version, "
             "source_roots, exclude, placeholders, layers, contracts, cross_domain_layers, "
-            "transactions, import_scopes, registry, cards, rules.",
+            "transactions, import_scopes, registry, cards, max_file_size_kb, rules.",
         )
     ]
 
@@ -352,7 +352,7 @@ def test_merge_keys_and_custom_tags_are_rejected(problems: ProblemsOf) -> None:
             "base",
             "unknown key 'base'. Allowed keys: version, source_roots, exclude, "
             "placeholders, layers, contracts, cross_domain_layers, transactions, import_scopes, "
-            "registry, cards, rules.",
+            "registry, cards, max_file_size_kb, rules.",
         ),
         (3, "cards", "expected a mapping, got a value tagged !custom."),
     ]
@@ -372,7 +372,7 @@ def test_every_problem_is_reported_at_once(config_file: Callable[[str], Path]) -
         "`ALL`, got 'X1'.",
         f"{path}:8: LG003 extra: unknown key 'extra'. Allowed keys: version, source_roots, "
         "exclude, placeholders, layers, contracts, cross_domain_layers, transactions, "
-        "import_scopes, registry, cards, rules.",
+        "import_scopes, registry, cards, max_file_size_kb, rules.",
     ]
 
 
