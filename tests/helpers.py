@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import subprocess
+import sys
 import textwrap
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -191,3 +194,28 @@ def without_lines(contract: object) -> object:
             value = dataclasses.replace(value, line=0)  # type: ignore[type-var]
         values[field.name] = 0 if field.name == "line" else value
     return type(contract)(**values)
+
+
+def run_process(
+    args: list[str], cwd: Path, timeout: float = 60, prelude: str = "", stdin: bytes = b""
+) -> Run:
+    """The real command line in a process of its own, where signals, crashes and process
+    trees are real: `python -c <prelude> -m layerguard ARGS`. `prelude` runs first (to plant
+    a fault); a run exceeding `timeout` seconds fails the test instead of hanging the suite.
+    A negative exit code is the signal that ended the process."""
+    code = f"{prelude}\nfrom layerguard.cli.app import main\nmain()"
+    env = {k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"}
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )
+    return Run(
+        done.returncode,
+        done.stdout.decode("utf-8", "backslashreplace"),
+        done.stderr.decode("utf-8", "backslashreplace"),
+    )

@@ -35,9 +35,8 @@ def base_index(index: ProjectIndex, changes: GitChanges, use_cache: bool = True)
     facts = {path: source.facts for path, source in index.files.items()}
     for path in python:
         facts.pop(path, None)
-        blob = blobs.get(path)
-        if blob is not None:
-            facts[path] = _facts(blob, settings, cache)
+    found = {path: blob for path in python if (blob := blobs.get(path)) is not None}
+    facts.update(_facts(found, settings, cache, config.max_file_size_kb * 1024))
     card_results = dict(index.cards)
     for path in cards:
         card_results.pop(path, None)
@@ -65,10 +64,23 @@ def _card_targets_elsewhere(
     return frozenset(found)
 
 
-def _facts(blob: bytes, settings: ExtractionSettings, cache: ParseCache) -> FileFacts:
-    cached = cache.get(content_hash(blob))
-    if cached is not None:
-        return facts_from_data(cached)
-    from layerguard.linter.facts.extract import extract_facts
+def _facts(
+    blobs: dict[str, bytes], settings: ExtractionSettings, cache: ParseCache, max_bytes: int
+) -> dict[str, FileFacts]:
+    """Facts of the base revision's files, from the cache or parsed by workers (like the work
+    tree's, and as safely: a file that once crashed the parser may lie in the history)."""
+    from layerguard.linter.project.extraction import WorkerLimits, default_jobs, extract_all
 
-    return extract_facts(blob, settings)
+    facts: dict[str, FileFacts] = {}
+    to_parse: dict[str, bytes] = {}
+    for path, blob in blobs.items():
+        cached = cache.get(content_hash(blob))
+        if cached is not None:
+            facts[path] = facts_from_data(cached)
+        else:
+            to_parse[path] = blob
+    limits = WorkerLimits(max_file_bytes=max_bytes)
+    results = extract_all(list(to_parse.values()), settings, default_jobs(), limits)
+    for path, (_, data) in zip(to_parse, results, strict=True):
+        facts[path] = facts_from_data(data)
+    return facts

@@ -40,6 +40,7 @@ from layerguard.linter.facts.model import (
     SyntaxErrorFact,
     TransactionCall,
 )
+from layerguard.linter.facts.nesting import nesting_problem
 from layerguard.linter.facts.settings import TAKES_NO_POSITIONAL_ARGUMENTS, ExtractionSettings
 
 _NO_OP: contextlib.nullcontext[None] = contextlib.nullcontext()
@@ -67,22 +68,39 @@ _OPERATION_KEYWORDS = ("operation", "op", "name")
 _HANDLER_KEYWORDS = ("handler",)
 
 
+TOO_DEEP = "too deeply nested to analyse"
+SPLIT_IT = "split it into smaller expressions, or exclude the file (`exclude` in layerguard.yaml)"
+
+
 def extract_facts(source: bytes | str, settings: ExtractionSettings) -> FileFacts:
-    """Parse `source` and collect its facts; a file that does not parse gets a syntax error."""
+    """Parse `source` and collect its facts; a file that does not parse gets a syntax error,
+    one nested too deeply to parse safely is not parsed (see nesting.py).
+
+    A MemoryError propagates: whether a file fits depends on the limits of the process
+    parsing it, so the answer must not be cached as the file's facts.
+    """
+    raw = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
+    nested = nesting_problem(raw)
+    if nested is not None:
+        return _too_deep(nested.line, f"{TOO_DEEP} ({nested.message})")
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
         return FileFacts(syntax_error=_syntax_error(source, error))
     except (SyntaxError, ValueError, LookupError) as error:  # bad encoding, unknown codec
         return FileFacts(syntax_error=SyntaxErrorFact(1, 1, f"cannot decode file: {error}"))
-    except (RecursionError, MemoryError) as error:
-        return FileFacts(syntax_error=SyntaxErrorFact(1, 1, f"file too complex to parse: {error}"))
-    collector = _FactCollector(module, settings)
-    try:
-        module._codegen(collector)
     except RecursionError:
-        return FileFacts(syntax_error=SyntaxErrorFact(1, 1, "file too deeply nested to analyse"))
-    return collector.facts(module)
+        return _too_deep(1, TOO_DEEP)
+    try:
+        collector = _FactCollector(module, settings)
+        module._codegen(collector)
+        return collector.facts(module)
+    except RecursionError:
+        return _too_deep(1, TOO_DEEP)
+
+
+def _too_deep(line: int, message: str) -> FileFacts:
+    return FileFacts(syntax_error=SyntaxErrorFact(line, 1, message, SPLIT_IT))
 
 
 def _syntax_error(source: bytes | str, error: cst.ParserSyntaxError) -> SyntaxErrorFact:

@@ -119,9 +119,13 @@ class Suppression(NamedTuple):
 
 
 class SyntaxErrorFact(NamedTuple):
+    """Why a file yields no facts: a syntax error, or (with `remedy`) a file that is not
+    analysed at all: unreadable, not a regular file, too large, too deeply nested."""
+
     line: int
     col: int
     message: str
+    remedy: str | None = None  # what to do about it; None: fix the syntax
 
 
 class FileFacts(NamedTuple):

@@ -70,5 +70,5 @@ def facts_from_data(data: dict[str, Any]) -> FileFacts:
         suppressions=suppressions,
         docstring=data.get("docstring"),
         all_names=tuple(all_names) if all_names is not None else None,
-        syntax_error=SyntaxErrorFact._make(syntax_error) if syntax_error is not None else None,
+        syntax_error=SyntaxErrorFact(*syntax_error) if syntax_error is not None else None,
     )

@@ -39,14 +39,15 @@ def build_index(
     from layerguard.linter.caching.cards import read_cards_cached
     from layerguard.linter.caching.parses import ParseCache
     from layerguard.linter.facts.settings import ExtractionSettings
-    from layerguard.linter.project.extraction import collect_facts
+    from layerguard.linter.project.extraction import WorkerLimits, collect_facts
     from layerguard.linter.project.index import ProjectIndex
 
     root = config.root
     files = files or discover(config)
     settings = ExtractionSettings.from_config(config)
     cache = ParseCache.open(root, settings.fingerprint(), enabled=use_cache)
-    facts, stats = collect_facts(root, files.python, settings, cache, jobs)
+    limits = WorkerLimits(max_file_bytes=config.max_file_size_kb * 1024)
+    facts, stats = collect_facts(root, files.python, settings, cache, jobs, limits)
     written = cache.save()
     parsed, cards_written = read_cards_cached(root, files.cards, use_cache)
     cards = {path: result for path, result in parsed.items() if not result.document}

@@ -1,24 +1,66 @@
-"""Facts for every file of a run: from the cache when the content is known, else parsed in
-parallel processes. libcst is imported only here, and only when something must be parsed."""
+"""Facts for every file of a run: from the cache when the content is known, else parsed by
+worker processes. libcst is imported only there.
+
+Parsing always happens in workers, even for one file: libcst's native parser can crash or
+take gigabytes on hostile input (linter/facts/nesting.py refuses what it can see coming), and
+only a process contains that. Each worker is bounded in address space and in CPU time per
+file; a worker that dies for any reason (a crash, the out-of-memory killer, a limit) costs
+only the file it was parsing, which is tried once more alone and then reported as LG001, and
+its other files go to a new worker. Workers die with the process that started them
+(`PR_SET_PDEATHSIG` on Linux, a watchdog thread elsewhere), so killing a run leaves none
+behind, and ignore SIGINT: Ctrl-C reaches the whole process group, and the run itself stops
+them and exits 130.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
+import signal
+import sys
+from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from layerguard.contracts.file_access import (
+    MIB,
+    FileTooLargeError,
+    UnreadableFileError,
+    read_regular_file,
+    size_text,
+)
 from layerguard.linter.caching.parses import ParseCache, content_hash
 from layerguard.linter.facts.model import FileFacts, SyntaxErrorFact
 from layerguard.linter.facts.serialize import facts_from_data, facts_to_data
 from layerguard.linter.facts.settings import ExtractionSettings
 
-_IN_PROCESS_LIMIT = 8
-"""Below this many files a process pool costs more than it saves."""
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.context import ForkContext, SpawnContext
+    from multiprocessing.process import BaseProcess
+
+DEFAULT_MAX_FILE_BYTES = MIB
+"""Larger Python files are not parsed (`max_file_size_kb`; see ProjectConfig)."""
+
+EXCLUDE_IT = "exclude it (`exclude` in layerguard.yaml)"
+
+_CHUNK_LIMIT = 32
+"""Files handed to a worker at once, at most (fewer when there are few files per worker)."""
+
+_COLLECT_EVERY = 64
+"""Files a worker extracts between two cyclic garbage collections."""
 
 _worker_settings: ExtractionSettings | None = None
+_extracted = 0
+
+Task = tuple[int, "str | bytes"]
+"""A file to extract: its index, and its path to read or its content."""
+Result = tuple["str | None", dict[str, Any]]
+"""What a worker answers for a file: the hash of the bytes it parsed (None when it read none)
+and the facts data."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +71,25 @@ class ExtractionStats:
     jobs: int
 
 
+@dataclass(frozen=True, slots=True)
+class WorkerLimits:
+    """What one worker may take. The address space grows with the file size limit: libcst
+    needs ~350 bytes of memory per byte of ordinary code and up to ~3,000 on dense literals
+    (measured: a 1 MB module 390 MB, a 1 MB list of small integers 2.2 GB), so the default
+    1 GiB parses any ordinary file under the default 1 MiB limit and stops the rest."""
+
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+
+    @property
+    def memory_bytes(self) -> int:
+        return max(1024 * MIB, 512 * self.max_file_bytes)
+
+    @property
+    def cpu_seconds(self) -> int:
+        """Per file: 25 times what an ordinary file of the size limit takes (2.4 s/MiB)."""
+        return max(60, 60 * self.max_file_bytes // MIB)
+
+
 def default_jobs() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -36,10 +97,20 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-_COLLECT_EVERY = 64
-"""Files a worker extracts between two cyclic garbage collections."""
+def problem_facts(message: str, remedy: str) -> FileFacts:
+    """The facts of a file that is not analysed, and why (reported as LG001)."""
+    return FileFacts(syntax_error=SyntaxErrorFact(1, 1, message, remedy))
 
-_extracted = 0
+
+def unreadable_facts(reason: str) -> FileFacts:
+    return problem_facts(f"not read: {reason}", f"make it a readable file, or {EXCLUDE_IT}")
+
+
+def too_large_facts(size: int, limit: int) -> FileFacts:
+    return problem_facts(
+        f"too large to analyse ({size_text(size)}; `max_file_size_kb` is {limit // 1024:,})",
+        f"{EXCLUDE_IT}, or raise `max_file_size_kb`",
+    )
 
 
 def _init_worker(settings: ExtractionSettings) -> None:
@@ -53,8 +124,8 @@ def _init_worker(settings: ExtractionSettings) -> None:
     gc.disable()
 
 
-def _extract_one(path: str) -> tuple[str | None, dict[str, Any]]:
-    """(hash of the bytes actually parsed, facts data); the hash is None if unreadable."""
+def _extract_one(task: str | bytes, max_bytes: int) -> Result:
+    """The facts of a file (a path to read, or its content)."""
     from layerguard.linter.facts.extract import extract_facts
 
     global _extracted
@@ -62,40 +133,312 @@ def _extract_one(path: str) -> tuple[str | None, dict[str, Any]]:
     _extracted += 1
     if _extracted % _COLLECT_EVERY == 0:
         gc.collect()
-    try:
-        source = Path(path).read_bytes()
-    except OSError as error:
-        return None, facts_to_data(_unreadable(error))
-    return content_hash(source), facts_to_data(extract_facts(source, _worker_settings))
-
-
-def _unreadable(error: OSError) -> FileFacts:
-    return FileFacts(syntax_error=SyntaxErrorFact(1, 1, f"cannot read file: {error.strerror}"))
-
-
-def _parse_all(
-    root: Path, paths: list[str], settings: ExtractionSettings, jobs: int
-) -> list[tuple[str | None, dict[str, Any]]]:
-    work = [str(root / path) for path in paths]
-    if jobs <= 1 or len(work) < _IN_PROCESS_LIMIT:
-        enabled = gc.isenabled()
-        _init_worker(settings)
+    if isinstance(task, bytes):
+        source = task
+    else:
         try:
-            return [_extract_one(job) for job in work]
+            source = read_regular_file(task, max_bytes)
+        except FileTooLargeError as error:
+            return None, facts_to_data(too_large_facts(error.size, error.limit))
+        except UnreadableFileError as error:
+            return None, facts_to_data(unreadable_facts(str(error)))
+    if len(source) > max_bytes:
+        return None, facts_to_data(too_large_facts(len(source), max_bytes))
+    try:
+        facts = extract_facts(source, _worker_settings)
+    except MemoryError:
+        reason = "not analysed: it needs more memory than a worker may take"
+        return None, facts_to_data(problem_facts(reason, EXCLUDE_IT))
+    return content_hash(source), facts_to_data(facts)
+
+
+def _worker(connection: Connection, parent: int, inherited: list[Connection]) -> None:
+    """A worker's life: take the settings and limits of a run, then extract the files it is
+    sent, one answer per file, until the process that started it closes the pipe."""
+    for other in inherited:  # the other workers' pipes, copied by fork: only they may hold them
+        other.close()
+    _die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    limits = WorkerLimits()
+    while True:
+        try:
+            message: tuple[ExtractionSettings, WorkerLimits] | list[Task] = connection.recv()
+        except (EOFError, OSError):
+            return
+        if isinstance(message, tuple):
+            settings, limits = message
+            _limit_resources(limits)
+            _init_worker(settings)
+            continue
+        for index, task in message:
+            _limit_cpu_from_now(limits.cpu_seconds)
+            connection.send((index, _extract_one(task, limits.max_file_bytes)))
+
+
+def _die_with_parent(parent: int) -> None:
+    """Make the kernel kill this worker when the run dies, even by SIGKILL; where it cannot
+    (not Linux), a thread watches for the parent to change."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            done = libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            done = False
+        if done:
+            if os.getppid() != parent:  # the run died before the request was made
+                os._exit(1)
+            return
+    import threading
+
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    import time
+
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _limit_resources(limits: WorkerLimits) -> None:
+    """Bound the worker's address space, and write no core file when it crashes (into the
+    project, perhaps)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on a POSIX system
+        return
+    for kind, value in ((resource.RLIMIT_AS, limits.memory_bytes), (resource.RLIMIT_CORE, 0)):
+        _, hard = resource.getrlimit(kind)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        with contextlib.suppress(ValueError, OSError):  # a lower limit stays
+            resource.setrlimit(kind, (value, hard))
+
+
+def _limit_cpu_from_now(seconds: int) -> None:
+    """SIGXCPU if the next file takes more than `seconds` of CPU (the kernel enforces it,
+    even inside native code)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on a POSIX system
+        return
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = int(usage.ru_utime + usage.ru_stime) + 1 + seconds
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def _death(exitcode: int | None, limits: WorkerLimits) -> str:
+    """Why a worker died, as the reason its file was not analysed."""
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        if name == "SIGXCPU":
+            return f"its analysis took more than {limits.cpu_seconds} s of CPU time"
+        if name == "SIGKILL":
+            return "the process analysing it was killed (SIGKILL: out of memory?)"
+        return f"the process analysing it crashed ({name})"
+    return f"the process analysing it exited unexpectedly (status {exitcode})"
+
+
+@dataclass(slots=True)
+class _Worker:
+    process: BaseProcess
+    connection: Connection
+    outstanding: deque[int] = field(default_factory=deque)
+
+
+class _Pool:
+    """Worker processes, started when first needed and kept for the next run of the same
+    process (`check --changed` extracts twice; a test suite hundreds of times)."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        self.context: ForkContext | SpawnContext = (
+            multiprocessing.get_context("fork")
+            if "fork" in multiprocessing.get_all_start_methods()
+            else multiprocessing.get_context("spawn")
+        )
+        if self.context.get_start_method() == "fork":
+            # Imported once here rather than in every worker: forked workers share them.
+            import ctypes  # noqa: F401
+            import resource  # noqa: F401
+
+            import layerguard.linter.facts.extract  # noqa: F401
+        self.pid = os.getpid()
+        self.idle: list[_Worker] = []
+
+    def run(
+        self,
+        tasks: list[str | bytes],
+        settings: ExtractionSettings,
+        jobs: int,
+        limits: WorkerLimits,
+    ) -> list[Result]:
+        return _Run(self, tasks, settings, limits, max(1, min(jobs, len(tasks)))).results()
+
+    def take(self, run: _Run) -> _Worker:
+        """An idle worker, or a new one, set up for `run`."""
+        worker = self.idle.pop() if self.idle else self._start(run.workers)
+        worker.connection.send((run.settings, run.limits))
+        return worker
+
+    def _start(self, busy: list[_Worker]) -> _Worker:
+        ours, theirs = self.context.Pipe()
+        inherited = [w.connection for w in (*self.idle, *busy)] + [ours]
+        if self.context.get_start_method() != "fork":
+            inherited = []  # only fork copies the process's open pipes into a child
+        process = self.context.Process(
+            target=_worker, args=(theirs, self.pid, inherited), daemon=True
+        )
+        process.start()
+        theirs.close()
+        return _Worker(process, ours)
+
+    def give_back(self, worker: _Worker) -> None:
+        """Keep an idle worker; kill a busy one (its run was interrupted)."""
+        if worker.outstanding or not worker.process.is_alive():
+            worker.connection.close()
+            worker.process.kill()
+            worker.process.join()
+        else:
+            self.idle.append(worker)
+
+
+class _Run:
+    """One extraction: `tasks` spread over `size` workers, each answer kept by task index."""
+
+    def __init__(
+        self,
+        pool: _Pool,
+        tasks: list[str | bytes],
+        settings: ExtractionSettings,
+        limits: WorkerLimits,
+        size: int,
+    ) -> None:
+        self.pool = pool
+        self.tasks = tasks
+        self.settings = settings
+        self.limits = limits
+        self.size = size
+        self.answers: dict[int, Result] = {}
+        self.pending: deque[int] = deque(range(len(tasks)))
+        self.retried: set[int] = set()
+        self.alone: deque[int] = deque()  # tried again, each while nothing else is
+        self.chunk = max(1, min(_CHUNK_LIMIT, len(tasks) // (size * 8)))
+        # Contents (not paths) go one at a time, each to an idle worker: two processes
+        # sending each other large messages at once would both wait forever.
+        self.prefetch = all(isinstance(task, str) for task in tasks)
+        if not self.prefetch:
+            self.chunk = 1
+        self.workers: list[_Worker] = []
+
+    def results(self) -> list[Result]:
+        from multiprocessing.connection import wait
+
+        try:
+            for _ in range(self.size):
+                self._add_worker()
+            while len(self.answers) < len(self.tasks) and self.workers:
+                ready = set(wait([w.connection for w in self.workers]))
+                for worker in list(self.workers):
+                    if worker.connection in ready:
+                        self._receive(worker)
+        finally:
+            for worker in self.workers:
+                self.pool.give_back(worker)
+        if len(self.answers) < len(self.tasks):
+            self._in_process()
+        return [self.answers[index] for index in range(len(self.tasks))]
+
+    def _in_process(self) -> None:
+        """The last resort when no worker process can be started (the system refuses to
+        fork): the rest is parsed here, guarded only by the nesting estimate."""
+        enabled = gc.isenabled()
+        _init_worker(self.settings)
+        try:
+            for index in (*self.alone, *self.pending):
+                self.answers[index] = _extract_one(self.tasks[index], self.limits.max_file_bytes)
         finally:
             if enabled:
                 gc.enable()
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    workers = min(jobs, len(work))
-    chunk = max(1, min(32, len(work) // (workers * 8)))
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(settings,)
-    ) as pool:
-        return list(pool.map(_extract_one, work, chunksize=chunk))
+    def _add_worker(self) -> None:
+        try:
+            worker = self.pool.take(self)
+        except OSError:  # no process to be had: the others, or the run itself, go on
+            return
+        self.workers.append(worker)
+        self._feed(worker)
+        if self.prefetch:
+            self._feed(worker)  # a second chunk, so that it never waits for the run
+
+    def _feed(self, worker: _Worker) -> None:
+        if self.alone and not worker.outstanding:
+            batch = [self.alone.popleft()]
+        else:
+            batch = [self.pending.popleft() for _ in range(min(self.chunk, len(self.pending)))]
+        if batch:
+            worker.outstanding.extend(batch)
+            worker.connection.send([(index, self.tasks[index]) for index in batch])
+
+    def _receive(self, worker: _Worker) -> None:
+        """Every answer the worker has sent; a closed pipe means it died."""
+        try:
+            while worker.connection.poll():
+                index, result = worker.connection.recv()
+                worker.outstanding.remove(index)
+                self.answers[index] = result
+        except (EOFError, OSError):
+            self._bury(worker)
+            return
+        if len(worker.outstanding) <= (self.chunk if self.prefetch else 0):
+            self._feed(worker)
+
+    def _bury(self, worker: _Worker) -> None:
+        """A dead worker: its current file is tried once more alone, or reported; its other
+        files go back to the queue, and a new worker takes its place."""
+        worker.process.join()
+        worker.connection.close()
+        self.workers.remove(worker)
+        if worker.outstanding:
+            culprit = worker.outstanding.popleft()
+            reason = _death(worker.process.exitcode, self.limits)
+            if culprit in self.retried or "CPU" in reason:
+                facts = problem_facts(f"not analysed: {reason}", f"{EXCLUDE_IT}; please report it")
+                self.answers[culprit] = (None, facts_to_data(facts))
+            else:
+                self.retried.add(culprit)
+                self.alone.append(culprit)
+            self.pending.extendleft(reversed(worker.outstanding))
+            worker.outstanding.clear()
+        if self.pending or self.alone:
+            self._add_worker()
+
+
+_pool: _Pool | None = None
+
+
+def extract_all(
+    tasks: list[str | bytes], settings: ExtractionSettings, jobs: int, limits: WorkerLimits
+) -> list[Result]:
+    """The answer for each task (a file path or a file's content), in order."""
+    global _pool
+    if not tasks:
+        return []
+    if _pool is None or _pool.pid != os.getpid():  # none yet, or the one of a parent process
+        _pool = _Pool()
+    return _pool.run(tasks, settings, jobs, limits)
 
 
 def collect_facts(
@@ -104,6 +447,7 @@ def collect_facts(
     settings: ExtractionSettings,
     cache: ParseCache,
     jobs: int,
+    limits: WorkerLimits | None = None,
 ) -> tuple[dict[str, FileFacts], ExtractionStats]:
     """Facts for each project-relative path; unreadable files get a syntax-error fact."""
     facts: dict[str, FileFacts] = {}
@@ -112,14 +456,15 @@ def collect_facts(
         try:
             digest, _ = cache.file_hash(root, path)
         except OSError as error:
-            facts[path] = _unreadable(error)
+            facts[path] = unreadable_facts(f"cannot read it: {error.strerror or error}")
             continue
         cached = cache.get(digest)
         if cached is not None:
             facts[path] = facts_from_data(cached)
         else:
             to_parse.append(path)
-    results = _parse_all(root, to_parse, settings, jobs)
+    tasks: list[str | bytes] = [str(root / path) for path in to_parse]
+    results = extract_all(tasks, settings, jobs, limits or WorkerLimits())
     for path, (parsed_digest, data) in zip(to_parse, results, strict=True):
         if parsed_digest is not None:  # keyed by what was parsed, even if the file changed since
             cache.put(parsed_digest, data)

@@ -16,12 +16,18 @@ ROUTE = "backend/app/hoc/api/cus/policies/policies.py"
 
 class PythonSyntaxError(Rule):
     code = codes.PYTHON_SYNTAX_ERROR
-    summary = "A Python file does not parse."
+    summary = "A Python file does not parse, or cannot be analysed at all."
     catches = """
 A Python file of the project that does not parse, reported at the position of the syntax
 error with the parser's message. Python 3.12+ syntax (PEP 701 f-strings, `type` statements,
 generic functions) parses even when layerguard runs on an older Python, so only real errors are
 reported.
+
+Also a file that is not analysed at all, with the reason and what to do: it cannot be read, it
+is not a regular file (a FIFO, a device), it is larger than `max_file_size_kb`, it nests too
+deeply to be parsed safely (brackets more than 200 deep, which CPython refuses too, or an
+expression more than 1,000 levels deep), or the worker process analysing it crashed or ran out
+of its memory or time (see the Robustness section of docs/index.md).
 """
     why = """
 A file that does not parse cannot be checked. Skipping it silently would also skip every
@@ -31,11 +37,12 @@ so that one broken file hides no other finding.
 """
     instead = """
 Fix the syntax at the reported position so the file can be checked. A file that is not meant
-to be run by the project's Python (a template, a fixture for another interpreter) belongs under
-`exclude`.
+to be run by the project's Python (a template, a fixture for another interpreter, generated
+data too large to analyse) belongs under `exclude`.
 """
     options = """
 - `source_roots` and `exclude`: which `.py` files belong to the project, and so are parsed.
+- `max_file_size_kb`: larger files are reported instead of parsed (default 1024).
 """
     valid = (
         Example(
@@ -54,14 +61,15 @@ to be run by the project's Python (a template, a fixture for another interpreter
     def check(self, index: ProjectIndex) -> Iterator[Diagnostic]:
         for source in index.files.values():
             error = source.facts.syntax_error
-            if error is not None:
-                yield self.finding(
-                    source,
-                    error.line,
-                    error.col,
-                    f"cannot parse: {error.message}; fix the syntax so the file can be checked",
-                    "syntax",
+            if error is None:
+                continue
+            if error.remedy is None:
+                message = (
+                    f"cannot parse: {error.message}; fix the syntax so the file can be checked"
                 )
+            else:  # not analysed at all (unreadable, too large, too deeply nested)
+                message = f"{error.message}; {error.remedy}"
+            yield self.finding(source, error.line, error.col, message, "syntax")
 
 
 class MalformedCard(Rule):
