@@ -7,7 +7,11 @@ Command modules import their heavy dependencies inside the command functions, so
 
 from __future__ import annotations
 
-from typing import Annotated
+import io
+import sys
+import warnings
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
@@ -25,6 +29,7 @@ from layerguard.cli.commands import (
     schema,
 )
 from layerguard.cli.options import ColorOption
+from layerguard.linter.errors import LayerguardWarning
 
 app = typer.Typer(
     name="layerguard",
@@ -78,5 +83,29 @@ app.command("schema")(schema.schema_command)
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point.
+
+    What the run prints survives any string (a file name is not always UTF-8, analysed code
+    can hold lone surrogates): what the terminal's encoding cannot show is escaped rather than
+    ending the run. Notices that are not findings (LayerguardWarning) are printed as
+    `layerguard: warning: ...`, whatever the interpreter's warning filters say.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", LayerguardWarning)
+        warnings.showwarning = _warning_printer(warnings.showwarning)
+        app()
+
+
+def _warning_printer(others: Callable[..., None]) -> Callable[..., None]:
+    """Print layerguard's own notices as the command line prints messages; others as before."""
+
+    def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        if issubclass(category, LayerguardWarning):
+            typer.echo(f"layerguard: warning: {message}", err=True)
+        else:
+            others(message, category, *args, **kwargs)
+
+    return show

@@ -45,7 +45,8 @@ JobsOption = Annotated[
         "--jobs",
         "-j",
         min=1,
-        help="Processes that parse files (default: the number of cores).",
+        help="Processes that parse files (default, and most: one per core available; more "
+        "would only compete for the cores, each with its own memory).",
         show_default=False,
     ),
 ]
@@ -223,6 +224,25 @@ def project_relative(paths: Sequence[Path], root: Path, hint: str = "PATHS") -> 
                 f"'{path}' is outside the project ({root})", param_hint=hint
             ) from None
     return tuple("" if r == "." else r for r in relative)
+
+
+def jobs_to_use(requested: int | None) -> int:
+    """`--jobs`, at most one process per core available. Capped rather than refused, so that
+    a shared configuration (`-j 8` in a pre-commit hook) also runs on a smaller CI machine;
+    the cap is said on stderr."""
+    from layerguard.linter.project.extraction import default_jobs
+
+    cores = default_jobs()
+    if requested is None:
+        return cores
+    if requested > cores:
+        typer.echo(
+            f"layerguard: warning: --jobs {requested}: using {cores}, one process per core "
+            "available",
+            err=True,
+        )
+        return cores
+    return requested
 
 
 def warn_unwritten_cache(written: bool) -> None:

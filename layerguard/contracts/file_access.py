@@ -30,6 +30,10 @@ class UnreadableFileError(Exception):
     """Why a file is not read; `str()` is the reason, to follow the file's path."""
 
 
+class NotRegularFileError(UnreadableFileError):
+    """A FIFO, a device, a directory: nothing layerguard reads."""
+
+
 class FileTooLargeError(UnreadableFileError):
     def __init__(self, size: int, limit: int) -> None:
         super().__init__(f"too large ({size_text(size)}; the limit is {size_text(limit)})")
@@ -61,7 +65,7 @@ def read_regular_file(path: Path | str, limit: int) -> bytes:
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise UnreadableFileError(f"{kind_of(info.st_mode)}, not a regular file")
+            raise NotRegularFileError(f"{kind_of(info.st_mode)}, not a regular file")
         if info.st_size > limit:
             raise FileTooLargeError(info.st_size, limit)
         chunks = []
@@ -83,13 +87,12 @@ def read_regular_file(path: Path | str, limit: int) -> bytes:
 
 
 def _os_reason(error: OSError) -> str:
-    return f"cannot read it: {error.strerror or error}"
+    return str(error.strerror or error)
 
 
 def write_atomically(path: Path, text: str, newline: str | None = None) -> None:
-    """Replace `path` with `text` (UTF-8) so that no reader ever sees half of it, creating
-    its directory. An existing file keeps its mode; a new one gets the umask's."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Replace `path` with `text` (UTF-8) so that no reader ever sees half of it. An
+    existing file keeps its mode; a new one gets the umask's."""
     try:
         mode: int | None = stat.S_IMODE(os.stat(path).st_mode)
     except OSError:

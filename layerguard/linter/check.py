@@ -216,10 +216,13 @@ def _analyse(
 
 
 def _contract_bytes(config: ProjectConfig) -> bytes:
+    """The contract as the results cache keys it: the file, and what the command line
+    overrides of it (`--max-file-size-kb`)."""
     try:
-        return (config.path or config.root / CONFIG_FILE_NAME).read_bytes()
+        written = (config.path or config.root / CONFIG_FILE_NAME).read_bytes()
     except OSError:
-        return b""
+        written = b""
+    return written + f"\0max_file_size_kb={config.max_file_size_kb}".encode()
 
 
 def _elsewhere(index: ProjectIndex) -> dict[str, bool]:

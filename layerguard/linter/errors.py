@@ -11,3 +11,8 @@ class UsageError(Exception):
     """The run cannot be done as asked: git cannot answer `--changed`, a baseline file is
     missing or malformed, an output path lies outside the project. The message says what to
     do."""
+
+
+class LayerguardWarning(UserWarning):
+    """Something a run skipped that is not a finding (a link out of the project): the command
+    line prints it as `layerguard: warning: ...` on stderr, a library user gets a warning."""

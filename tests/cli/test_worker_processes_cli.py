@@ -86,7 +86,7 @@ def test_a_worker_killed_for_its_memory_costs_only_its_file(tmp_path: Path) -> N
     assert run.exit_code == 1, run.stderr
     assert ("LG001", PLANTED) in [(code, path) for code, path, _ in findings(run.stdout)]
     assert (
-        "not analysed: the process analysing it was killed (SIGKILL: out of memory?)" in run.stdout
+        "not analysed: the process analysing it was ended (SIGKILL: out of memory?)" in run.stdout
     )
 
 

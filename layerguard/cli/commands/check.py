@@ -9,6 +9,7 @@ options into `CheckOptions` and the result into output.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,6 +27,7 @@ from layerguard.cli.options import (
     NoCacheOption,
     color_enabled,
     format_option,
+    jobs_to_use,
     open_project,
     output_format,
     project_relative,
@@ -165,6 +167,16 @@ def check_command(
         bool, typer.Option("--no-baseline", help="Report baselined findings too.")
     ] = False,
     color: ColorOption = None,
+    max_file_size_kb: Annotated[
+        int | None,
+        typer.Option(
+            "--max-file-size-kb",
+            min=1,
+            help="Report Python files and cards larger than this instead of reading them "
+            "(overrides `max_file_size_kb` of layerguard.yaml; default 1024).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Check imports, transactions and cards against the project's layer contract.
 
@@ -175,7 +187,6 @@ def check_command(
     """
     from layerguard.linter.check import CheckOptions, check
     from layerguard.linter.diagnostics import plural
-    from layerguard.linter.project.extraction import default_jobs
     from layerguard.linter.reporters import renderer
     from layerguard.linter.reporters.context import ReportContext
     from layerguard.linter.rules.selection import (
@@ -188,6 +199,8 @@ def check_command(
         chosen_format, legacy_format, OUTPUT_FORMATS, default_output_format(os.environ)
     )
     project = open_project(config)
+    if max_file_size_kb is not None:
+        project = dataclasses.replace(project, max_file_size_kb=max_file_size_kb)
     if show_files:
         from layerguard.linter.layers.listing import list_layers
         from layerguard.linter.layers.render import RENDERERS
@@ -210,7 +223,7 @@ def check_command(
     options = CheckOptions(
         enabled=enabled,
         report_paths=project_relative(paths or [], project.root),
-        jobs=jobs or default_jobs(),
+        jobs=jobs_to_use(jobs),
         use_cache=not no_cache,
         changed_since=base if changed else None,
         baseline=baseline,

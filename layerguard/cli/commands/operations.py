@@ -17,6 +17,7 @@ from layerguard.cli.options import (
     LegacyFormatOption,
     NoCacheOption,
     format_option,
+    jobs_to_use,
     open_project,
     output_format,
     usage_errors,
@@ -48,12 +49,11 @@ def operations_command(
     """
     from layerguard.linter.operations.catalogue import project_catalogue
     from layerguard.linter.operations.render import FORMATS
-    from layerguard.linter.project.extraction import default_jobs
 
     fmt = output_format(chosen_format, legacy_format, CATALOGUE_FORMATS)
     project = open_project(config)
     with usage_errors():
-        catalogue, written = project_catalogue(project, jobs or default_jobs(), not no_cache)
+        catalogue, written = project_catalogue(project, jobs_to_use(jobs), not no_cache)
     typer.echo(FORMATS[fmt](catalogue, str(project.root)), nl=False)
     if catalogue.unparsed:
         typer.echo(

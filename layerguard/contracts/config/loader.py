@@ -10,6 +10,7 @@ overlaps between layers. A file with any problem raises one `ConfigError` carryi
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -43,15 +44,30 @@ from layerguard.contracts.config.pyproject import (
 )
 from layerguard.contracts.config.spec import SPEC
 from layerguard.contracts.config.structure import check, line_of, type_name
+from layerguard.contracts.file_access import (
+    MIB,
+    NotRegularFileError,
+    UnreadableFileError,
+    read_regular_file,
+)
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+MAX_CONFIG_BYTES = MIB
+"""A contract is a few kilobytes; a file larger than this is not one."""
+MAX_CONFIG_VALUES = 100_000
+"""Values a contract may expand to through YAML aliases (a "billion laughs" file expands
+exponentially); real contracts have a few hundred."""
 
 
 def find_config(start: Path) -> Path | None:
     """The contract nearest to `start` (a directory, or a file's directory): in `start` or the
     first directory above it holding a `layerguard.yaml` or a `pyproject.toml` with a
     `[tool.layerguard]` table, as ruff finds its settings. Both in one directory is a
-    ConfigError: which one is meant cannot be guessed."""
+    ConfigError: which one is meant cannot be guessed. Any entry named `layerguard.yaml`
+    counts, whatever it is: a directory or a broken link of that name is reported (by
+    `load_config`), not passed over for a parent's contract."""
     start = start.resolve()
     if not start.is_dir():
         start = start.parent
@@ -70,11 +86,12 @@ def find_config(start: Path) -> Path | None:
 
 
 def contracts_in(directory: Path) -> list[Path]:
-    """The contract files of one directory: `layerguard.yaml`, then a `pyproject.toml` that
-    has a `[tool.layerguard]` table (regular files only: a FIFO would block the read)."""
+    """The contract files of one directory: `layerguard.yaml` (whatever it is), then a
+    `pyproject.toml` that has a `[tool.layerguard]` table (a regular file only: a FIFO would
+    block the read)."""
     found = []
     candidate = directory / CONFIG_FILE_NAME
-    if candidate.is_file():
+    if os.path.lexists(candidate):
         found.append(candidate)
     pyproject = directory / PYPROJECT_NAME
     if pyproject.is_file() and declares_contract(pyproject):
@@ -86,10 +103,12 @@ def load_config(path: Path) -> ProjectConfig:
     """Read and validate a contract file (`layerguard.yaml`, or a `.toml` file's
     `[tool.layerguard]`); raise `ConfigError` with every problem."""
     try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as error:
-        problem = ConfigProblem(path, 0, "", f"cannot read: {error.strerror}.")
-        raise ConfigError([problem]) from None
+        text = read_regular_file(path, MAX_CONFIG_BYTES).decode("utf-8")
+    except NotRegularFileError as error:
+        message = f"cannot read: {error}; replace or remove it, or pass --config FILE."
+        raise ConfigError([ConfigProblem(path, 0, "", message)]) from None
+    except UnreadableFileError as error:
+        raise ConfigError([ConfigProblem(path, 0, "", f"cannot read: {error}.")]) from None
     except UnicodeDecodeError as error:
         problem = ConfigProblem(path, 0, "", f"not UTF-8 text: {error.reason}.")
         raise ConfigError([problem]) from None
@@ -127,6 +146,12 @@ def _validated(root: yaml.Node, path: Path) -> ProjectConfig:
         else:
             message = f"expected a mapping of keys at the top level, got {type_name(root)}."
         raise ConfigError([ConfigProblem(path, line_of(root), "", message)])
+    if _expands_beyond(root, MAX_CONFIG_VALUES):
+        message = (
+            f"the file expands to more than {MAX_CONFIG_VALUES:,} values through YAML aliases; "
+            "write the contract out without them."
+        )
+        raise ConfigError([ConfigProblem(path, line_of(root), "", message)])
 
     checked = check(root, SPEC, path)
     problems = checked.problems + check_references(checked.data, checked.lines, path)
@@ -138,6 +163,25 @@ def _validated(root: yaml.Node, path: Path) -> ProjectConfig:
     if problems:
         raise ConfigError(problems)
     return config
+
+
+def _expands_beyond(root: yaml.Node, limit: int) -> bool:
+    """Whether the document has more than `limit` values once its aliases are expanded (an
+    alias is the node it names, shared: walking it counts it again)."""
+    stack = [root]
+    count = 0
+    while stack:
+        node = stack.pop()
+        count += 1
+        if count > limit:
+            return True
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.append(key)
+                stack.append(value)
+    return False
 
 
 def _strings(value: Any) -> tuple[str, ...]:

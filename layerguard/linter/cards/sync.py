@@ -15,6 +15,7 @@ from enum import Enum
 from layerguard.contracts.cards.model import CardError
 from layerguard.contracts.cards.parser import decode_card
 from layerguard.contracts.config.model import ProjectConfig
+from layerguard.contracts.file_access import UnreadableFileError, read_regular_file
 from layerguard.linter.caching.cards import open_card_cache, parse_cached
 from layerguard.linter.cards.content import card_content
 from layerguard.linter.cards.derive import importers
@@ -76,9 +77,9 @@ def sync_cards(
             continue
         location = project.root / card_path
         try:
-            data = location.read_bytes()
-        except OSError as error:
-            problem = f"cannot sync: {error.strerror}"
+            data = read_regular_file(location, project.max_file_size_kb * 1024)
+        except UnreadableFileError as error:
+            problem = f"cannot sync: {error}"
             summary.cards.append(SyncedCard(card_path, Synced.FAILED, problems=(problem,)))
             continue
         decoded = decode_card(data, card_path)
@@ -107,7 +108,7 @@ def sync_cards(
             continue
         diff = ""
         if write:
-            write_text(location, ("\ufeff" if bom else "") + merged.text)
+            write_text(location, ("\ufeff" if bom else "") + merged.text, project.root)
         else:
             diff = _diff(card_path, text, merged.text)
         summary.cards.append(

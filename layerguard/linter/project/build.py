@@ -8,6 +8,7 @@ answered by the results cache never imports them.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from layerguard.linter.project.extraction import ExtractionStats
 
 if TYPE_CHECKING:
     from layerguard.contracts.cards.model import CardParseResult
+    from layerguard.linter.facts.model import FileFacts
     from layerguard.linter.project.index import ProjectIndex
 
 
@@ -47,14 +49,49 @@ def build_index(
     settings = ExtractionSettings.from_config(config)
     cache = ParseCache.open(root, settings.fingerprint(), enabled=use_cache)
     limits = WorkerLimits(max_file_bytes=config.max_file_size_kb * 1024)
-    facts, stats = collect_facts(root, files.python, settings, cache, jobs, limits)
+    readable = [path for path in files.python if path not in files.not_read]
+    facts, stats = collect_facts(root, readable, settings, cache, jobs, limits)
+    facts.update(_not_read_facts(files))
+    stats = dataclasses.replace(stats, files=len(files.python))
     written = cache.save()
-    parsed, cards_written = read_cards_cached(root, files.cards, use_cache)
+    readable = [path for path in files.cards if path not in files.not_read]
+    parsed, cards_written = read_cards_cached(root, readable, use_cache)
     cards = {path: result for path, result in parsed.items() if not result.document}
+    cards.update(_not_read_cards(root, files))
     documents = frozenset(path for path, result in parsed.items() if result.document)
     other = card_targets_elsewhere(root, config, cards, facts.keys())
     index = ProjectIndex(config, files.layer_map, facts, cards, other, documents)
     return IndexBuild(index, stats, written and cards_written)
+
+
+def _not_read_facts(files: ProjectFiles) -> dict[str, FileFacts]:
+    """The facts of the Python files discovery found unreadable: why, and what to do."""
+    from layerguard.linter.project.extraction import too_large_facts, unreadable_facts
+
+    limit = files.max_file_bytes
+    return {
+        path: too_large_facts(why.size, limit) if why.too_large else unreadable_facts(why.reason)
+        for path, why in files.not_read.items()
+        if path.endswith(".py") and path in files.python
+    }
+
+
+def _not_read_cards(root: Path, files: ProjectFiles) -> dict[str, CardParseResult]:
+    """The cards discovery found unreadable, each with its LG002 error."""
+    from layerguard.contracts.cards.model import CardError, CardParseResult
+
+    cards = set(files.cards)
+    results = {}
+    for path, why in files.not_read.items():
+        if path in cards:
+            remedy = (
+                "narrow `cards.paths` or raise `max_file_size_kb`"
+                if why.too_large
+                else "fix or remove it"
+            )
+            error = CardError(str(root / path), 1, f"not read: {why.reason}; {remedy}")
+            results[path] = CardParseResult(card=None, errors=(error,))
+    return results
 
 
 def described_elsewhere(

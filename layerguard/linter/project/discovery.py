@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
+import warnings
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from layerguard.contracts.config.errors import ConfigError, ConfigProblem
 from layerguard.contracts.config.model import ProjectConfig
+from layerguard.contracts.file_access import kind_of, size_text
 from layerguard.contracts.layers import LayerMap
 from layerguard.contracts.patterns import PATH, compile_pattern
+from layerguard.linter.diagnostics import printable
+from layerguard.linter.errors import LayerguardWarning
 
 ALWAYS_SKIPPED_DIRS = frozenset(
     {
@@ -30,11 +37,115 @@ ALWAYS_SKIPPED_DIRS = frozenset(
         "site-packages",
     }
 )
+_WILDCARDS = frozenset("*?[{")
 
 
-def _walk(root: Path, start: str, excluded: Callable[[str], bool], suffix: str) -> Iterable[str]:
-    """Relative posix paths of files ending in `suffix` below `start`, pruning excluded dirs."""
+class NotRead(NamedTuple):
+    """A project file that is reported instead of read, and why."""
+
+    reason: str
+    size: int = -1  # too large: its size in bytes
+
+    @property
+    def too_large(self) -> bool:
+        return self.size >= 0
+
+
+class SkippedLink(NamedTuple):
+    """A symbolic link out of the project: never followed, reported once."""
+
+    path: str  # project-relative
+    target: str  # where it resolves to
+
+
+@dataclass(slots=True)
+class _Inspection:
+    """What discovery learns about the files it finds, without reading any: whether each is
+    a regular file inside the project and no larger than the limit."""
+
+    root: Path
+    limit: int
+    real_root: str = ""
+    not_read: dict[str, NotRead] = field(default_factory=dict)
+    skipped: list[SkippedLink] = field(default_factory=list)
+    _real_dirs: dict[str, bool] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.real_root = os.path.realpath(self.root)
+
+    def inside(self, real: str) -> bool:
+        return real == self.real_root or real.startswith(self.real_root + os.sep)
+
+    def dir_inside(self, rel_dir: str) -> bool:
+        """Whether a directory (reached through links, perhaps) is inside the project."""
+        known = self._real_dirs.get(rel_dir)
+        if known is None:
+            known = self._real_dirs[rel_dir] = self.inside(os.path.realpath(self.root / rel_dir))
+        return known
+
+    def admit(self, rel: str, is_link: bool) -> bool:
+        """Whether `rel` is a project file (what cannot be read of it is in `not_read`); a
+        link out of the project is not, and is reported once in `skipped`."""
+        full = os.path.join(self.root, rel)
+        try:
+            info = os.stat(full)
+        except OSError as error:
+            self.not_read[rel] = NotRead(_stat_failure(full, error))
+            return True
+        if is_link:
+            real = os.path.realpath(full)
+            if not self.inside(real):
+                self.skipped.append(SkippedLink(rel, real))
+                return False
+        if not stat.S_ISREG(info.st_mode):
+            self.not_read[rel] = NotRead(f"{kind_of(info.st_mode)}, not a regular file")
+        elif info.st_size > self.limit:
+            self.not_read[rel] = NotRead(too_large_reason(info.st_size, self.limit), info.st_size)
+        return True
+
+
+def too_large_reason(size: int, limit: int) -> str:
+    return f"too large ({size_text(size)}; `max_file_size_kb` is {limit // 1024:,})"
+
+
+def _stat_failure(full: str, error: OSError) -> str:
+    """Why a file cannot even be looked at, said for the links it usually is."""
+    if error.errno == errno.ELOOP:
+        return f"a symbolic link loop: {_link_chain(full)}"
+    if error.errno == errno.ENOENT and os.path.islink(full):
+        return f"a symbolic link to a missing file: {_link_chain(full)}"
+    return str(error.strerror or error)
+
+
+def _link_chain(full: str) -> str:
+    """`a.py -> b.py -> a.py`: the links followed from `full` until one repeats or breaks."""
+    chain = [os.path.basename(full)]
+    seen = {os.path.normpath(full)}
+    current = full
+    for _ in range(40):  # the kernel gives up after as many
+        try:
+            target = os.readlink(current)
+        except OSError:
+            break
+        chain.append(target)
+        current = os.path.normpath(os.path.join(os.path.dirname(current), target))
+        if current in seen:
+            break
+        seen.add(current)
+    return printable(" -> ".join(chain))
+
+
+def _walk(
+    inspection: _Inspection,
+    start: str,
+    excluded: Callable[[str], bool],
+    wanted: Callable[[str], bool],
+) -> Iterable[str]:
+    """Relative posix paths of the files below `start` that `wanted` holds for, pruning
+    excluded and always-skipped directories; links to directories are not followed (those
+    leading out of the project are reported as skipped)."""
     stack = [start]
+    root = inspection.root
     while stack:
         rel_dir = stack.pop()
         try:
@@ -46,20 +157,25 @@ def _walk(root: Path, start: str, excluded: Callable[[str], bool], suffix: str) 
             if entry.is_dir(follow_symlinks=False):
                 if entry.name not in ALWAYS_SKIPPED_DIRS and not excluded(rel + "/"):
                     stack.append(rel)
-            elif entry.name.endswith(suffix) and not excluded(rel):
-                yield rel
+            elif wanted(rel) and not excluded(rel):
+                if inspection.admit(rel, entry.is_symlink()):
+                    yield rel
+            elif entry.is_symlink() and entry.is_dir() and not excluded(rel + "/"):
+                real = os.path.realpath(entry.path)
+                if not inspection.inside(real) and entry.name not in ALWAYS_SKIPPED_DIRS:
+                    inspection.skipped.append(SkippedLink(rel + "/", real))
 
 
 def discover_python_files(
-    root: Path, source_roots: tuple[str, ...], excluded: Callable[[str], bool]
+    inspection: _Inspection, source_roots: tuple[str, ...], excluded: Callable[[str], bool]
 ) -> list[str]:
     """Every `.py` file under the source roots (namespace packages included), sorted."""
     found: set[str] = set()
     for source_root in source_roots:
         start = "" if source_root in (".", "") else source_root.strip("/")
-        if start and not (root / start).is_dir():
+        if start and not (inspection.root / start).is_dir():
             continue
-        found.update(_walk(root, start, excluded, ".py"))
+        found.update(_walk(inspection, start, excluded, lambda rel: rel.endswith(".py")))
     return sorted(found)
 
 
@@ -84,23 +200,45 @@ def card_matcher(patterns: Sequence[str]) -> Callable[[str], bool]:
     return lambda path: any(glob.match("/" + path) is not None for glob in globs)
 
 
-def discover_cards(root: Path, patterns: tuple[str, ...]) -> list[str]:
+def fixed_directory(pattern: str) -> str:
+    """The directory part of a glob before its first wildcard (where to start looking)."""
+    fixed: list[str] = []
+    for segment in pattern.split("/")[:-1]:
+        if _WILDCARDS & set(segment):
+            break
+        fixed.append(segment)
+    return "/".join(fixed)
+
+
+def discover_cards(inspection: _Inspection, patterns: tuple[str, ...]) -> list[str]:
     """Card files matching the configured globs (relative to the project root), sorted."""
+    matches = card_matcher(patterns)
     found: set[str] = set()
-    for pattern in patterns:
-        for path in root.glob(pattern):
-            if path.is_file():
-                found.add(path.relative_to(root).as_posix())
+    for start in sorted({fixed_directory(pattern) for pattern in patterns}):
+        if start and not inspection.dir_inside(start):
+            inspection.skipped.append(
+                SkippedLink(start + "/", os.path.realpath(inspection.root / start))
+            )
+            continue
+        if not start or (inspection.root / start).is_dir():
+            found.update(_walk(inspection, start, lambda rel: False, matches))
     return sorted(found)
 
 
 @dataclass(frozen=True, slots=True)
 class ProjectFiles:
-    """What a run reads: the contract's layer map, the Python files and the cards."""
+    """What a run reads: the contract's layer map, the Python files and the cards.
+
+    `python` and `cards` hold every project file, those in `not_read` included (they are
+    reported instead of read); `skipped` are the links out of the project.
+    """
 
     layer_map: LayerMap
     python: list[str]
     cards: list[str]
+    not_read: dict[str, NotRead] = field(default_factory=dict)
+    skipped: tuple[SkippedLink, ...] = ()
+    max_file_bytes: int = 1024 * 1024
 
 
 def discover(config: ProjectConfig) -> ProjectFiles:
@@ -113,11 +251,21 @@ def discover(config: ProjectConfig) -> ProjectFiles:
             message = f"'{source_root}' is not a directory."
             problem = ConfigProblem(config.path or root, config.line_of(key), key, message)
             raise ConfigError([problem])
-    paths = discover_python_files(root, layer_map.source_roots, layer_map.is_excluded)
+    inspection = _Inspection(root, config.max_file_size_kb * 1024)
+    paths = discover_python_files(inspection, layer_map.source_roots, layer_map.is_excluded)
     problems = layer_map.check_files(paths)
     if problems:
         raise ConfigError(problems)
-    return ProjectFiles(layer_map, paths, discover_cards(root, config.cards.paths))
+    cards = discover_cards(inspection, config.cards.paths)
+    skipped = tuple(sorted(set(inspection.skipped)))
+    for link in skipped:
+        warnings.warn(
+            f"{printable(link.path)}: not followed: a symbolic link to {printable(link.target)}, "
+            "outside the project (remove the link, or `exclude` it)",
+            LayerguardWarning,
+            stacklevel=2,
+        )
+    return ProjectFiles(layer_map, paths, cards, inspection.not_read, skipped, inspection.limit)
 
 
 def selected_by(paths: Sequence[str]) -> Callable[[str], bool]:

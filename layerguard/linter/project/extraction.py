@@ -46,6 +46,7 @@ DEFAULT_MAX_FILE_BYTES = MIB
 """Larger Python files are not parsed (`max_file_size_kb`; see ProjectConfig)."""
 
 EXCLUDE_IT = "exclude it (`exclude` in layerguard.yaml)"
+REPORT_IT = f"{EXCLUDE_IT}; please report it"  # to layerguard: a crash is its defect
 
 _CHUNK_LIMIT = 32
 """Files handed to a worker at once, at most (fewer when there are few files per worker)."""
@@ -82,7 +83,13 @@ class WorkerLimits:
 
     @property
     def memory_bytes(self) -> int:
-        return max(1024 * MIB, 512 * self.max_file_bytes)
+        """1 GiB, more for a raised size limit, never more than half the machine's memory."""
+        wanted = max(1024 * MIB, 512 * self.max_file_bytes)
+        try:
+            physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):  # not known here
+            return wanted
+        return max(min(wanted, physical // 2), 256 * MIB)
 
     @property
     def cpu_seconds(self) -> int:
@@ -103,7 +110,7 @@ def problem_facts(message: str, remedy: str) -> FileFacts:
 
 
 def unreadable_facts(reason: str) -> FileFacts:
-    return problem_facts(f"not read: {reason}", f"make it a readable file, or {EXCLUDE_IT}")
+    return problem_facts(f"not read: {reason}", f"fix or remove it, or {EXCLUDE_IT}")
 
 
 def too_large_facts(size: int, limit: int) -> FileFacts:
@@ -159,6 +166,7 @@ def _worker(connection: Connection, parent: int, inherited: list[Connection]) ->
         other.close()
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _silence_stderr()
     limits = WorkerLimits()
     while True:
         try:
@@ -172,7 +180,20 @@ def _worker(connection: Connection, parent: int, inherited: list[Connection]) ->
             continue
         for index, task in message:
             _limit_cpu_from_now(limits.cpu_seconds)
-            connection.send((index, _extract_one(task, limits.max_file_bytes)))
+            try:
+                result = _extract_one(task, limits.max_file_bytes)
+            except Exception as error:  # a defect of extraction: this file's, not the run's
+                reason = f"not analysed: its analysis failed ({type(error).__name__}: {error})"
+                result = None, facts_to_data(problem_facts(reason, REPORT_IT))
+            connection.send((index, result))
+
+
+def _silence_stderr() -> None:
+    """What a dying parser writes (a Rust allocator's message, a fatal error) would land in
+    the middle of the report: the death itself is what the run reports."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -244,8 +265,8 @@ def _death(exitcode: int | None, limits: WorkerLimits) -> str:
             name = f"signal {-exitcode}"
         if name == "SIGXCPU":
             return f"its analysis took more than {limits.cpu_seconds} s of CPU time"
-        if name == "SIGKILL":
-            return "the process analysing it was killed (SIGKILL: out of memory?)"
+        if name in ("SIGKILL", "SIGABRT"):  # the kernel's OOM killer; a failed allocation
+            return f"the process analysing it was ended ({name}: out of memory?)"
         return f"the process analysing it crashed ({name})"
     return f"the process analysing it exited unexpectedly (status {exitcode})"
 
@@ -415,7 +436,7 @@ class _Run:
             culprit = worker.outstanding.popleft()
             reason = _death(worker.process.exitcode, self.limits)
             if culprit in self.retried or "CPU" in reason:
-                facts = problem_facts(f"not analysed: {reason}", f"{EXCLUDE_IT}; please report it")
+                facts = problem_facts(f"not analysed: {reason}", REPORT_IT)
                 self.answers[culprit] = (None, facts_to_data(facts))
             else:
                 self.retried.add(culprit)
@@ -456,7 +477,7 @@ def collect_facts(
         try:
             digest, _ = cache.file_hash(root, path)
         except OSError as error:
-            facts[path] = unreadable_facts(f"cannot read it: {error.strerror or error}")
+            facts[path] = unreadable_facts(str(error.strerror or error))
             continue
         cached = cache.get(digest)
         if cached is not None:

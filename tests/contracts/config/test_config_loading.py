@@ -160,5 +160,7 @@ def test_find_config_walks_up(tmp_path: Path) -> None:
     (nested / "main.py").write_text("")
     assert find_config(nested) == tmp_path.resolve() / "layerguard.yaml"
     assert find_config(nested / "main.py") == tmp_path.resolve() / "layerguard.yaml"
-    (nested / "layerguard.yaml").mkdir()  # a directory of that name is not the file
-    assert find_config(nested) == tmp_path.resolve() / "layerguard.yaml"
+    # A directory of that name is found, not passed over for the parent's contract: loading
+    # it says what is wrong (issue 11, item 10; tests/cli/test_hostile_files_cli.py).
+    (nested / "layerguard.yaml").mkdir()
+    assert find_config(nested) == nested.resolve() / "layerguard.yaml"

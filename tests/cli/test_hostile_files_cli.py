@@ -1,0 +1,203 @@
+"""Issue 11, items 2, 9 and 10: special files, huge files, links out of the tree and link
+loops, through the real command line.
+
+Every run is a process of its own, bounded in time and in memory (2 GiB: the defects took
+13 GB in 20 s, or hung), so that a regression fails the test instead of the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import Run, run_process, write_project
+
+ROUTE = "backend/app/hoc/api/cus/policies/policies.py"
+ENGINE = "backend/app/hoc/cus/policies/L5_engines/policy_engine.py"
+HERE = "backend/app/hoc/api/cus/policies"
+LG101 = ("LG101", ROUTE, 1)
+BOUNDED = "import resource\nresource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))"
+CARDS = 'cards:\n  paths: ["literature/**/*.md"]\n'
+
+
+def project(root: Path) -> Path:
+    return write_project(
+        root,
+        {
+            ROUTE: "from app.hoc.cus.policies.L5_engines import policy_engine\n",
+            ENGINE: "def evaluate():\n    return 1\n",
+        },
+    )
+
+
+def check(root: Path, *args: str) -> Run:
+    return run_process(["check", "--output-format", "json", *args], root, 30, BOUNDED)
+
+
+def findings(run: Run) -> list[tuple[str, str, int]]:
+    return run.findings()
+
+
+def messages(run: Run, path: str) -> list[str]:
+    return [f["message"] for f in run.report["findings"] if f["path"] == path]
+
+
+def test_a_fifo_is_reported_not_waited_for(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    os.mkfifo(root / HERE / "x.py")
+    run = check(root)
+    assert run.exit_code == 1, run.stderr
+    assert findings(run) == [LG101, ("LG001", f"{HERE}/x.py", 1)]
+    assert messages(run, f"{HERE}/x.py") == [
+        "not read: a FIFO, not a regular file; fix or remove it, or exclude it (`exclude` in "
+        "layerguard.yaml)"
+    ]
+
+
+def test_a_link_to_dev_zero_is_not_followed(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / HERE / "x.py").symlink_to("/dev/zero")
+    run = check(root)
+    assert run.exit_code == 1, run.stderr
+    assert findings(run) == [LG101]
+    assert run.report["summary"]["files"] == 2
+    assert run.stderr == (
+        f"layerguard: warning: {HERE}/x.py: not followed: a symbolic link to /dev/zero, "
+        "outside the project (remove the link, or `exclude` it)\n"
+    )
+
+
+def test_a_huge_file_is_too_large(tmp_path: Path) -> None:
+    """A real 20 MB file took 137 s and 9.6 GB."""
+    root = project(tmp_path)
+    (root / HERE / "huge.py").write_bytes(b"x = 1\n" * (20_000_000 // 6))
+    run = check(root)
+    assert run.exit_code == 1, run.stderr
+    assert findings(run) == [("LG001", f"{HERE}/huge.py", 1), LG101]
+    assert messages(run, f"{HERE}/huge.py") == [
+        "too large to analyse (19,532 KB; `max_file_size_kb` is 1,024); exclude it (`exclude` "
+        "in layerguard.yaml), or raise `max_file_size_kb`"
+    ]
+
+
+def test_the_size_limit_is_configurable_and_overridable(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / HERE / "big.py").write_text("x = 1\n" * 1000)  # 6,000 bytes
+    assert findings(check(root)) == [LG101]
+    tight = (root / "layerguard.yaml").read_text() + "max_file_size_kb: 5\n"
+    (root / "layerguard.yaml").write_text(tight)
+    run = check(root)
+    assert findings(run) == [("LG001", f"{HERE}/big.py", 1), LG101]
+    assert messages(run, f"{HERE}/big.py")[0].startswith(
+        "too large to analyse (6 KB; `max_file_size_kb` is 5)"
+    )
+    assert findings(check(root, "--max-file-size-kb", "6")) == [LG101]
+
+
+def test_cards_too_large_or_special_are_reported(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    config = (root / "layerguard.yaml").read_text() + "max_file_size_kb: 1\n"
+    (root / "layerguard.yaml").write_text(config)
+    (root / "literature").mkdir()
+    (root / "literature/big.md").write_text("# big\n" + "x" * 2000)
+    os.mkfifo(root / "literature/fifo.md")
+    run = check(root)
+    lg002 = sorted(
+        (f["path"], f["message"]) for f in run.report["findings"] if f["code"] == "LG002"
+    )
+    assert lg002 == [
+        (
+            "literature/big.md",
+            "not read: too large (2 KB; `max_file_size_kb` is 1); narrow `cards.paths` or "
+            "raise `max_file_size_kb`",
+        ),
+        ("literature/fifo.md", "not read: a FIFO, not a regular file; fix or remove it"),
+    ]
+
+
+def test_links_out_of_the_tree_are_skipped_and_said_once(tmp_path: Path) -> None:
+    """A file link to /etc/passwd was read and parsed; a card linked to it was read too."""
+    root = project(tmp_path)
+    (root / HERE / "outside.py").symlink_to("/etc/passwd")
+    (root / "literature").mkdir()
+    (root / "literature/passwd.md").symlink_to("/etc/passwd")
+    (root / "backend/app/shared").symlink_to(tmp_path.parent)
+    (root / HERE / "inside.py").symlink_to(root / ENGINE)  # inside: read like any file
+    run = check(root)
+    assert run.exit_code == 1, run.stderr
+    assert findings(run) == [LG101]
+    assert run.report["summary"] == {**run.report["summary"], "files": 3, "cards": 0}
+    skipped = "outside the project (remove the link, or `exclude` it)"
+    assert run.stderr.splitlines() == [
+        f"layerguard: warning: {HERE}/outside.py: not followed: a symbolic link to "
+        f"/etc/passwd, {skipped}",
+        f"layerguard: warning: backend/app/shared/: not followed: a symbolic link to "
+        f"{tmp_path.parent}, {skipped}",
+        f"layerguard: warning: literature/passwd.md: not followed: a symbolic link to "
+        f"/etc/passwd, {skipped}",
+    ]
+
+
+def test_a_link_loop_says_so(tmp_path: Path) -> None:
+    """It said "No such file or directory"."""
+    root = project(tmp_path)
+    (root / HERE / "a.py").symlink_to("b.py")
+    (root / HERE / "b.py").symlink_to("a.py")
+    (root / HERE / "c.py").symlink_to("gone.py")
+    run = check(root)
+    assert run.exit_code == 1, run.stderr
+    fix = "; fix or remove it, or exclude it (`exclude` in layerguard.yaml)"
+    assert messages(run, f"{HERE}/a.py") == [
+        f"not read: a symbolic link loop: a.py -> b.py -> a.py{fix}"
+    ]
+    assert messages(run, f"{HERE}/c.py") == [
+        f"not read: a symbolic link to a missing file: c.py -> gone.py{fix}"
+    ]
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo", "directory"])
+def test_a_config_that_is_no_regular_file_is_a_usage_error(tmp_path: Path, special: str) -> None:
+    root = project(tmp_path)
+    if special == "fifo":
+        os.mkfifo(root / "special.yaml")
+        special = "special.yaml"
+    elif special == "directory":
+        (root / "special.yaml").mkdir()
+        special = "special.yaml"
+    run = run_process(["check", "--config", special], root, 30, BOUNDED)
+    assert run.exit_code == 2
+    kind = {"/dev/zero": "a character device", "special.yaml": "a FIFO"}.get(special)
+    if (root / special).is_dir():
+        kind = None  # click refuses a directory for --config itself
+        assert "is a directory" in run.stderr
+    if kind is not None:
+        assert run.stderr == (
+            f"{special}: LG003 cannot read: {kind}, not a regular file; replace or remove it, or "
+            "pass --config FILE\n"
+        )
+
+
+def test_a_directory_named_like_the_contract_is_not_passed_over(tmp_path: Path) -> None:
+    """It was skipped silently and the parent's contract used."""
+    root = project(tmp_path)
+    (root / "backend/layerguard.yaml").mkdir()
+    run = run_process(["check"], root / "backend", 30, BOUNDED)
+    assert run.exit_code == 2
+    assert run.stderr == (
+        f"{root}/backend/layerguard.yaml: LG003 cannot read: a directory, not a regular file; "
+        "replace or remove it, or pass --config FILE\n"
+    )
+
+
+def test_jobs_beyond_the_cores_are_capped_and_said(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    run = check(root, "--jobs", "100000")
+    assert run.exit_code == 1
+    cores = len(os.sched_getaffinity(0))
+    assert run.stderr == (
+        f"layerguard: warning: --jobs 100000: using {cores}, one process per core available\n"
+    )
+    assert json.loads(run.stdout)["summary"]["jobs"] == cores
