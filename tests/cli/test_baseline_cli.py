@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import Run, hoc_contract, write_project
+from tests.helpers import Run, hoc_contract, run_process, write_project
 
 ROUTE = "backend/app/hoc/api/cus/policies/policies.py"
 ENGINE = "backend/app/hoc/cus/policies/L5_engines/policy_engine.py"
@@ -322,6 +323,21 @@ def test_update_needs_a_baseline(tmp_path: Path, run_cli: RunCli) -> None:
             '{"version": 1, "findings": {"a.py": null}}',
             '1: ["findings"]["a.py"]: expected an object of rule codes, found null',
         ),
+        # Issue 11, item 6: a RecursionError traceback; duplicate keys accepted silently.
+        (
+            "[" * 100000,
+            "1:101: invalid baseline: nested more than 100 levels deep (a baseline nests 4 "
+            "objects deep)",
+        ),
+        (
+            '{\n  "version": 1,\n  "findings": {},\n  "version": 1\n}\n',
+            '4:3: invalid baseline: the key "version" appears twice in an object',
+        ),
+        (
+            '{\n  "version": 1,\n  "findings": {\n    "a.py": {"LG101": {"x": 1}},\n'
+            '    "b.py": {"LG101": {"x": 1, "y": 1, "x": 2}}\n  }\n}\n',
+            '5:40: invalid baseline: the key "x" appears twice in an object',
+        ),
     ],
 )
 def test_a_malformed_baseline_exits_2_with_its_line(
@@ -354,3 +370,23 @@ def test_info_findings_are_not_recorded_and_stay_visible(tmp_path: Path, run_cli
     run = check(run_cli)
     assert run.exit_code == 0
     assert run.findings() == [("LG404", handler, 7)]
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo"])
+def test_a_baseline_that_is_no_regular_file_exits_2(project: Path, special: str) -> None:
+    """A baseline linked to /dev/zero took 2 GB, a FIFO hung: a process of its own, bounded."""
+    (project / BASELINE).unlink()
+    if special == "fifo":
+        os.mkfifo(project / BASELINE)
+        kind = "a FIFO"
+    else:
+        (project / BASELINE).symlink_to(special)
+        kind = "a character device"
+    bounded = "import resource\nresource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))"
+    for args in (["check"], ["baseline", "update"]):
+        run = run_process(args, project, 30, bounded)
+        assert run.exit_code == 2
+        assert run.stderr == (
+            f"layerguard: {project / BASELINE}: cannot read the baseline: {kind}, not a regular "
+            "file\n"
+        )

@@ -23,16 +23,23 @@ may have.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from layerguard.contracts.file_access import (
+    MIB,
+    UnreadableFileError,
+    read_regular_file,
+    write_atomically,
+)
 from layerguard.linter.baseline.model import Baseline, EntryKey
 from layerguard.linter.errors import UsageError
 
 BASELINE_FILE_NAME = ".layerguard-baseline.json"
+MAX_BASELINE_BYTES = 64 * MIB
+"""A baseline of a million findings is smaller: a larger file is no baseline."""
 FORMAT_VERSION = 1
 ABOUT = (
     "Findings accepted when layerguard was adopted; `layerguard check` hides them. This file "
@@ -66,33 +73,43 @@ def format_baseline(baseline: Baseline) -> str:
 
 
 def write_baseline(path: Path, baseline: Baseline) -> None:
-    """Replace the file atomically: a baseline is never left half-written."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".layerguard-baseline-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(format_baseline(baseline))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Replace the file atomically (a baseline is never left half-written), keeping its
+    mode; a new one gets the umask's."""
+    write_atomically(path, format_baseline(baseline), newline="\n")
 
 
 def read_baseline(path: Path) -> Baseline:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) else str(error)
-        raise BaselineFileError(str(path), 1, f"cannot read the baseline: {reason}") from None
+        data = read_regular_file(path, MAX_BASELINE_BYTES)
+    except UnreadableFileError as error:
+        raise BaselineFileError(str(path), 0, f"cannot read the baseline: {error}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        message = f"not UTF-8: byte 0x{data[error.start]:02x} ({error.reason})"
+        raise BaselineFileError(str(path), line, message) from None
     return parse_baseline(text, str(path))
 
 
 def parse_baseline(text: str, label: str) -> Baseline:
     """The baseline in `text`; every problem names its line (`label` names the file)."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as error:
         message = f"invalid JSON: {error.msg}"
         raise BaselineFileError(label, error.lineno, message, error.colno) from None
+    except _DuplicateKeyError as error:
+        line, col = _duplicate_position(text, error.key)
+        message = f"invalid baseline: the key {json.dumps(error.key)} appears twice in an object"
+        raise BaselineFileError(label, line, message, col) from None
+    except RecursionError:
+        line, col = _too_deep_position(text)
+        message = (
+            f"invalid baseline: nested more than {_MAX_JSON_DEPTH} levels deep (a baseline "
+            "nests 4 objects deep)"
+        )
+        raise BaselineFileError(label, line, message, col) from None
     locator = _Locator(text)
 
     def fail(keys: list[str], message: str) -> BaselineFileError:
@@ -133,6 +150,70 @@ def parse_baseline(text: str, label: str) -> Baseline:
                 counts[entry] = count
                 lines[entry] = locator.line(["findings", path, code, key])
     return Baseline(counts, lines)
+
+
+class _DuplicateKeyError(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object's keys, refused when one is repeated: JSON parsers keep one of the two
+    values silently, and which one differs between tools (a hand merge gone wrong)."""
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKeyError(key)
+            seen.add(key)
+    return found
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_MAX_JSON_DEPTH = 100
+
+
+def _positions(text: str) -> Iterator[tuple[int, str]]:
+    """Offsets and text of the strings and brackets of a JSON text."""
+    for match in _JSON_TOKEN.finditer(text):
+        yield match.start(), match.group()
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _too_deep_position(text: str) -> tuple[int, int]:
+    """Where the brackets of `text` first nest past _MAX_JSON_DEPTH."""
+    depth = 0
+    for offset, token in _positions(text):
+        depth += token in "[{"
+        depth -= token in "]}"
+        if depth > _MAX_JSON_DEPTH:
+            return _line_col(text, offset)
+    return 1, 1
+
+
+def _duplicate_position(text: str, key: str) -> tuple[int, int]:
+    """Where `key` appears a second time in one object (a string followed by `:` is a key)."""
+    objects: list[set[str] | None] = []  # the keys seen in each open object; None: an array
+    for offset, token in _positions(text):
+        if token in "[{":
+            objects.append(set() if token == "{" else None)
+        elif token in "]}":
+            if objects:
+                objects.pop()
+        elif objects and (keys := objects[-1]) is not None:
+            if not text[offset + len(token) :].lstrip().startswith(":"):
+                continue
+            name = json.loads(token)
+            if name == key and name in keys:
+                return _line_col(text, offset)
+            keys.add(name)
+    return 1, 1
 
 
 def _kind(value: Any) -> str:

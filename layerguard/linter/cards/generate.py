@@ -82,7 +82,7 @@ def generate_cards(
             summary.cards.append(GeneratedCard(source.path, target, Generated.KEPT))
             continue
         content = card_content(index, source, inbound.get(source.path, []))
-        write_text(Path(project.root / target), render_card(content))
+        write_text(Path(project.root / target), render_card(content), project.root)
         summary.cards.append(GeneratedCard(source.path, target, Generated.WRITTEN))
         if not read_by_checks(target, project):
             summary.unread.append(target)

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import os
 import posixpath
-import tempfile
 from pathlib import Path
 
 from layerguard.contracts.cards.location import card_path_value
 from layerguard.contracts.config.model import ProjectConfig
-from layerguard.linter.project.discovery import card_matcher
-
-_WILDCARDS = frozenset("*?[{")
+from layerguard.contracts.file_access import write_atomically
+from layerguard.linter.errors import UsageError
+from layerguard.linter.project.discovery import card_matcher, fixed_directory
 
 
 def default_card_dir(config: ProjectConfig) -> str | None:
@@ -28,12 +27,7 @@ def default_card_dir(config: ProjectConfig) -> str | None:
     None when no card glob is configured."""
     if not config.cards.paths:
         return None
-    fixed: list[str] = []
-    for segment in config.cards.paths[0].split("/")[:-1]:
-        if _WILDCARDS & set(segment):
-            break
-        fixed.append(segment)
-    return "/".join(fixed)
+    return fixed_directory(config.cards.paths[0])
 
 
 def card_file_for(source: str, config: ProjectConfig, card_dir: str) -> str:
@@ -50,27 +44,19 @@ def read_by_checks(path: str, config: ProjectConfig) -> bool:
     return card_matcher(config.cards.paths)(path)
 
 
-def write_text(path: Path, text: str) -> None:
-    """Write atomically (a temporary file renamed over the target), creating directories: an
-    interrupted run never leaves half a card (or half a pyproject.toml) behind. The file keeps
-    the target's permissions, or gets the umask's default: not the temporary file's 0600."""
+def write_text(path: Path, text: str, root: Path) -> None:
+    """Write a card (or the contract) atomically: an interrupted run never leaves half a file
+    behind. Directories are created, never through a link out of the project (`root`); the
+    file keeps its mode, or gets the umask's (see `write_atomically`)."""
+    existing = path.parent
+    while not existing.exists():
+        existing = existing.parent
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(existing)
+    if real != real_root and not real.startswith(real_root + os.sep):
+        raise UsageError(
+            f"{path}: not written: {existing} leads out of the project (to {real}); "
+            "cards are only written inside it"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        try:
-            mode = path.stat().st_mode & 0o7777
-        except OSError:
-            mode = 0o666 & ~_umask()
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    write_atomically(path, text, newline="")

@@ -77,7 +77,7 @@ def init_project(options: InitOptions) -> InitResult:
         target = yaml_path
         _refuse_second_contract(target, directory / PYPROJECT_NAME, options.force)
         text = chosen.text
-    write_text(target, text)
+    write_text(target, text, target.parent)
     listing, problem = _listing(config)
     return InitResult(target, chosen, options.preset is None, listing, problem, others)
 
