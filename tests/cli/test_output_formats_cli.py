@@ -5,6 +5,7 @@ stress one format: exact lines, escaping, schema validity, stable fingerprints."
 from __future__ import annotations
 
 import json
+import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
@@ -455,3 +456,53 @@ def test_info_findings_are_notes_notices_and_passing_cases(
     out = case.find("system-out")
     assert out is not None
     assert out.text == f"{path}:{line}:{col}: LG404 {finding['message']}"
+
+
+# --- any string (issue 11, item 5) ------------------------------------------------------------
+
+# A lone surrogate, an escape sequence and a newline in an operation name (they reach LG401's
+# message), and a file whose name holds a newline, a terminal escape and a byte that is not
+# UTF-8 (Python reads it as a surrogate escape).
+HOSTILE_ROUTE = 'async def f(registry):\n    await registry.execute("\\ud800\\x1b[31m\\n", None)\n'
+HOSTILE_NAME = os.fsdecode(b"x\n\x1b[2Jy\xff.py")
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> Path:
+    write_project(tmp_path, {ROUTE: HOSTILE_ROUTE})
+    (tmp_path / ROUTE).with_name(HOSTILE_NAME).write_text("import app.models.policy\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize("fmt", OUTPUT_FORMATS)
+def test_every_format_survives_any_string(
+    hostile: Path, run_cli: Callable[..., Run], fmt: str
+) -> None:
+    """It was a UnicodeEncodeError in text, SARIF, JUnit and GitHub output: the report was
+    lost. (The test runner's stdout is strict UTF-8.)"""
+    run = run_cli(["check", "--output-format", fmt])
+    assert run.exit_code == 1, run.stderr
+    assert "\x1b" not in run.stdout
+    if fmt in ("json", "sarif"):
+        assert json.loads(run.stdout)
+    if fmt == "junit":
+        ET.fromstring(run.stdout.encode())
+    if fmt == "sarif":
+        assert_valid_sarif(json.loads(run.stdout))
+
+
+def test_text_shows_each_finding_on_one_escaped_line(
+    hostile: Path, run_cli: Callable[..., Run]
+) -> None:
+    """Raw control characters were printed, and a path with a newline split across lines."""
+    run = run_cli(["check"])
+    here = ROUTE.rsplit("/", 1)[0]
+    assert run.stdout.splitlines() == [
+        f"{ROUTE}:2:11: LG401 no handler registers operation '\\ud800\\x1b[31m\\n'; fix the "
+        "name or register a handler for it",
+        f"{here}/x\\n\\x1b[2Jy\\udcff.py:1:1: LG101 L2 (API routes) must not import L7 "
+        "(Models) `app.models.policy`; go through a layer L2 may use, or add an `allow:` "
+        "exception with a reason",
+        run.stdout.splitlines()[-1],
+    ]
+    assert run.stdout.splitlines()[-1].startswith("Found 2 findings in 2 files")

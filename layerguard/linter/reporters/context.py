@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from layerguard.linter.diagnostics import Diagnostic
+from layerguard.linter.diagnostics import Diagnostic, printable
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,8 @@ class ReportContext:
             return os.path.relpath(absolute, self.cwd).replace(os.sep, "/")
 
     def line(self, finding: Diagnostic) -> str:
-        """`path:line:col: CODE message`, the one-line form of a finding."""
-        shown = self.display_path(finding.path)
-        return f"{shown}:{finding.line}:{finding.col}: {finding.code} {finding.message}"
+        """`path:line:col: CODE message`, the one-line form of a finding: always one line,
+        without a control character (see `printable`)."""
+        shown = printable(self.display_path(finding.path))
+        message = printable(finding.message)
+        return f"{shown}:{finding.line}:{finding.col}: {finding.code} {message}"

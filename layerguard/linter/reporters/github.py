@@ -2,13 +2,14 @@
 
 `::error file=PATH,line=N,col=N,title=CODE name::message`, with `warning` and `notice` for the
 other severities. Values are escaped as the Actions runner unescapes them, so a `%`, a newline
-or a `,` in a message or path cannot end the command early or forge another one.
+or a `,` in a message or path cannot end the command early or forge another one; control
+characters and lone surrogates are shown as escapes, as in the text report.
 """
 
 from __future__ import annotations
 
 from layerguard.linter.check import CheckResult
-from layerguard.linter.diagnostics import Severity
+from layerguard.linter.diagnostics import Severity, printable
 from layerguard.linter.reporters.context import ReportContext
 from layerguard.linter.reporters.text import summary
 from layerguard.linter.rules.registry import RULES_BY_CODE
@@ -17,8 +18,9 @@ COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO:
 
 
 def escape_data(value: str) -> str:
-    """The message after `::`."""
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """The message after `::` (other control characters and lone surrogates escaped as in the
+    text report: the runner writes the log in UTF-8)."""
+    return printable(value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def escape_property(value: str) -> str:

@@ -18,13 +18,18 @@ from layerguard.linter.diagnostics import Diagnostic, Severity
 from layerguard.linter.reporters.context import ReportContext
 from layerguard.linter.rules.registry import RULES_BY_CODE
 
-# Characters XML 1.0 cannot carry at all, even escaped.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Characters XML 1.0 cannot carry at all, even escaped (lone surrogates: no encoding can).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _xml_text(value: str) -> str:
-    """`value` with characters XML cannot represent shown as `\\xNN` instead."""
-    return _NOT_XML.sub(lambda match: f"\\x{ord(match.group()):02x}", value)
+    """`value` with characters XML cannot represent shown as `\\xNN` or `\\uNNNN` instead."""
+    return _NOT_XML.sub(_escape, value)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def _element(parent: ET.Element, tag: str, **attributes: str) -> ET.Element:

@@ -34,7 +34,7 @@ LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "
 def fingerprint(d: Diagnostic, occurrence: int) -> str:
     """Stable across line moves: rule, path, key, and which of several equal keys it is."""
     material = "\0".join((d.code, d.path, d.key, str(occurrence)))
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+    return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def with_occurrences(diagnostics: list[Diagnostic]) -> Iterator[tuple[Diagnostic, int]]:
@@ -75,7 +75,7 @@ def _region(d: Diagnostic) -> dict[str, int]:
 
 
 def _result(d: Diagnostic, occurrence: int, rule_index: dict[str, int]) -> dict[str, Any]:
-    location: dict[str, Any] = {"artifactLocation": {"uri": quote(d.path), "uriBaseId": SRCROOT}}
+    location: dict[str, Any] = {"artifactLocation": {"uri": _uri(d.path), "uriBaseId": SRCROOT}}
     if d.line >= 1:  # a finding about a whole file has no region
         location["region"] = _region(d)
     result: dict[str, Any] = {"ruleId": d.code}
@@ -90,6 +90,15 @@ def _result(d: Diagnostic, occurrence: int, rule_index: dict[str, int]) -> dict[
         }
     )
     return result
+
+
+def _uri(path: str) -> str:
+    """A project path as a relative URI: its bytes percent-encoded, the bytes of a file name
+    that is not UTF-8 too (decoded as surrogate escapes, they are encoded back)."""
+    try:
+        return quote(path, errors="surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no file name decodes to
+        return quote(path.encode("utf-8", "surrogatepass"))
 
 
 def report_data(result: CheckResult, context: ReportContext) -> dict[str, Any]:
