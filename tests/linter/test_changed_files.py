@@ -514,3 +514,27 @@ def test_a_card_of_a_file_the_contract_excludes(project: Path, run_cli: RunCli) 
     (project / migration).unlink()
     scope = assert_equivalent(project, run_cli, base)
     assert scope.reasons[migration_card] == f"describes {migration}, which changed"
+
+
+def test_a_shallow_clone_says_it_is_one_and_how_to_deepen_it(
+    project: Path, tmp_path_factory: pytest.TempPathFactory, run_cli: RunCli
+) -> None:
+    """Issue 11, item 10: `--base HEAD~1` in a shallow clone said "no such commit"."""
+    (project / INCIDENTS_ROUTE).write_text((project / INCIDENTS_ROUTE).read_text() + "\n")
+    git(project, "commit", "-q", "-am", "second")
+    clone = tmp_path_factory.mktemp("shallow") / "clone"
+    git(project, "clone", "-q", "--depth", "1", f"file://{project}", str(clone))
+    run = run_cli(["check", "--changed", "--base", "HEAD~1"], cwd=clone)
+    assert run.exit_code == 2
+    assert run.stderr == (
+        "layerguard: --changed: unknown revision 'HEAD~1' for --base: this is a shallow clone, "
+        "and its history may stop before 'HEAD~1'; fetch more history (`git fetch "
+        "--deepen=100`, or `git fetch --unshallow`; with GitHub's actions/checkout, "
+        "`fetch-depth: 0`)\n"
+    )
+    git(clone, "fetch", "-q", "--deepen=1")
+    deepened = run_cli(["check", "--changed", "--base", "HEAD~1"], cwd=clone)
+    assert (deepened.exit_code, deepened.stderr) == (
+        0,
+        "layerguard: --changed: reporting on 4 files (1 changed since HEAD~1, 3 affected)\n",
+    )

@@ -9,10 +9,11 @@ directory of the repository.
 from __future__ import annotations
 
 import subprocess
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from layerguard.linter.errors import UsageError
+from layerguard.linter.errors import LayerguardWarning, UsageError
 
 
 class GitError(UsageError):
@@ -56,11 +57,24 @@ def changes_since(root: Path, base: str) -> GitChanges:
         root, "rev-parse", "--verify", "--quiet", "--end-of-options", base + "^{commit}"
     )
     if resolved.returncode != 0:
+        if _shallow(root):
+            raise GitError(
+                f"unknown revision '{base}' for --base: this is a shallow clone, and its history "
+                f"may stop before '{base}'; {FETCH_MORE}"
+            )
         raise GitError(f"unknown revision '{base}' for --base: no such commit")
     commit = resolved.stdout.decode().strip()
     merge_base = _git(root, "merge-base", commit, "HEAD")
     if merge_base.returncode == 0:
         commit = merge_base.stdout.decode().strip()
+    elif _shallow(root):
+        warnings.warn(
+            f"--base {base}: no common ancestor with HEAD in this shallow clone, so files are "
+            f"compared with '{base}' itself (changes made there since the branch count too); "
+            f"{FETCH_MORE}",
+            LayerguardWarning,
+            stacklevel=2,
+        )
     diff = _git(root, "diff", "--name-status", "--no-renames", "--relative", "-z", commit, "--")
     if diff.returncode != 0:
         raise GitError(f"git diff failed: {_message(diff)}")
@@ -71,6 +85,17 @@ def changes_since(root: Path, base: str) -> GitChanges:
         raise GitError(f"git ls-files failed: {_message(untracked)}")
     paths.update(_decode(path) for path in untracked.stdout.split(b"\0") if path)
     return GitChanges(commit, tuple(sorted(paths)))
+
+
+FETCH_MORE = (
+    "fetch more history (`git fetch --deepen=100`, or `git fetch --unshallow`; with GitHub's "
+    "actions/checkout, `fetch-depth: 0`)"
+)
+
+
+def _shallow(root: Path) -> bool:
+    answer = _git(root, "rev-parse", "--is-shallow-repository")
+    return answer.returncode == 0 and answer.stdout.strip() == b"true"
 
 
 def _decode(path: bytes) -> str:
