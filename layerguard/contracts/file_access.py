@@ -16,6 +16,9 @@ from pathlib import Path
 
 KIB = 1024
 MIB = 1024 * KIB
+DEFAULT_MAX_FILE_BYTES = MIB
+"""Python files and cards larger than this are not read, unless `max_file_size_kb` says
+otherwise (see its description in contracts/config/spec.py)."""
 
 _KINDS = {
     stat.S_IFDIR: "a directory",

@@ -228,8 +228,15 @@ def _contract_bytes(config: ProjectConfig) -> bytes:
 def _elsewhere(index: ProjectIndex) -> dict[str, bool]:
     """Files cards describe that are not project Python files, and whether each exists:
     the one input of the rules besides Python files and cards (stale cards, LG301)."""
+    from layerguard.linter.project.build import file_status
+
+    root = index.config.root
     return {
         source: source in index.other_files
         for source in index.card_sources.values()
-        if source is not None and source not in index.files
+        if source is not None
+        and source not in index.files
+        # A name the file system cannot hold (too long) never changes; one it cannot answer
+        # for cannot be watched: the results cache only looks at the others.
+        and file_status(root / source) is not None
     }

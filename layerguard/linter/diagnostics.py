@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
-
-_UNPRINTABLE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
-)
-_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 class Severity(StrEnum):
@@ -38,17 +32,3 @@ class Diagnostic:
 def plural(count: int, word: str) -> str:
     """`1 finding`, `2 findings`: how messages and summaries count things."""
     return f"{count} {word}{'' if count == 1 else 's'}"
-
-
-def printable(text: str) -> str:
-    """`text` safe to show on one line of a terminal or a log: control characters, line
-    breaks, bidirectional overrides and lone surrogates (which no encoding can write) become
-    escapes such as `\\n`, `\\x1b` or `\\udcff`. Paths and messages quote analysed code
-    and file names, which can hold anything."""
-    return _UNPRINTABLE.sub(_escape, text)
-
-
-def _escape(match: re.Match[str]) -> str:
-    char = match.group()
-    code = ord(char)
-    return _NAMED_ESCAPES.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")

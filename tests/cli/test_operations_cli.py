@@ -338,3 +338,19 @@ def json_keys(value: object) -> set[str]:
     if isinstance(value, list):
         return {k for item in value for k in json_keys(item)}
     return set()
+
+
+def test_names_from_the_code_are_escaped_on_one_line(
+    tmp_path: Path, run_cli: Callable[..., Run]
+) -> None:
+    """An operation name is a string of the analysed code: it may hold anything."""
+    route = 'async def f(registry):\n    await registry.execute("a\\nb\\x1b[2J\\ud800", None)\n'
+    write_project(tmp_path, {"src/app/api/routes.py": route}, SMALL_CONFIG)
+    text = run_cli(["operations"])
+    assert text.exit_code == 0
+    assert text.stdout.splitlines()[1] == (
+        "a\\nb\\x1b[2J\\ud800  NOT REGISTERED  -           src/app/api/routes.py:2"
+    )
+    markdown = run_cli(["operations", "--output-format", "markdown"])
+    assert "| `a\\nb\\x1b[2J\\ud800` | **not registered** |" in markdown.stdout
+    assert "\x1b" not in text.stdout + markdown.stdout

@@ -373,3 +373,10 @@ def test_facts_round_trip_through_cache_data() -> None:
     assert facts_from_data(facts_to_data(facts)) == facts
     broken = extract_facts("def (:\n", SETTINGS)
     assert facts_from_data(facts_to_data(broken)) == broken
+
+
+def test_a_null_byte_is_a_syntax_error_at_its_place() -> None:
+    """CPython refuses such a file; libcst parsed it, then failed evaluating its strings."""
+    error = extract_facts(b'"""doc\x00string"""\nimport os\n', SETTINGS).syntax_error
+    assert error is not None
+    assert (error.line, error.col, error.message) == (1, 7, "source cannot contain null bytes")

@@ -44,6 +44,11 @@ from layerguard.contracts.cards.model import (
     Section,
     SectionKind,
 )
+from layerguard.contracts.file_access import (
+    DEFAULT_MAX_FILE_BYTES,
+    UnreadableFileError,
+    read_regular_file,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -86,13 +91,14 @@ def parse_card(text: str, path: str) -> CardParseResult:
     return _CardReader(text, path).read()
 
 
-def read_card(path: Path) -> CardParseResult:
-    """Read and parse a card file; an unreadable file or a bad encoding is a card error too."""
+def read_card(path: Path, limit: int = DEFAULT_MAX_FILE_BYTES) -> CardParseResult:
+    """Read and parse a card file; an unreadable file (a FIFO, one larger than `limit` bytes)
+    or a bad encoding is a card error too."""
     label = str(path)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return _unreadable(label, 1, f"cannot read the card: {exc.strerror or exc}")
+        data = read_regular_file(path, limit)
+    except UnreadableFileError as exc:
+        return _unreadable(label, 1, f"cannot read the card: {exc}")
     return parse_card_bytes(data, label)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from layerguard.contracts.escaping import printable
+
 CONFIG_ERROR_CODE = "LG003"
 """The diagnostic code of an invalid `layerguard.yaml` (the LG0xx family is bad input)."""
 
@@ -26,7 +28,7 @@ class ConfigProblem:
     def __str__(self) -> str:
         location = f"{self.file}:{self.line}" if self.line else str(self.file)
         subject = f"{self.key_path}: " if self.key_path else ""
-        return f"{location}: {CONFIG_ERROR_CODE} {subject}{self.message}"
+        return printable(f"{location}: {CONFIG_ERROR_CODE} {subject}{self.message}")
 
 
 def sentence(text: str) -> str:

@@ -128,9 +128,13 @@ def parse_config(text: str, path: Path) -> ProjectConfig:
         message = " ".join(str(p) for p in (error.context, error.problem) if p)
         problem = ConfigProblem(path, line, "", f"invalid YAML: {sentence(message)}")
         raise ConfigError([problem]) from None
+    except yaml.reader.ReaderError as error:  # a character YAML does not allow
+        line = text.count("\n", 0, error.position) + 1
+        message = f"invalid YAML: character #x{error.character:04x}: {sentence(error.reason)}"
+        raise ConfigError([ConfigProblem(path, line, "", message)]) from None
     except yaml.YAMLError as error:
-        problem = ConfigProblem(path, 0, "", f"invalid YAML: {sentence(str(error))}")
-        raise ConfigError([problem]) from None
+        message = f"invalid YAML: {sentence(' '.join(str(error).split()))}"  # on one line
+        raise ConfigError([ConfigProblem(path, 0, "", message)]) from None
     if root is None:
         raise ConfigError(
             [ConfigProblem(path, 1, "", "the file is empty; `layerguard init` writes a start.")]

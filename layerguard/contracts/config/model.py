@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
+from layerguard.contracts.file_access import DEFAULT_MAX_FILE_BYTES, KIB
+
 CONFIG_FILE_NAME = "layerguard.yaml"
 
 IMPORT_SCOPE_KINDS = ("type_checking", "lazy", "conditional")
@@ -292,7 +294,7 @@ class ProjectConfig:
     registry: RegistryNames = field(default_factory=RegistryNames)
     cards: CardSettings = field(default_factory=CardSettings)
     rules: RuleSelection = field(default_factory=RuleSelection)
-    max_file_size_kb: int = 1024  # larger Python files and cards are reported, not read
+    max_file_size_kb: int = DEFAULT_MAX_FILE_BYTES // KIB  # larger files: reported, not read
     path: Path | None = None  # the file it was read from, as given (problems name it so)
     sections: frozenset[str] = frozenset()
     """The top-level keys the file has: a project without `transactions:` is not assumed to

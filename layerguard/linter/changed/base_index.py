@@ -17,7 +17,7 @@ from layerguard.linter.changed.git import GitChanges, read_at
 from layerguard.linter.facts.model import FileFacts
 from layerguard.linter.facts.serialize import facts_from_data
 from layerguard.linter.facts.settings import ExtractionSettings
-from layerguard.linter.project.build import described_elsewhere
+from layerguard.linter.project.build import described_elsewhere, file_status
 from layerguard.linter.project.discovery import card_matcher, is_python_file_of
 from layerguard.linter.project.index import ProjectIndex
 
@@ -58,7 +58,7 @@ def _card_targets_elsewhere(
     existed there without being project Python files (changed ones are asked of git)."""
     candidates = described_elsewhere(cards, config.cards.root, project_files)
     changed = candidates & frozenset(changes.paths)
-    found = {path for path in candidates - changed if (config.root / path).is_file()}
+    found = {path for path in candidates - changed if file_status(config.root / path) is True}
     blobs = read_at(config.root, changes.commit, sorted(changed))
     found.update(path for path, blob in blobs.items() if blob is not None)
     return frozenset(found)

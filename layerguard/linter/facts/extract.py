@@ -80,6 +80,13 @@ def extract_facts(source: bytes | str, settings: ExtractionSettings) -> FileFact
     parsing it, so the answer must not be cached as the file's facts.
     """
     raw = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
+    null = -1 if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else raw.find(b"\0")  # UTF-16
+    if null >= 0:  # CPython refuses such a file, and libcst cannot evaluate its strings
+        line = raw.count(b"\n", 0, null) + 1
+        col = null - (raw.rfind(b"\n", 0, null) + 1) + 1
+        return FileFacts(
+            syntax_error=SyntaxErrorFact(line, col, "source cannot contain null bytes")
+        )
     nested = nesting_problem(raw)
     if nested is not None:
         return _too_deep(nested.line, f"{TOO_DEEP} ({nested.message})")

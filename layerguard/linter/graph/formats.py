@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from layerguard.contracts.escaping import printable
 from layerguard.linter.diagnostics import plural
 from layerguard.linter.graph.views import Edge, Graph, Node
 
@@ -46,7 +47,7 @@ def _mermaid_ids(graph: Graph) -> dict[str, str]:
 
 
 def _mermaid_text(text: str) -> str:
-    return '"' + text.replace('"', "#quot;") + '"'
+    return '"' + printable(text).replace('"', "#quot;") + '"'
 
 
 def render_mermaid(graph: Graph) -> str:
@@ -87,7 +88,7 @@ def render_mermaid(graph: Graph) -> str:
 
 
 def _dot_text(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return '"' + printable(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _dot_attributes(**attributes: str) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from layerguard._version import __version__
+from layerguard.contracts.escaping import printable
 from layerguard.linter.diagnostics import plural
 from layerguard.linter.operations.catalogue import CallSite, Catalogue, Operation, Registration
 
@@ -102,7 +103,11 @@ def render_text(catalogue: Catalogue, project_root: str) -> str:
     lines = []
     if catalogue.operations:
         header = ("OPERATION", "HANDLER", "DEFINED AT", "CALLED FROM")
-        rows = [row for operation in catalogue.operations for row in _text_rows(operation)]
+        rows = [
+            tuple(map(printable, row))  # names and paths come from the code: one line each
+            for operation in catalogue.operations
+            for row in _text_rows(operation)
+        ]
         widths = [max(len(row[i]) for row in (header, *rows)) for i in range(3)]
         for row in (header, *rows):
             cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
@@ -111,7 +116,9 @@ def render_text(catalogue: Catalogue, project_root: str) -> str:
         if lines:
             lines.append("")
         lines.append("Dynamic call sites (the operation name is computed; not checked):")
-        lines.extend(f"  {site.kind:<8}  {_dynamic_line(site)}" for site in catalogue.dynamic)
+        lines.extend(
+            f"  {site.kind:<8}  {printable(_dynamic_line(site))}" for site in catalogue.dynamic
+        )
     lines.append("")
     lines.append(_summary(catalogue))
     return "\n".join(lines) + "\n"
@@ -185,7 +192,7 @@ def render_json(catalogue: Catalogue, project_root: str) -> str:
 
 
 def _code(text: str) -> str:
-    return "`" + text.replace("|", "\\|") + "`"
+    return "`" + printable(text).replace("|", "\\|") + "`"
 
 
 def _markdown_row(operation: Operation) -> str:

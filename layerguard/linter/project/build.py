@@ -9,6 +9,8 @@ answered by the results cache never imports them.
 from __future__ import annotations
 
 import dataclasses
+import os
+import stat
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,4 +120,15 @@ def card_targets_elsewhere(
     """Files described by cards that exist but are not project Python files (so that rules,
     which never touch the disk, can tell a stale card from one describing an excluded file)."""
     candidates = described_elsewhere(cards, config.cards.root, project_files)
-    return frozenset(path for path in candidates if (root / path).is_file())
+    return frozenset(path for path in candidates if file_status(root / path) is True)
+
+
+def file_status(path: Path) -> bool | None:
+    """Whether a file a card names exists: True, False, or None when the file system cannot
+    even say (a name too long, a directory that may not be read): a card can name anything."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except (OSError, ValueError):
+        return None

@@ -13,10 +13,10 @@ from typing import NamedTuple
 
 from layerguard.contracts.config.errors import ConfigError, ConfigProblem
 from layerguard.contracts.config.model import ProjectConfig
+from layerguard.contracts.escaping import printable
 from layerguard.contracts.file_access import kind_of, size_text
 from layerguard.contracts.layers import LayerMap
 from layerguard.contracts.patterns import PATH, compile_pattern
-from layerguard.linter.diagnostics import printable
 from layerguard.linter.errors import LayerguardWarning
 
 ALWAYS_SKIPPED_DIRS = frozenset(

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from layerguard.contracts.file_access import (
+    DEFAULT_MAX_FILE_BYTES,
     MIB,
     FileTooLargeError,
     UnreadableFileError,
@@ -41,9 +42,6 @@ if TYPE_CHECKING:
     from multiprocessing.connection import Connection
     from multiprocessing.context import ForkContext, SpawnContext
     from multiprocessing.process import BaseProcess
-
-DEFAULT_MAX_FILE_BYTES = MIB
-"""Larger Python files are not parsed (`max_file_size_kb`; see ProjectConfig)."""
 
 EXCLUDE_IT = "exclude it (`exclude` in layerguard.yaml)"
 REPORT_IT = f"{EXCLUDE_IT}; please report it"  # to layerguard: a crash is its defect

@@ -6,7 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from layerguard.linter.diagnostics import Diagnostic, printable
+from layerguard.contracts.escaping import printable
+from layerguard.linter.diagnostics import Diagnostic
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,9 @@ characters and lone surrogates are shown as escapes, as in the text report.
 
 from __future__ import annotations
 
+from layerguard.contracts.escaping import printable
 from layerguard.linter.check import CheckResult
-from layerguard.linter.diagnostics import Severity, printable
+from layerguard.linter.diagnostics import Severity
 from layerguard.linter.reporters.context import ReportContext
 from layerguard.linter.reporters.text import summary
 from layerguard.linter.rules.registry import RULES_BY_CODE

@@ -27,7 +27,7 @@ Also a file that is not analysed at all, with the reason and what to do: it cann
 is not a regular file (a FIFO, a device), it is larger than `max_file_size_kb`, it nests too
 deeply to be parsed safely (brackets more than 200 deep, which CPython refuses too, or an
 expression more than 1,000 levels deep), or the worker process analysing it crashed or ran out
-of its memory or time (see the Robustness section of docs/index.md).
+of its memory or time (see docs/robustness.md).
 """
     why = """
 A file that does not parse cannot be checked. Skipping it silently would also skip every

@@ -305,7 +305,9 @@ def test_control_characters_in_yaml() -> None:
 def test_unreadable_file(tmp_path: Path) -> None:
     result = read_card(tmp_path)
     assert result.card is None
-    assert result.errors == (CardError(str(tmp_path), 1, "cannot read the card: Is a directory"),)
+    assert result.errors == (
+        CardError(str(tmp_path), 1, "cannot read the card: a directory, not a regular file"),
+    )
     missing = tmp_path / "missing.md"
     assert read_card(missing).errors == (
         CardError(str(missing), 1, "cannot read the card: No such file or directory"),
