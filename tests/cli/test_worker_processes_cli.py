@@ -42,9 +42,19 @@ def planted(source, settings):
     if b"# stall" in source:
         pathlib.Path("stalled").touch()
         time.sleep(120)
+    if b"# spin" in source:
+        while True:
+            pass
     return real(source, settings)
 
 extract.extract_facts = planted
+"""
+# Limits a test can reach in a second: 1 s of CPU per file, 128 MB of address space.
+SMALL_LIMITS = """
+from layerguard.linter.project import extraction
+
+extraction.WorkerLimits.cpu_seconds = property(lambda self: 1)
+extraction.WorkerLimits.memory_bytes = property(lambda self: 128 << 20)
 """
 
 
@@ -86,7 +96,38 @@ def test_a_worker_killed_for_its_memory_costs_only_its_file(tmp_path: Path) -> N
     assert run.exit_code == 1, run.stderr
     assert ("LG001", PLANTED) in [(code, path) for code, path, _ in findings(run.stdout)]
     assert (
-        "not analysed: the process analysing it was ended (SIGKILL: out of memory?)" in run.stdout
+        "not analysed: the process analysing it was ended (SIGKILL), most likely for needing "
+        "more memory than a worker may take (1,024 MB); exclude it (`exclude` in "
+        "layerguard.yaml)"
+    ) in run.stdout
+
+
+def test_a_file_that_takes_too_long_is_stopped_by_the_cpu_limit(tmp_path: Path) -> None:
+    root = project(tmp_path, "# spin")
+    run = run_process(["check", "--output-format", "json"], root, prelude=PRELUDE + SMALL_LIMITS)
+    assert run.exit_code == 1, run.stderr
+    assert [(code, path) for code, path, _ in findings(run.stdout)] == [
+        ("LG101", ROUTE),
+        ("LG001", PLANTED),
+    ]
+    assert findings(run.stdout)[1][2] == (
+        "not analysed: its analysis took more than 1 s of CPU time; exclude it (`exclude` in "
+        "layerguard.yaml)"
+    )
+
+
+def test_a_file_that_needs_too_much_memory_is_stopped_by_the_limit(tmp_path: Path) -> None:
+    """A list of 100,000 small integers needs ~250 MB to parse."""
+    root = project(tmp_path, "")
+    (root / PLANTED).write_text("x = [" + "0, " * 100_000 + "]\n")
+    run = run_process(["check", "--output-format", "json"], root, prelude=SMALL_LIMITS)
+    assert run.exit_code == 1, run.stderr
+    assert ("LG001", PLANTED) in [(code, path) for code, path, _ in findings(run.stdout)]
+    [message] = [m for code, _, m in findings(run.stdout) if code == "LG001"]
+    # Where the allocation fails decides how: a MemoryError, or the Rust parser aborting.
+    assert message.startswith("not analysed: ")
+    assert message.endswith(
+        "more memory than a worker may take (128 MB); exclude it (`exclude` in layerguard.yaml)"
     )
 
 

@@ -129,7 +129,7 @@ def _init_worker(settings: ExtractionSettings) -> None:
     gc.disable()
 
 
-def _extract_one(task: str | bytes, max_bytes: int) -> Result:
+def _extract_one(task: str | bytes, limits: WorkerLimits) -> Result:
     """The facts of a file (a path to read, or its content)."""
     from layerguard.linter.facts.extract import extract_facts
 
@@ -138,6 +138,7 @@ def _extract_one(task: str | bytes, max_bytes: int) -> Result:
     _extracted += 1
     if _extracted % _COLLECT_EVERY == 0:
         gc.collect()
+    max_bytes = limits.max_file_bytes
     if isinstance(task, bytes):
         source = task
     else:
@@ -152,7 +153,7 @@ def _extract_one(task: str | bytes, max_bytes: int) -> Result:
     try:
         facts = extract_facts(source, _worker_settings)
     except MemoryError:
-        reason = "not analysed: it needs more memory than a worker may take"
+        reason = f"not analysed: it needs {_more_memory(limits)}"
         return None, facts_to_data(problem_facts(reason, EXCLUDE_IT))
     return content_hash(source), facts_to_data(facts)
 
@@ -165,6 +166,7 @@ def _worker(connection: Connection, parent: int, inherited: list[Connection]) ->
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _silence_stderr()
+    mapped = _address_space()
     limits = WorkerLimits()
     while True:
         try:
@@ -173,13 +175,13 @@ def _worker(connection: Connection, parent: int, inherited: list[Connection]) ->
             return
         if isinstance(message, tuple):
             settings, limits = message
-            _limit_resources(limits)
+            _limit_resources(limits, mapped)
             _init_worker(settings)
             continue
         for index, task in message:
             _limit_cpu_from_now(limits.cpu_seconds)
             try:
-                result = _extract_one(task, limits.max_file_bytes)
+                result = _extract_one(task, limits)
             except Exception as error:  # a defect of extraction: this file's, not the run's
                 reason = f"not analysed: its analysis failed ({type(error).__name__}: {error})"
                 result = None, facts_to_data(problem_facts(reason, REPORT_IT))
@@ -223,14 +225,25 @@ def _watch_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _limit_resources(limits: WorkerLimits) -> None:
-    """Bound the worker's address space, and write no core file when it crashes (into the
-    project, perhaps)."""
+def _address_space() -> int:
+    """The bytes of address space this process has mapped (0 where it cannot tell)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _limit_resources(limits: WorkerLimits, inherited: int) -> None:
+    """Bound the address space the worker may add to what it `inherited` from the process
+    that forked it (a large one, an IDE perhaps, must not leave its workers none), and write
+    no core file when it crashes (into the project, perhaps)."""
     try:
         import resource
     except ImportError:  # pragma: no cover - not on a POSIX system
         return
-    for kind, value in ((resource.RLIMIT_AS, limits.memory_bytes), (resource.RLIMIT_CORE, 0)):
+    memory = inherited + limits.memory_bytes
+    for kind, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_CORE, 0)):
         _, hard = resource.getrlimit(kind)
         if hard != resource.RLIM_INFINITY:
             value = min(value, hard)
@@ -254,19 +267,27 @@ def _limit_cpu_from_now(seconds: int) -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
-def _death(exitcode: int | None, limits: WorkerLimits) -> str:
-    """Why a worker died, as the reason its file was not analysed."""
+def _death(exitcode: int | None, limits: WorkerLimits) -> FileFacts:
+    """Why a worker died, as the facts of the file it was analysing; whether to try the file
+    again is the caller's business (a CPU limit is not worth a second minute)."""
     if exitcode is not None and exitcode < 0:
         try:
             name = signal.Signals(-exitcode).name
         except ValueError:
             name = f"signal {-exitcode}"
         if name == "SIGXCPU":
-            return f"its analysis took more than {limits.cpu_seconds} s of CPU time"
+            reason = f"its analysis took more than {limits.cpu_seconds} s of CPU time"
+            return problem_facts(f"not analysed: {reason}", EXCLUDE_IT)
         if name in ("SIGKILL", "SIGABRT"):  # the kernel's OOM killer; a failed allocation
-            return f"the process analysing it was ended ({name}: out of memory?)"
-        return f"the process analysing it crashed ({name})"
-    return f"the process analysing it exited unexpectedly (status {exitcode})"
+            reason = f"the process analysing it was ended ({name}), most likely for needing"
+            return problem_facts(f"not analysed: {reason} {_more_memory(limits)}", EXCLUDE_IT)
+        return problem_facts(f"not analysed: the process analysing it crashed ({name})", REPORT_IT)
+    reason = f"the process analysing it exited unexpectedly (status {exitcode})"
+    return problem_facts(f"not analysed: {reason}", REPORT_IT)
+
+
+def _more_memory(limits: WorkerLimits) -> str:
+    return f"more memory than a worker may take ({limits.memory_bytes // MIB:,} MB)"
 
 
 @dataclass(slots=True)
@@ -387,7 +408,7 @@ class _Run:
         _init_worker(self.settings)
         try:
             for index in (*self.alone, *self.pending):
-                self.answers[index] = _extract_one(self.tasks[index], self.limits.max_file_bytes)
+                self.answers[index] = _extract_one(self.tasks[index], self.limits)
         finally:
             if enabled:
                 gc.enable()
@@ -432,10 +453,9 @@ class _Run:
         self.workers.remove(worker)
         if worker.outstanding:
             culprit = worker.outstanding.popleft()
-            reason = _death(worker.process.exitcode, self.limits)
-            if culprit in self.retried or "CPU" in reason:
-                facts = problem_facts(f"not analysed: {reason}", REPORT_IT)
-                self.answers[culprit] = (None, facts_to_data(facts))
+            exitcode = worker.process.exitcode
+            if culprit in self.retried or exitcode == -signal.SIGXCPU:
+                self.answers[culprit] = (None, facts_to_data(_death(exitcode, self.limits)))
             else:
                 self.retried.add(culprit)
                 self.alone.append(culprit)
