@@ -176,7 +176,7 @@ def test_a_config_that_is_no_regular_file_is_a_usage_error(tmp_path: Path, speci
     if kind is not None:
         assert run.stderr == (
             f"{special}: LG003 cannot read: {kind}, not a regular file; replace or remove it, or "
-            "pass --config FILE\n"
+            "pass --config FILE.\n"
         )
 
 
@@ -188,7 +188,7 @@ def test_a_directory_named_like_the_contract_is_not_passed_over(tmp_path: Path) 
     assert run.exit_code == 2
     assert run.stderr == (
         f"{root}/backend/layerguard.yaml: LG003 cannot read: a directory, not a regular file; "
-        "replace or remove it, or pass --config FILE\n"
+        "replace or remove it, or pass --config FILE.\n"
     )
 
 

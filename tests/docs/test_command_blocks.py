@@ -269,6 +269,9 @@ PLANS: dict[tuple[str, str], Run | RunBy | NotRun] = {
     ("docs/output.md", "layerguard check --output-format jsonl --exit-zero"): Run(
         broken_example, check=broken_drivers
     ),
+    ("docs/robustness.md", "LAYERGUARD_FUZZ_EXAMPLES=2000"): NotRun(
+        "the long fuzz run takes minutes; the test command runs the same test, shorter"
+    ),
     ("docs/runtime.md", "pip install 'layerguard[fastapi,sqlalchemy]'"): NotRun(INSTALLED),
     ("docs/runtime.md", ".venv/bin/python benchmarks/runtime_overhead.py"): NotRun(
         "benchmarks judge themselves (PASS/FAIL), never in tests"

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from layerguard.contracts.config.errors import ConfigError, ConfigProblem
 from layerguard.contracts.config.model import ProjectConfig
 from layerguard.contracts.escaping import printable
-from layerguard.contracts.file_access import kind_of, size_text
+from layerguard.contracts.file_access import DEFAULT_MAX_FILE_BYTES, kind_of, size_text
 from layerguard.contracts.layers import LayerMap
 from layerguard.contracts.patterns import PATH, compile_pattern
 from layerguard.linter.errors import LayerguardWarning
@@ -167,9 +167,14 @@ def _walk(
 
 
 def discover_python_files(
-    inspection: _Inspection, source_roots: tuple[str, ...], excluded: Callable[[str], bool]
+    root: Path,
+    source_roots: tuple[str, ...],
+    excluded: Callable[[str], bool],
+    inspection: _Inspection | None = None,
 ) -> list[str]:
-    """Every `.py` file under the source roots (namespace packages included), sorted."""
+    """Every `.py` file under the source roots (namespace packages included), sorted; links
+    out of the project are left out (`inspection` keeps them, and what is not to be read)."""
+    inspection = inspection or _Inspection(root, DEFAULT_MAX_FILE_BYTES)
     found: set[str] = set()
     for source_root in source_roots:
         start = "" if source_root in (".", "") else source_root.strip("/")
@@ -252,7 +257,7 @@ def discover(config: ProjectConfig) -> ProjectFiles:
             problem = ConfigProblem(config.path or root, config.line_of(key), key, message)
             raise ConfigError([problem])
     inspection = _Inspection(root, config.max_file_size_kb * 1024)
-    paths = discover_python_files(inspection, layer_map.source_roots, layer_map.is_excluded)
+    paths = discover_python_files(root, layer_map.source_roots, layer_map.is_excluded, inspection)
     problems = layer_map.check_files(paths)
     if problems:
         raise ConfigError(problems)

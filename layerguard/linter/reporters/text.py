@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from layerguard.contracts.escaping import printable
 from layerguard.linter.check import CheckResult
 from layerguard.linter.diagnostics import Diagnostic, plural
 from layerguard.linter.reporters.ansi import SEVERITY_STYLES, Chunk, paint
@@ -28,13 +29,14 @@ def summary(result: CheckResult) -> str:
 
 
 def _finding(context: ReportContext, finding: Diagnostic) -> list[Chunk]:
-    shown = context.display_path(finding.path)
+    """One line whatever the path and message hold (they quote file names and code)."""
+    shown = printable(context.display_path(finding.path))
     return [
         (shown, "bold"),
         (f":{finding.line}:{finding.col}:", ""),
         (" ", ""),
         (finding.code, SEVERITY_STYLES.get(finding.severity.value, "bold")),
-        (f" {finding.message}", ""),
+        (f" {printable(finding.message)}", ""),
     ]
 
 
