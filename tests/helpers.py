@@ -196,19 +196,16 @@ def without_lines(contract: object) -> object:
     return type(contract)(**values)
 
 
-def run_process(
-    args: list[str], cwd: Path, timeout: float = 60, prelude: str = "", stdin: bytes = b""
-) -> Run:
+def run_process(args: list[str], cwd: Path, timeout: float = 60, prelude: str = "") -> Run:
     """The real command line in a process of its own, where signals, crashes and process
-    trees are real: `python -c <prelude> -m layerguard ARGS`. `prelude` runs first (to plant
-    a fault); a run exceeding `timeout` seconds fails the test instead of hanging the suite.
-    A negative exit code is the signal that ended the process."""
+    trees are real: `layerguard ARGS`, after the Python code `prelude` (which may plant a
+    fault or lower a limit). A run exceeding `timeout` seconds fails the test instead of
+    hanging the suite; a negative exit code is the signal that ended the process."""
     code = f"{prelude}\nfrom layerguard.cli.app import main\nmain()"
     env = {k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"}
     done = subprocess.run(
         [sys.executable, "-c", code, *args],
         cwd=cwd,
-        input=stdin,
         capture_output=True,
         timeout=timeout,
         env=env,

@@ -10,7 +10,6 @@ one gets the umask's (what `open()` would give it), not `mkstemp`'s 0600.
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 from pathlib import Path
 
@@ -100,7 +99,7 @@ def write_atomically(path: Path, text: str, newline: str | None = None) -> None:
         mode: int | None = stat.S_IMODE(os.stat(path).st_mode)
     except OSError:
         mode = None  # new (or unreadable: replaced like a new one)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    temporary = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(temporary, flags, 0o666)  # the umask applies, as for any new file
     try:

@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -155,13 +155,18 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+Stalled = Callable[..., tuple["subprocess.Popen[bytes]", list[int]]]
+
+
 @pytest.fixture
-def stalled_run(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], list[int], Path]]:
-    """A run whose worker is busy on a file for two minutes, and that run's workers."""
+def stalled_run(tmp_path: Path) -> Iterator[Stalled]:
+    """Start `layerguard ARGS` on a project where a worker stalls on a file for two minutes;
+    returns the process and its workers (a process still running at the end is killed)."""
     root = project(tmp_path, "# stall")
+    started: list[subprocess.Popen[bytes]] = []
 
     def start(*args: str) -> tuple[subprocess.Popen[bytes], list[int]]:
-        code = f"{PRELUDE}\nimport sys\nfrom layerguard.cli.app import main\nmain()"
+        code = f"{PRELUDE}\nfrom layerguard.cli.app import main\nmain()"
         process = subprocess.Popen(
             [sys.executable, "-c", code, *args],
             cwd=root,
@@ -169,6 +174,7 @@ def stalled_run(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], list[
             stderr=subprocess.PIPE,
             start_new_session=True,  # a process group of its own, as a terminal job has
         )
+        started.append(process)
         deadline = time.monotonic() + 30
         while not (root / "stalled").exists() and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -176,14 +182,7 @@ def stalled_run(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], list[
         assert workers, "the run started no worker"
         return process, workers
 
-    started: list[subprocess.Popen[bytes]] = []
-
-    def starter(*args: str) -> tuple[subprocess.Popen[bytes], list[int]]:
-        process, workers = start(*args)
-        started.append(process)
-        return process, workers
-
-    yield starter  # type: ignore[misc]
+    yield start
     for process in started:
         if process.poll() is None:
             process.kill()
@@ -200,17 +199,17 @@ def no_worker_left(workers: list[int]) -> list[int]:
 @pytest.mark.parametrize("command", [["check"], ["cards", "sync"]])
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
 def test_killing_the_run_ends_its_workers(
-    stalled_run: object, command: list[str], how: signal.Signals
+    stalled_run: Stalled, command: list[str], how: signal.Signals
 ) -> None:
-    process, workers = stalled_run(*command)  # type: ignore[operator]
+    process, workers = stalled_run(*command)
     os.kill(process.pid, how)
     process.communicate(timeout=10)
     assert process.returncode == -how
     assert no_worker_left(workers) == []
 
 
-def test_ctrl_c_ends_the_run_with_130_and_no_worker_left(stalled_run: object) -> None:
-    process, workers = stalled_run("check")  # type: ignore[operator]
+def test_ctrl_c_ends_the_run_with_130_and_no_worker_left(stalled_run: Stalled) -> None:
+    process, workers = stalled_run("check")
     os.killpg(process.pid, signal.SIGINT)  # what a terminal sends: the whole process group
     out, err = process.communicate(timeout=10)
     assert process.returncode == 130

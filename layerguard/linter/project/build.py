@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from layerguard.contracts.config.model import ProjectConfig
-from layerguard.linter.project.discovery import ProjectFiles, discover
+from layerguard.linter.project.discovery import NotRead, ProjectFiles, discover, too_large
 from layerguard.linter.project.extraction import ExtractionStats
 
 if TYPE_CHECKING:
@@ -50,48 +50,50 @@ def build_index(
     files = files or discover(config)
     settings = ExtractionSettings.from_config(config)
     cache = ParseCache.open(root, settings.fingerprint(), enabled=use_cache)
-    limits = WorkerLimits(max_file_bytes=config.max_file_size_kb * 1024)
-    readable = [path for path in files.python if path not in files.not_read]
+    limits = WorkerLimits(max_file_bytes=files.max_file_bytes)
+    candidates = [path for path in (*files.python, *files.cards) if path not in files.not_read]
+    not_read = {**files.not_read, **too_large(root, candidates, files.max_file_bytes)}
+    readable = [path for path in files.python if path not in not_read]
     facts, stats = collect_facts(root, readable, settings, cache, jobs, limits)
-    facts.update(_not_read_facts(files))
+    facts.update(_not_read_facts(files.python, not_read, files.max_file_bytes))
     stats = dataclasses.replace(stats, files=len(files.python))
     written = cache.save()
-    readable = [path for path in files.cards if path not in files.not_read]
+    readable = [path for path in files.cards if path not in not_read]
     parsed, cards_written = read_cards_cached(root, readable, use_cache)
     cards = {path: result for path, result in parsed.items() if not result.document}
-    cards.update(_not_read_cards(root, files))
+    cards.update(_not_read_cards(root, files.cards, not_read))
     documents = frozenset(path for path, result in parsed.items() if result.document)
     other = card_targets_elsewhere(root, config, cards, facts.keys())
     index = ProjectIndex(config, files.layer_map, facts, cards, other, documents)
     return IndexBuild(index, stats, written and cards_written)
 
 
-def _not_read_facts(files: ProjectFiles) -> dict[str, FileFacts]:
-    """The facts of the Python files discovery found unreadable: why, and what to do."""
+def _not_read_facts(
+    python: list[str], not_read: Mapping[str, NotRead], limit: int
+) -> dict[str, FileFacts]:
+    """The facts of the Python files that are not read: why, and what to do."""
     from layerguard.linter.project.extraction import too_large_facts, unreadable_facts
 
-    limit = files.max_file_bytes
     return {
         path: too_large_facts(why.size, limit) if why.too_large else unreadable_facts(why.reason)
-        for path, why in files.not_read.items()
-        if path.endswith(".py") and path in files.python
+        for path in python
+        if (why := not_read.get(path)) is not None
     }
 
 
-def _not_read_cards(root: Path, files: ProjectFiles) -> dict[str, CardParseResult]:
-    """The cards discovery found unreadable, each with its LG002 error."""
+def _not_read_cards(
+    root: Path, cards: list[str], not_read: Mapping[str, NotRead]
+) -> dict[str, CardParseResult]:
+    """The cards that are not read, each with its LG002 error."""
     from layerguard.contracts.cards.model import CardError, CardParseResult
 
-    cards = set(files.cards)
     results = {}
-    for path, why in files.not_read.items():
-        if path in cards:
-            remedy = (
-                "narrow `cards.paths` or raise `max_file_size_kb`"
-                if why.too_large
-                else "fix or remove it"
-            )
-            error = CardError(str(root / path), 1, f"not read: {why.reason}; {remedy}")
+    for path in cards:
+        why = not_read.get(path)
+        if why is not None:
+            remedy = "narrow `cards.paths` or raise `max_file_size_kb`"
+            message = f"not read: {why.reason}; {remedy if why.too_large else 'fix or remove it'}"
+            error = CardError(str(root / path), 1, message)
             results[path] = CardParseResult(card=None, errors=(error,))
     return results
 

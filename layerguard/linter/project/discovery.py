@@ -83,25 +83,49 @@ class _Inspection:
             known = self._real_dirs[rel_dir] = self.inside(os.path.realpath(self.root / rel_dir))
         return known
 
-    def admit(self, rel: str, is_link: bool) -> bool:
+    def admit(self, rel: str, entry: os.DirEntry[str]) -> bool:
         """Whether `rel` is a project file (what cannot be read of it is in `not_read`); a
-        link out of the project is not, and is reported once in `skipped`."""
-        full = os.path.join(self.root, rel)
+        link out of the project is not, and is reported once in `skipped`.
+
+        A regular file costs nothing here (the directory entry says what it is): its size is
+        checked only when it is about to be read (`too_large`), which a run answered by the
+        results cache never is.
+        """
+        if not entry.is_symlink():
+            if not entry.is_file(follow_symlinks=False):  # a FIFO, a device, a socket
+                kind = kind_of(entry.stat(follow_symlinks=False).st_mode)
+                self.not_read[rel] = NotRead(f"{kind}, not a regular file")
+            return True
+        full = entry.path
         try:
             info = os.stat(full)
         except OSError as error:
             self.not_read[rel] = NotRead(_stat_failure(full, error))
             return True
-        if is_link:
-            real = os.path.realpath(full)
-            if not self.inside(real):
-                self.skipped.append(SkippedLink(rel, real))
-                return False
+        real = os.path.realpath(full)
+        if not self.inside(real):
+            self.skipped.append(SkippedLink(rel, real))
+            return False
         if not stat.S_ISREG(info.st_mode):
             self.not_read[rel] = NotRead(f"{kind_of(info.st_mode)}, not a regular file")
         elif info.st_size > self.limit:
             self.not_read[rel] = NotRead(too_large_reason(info.st_size, self.limit), info.st_size)
         return True
+
+
+def too_large(root: Path, paths: Iterable[str], limit: int) -> dict[str, NotRead]:
+    """The files of `paths` larger than `limit` bytes: looked at just before they would be
+    read (a file that cannot be looked at is left to the reader, which says why)."""
+    found = {}
+    prefix = os.path.join(root, "")
+    for path in paths:
+        try:
+            size = os.stat(prefix + path).st_size
+        except OSError:
+            continue
+        if size > limit:
+            found[path] = NotRead(too_large_reason(size, limit), size)
+    return found
 
 
 def too_large_reason(size: int, limit: int) -> str:
@@ -158,7 +182,7 @@ def _walk(
                 if entry.name not in ALWAYS_SKIPPED_DIRS and not excluded(rel + "/"):
                     stack.append(rel)
             elif wanted(rel) and not excluded(rel):
-                if inspection.admit(rel, entry.is_symlink()):
+                if inspection.admit(rel, entry):
                     yield rel
             elif entry.is_symlink() and entry.is_dir() and not excluded(rel + "/"):
                 real = os.path.realpath(entry.path)

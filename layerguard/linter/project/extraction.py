@@ -14,9 +14,9 @@ them and exits 130.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import os
+import selectors
 import signal
 import sys
 from collections import deque
@@ -238,6 +238,8 @@ def _limit_resources(limits: WorkerLimits, inherited: int) -> None:
     """Bound the address space the worker may add to what it `inherited` from the process
     that forked it (a large one, an IDE perhaps, must not leave its workers none), and write
     no core file when it crashes (into the project, perhaps)."""
+    import contextlib
+
     try:
         import resource
     except ImportError:  # pragma: no cover - not on a POSIX system
@@ -254,6 +256,8 @@ def _limit_resources(limits: WorkerLimits, inherited: int) -> None:
 def _limit_cpu_from_now(seconds: int) -> None:
     """SIGXCPU if the next file takes more than `seconds` of CPU (the kernel enforces it,
     even inside native code)."""
+    import contextlib
+
     try:
         import resource
     except ImportError:  # pragma: no cover - not on a POSIX system
@@ -309,12 +313,6 @@ class _Pool:
             if "fork" in multiprocessing.get_all_start_methods()
             else multiprocessing.get_context("spawn")
         )
-        if self.context.get_start_method() == "fork":
-            # Imported once here rather than in every worker: forked workers share them.
-            import ctypes  # noqa: F401
-            import resource  # noqa: F401
-
-            import layerguard.linter.facts.extract  # noqa: F401
         self.pid = os.getpid()
         self.idle: list[_Worker] = []
 
@@ -328,10 +326,16 @@ class _Pool:
         return _Run(self, tasks, settings, limits, max(1, min(jobs, len(tasks)))).results()
 
     def take(self, run: _Run) -> _Worker:
-        """An idle worker, or a new one, set up for `run`."""
-        worker = self.idle.pop() if self.idle else self._start(run.workers)
-        worker.connection.send((run.settings, run.limits))
-        return worker
+        """An idle worker, or a new one, set up for `run` (an idle one may have died since:
+        killed from outside, say)."""
+        while True:
+            worker = self.idle.pop() if self.idle else self._start(run.workers)
+            try:
+                worker.connection.send((run.settings, run.limits))
+            except OSError:
+                self.give_back(worker, dead=True)
+                continue
+            return worker
 
     def _start(self, busy: list[_Worker]) -> _Worker:
         ours, theirs = self.context.Pipe()
@@ -345,9 +349,9 @@ class _Pool:
         theirs.close()
         return _Worker(process, ours)
 
-    def give_back(self, worker: _Worker) -> None:
-        """Keep an idle worker; kill a busy one (its run was interrupted)."""
-        if worker.outstanding or not worker.process.is_alive():
+    def give_back(self, worker: _Worker, dead: bool = False) -> None:
+        """Keep an idle worker; end a busy one (its run was interrupted) or a dead one."""
+        if dead or worker.outstanding or not worker.process.is_alive():
             worker.connection.close()
             worker.process.kill()
             worker.process.join()
@@ -382,19 +386,18 @@ class _Run:
         if not self.prefetch:
             self.chunk = 1
         self.workers: list[_Worker] = []
+        # One selector for the run: waiting costs one system call per wake-up.
+        self.ready = selectors.DefaultSelector()
 
     def results(self) -> list[Result]:
-        from multiprocessing.connection import wait
-
         try:
             for _ in range(self.size):
                 self._add_worker()
             while len(self.answers) < len(self.tasks) and self.workers:
-                ready = set(wait([w.connection for w in self.workers]))
-                for worker in list(self.workers):
-                    if worker.connection in ready:
-                        self._receive(worker)
+                for key, _ in self.ready.select():
+                    self._receive(key.data)
         finally:
+            self.ready.close()
             for worker in self.workers:
                 self.pool.give_back(worker)
         if len(self.answers) < len(self.tasks):
@@ -419,6 +422,7 @@ class _Run:
         except OSError:  # no process to be had: the others, or the run itself, go on
             return
         self.workers.append(worker)
+        self.ready.register(worker.connection, selectors.EVENT_READ, worker)
         self._feed(worker)
         if self.prefetch:
             self._feed(worker)  # a second chunk, so that it never waits for the run
@@ -430,24 +434,28 @@ class _Run:
             batch = [self.pending.popleft() for _ in range(min(self.chunk, len(self.pending)))]
         if batch:
             worker.outstanding.extend(batch)
-            worker.connection.send([(index, self.tasks[index]) for index in batch])
+            try:
+                worker.connection.send([(index, self.tasks[index]) for index in batch])
+            except OSError:  # it died: the end of its pipe says so next, and the batch goes back
+                return
 
     def _receive(self, worker: _Worker) -> None:
-        """Every answer the worker has sent; a closed pipe means it died."""
+        """The next answer of a worker whose pipe is readable (the selector says so again
+        while there are more); a closed pipe means it died."""
         try:
-            while worker.connection.poll():
-                index, result = worker.connection.recv()
-                worker.outstanding.remove(index)
-                self.answers[index] = result
+            index, result = worker.connection.recv()
         except (EOFError, OSError):
             self._bury(worker)
             return
+        worker.outstanding.remove(index)
+        self.answers[index] = result
         if len(worker.outstanding) <= (self.chunk if self.prefetch else 0):
             self._feed(worker)
 
     def _bury(self, worker: _Worker) -> None:
         """A dead worker: its current file is tried once more alone, or reported; its other
         files go back to the queue, and a new worker takes its place."""
+        self.ready.unregister(worker.connection)
         worker.process.join()
         worker.connection.close()
         self.workers.remove(worker)
