@@ -115,7 +115,7 @@ def migrate_importlinter(
     if write:
         from layerguard.linter.cards.output import write_text
 
-        write_text(target, text)
+        write_text(target, text, target.parent)
     elif target.suffix == ".toml":
         text = render_tables(translation.contracts, origin)
     else:
