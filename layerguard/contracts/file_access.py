@@ -61,7 +61,8 @@ def read_regular_file(path: Path | str, limit: int) -> bytes:
     limit (a file growing meanwhile cannot make the read unbounded).
     """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(path, flags)
     except OSError as error:
         raise UnreadableFileError(_os_reason(error)) from None
     try:
@@ -104,9 +105,9 @@ def write_atomically(path: Path, text: str, newline: str | None = None) -> None:
     fd = os.open(temporary, flags, 0o666)  # the umask applies, as for any new file
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
-            if mode is not None:
-                os.fchmod(handle.fileno(), mode)
             handle.write(text)
+        if mode is not None:
+            os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)

@@ -462,7 +462,8 @@ class _Run:
         if worker.outstanding:
             culprit = worker.outstanding.popleft()
             exitcode = worker.process.exitcode
-            if culprit in self.retried or exitcode == -signal.SIGXCPU:
+            out_of_time = exitcode == -getattr(signal, "SIGXCPU", 0)  # not on Windows
+            if culprit in self.retried or out_of_time:
                 self.answers[culprit] = (None, facts_to_data(_death(exitcode, self.limits)))
             else:
                 self.retried.add(culprit)
