@@ -1,172 +1,65 @@
-"""How fast is `layerguard check`, against the bare libcst parse and against import-linter?
+"""How fast is `layerguard check` on a project shaped like a real one, against its peers?
 
-    .venv/bin/python benchmarks/lint_speed.py [--files 2000] [--jobs N] [--dir DIR]
+    .venv/bin/python benchmarks/lint_speed.py [--files 2000] [--rounds 5] [--dir DIR]
 
-Generates a synthetic hoc-style project (benchmarks/synthetic_project.py), then measures in
-one run, each tool as a fresh process the way a user runs it:
+Generates a hoc backend with placement cards (benchmarks/synthetic_project.py), then measures,
+each tool as a fresh process the way a user runs it, interleaved round by round, medians:
 
-- layerguard cold (no cache), warm (unchanged tree), and after one file changed;
-- the bare `libcst.parse_module` of the same files on the same number of processes (the floor
-  for a cold run: layerguard must parse every file once);
-- import-linter (`lint-imports`, grimp's Rust parser) with equivalent `forbidden` contracts
-  (`allow_indirect_imports = True`), cold and warm;
-- the peak resident memory of layerguard's process tree during the cold run.
+- warm (nothing changed): layerguard against import-linter (`lint-imports`, grimp's Rust
+  parser and cache) on equivalent `forbidden` contracts;
+- one file changed, a body edit and an import edit: layerguard against import-linter after the
+  same change;
+- cold (no cache): layerguard's CPU time against a bare `libcst.parse_module` of the same files
+  on the same number of processes, and the wall time on 1 and on 2 processes (does it scale
+  with cores as the parse does?);
+- the peak resident memory of layerguard's process tree during a cold run;
+- `layerguard check --watch`: the re-check after one saved file.
 
-It then compares the findings both tools can express (forbidden layer, module and
-cross-domain imports) and exits 1 if they disagree. Targets on the 2-core reference machine:
-warm <= 0.5x import-linter warm; one file changed <= 1 s; cold <= 1.5x the bare parse;
-peak RSS <= 200 MB. Then it measures import contracts on the same project
-(benchmarks/contracts_speed.py: the import graph and one contract of every type, <= 0.3 s on
-a run the results cache does not answer; a warm run stays warm).
+It asserts that the findings are identical with and without the cache, cold and warm, and
+after each change; and that the import findings both tools can express agree with each other
+and with the violations the generator planted. Every target is printed with its ratio and
+PASS/FAIL; the exit status is 1 if any failed.
+Then it measures import contracts on the same project (benchmarks/contracts_speed.py: the
+import graph and one contract of every type, <= 0.3 s on a run the results cache does not
+answer; a warm run stays warm).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
+import queue
 import re
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from measure import (
+    LAYERGUARD,
+    LINT_IMPORTS,
+    Timing,
+    Verdicts,
+    bare_parse,
+    forbidden_contracts,
+    importlinter_findings,
+    layerguard_findings,
+    median,
+    run,
+    seconds,
+    summary,
+    tool_env,
+    warm_up,
+)
 from synthetic_project import Project, generate
 
-BIN = Path(sys.executable).parent
-PRESET = Path(__file__).parent.parent / "layerguard/contracts/config/presets/hoc.yaml"
-
-BARE_PARSE = """
-import sys, time
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
-
-def parse(path):
-    import libcst
-    try:
-        libcst.parse_module(Path(path).read_bytes())
-    except libcst.ParserSyntaxError:
-        return 1
-    return 0
-
-if __name__ == "__main__":
-    root, jobs = Path(sys.argv[1]), int(sys.argv[2])
-    paths = sorted(str(p) for p in (root / "backend").rglob("*.py"))
-    chunk = max(1, min(32, len(paths) // (jobs * 8)))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        list(pool.map(parse, paths, chunksize=chunk))
-"""
-
-
-def tool_env(pythonpath: Path | None = None) -> dict[str, str]:
-    """The user's environment: bytecode caching on, whatever this shell says."""
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    if pythonpath is not None:  # import-linter imports the package to find it
-        env["PYTHONPATH"] = str(pythonpath)
-    return env
-
-
-class PeakRss:
-    """Samples the resident memory of a process tree (the process and its descendants)."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.peak_total = 0
-        self.peak_single = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> PeakRss:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _tree(self) -> list[int]:
-        children: dict[int, list[int]] = {}
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            children.setdefault(int(fields[1]), []).append(int(entry.name))
-        tree, stack = [], [self.pid]
-        while stack:
-            pid = stack.pop()
-            tree.append(pid)
-            stack.extend(children.get(pid, []))
-        return tree
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            sizes = []
-            for pid in self._tree():
-                try:
-                    status = Path(f"/proc/{pid}/status").read_text()
-                except OSError:
-                    continue
-                match = re.search(r"VmRSS:\s+(\d+) kB", status)
-                if match:
-                    sizes.append(int(match.group(1)) * 1024)
-            if sizes:
-                self.peak_total = max(self.peak_total, sum(sizes))
-                self.peak_single = max(self.peak_single, max(sizes))
-            time.sleep(0.02)
-
-
-class Timing(NamedTuple):
-    """Wall-clock seconds, and CPU seconds of the process and all its descendants.
-
-    CPU time is what a ratio should be read from on a shared machine: other sessions'
-    load stretches wall-clock time, not the work a run does.
-    """
-
-    wall: float
-    cpu: float
-
-
-def timed(
-    command: list[str], cwd: Path, memory: bool = False, pythonpath: Path | None = None
-) -> tuple[Timing, str, PeakRss | None]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=tool_env(pythonpath),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    if memory:
-        with PeakRss(process.pid) as rss:
-            out, err = process.communicate()
-    else:
-        rss = None
-        out, err = process.communicate()
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if process.returncode not in (0, 1):
-        sys.exit(f"{' '.join(command)} failed ({process.returncode}):\n{err[-3000:]}")
-    return Timing(wall, cpu), out, rss
-
-
-def best(timings: list[Timing]) -> Timing:
-    """The fastest run by wall clock and by CPU, each on its own."""
-    return Timing(min(t.wall for t in timings), min(t.cpu for t in timings))
+MIB = 1024 * 1024
 
 
 # --- import-linter ------------------------------------------------------------------------
@@ -215,36 +108,53 @@ def importlinter_config(project: Project) -> str:
         "exclude_type_checking_imports = True",
         "",
     ]
-    for number, (name, sources, forbidden) in enumerate(contracts):
-        lines += [f"[importlinter:contract:c{number}]", f"name = {name}", "type = forbidden"]
-        lines += ["source_modules ="] + [f"    {m}" for m in sources]
-        lines += ["forbidden_modules ="] + [f"    {m}" for m in forbidden]
-        lines += ["allow_indirect_imports = True", "unmatched_ignore_imports_alerting = none", ""]
-    return "\n".join(lines)
+    return "\n".join(lines + forbidden_contracts(contracts))
 
 
-def importlinter_findings(output: str) -> set[tuple[str, str, int]]:
-    found = set()
-    pattern = r"(\S+) ->\s+(\S+)\s+\(((?:l\.\d+(?:, )?)+)\)"
-    for importer, imported, lines in re.findall(pattern, output):
-        for line in re.findall(r"l\.(\d+)", lines):
-            found.add((importer, imported, int(line)))
-    return found
-
-
-def layerguard_findings(report: dict[str, object]) -> set[tuple[str, str, int]]:
+def comparable_findings(findings: list[tuple[object, ...]]) -> set[tuple[str, str, int]]:
     """The import findings import-linter can express, as (importer, imported, line)."""
     found = set()
-    for finding in report["findings"]:  # type: ignore[attr-defined]
-        if finding["code"] not in ("LG101", "LG102", "LG103"):
+    for path, line, _col, code, _severity, _message, key in findings:
+        if code not in ("LG101", "LG102", "LG103"):
             continue
-        path = finding["path"].removeprefix("backend/").removesuffix(".py")
-        importer = path.removesuffix("/__init__").replace("/", ".")
-        imported = finding["key"]
-        if finding["code"] == "LG102" and not imported.startswith("app."):
+        module = str(path).removeprefix("backend/").removesuffix(".py")
+        importer = module.removesuffix("/__init__").replace("/", ".")
+        imported = str(key)
+        if code == "LG102" and not imported.startswith("app."):
             imported = imported.split(".")[0]  # import-linter squashes external packages
-        found.add((importer, imported, finding["line"]))
+        found.add((importer, imported, int(str(line))))
     return found
+
+
+# --- the edits ----------------------------------------------------------------------------
+
+
+def body_edit(path: Path, number: int) -> None:
+    """Change a statement inside a method body (line numbers stay)."""
+    text = path.read_text("utf-8")
+    match = re.search(r"total \+= item\['\w+'\] \* (\d+)", text) or re.search(
+        r"        total = (\d+)", text
+    )
+    assert match is not None, path
+    start, end = match.span(1)
+    path.write_text(f"{text[:start]}{100 + number}{text[end:]}", "utf-8")
+
+
+STDLIB = ("json", "csv", "enum", "uuid", "decimal", "string", "heapq", "bisect", "shlex", "zlib")
+
+
+def import_edit(path: Path, number: int) -> None:
+    """Import another module at the top of the module: the first edit adds a line (every line
+    below moves), the next ones change it."""
+    lines = path.read_text("utf-8").splitlines(keepends=True)
+    edit = f"import {STDLIB[number % len(STDLIB)]}  # benchmark edit\n"
+    for at, line in enumerate(lines):
+        if line.endswith("# benchmark edit\n"):
+            lines[at] = edit
+            break
+    else:
+        lines.insert(lines.index("import time\n") + 1, edit)
+    path.write_text("".join(lines), "utf-8")
 
 
 # --- the run ------------------------------------------------------------------------------
@@ -253,122 +163,249 @@ def layerguard_findings(report: dict[str, object]) -> set[tuple[str, str, int]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=2000, help="Python files to generate")
-    parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--rounds", type=int, default=5, help="rounds per measurement")
     parser.add_argument("--dir", type=Path, help="where to generate (default: a temp dir)")
-    parser.add_argument("--warm-runs", type=int, default=5)
     args = parser.parse_args()
+    jobs = len(os.sched_getaffinity(0))
 
     root = args.dir or Path(tempfile.mkdtemp(prefix="layerguard-bench-"))
     project = generate(root, args.files)
-    shutil.copy(PRESET, root / "layerguard.yaml")
     (root / ".importlinter").write_text(importlinter_config(project), encoding="utf-8")
-    sources = [p for p in project.files if p.endswith(".py")]
-    size = sum(len(project.files[p]) for p in sources)
-    print(
-        f"project: {root} ({len(sources)} Python files, {size / len(sources) / 1024:.1f} KiB "
-        f"and {sum(project.files[p].count(chr(10)) for p in sources) // len(sources)} lines "
-        f"on average), jobs={args.jobs}"
-    )
-
-    layerguard = [
-        str(BIN / "layerguard"),
-        "check",
-        "--output-format",
-        "json",
-        "--jobs",
-        str(args.jobs),
-    ]
-    lint_imports = [str(BIN / "lint-imports"), ".importlinter"]
     backend = root / "backend"
-    # Compile both tools' bytecode once, as any installed tool has it.
-    for command in ([str(BIN / "layerguard"), "--version"], [str(BIN / "lint-imports"), "--help"]):
-        subprocess.run(command, cwd=root, env=tool_env(backend), capture_output=True, check=False)
-
-    bare_command = [sys.executable, "-c", BARE_PARSE, str(root), str(args.jobs)]
-    bare = best([timed(bare_command, root)[0] for _ in range(2)])
-
-    shutil.rmtree(root / ".layerguard_cache", ignore_errors=True)
-    cold, cold_out, rss = timed(layerguard, root, memory=True)
-    assert rss is not None
-    report = json.loads(cold_out)
-    assert report["summary"]["parsed"] == report["summary"]["files"], report["summary"]
-    warm = best([timed(layerguard, root)[0] for _ in range(args.warm_runs)])
-    warm_report = json.loads(timed(layerguard, root)[1])
-    assert warm_report["summary"]["parsed"] == 0, warm_report["summary"]
-
-    changed_file = root / sources[len(sources) // 2]
-    changed_runs = []
-    for number in range(3):
-        with changed_file.open("a", encoding="utf-8") as handle:
-            handle.write(f"\n# edit {number}\n")
-        timing, out, _ = timed(layerguard, root)
-        assert json.loads(out)["summary"]["parsed"] == 1
-        changed_runs.append(timing)
-    changed = best(changed_runs)
-
-    shutil.rmtree(root / ".import_linter_cache", ignore_errors=True)
-    il_cold, il_out, _ = timed(lint_imports, root, pythonpath=backend)
-    if "Contracts:" not in il_out:
-        sys.exit(f"import-linter did not run its contracts:\n{il_out[-3000:]}")
-    il_warm = best(
-        [timed(lint_imports, root, pythonpath=backend)[0] for _ in range(args.warm_runs)]
-    )
-
-    mib = 1024 * 1024
-
-    def ratio(a: Timing, b: Timing) -> str:
-        return f"{a.wall / b.wall:5.2f}x wall, {a.cpu / b.cpu:5.2f}x cpu"
-
-    rows = [
-        ("bare libcst parse", bare, ""),
-        ("layerguard cold", cold, f"{ratio(cold, bare)} of bare parse (target <= 1.5x)"),
-        ("layerguard warm", warm, f"{ratio(warm, il_warm)} of import-linter warm (target <= 0.5x)"),
-        ("layerguard 1 file changed", changed, "target <= 1 s"),
-        ("import-linter cold", il_cold, f"layerguard cold: {ratio(cold, il_cold)}"),
-        ("import-linter warm", il_warm, ""),
-    ]
-    print(f"\n  {'':<28} {'wall':>8}   {'cpu':>8}")
-    for name, timing, note in rows:
-        print(f"  {name:<28} {timing.wall:7.3f}s  {timing.cpu:7.3f}s   {note}")
+    sources = sorted(p for p in project.files if p.endswith(".py"))
+    lines = [project.files[p].count("\n") for p in sources]
     print(
-        f"  {'layerguard peak RSS':<28} {rss.peak_total / mib:7.1f} MB  process tree "
-        f"(largest process {rss.peak_single / mib:.1f} MB; target <= 200 MB)"
+        f"project: {root}\n  {len(sources)} Python files ({sum(lines):,} lines: median "
+        f"{sorted(lines)[len(lines) // 2]}, largest {max(lines)}), {project.cards} placement "
+        f"cards; {jobs} cores"
     )
-    print(f"  (best of 2 bare parses, best of {args.warm_runs} warm runs, best of 3 changed runs)")
+    warm_up(root, backend)
+    check = [LAYERGUARD, "check", "--output-format", "json"]
+    lint_imports = [LINT_IMPORTS, ".importlinter"]
 
-    ours = layerguard_findings(report)
-    theirs = importlinter_findings(il_out)
-    expected = project.expected_import_findings
-    print(
-        f"\nfindings both tools can express: layerguard {len(ours)}, import-linter "
-        f"{len(theirs)}, planted {len(expected)}"
-    )
-    by_code: dict[str, int] = report["summary"]["by_code"]
-    print(f"layerguard findings by rule: {by_code}")
-    problems = []
-    if ours != theirs:
-        problems.append(f"only layerguard: {sorted(ours - theirs)}")
-        problems.append(f"only import-linter: {sorted(theirs - ours)}")
-    if ours != expected:
-        problems.append(
-            f"layerguard vs planted: missing {sorted(expected - ours)}, "
-            f"extra {sorted(ours - expected)}"
+    def layerguard(*extra: str, memory: bool = False) -> tuple[Timing, str, object]:
+        ran = run([*check, *extra], root, memory=memory)
+        return ran.timing, ran.stdout, ran.rss
+
+    def importlinter() -> tuple[Timing, str]:
+        ran = run(lint_imports, root, pythonpath=backend)
+        if "Contracts:" not in ran.stdout:
+            sys.exit(f"import-linter did not run its contracts:\n{ran.stdout[-3000:]}")
+        return ran.timing, ran.stdout
+
+    problems: list[str] = []
+
+    def same(
+        what: str, ours: list[tuple[object, ...]], reference: list[tuple[object, ...]]
+    ) -> None:
+        if ours != reference:
+            problems.append(
+                f"{what}: findings differ from --no-cache: only cached "
+                f"{sorted(set(ours) - set(reference))[:5]}, only fresh "
+                f"{sorted(set(reference) - set(ours))[:5]}"
+            )
+
+    # Cold: the bare parse and layerguard without a cache, on 1 and on `jobs` processes.
+    paths = [root / p for p in sources]
+    bare = {n: median([bare_parse(root, paths, n) for _ in range(2)]) for n in sorted({1, jobs})}
+    colds: dict[int, list[Timing]] = {1: [], jobs: []}
+    peak = None
+    for number in range(2):
+        for n in sorted({1, jobs}):
+            if n == 1 and number:
+                continue  # one single-process cold run is enough for the scaling figure
+            shutil.rmtree(root / ".layerguard_cache", ignore_errors=True)
+            timing, out, rss = layerguard("--jobs", str(n), memory=n == jobs)
+            colds[n].append(timing)
+            assert summary(out)["parsed"] == len(sources), summary(out)
+            if n == jobs:
+                peak = rss
+                cold_findings = layerguard_findings(out)
+    cold = {n: median(t) for n, t in colds.items()}
+    log(f"cold: bare {bare}, layerguard {cold}")
+    fresh = layerguard_findings(layerguard("--no-cache")[1])
+    same("cold", cold_findings, fresh)
+
+    # Warm: nothing changed since the previous run of each tool.
+    layerguard()
+    importlinter()
+    time.sleep(2.1)  # older than the racy window: what a warm run usually sees
+    warm, il_warm = [], []
+    for _ in range(args.rounds):
+        timing, out, _ = layerguard()
+        assert summary(out)["parsed"] == 0, summary(out)
+        warm.append(timing)
+        il_warm.append(importlinter()[0])
+    same("warm", layerguard_findings(out), fresh)
+    il_out = importlinter()[1]
+    log(f"warm: layerguard {median(warm)}, import-linter {median(il_warm)}")
+
+    # One file changed, the same change for both tools.
+    carded = [p for p in sources if "/L5_engines/" in p and p.endswith("_engine_3.py")]
+    edited = root / carded[len(carded) // 2]
+    changed: dict[str, tuple[list[Timing], list[Timing]]] = {}
+    edits: dict[str, Callable[[Path, int], None]] = {
+        "body edit": body_edit,
+        "import edit": import_edit,
+    }
+    for name, edit in edits.items():
+        ours, theirs = [], []
+        for number in range(args.rounds):
+            edit(edited, number)
+            timing, out, _ = layerguard()
+            assert summary(out)["parsed"] == 1, summary(out)
+            ours.append(timing)
+            theirs.append(importlinter()[0])
+        same(
+            f"after the {name}",
+            layerguard_findings(out),
+            layerguard_findings(layerguard("--no-cache")[1]),
         )
+        changed[name] = (ours, theirs)
+        log(f"{name}: layerguard {median(ours)}, import-linter {median(theirs)}")
+
+    recheck = watch_recheck(root, edited, args.rounds)
+    log(f"--watch re-check: {recheck:.3f}s")
+
+    # --- report ---
+    print("\nmedians of", args.rounds, "rounds (cold: 2 rounds)")
+    print(f"  {'bare libcst parse, jobs=1':<34} {seconds(bare[1])}")
+    print(f"  {f'bare libcst parse, jobs={jobs}':<34} {seconds(bare[jobs])}")
+    print(f"  {'layerguard cold, jobs=1':<34} {seconds(cold[1])}")
+    print(f"  {f'layerguard cold, jobs={jobs}':<34} {seconds(cold[jobs])}")
+    print(f"  {'layerguard warm':<34} {seconds(median(warm))}")
+    print(f"  {'import-linter warm':<34} {seconds(median(il_warm))}")
+    for name, (ours, theirs) in changed.items():
+        print(f"  {'layerguard after ' + name:<34} {seconds(median(ours))}")
+        print(f"  {'import-linter after ' + name:<34} {seconds(median(theirs))}")
+    print(f"  {'layerguard --watch re-check':<34} {recheck:6.3f}s (as it reports it)")
+    assert peak is not None
+    print(
+        f"  {'layerguard cold peak RSS':<34} {peak.peak_total / MIB:6.1f} MB process tree "  # type: ignore[attr-defined]
+        f"(largest process {peak.peak_single / MIB:.1f} MB)"  # type: ignore[attr-defined]
+    )
+
+    print("\ntargets")
+    verdicts = Verdicts()
+    w, iw = median(warm), median(il_warm)
+    verdicts.ratio("warm vs import-linter warm", w.wall, iw.wall, 0.5, f"cpu {w.cpu / iw.cpu:.2f}x")
+    for name, (ours, theirs) in changed.items():
+        o, t = median(ours), median(theirs)
+        verdicts.ratio(
+            f"{name} vs import-linter, same change",
+            o.wall,
+            t.wall,
+            1.0,
+            f"cpu {o.cpu / t.cpu:.2f}x",
+        )
+    verdicts.ratio(
+        f"cold cpu vs bare parse cpu (jobs={jobs})",
+        cold[jobs].cpu,
+        bare[jobs].cpu,
+        1.3,
+        f"wall {cold[jobs].wall / bare[jobs].wall:.2f}x",
+    )
+    ours_speedup = cold[1].wall / cold[jobs].wall
+    bare_speedup = bare[1].wall / bare[jobs].wall
+    verdicts.line(
+        f"cold wall scales with cores (1 -> {jobs} jobs)",
+        ours_speedup >= 0.9 * bare_speedup,
+        f"{ours_speedup:.2f}x faster (bare parse {bare_speedup:.2f}x; target >= 90% of it)",
+    )
+    verdicts.line(
+        "cold peak RSS of the process tree",
+        peak.peak_total <= 200 * MIB,  # type: ignore[attr-defined]
+        f"{peak.peak_total / MIB:.0f} MB (target <= 200 MB)",  # type: ignore[attr-defined]
+    )
+    verdicts.line(
+        "--watch re-check after one saved file",
+        recheck <= 0.15,
+        f"{recheck:.3f}s (target <= 0.15 s)",
+    )
+
+    ours_imports = comparable_findings(fresh)
+    theirs_imports = importlinter_findings(il_out)
+    planted = project.expected_import_findings
+    if ours_imports != theirs_imports:
+        problems.append(
+            f"import findings: only layerguard {sorted(ours_imports - theirs_imports)}, "
+            f"only import-linter {sorted(theirs_imports - ours_imports)}"
+        )
+    if ours_imports != planted:
+        problems.append(
+            f"vs planted: missing {sorted(planted - ours_imports)}, "
+            f"extra {sorted(ours_imports - planted)}"
+        )
+    verdicts.line(
+        "findings identical with and without cache",
+        not any("--no-cache" in p for p in problems),
+        f"cold, warm, after each edit ({len(fresh)} findings)",
+    )
+    verdicts.line(
+        "import findings agree with import-linter",
+        ours_imports == theirs_imports == planted,
+        f"layerguard {len(ours_imports)}, import-linter {len(theirs_imports)}, "
+        f"planted {len(planted)}",
+    )
     for problem in problems:
-        print("DISAGREE:", problem)
+        print("  DISAGREE:", problem)
 
     # --- import contracts: benchmarks/contracts_speed.py (graph + every contract type) -----
     from contracts_speed import measure as measure_contracts
 
     contracts = measure_contracts(root)
     print("\nimport contracts (benchmarks/contracts_speed.py):\n" + "\n".join(contracts))
-    if not contracts[-1].endswith("PASS"):
-        problems.append("import contracts: FAIL")
-    # --- end of import contracts ---------------------------------------------------------
-
+    verdicts.line(
+        "import contracts (contracts_speed.py)",
+        contracts[-1].endswith("PASS"),
+        "graph and every contract type <= 0.3 s; a warm run stays warm",
+    )
     if not args.dir:
         shutil.rmtree(root, ignore_errors=True)
-    return 1 if problems else 0
+    return 1 if verdicts.failed else 0
+
+
+def watch_recheck(root: Path, edited: Path, rounds: int) -> float:
+    """The median re-check time `layerguard check --watch` reports after one saved file."""
+    process = subprocess.Popen(
+        [LAYERGUARD, "check", "--watch", "--output-format", "json"],
+        cwd=root,
+        env=tool_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(
+        target=lambda: [lines.put(line) for line in process.stderr], daemon=True
+    ).start()  # type: ignore[union-attr]
+
+    def wait_for(fragment: str) -> str:
+        while True:
+            line = lines.get(timeout=120)
+            if fragment in line:
+                return line
+
+    times: list[float] = []
+    try:
+        wait_for("watching")
+        for number in range(rounds):
+            body_edit(edited, 50 + number)
+            match = re.search(r"re-checked in (\d+\.\d+)s", wait_for("re-checked in"))
+            assert match is not None
+            times.append(float(match.group(1)))
+    except queue.Empty:
+        sys.exit("layerguard check --watch did not report its re-checks")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return sorted(times)[len(times) // 2]
+
+
+def log(message: str) -> None:
+    """Progress of a long benchmark, on stderr."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,16 @@
-"""A synthetic hoc-style backend for the speed benchmark.
+"""A synthetic hoc-style backend for the speed benchmark, shaped like a real one.
 
-Realistic files (docstrings, classes with methods, SQLAlchemy-style bodies; ~200 lines on
-average), imports between layers and domains, lazy and TYPE_CHECKING imports, and a few
-violations of every import and transaction rule. Every violation is also written as an
-import-linter `forbidden` contract, so both tools can be run on the same tree and their
-findings compared. Deterministic for a given size.
+What real backends have and a uniform generator would miss: a long tail of file sizes (median
+~150 lines, a few files of 2-3k lines: one class with dozens of methods), decorators
+(`@staticmethod`, `@property`, `@functools.lru_cache`, FastAPI route decorators), module, class
+and multi-line method docstrings, lazy imports inside methods, `TYPE_CHECKING` blocks, registry
+calls split over several lines, and placement cards for about a quarter of the files (engines,
+handlers and drivers), written by `layerguard cards generate` and then left to drift the way
+cards do: some files gained a function or an import since, some cards describe deleted files.
+
+Imports run between layers and domains with a few violations of every import and transaction
+rule; each import violation is also written as an import-linter `forbidden` contract, so both
+tools can be run on the same tree and their findings compared. Deterministic for a given size.
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ WORDS = [
     "region",
 ]
 
+PRESET = Path(__file__).parent.parent / "layerguard/contracts/config/presets/hoc.yaml"
+
 SPINE_PACKAGES = ("orchestrator", "authority", "adapters", "schemas", "lifecycle")
 SERVICE_MODULES = ("time", "ids", "clock", "events", "metrics", "feature_flags")
 
@@ -62,6 +70,7 @@ class Project:
     domains: list[Domain] = field(default_factory=list)
     spine_modules: list[str] = field(default_factory=list)  # L4 proper (dotted)
     expected_import_findings: set[tuple[str, str, int]] = field(default_factory=set)
+    cards: int = 0
 
     def add(self, path: str, text: str) -> None:
         self.files[path] = text
@@ -127,24 +136,87 @@ def _body(rng: random.Random, name: str, lines: int) -> str:
     return "\n".join(out)
 
 
-def _class(rng: random.Random, name: str, methods: int, lines: int) -> str:
+def file_lines(rng: random.Random) -> int:
+    """A file's size in lines: log-normal, median 150, clipped to 20..3000 (real code bases
+    have a long tail of big modules)."""
+    return int(min(3000, max(20, rng.lognormvariate(5.0, 0.95))))
+
+
+_DECORATED = (
+    (0.55, None, "self, session: AsyncSession, tenant_id: str, items: list[dict[str, int]]"),
+    (0.15, "@staticmethod", "session: AsyncSession, tenant_id: str, items: list[dict[str, int]]"),
+    (0.1, "@classmethod", "cls, session: AsyncSession, tenant_id: str, items: list[dict]"),
+    (0.1, "@property", "self"),
+    (0.1, "@functools.lru_cache(maxsize=128)", "self, tenant_id: str, items: tuple = ()"),
+)
+
+
+def _method(rng: random.Random, number: int, lines: int, lazy: str | None) -> list[str]:
+    """One method: a decorator or none, a signature to match, a docstring, a body."""
+    draw, chosen = rng.random(), _DECORATED[0]
+    for option in _DECORATED:
+        if draw < option[0]:
+            chosen = option
+            break
+        draw -= option[0]
+    _, decorator, params = chosen
+    name = f"{rng.choice(WORDS)}_{rng.choice(WORDS)}_{number}"
+    out = [""]
+    if decorator is not None:
+        out.append(f"    {decorator}")
+    out.append(f"    async def {name}({params}, value: int = {number}) -> list[dict[str, object]]:")
+    if rng.random() < 0.3:
+        out += [
+            f'        """{name.replace("_", " ").capitalize()}.',
+            "",
+            "        Runs inside the caller's unit of work; never commits.",
+            '        """',
+        ]
+    if lazy is not None:
+        out.append(f"        {lazy}")
+    out.append("        total = 0")
+    out.append(textwrap.indent(_body(rng, name, lines), "        "))
+    return out
+
+
+def _class(rng: random.Random, name: str, budget: int, lazy: list[str]) -> str:
+    """A class of about `budget` lines: a docstring, `__init__`, methods of 4-40 lines."""
     parts = [f"class {name}:", f'    """{name} keeps its state per request."""', ""]
     parts.append("    def __init__(self, session: AsyncSession | None = None) -> None:")
     parts.append("        self._session = session")
-    for number in range(methods):
-        method = f"{rng.choice(WORDS)}_{rng.choice(WORDS)}_{number}"
-        parts.append("")
-        parts.append(
-            f"    async def {method}(self, session: AsyncSession, tenant_id: str, "
-            f"items: list[dict[str, int]], value: int = {number}) -> list[dict[str, object]]:"
-        )
-        parts.append("        total = 0")
-        parts.append(textwrap.indent(_body(rng, method, lines), "        "))
+    number, lines = 0, len(parts)
+    while lines < budget:
+        wanted = lazy[number % len(lazy)] if lazy and rng.random() < 0.08 else None
+        method = _method(rng, number, rng.randint(4, min(40, max(4, budget - lines))), wanted)
+        parts += method
+        lines += sum(part.count("\n") + 1 for part in method)
+        number += 1
     return "\n".join(parts) + "\n"
 
 
+def _code(rng: random.Random, stem: str, budget: int, lazy: list[str] = ()) -> str:  # type: ignore[assignment]
+    """Classes (one with dozens of methods in a big file) and functions filling `budget`
+    lines; `lazy` are import statements some methods make inside their body."""
+    blocks, used, number = [], 0, 0
+    while used < budget:
+        if rng.random() < 0.75:
+            size = min(budget - used, rng.randint(40, 900))
+            block = _class(rng, f"{stem}{number or ''}", size, list(lazy))
+        else:
+            fn = f"{rng.choice(WORDS)}_{stem.lower()}_{number}"
+            decorator = "@functools.cache\n" if rng.random() < 0.3 else ""
+            body = textwrap.indent(_body(rng, fn, rng.randint(4, 30)), "    ")
+            block = f"{decorator}def {fn}(tenant_id: str, items: list, value: int = 0):\n"
+            block += "    total = 0\n" + body + "\n"
+        blocks.append(block)
+        used += block.count("\n") + 2
+        number += 1
+    return "\n\n".join(blocks)
+
+
 def _header(doc: str, imports: list[str], type_imports: tuple[str, ...] | list[str] = ()) -> str:
-    lines = [f'"""{doc}"""', "", "from __future__ import annotations", "", "import logging"]
+    lines = [f'"""{doc}', "", "Generated for the layerguard benchmark.", '"""', ""]
+    lines += ["from __future__ import annotations", "", "import functools", "import logging"]
     lines += ["import time", "from typing import TYPE_CHECKING", ""]
     lines += imports
     if type_imports:
@@ -157,8 +229,9 @@ def _line_of(text: str, needle: str) -> int:
     return text.splitlines().index(needle) + 1
 
 
-def generate(root: Path, total_files: int = 2000, seed: int = 7) -> Project:
-    """Write the project under `root` (wiped first) and return what was written."""
+def generate(root: Path, total_files: int = 2000, seed: int = 7, cards: bool = True) -> Project:
+    """Write the project under `root` (wiped first), its contract (the hoc preset) and, unless
+    `cards` is False, its placement cards; return what was written."""
     rng = random.Random(seed)
     if root.exists():
         shutil.rmtree(root)
@@ -198,7 +271,7 @@ def generate(root: Path, total_files: int = 2000, seed: int = 7) -> Project:
         project.add(
             path,
             _header(f"Spine service: {service}.", [])
-            + _class(rng, service.title().replace("_", ""), 5, 30),
+            + _code(rng, service.title().replace("_", ""), file_lines(rng)),
         )
     for package in SPINE_PACKAGES:
         for number in range(4):
@@ -208,7 +281,7 @@ def generate(root: Path, total_files: int = 2000, seed: int = 7) -> Project:
             project.add(
                 path,
                 _header(f"Spine {package} {number}.", imports)
-                + _class(rng, f"{package.title()}{number}", 6, 30),
+                + _code(rng, f"{package.title()}{number}", file_lines(rng)),
             )
     registry_path = "backend/app/hoc/cus/hoc_spine/orchestrator/operation_registry.py"
     project.add(
@@ -228,7 +301,8 @@ def generate(root: Path, total_files: int = 2000, seed: int = 7) -> Project:
             path = f"backend/app/models/{d}_{n}.py"
             domain.models.append(_module(path))
             project.add(
-                path, _header(f"{d} model {n}.", []) + _class(rng, f"{d.title()}Row{n}", 4, 20)
+                path,
+                _header(f"{d} model {n}.", []) + _code(rng, f"{d.title()}Row{n}", file_lines(rng)),
             )
         for n in range(5):
             path = f"{base}/L6_drivers/{d}_driver_{n}.py"
@@ -237,13 +311,20 @@ def generate(root: Path, total_files: int = 2000, seed: int = 7) -> Project:
             text = _header(
                 f"{d} driver {n}.", imports, ["from sqlalchemy.ext.asyncio import AsyncSession"]
             )
-            text += _class(rng, f"{d.title()}Driver{n}", 6, 30)
+            text += _code(
+                rng,
+                f"{d.title()}Driver{n}",
+                file_lines(rng),
+                [f"from app.models import {d}_{(n + 1) % 3}"],
+            )
             project.add(path, text)
         for n in range(3):
             path = f"{base}/L5_schemas/{d}_schema_{n}.py"
             domain.schemas.append(_module(path))
             project.add(
-                path, _header(f"{d} schemas {n}.", []) + _class(rng, f"{d.title()}Schema{n}", 4, 15)
+                path,
+                _header(f"{d} schemas {n}.", [])
+                + _code(rng, f"{d.title()}Schema{n}", file_lines(rng)),
             )
         for n in range(7):
             path = f"{base}/L5_engines/{d}_engine_{n}.py"
@@ -257,7 +338,12 @@ def generate(root: Path, total_files: int = 2000, seed: int = 7) -> Project:
             text = _header(
                 f"{d} engine {n}.", imports, [f"from app.models.{d}_0 import {d.title()}Row0"]
             )
-            text += _class(rng, f"{d.title()}Engine{n}", 7, 30)
+            text += _code(
+                rng,
+                f"{d.title()}Engine{n}",
+                file_lines(rng),
+                [f"from app.hoc.cus.{d}.L6_drivers import {d}_driver_{(n + 2) % 5}", "import json"],
+            )
             text += (
                 f"\n\ndef lazy_{n}():\n"
                 f"    from app.hoc.cus.{d}.L6_drivers import {d}_driver_{(n + 1) % 5}\n"
@@ -272,15 +358,18 @@ def generate(root: Path, total_files: int = 2000, seed: int = 7) -> Project:
                 "import get_operation_registry",
                 f"from app.hoc.cus.{d}.L5_schemas.{d}_schema_{n % 3} "
                 f"import {d.title()}Schema{n % 3}",
+                "from fastapi import APIRouter",
             ]
             text = _header(f"HTTP routes of {d} ({n}).", imports)
             text += (
+                "router = APIRouter()\n\n\n"
+                f'@router.get("/{d}/{n}", response_model=list[{d.title()}Schema{n % 3}])\n'
                 f"async def list_{d}_{n}(ctx):\n"
                 f"    registry = get_operation_registry()\n"
                 f'    return await registry.execute(\n        "{d}.query_{n}",\n'
                 "        ctx,\n    )\n\n\n"
             )
-            text += _class(rng, f"{d.title()}Routes{n}", 5, 25)
+            text += _code(rng, f"{d.title()}Routes{n}", file_lines(rng))
             project.add(path, text)
         handler = f"backend/app/hoc/cus/hoc_spine/orchestrator/handlers/{d}_handler.py"
         text = _header(
@@ -291,7 +380,8 @@ def generate(root: Path, total_files: int = 2000, seed: int = 7) -> Project:
             f"class {d.title()}QueryHandler:\n    async def execute(self, ctx):\n"
             f"        return await {d.title()}Engine0(ctx.session).run(ctx)\n\n\n"
             + "".join(
-                f'registry.register("{d}.query_{n}", {d.title()}QueryHandler())\n' for n in range(4)
+                f'registry.register(\n    "{d}.query_{n}",\n    {d.title()}QueryHandler(),\n)\n'
+                for n in range(4)
             )
         )
         project.add(handler, text)
@@ -347,7 +437,7 @@ def generate(root: Path, total_files: int = 2000, seed: int = 7) -> Project:
         project.add(
             path,
             _header(f"Lifecycle step {n}.", ["from app.hoc.cus.hoc_spine.services.ids import Ids"])
-            + _class(rng, f"Step{n}", 6, 30),
+            + _code(rng, f"Step{n}", file_lines(rng)),
         )
         n += 1
 
@@ -355,7 +445,45 @@ def generate(root: Path, total_files: int = 2000, seed: int = 7) -> Project:
         path = root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+    shutil.copy(PRESET, root / "layerguard.yaml")
+    if cards:
+        _write_cards(project)
     return project
+
+
+def _write_cards(project: Project) -> None:
+    """Cards for the engines and handlers (about a quarter of the files), written by
+    `layerguard cards generate`; then drift: every 8th carded file gained a public function
+    since, every 12th an import, and four cards describe files that were deleted."""
+    from layerguard.contracts.config.loader import load_config
+    from layerguard.linter.cards.generate import generate_cards
+
+    root = project.root
+    carded = sorted(
+        path
+        for path in project.files
+        if "/L5_engines/" in path or "/orchestrator/handlers/" in path
+    )
+    carded = [path for path in carded if not path.endswith("__init__.py")]
+    generate_cards(load_config(root / "layerguard.yaml"), "literature", tuple(carded))
+    shutil.rmtree(root / ".layerguard_cache", ignore_errors=True)
+    for number, path in enumerate(carded):
+        addition = ""
+        if number % 8 == 3:
+            addition += f"\n\ndef added_since_the_card_{number}(tenant_id: str) -> str:\n"
+            addition += "    return tenant_id\n"
+        if number % 12 == 5:
+            addition += "\nimport json  # added since the card\n"
+        if addition:
+            project.files[path] += addition
+            with (root / path).open("a", encoding="utf-8") as handle:
+                handle.write(addition)
+    for number, path in enumerate(carded[:: max(1, len(carded) // 4)][:4]):
+        card = root / "literature" / path.replace(".py", ".md")
+        retired = path.replace(".py", f"_retired_{number}.py")
+        stale = card.read_text("utf-8").replace(f"`{path}`", f"`{retired}`")
+        card.with_name(card.stem + f"_retired_{number}.md").write_text(stale, "utf-8")
+    project.cards = len(list((root / "literature").rglob("*.md")))
 
 
 def _inject(project: Project, module: str, line: str, target: str) -> None:

@@ -93,6 +93,7 @@ def invoke(args: list[str], cwd: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
     monkeypatch.chdir(cwd)
     # Inside GitHub Actions `check` would default to annotations; tests expect the text report.
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.delenv("LAYERGUARD_CACHE_DIR", raising=False)  # each test's own cache
     result = CliRunner().invoke(app, args)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception

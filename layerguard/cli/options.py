@@ -52,8 +52,93 @@ JobsOption = Annotated[
 ]
 
 NoCacheOption = Annotated[
-    bool, typer.Option("--no-cache", help="Neither read nor write .layerguard_cache/.")
+    bool, typer.Option("--no-cache", help="Neither read nor write the cache.")
 ]
+
+CacheDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir",
+        help="Where the cache lives (default: $LAYERGUARD_CACHE_DIR, else .layerguard_cache/ "
+        "in the project root). A cache is keyed by content, not paths: it can be shared "
+        "between clones and restored in CI.",
+        file_okay=False,
+        show_default=False,
+    ),
+]
+
+
+QuietOption = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="Print the report and nothing else: no progress bar, no notes on stderr "
+        "(warnings and errors are still printed).",
+    ),
+]
+
+PROGRESS_MIN_FILES = 200
+"""Fewer files to parse are done before a progress bar would tell anything."""
+
+
+class ParsingProgress:
+    """A progress bar on stderr while a run parses many files: only on a terminal, only when
+    the report is text (never beside machine-readable output), never with --quiet. rich (which
+    typer already installs) is imported only when a bar is shown."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total < PROGRESS_MIN_FILES:
+            return
+        if self._bar is None:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self._bar = Progress(
+                TextColumn("layerguard: parsing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True, no_color=not color_enabled("stderr")),
+                transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("parsing", total=total)
+        self._bar.update(self._task, completed=done)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+
+@contextlib.contextmanager
+def parsing_progress(quiet: bool, text_output: bool) -> Iterator[ParsingProgress]:
+    """The progress feed of a command's run (a no-op unless a bar can be shown)."""
+    import sys
+
+    progress = ParsingProgress(not quiet and text_output and sys.stderr.isatty())
+    try:
+        yield progress
+    finally:
+        progress.close()
+
+
+def note(message: str, quiet: bool) -> None:
+    """An informational line on stderr (`layerguard: ...`), silenced by --quiet."""
+    if not quiet:
+        say(message)
 
 
 COLOR_CHOICES = ("auto", "always", "never")
@@ -247,4 +332,8 @@ def jobs_to_use(requested: int | None) -> int:
 
 def warn_unwritten_cache(written: bool) -> None:
     if not written:
-        say("could not write .layerguard_cache/", "warning")
+        say(
+            "could not write the cache (see --cache-dir, $LAYERGUARD_CACHE_DIR); the run was "
+            "checked in full",
+            "warning",
+        )

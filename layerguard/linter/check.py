@@ -21,7 +21,7 @@ from layerguard.contracts.config.model import CONFIG_FILE_NAME, ProjectConfig
 from layerguard.linter.caching.results import CachedRun, ResultCache
 from layerguard.linter.diagnostics import Diagnostic
 from layerguard.linter.project.discovery import ProjectFiles, discover, selected_by
-from layerguard.linter.project.extraction import ExtractionStats, default_jobs
+from layerguard.linter.project.extraction import ExtractionStats, Progress, default_jobs
 
 if TYPE_CHECKING:
     from layerguard.linter.baseline.apply import BaselineApplied
@@ -34,10 +34,12 @@ class CheckOptions:
     report_paths: tuple[str, ...] = ()  # project-relative files/dirs; empty = everything
     jobs: int = field(default_factory=default_jobs)
     use_cache: bool = True
+    cache_dir: Path | None = None  # None: $LAYERGUARD_CACHE_DIR, else .layerguard_cache/
     changed_since: str | None = None  # report only what changed since this revision
     baseline: Path | None = None  # None: the default baseline file, when it exists
     use_baseline: bool = True
     fix: bool = False  # apply the safe fixes to what the run reports, then report what remains
+    progress: Progress | None = field(default=None, compare=False)  # parsing, as it goes
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +75,7 @@ class CheckResult:
 
 
 @dataclass(frozen=True, slots=True)
-class _Analysis:
+class Analysis:
     """Every finding of the enabled rules over the whole project, before any narrowing."""
 
     diagnostics: list[Diagnostic]
@@ -90,6 +92,14 @@ def check(project: ProjectConfig, options: CheckOptions) -> CheckResult:
     started = time.perf_counter()
     files = discover(project)
     analysis = _analyse(project, files, options, need_index=options.changed_since is not None)
+    return report(project, options, analysis, started)
+
+
+def report(
+    project: ProjectConfig, options: CheckOptions, analysis: Analysis, started: float
+) -> CheckResult:
+    """What a run reports of `analysis`: `--changed` narrowing, the path filter, the baseline
+    (`check --watch` hands in the analysis of the index it keeps in memory)."""
     in_scope = selected_by(options.report_paths)
     changed = None
     if options.changed_since is not None:
@@ -178,34 +188,64 @@ def _fixed(
 
 def _analyse(
     project: ProjectConfig, files: ProjectFiles, options: CheckOptions, need_index: bool
-) -> _Analysis:
+) -> Analysis:
     """The whole project's findings: from the results cache when no input changed (and the
     caller needs no index), else from the rules over a fresh index."""
-    results = ResultCache(project.root, enabled=options.use_cache)
+    results = ResultCache(project.root, options.use_cache, options.cache_dir)
+    contract = _contract_bytes(project)
     key = None
-    if results.path is not None:
-        key = results.key(_contract_bytes(project), options.enabled, files.python, files.cards)
+    if results.enabled:
+        key = results.key(contract, options.enabled, files.python, files.cards)
     cached = results.get(key) if key is not None and not need_index else None
     if cached is not None:
         stats = ExtractionStats(cached.files, parsed=0, cached=cached.files, jobs=options.jobs)
-        return _Analysis(cached.diagnostics, stats, cached.cards, cached.documents, None, True)
+        return Analysis(cached.diagnostics, stats, cached.cards, cached.documents, None, True)
 
-    from layerguard.linter.project.build import build_index
+    from layerguard.linter.project.build import ProjectLoading, index_loaded
     from layerguard.linter.rules.runner import run_rules
 
-    built = build_index(project, options.jobs, options.use_cache, files)
+    loading = ProjectLoading(
+        project, options.jobs, options.use_cache, files, options.cache_dir, options.progress
+    )
+    # Something changed, yet maybe nothing the rules read: an edit inside a function that
+    # moves no line leaves every fact as it was, and so every finding.
+    meanings = loading.meanings() if key is not None else None
+    meaning = None
+    if meanings is not None:
+        meaning = results.meaning_key(contract, options.enabled, meanings)
+        cached = results.get(meaning) if not need_index else None
+        if cached is not None:
+            written = loading.save()
+            if key is not None and key == results.key(
+                contract, options.enabled, files.python, files.cards
+            ):
+                results.put(key, cached)
+            return Analysis(
+                cached.diagnostics,
+                loading.extraction,
+                cached.cards,
+                cached.documents,
+                None,
+                written,
+            )
+    loaded = loading.loaded()
+    built = index_loaded(project, loaded)
     index = built.index
     diagnostics = run_rules(index, options.enabled)
-    if key is not None:
-        run = CachedRun(
-            diagnostics,
-            built.extraction.files,
-            len(index.cards),
-            _elsewhere(index),
-            len(index.documents),
-        )
+    run = CachedRun(
+        diagnostics,
+        built.extraction.files,
+        len(index.cards),
+        _elsewhere(index),
+        len(index.documents),
+    )
+    if meaning is not None:  # the findings of exactly these facts and cards
+        results.put(meaning, run)
+    # Stored by stat data only if no input changed while the run read them: the findings are
+    # those of the key's inputs.
+    if key is not None and key == results.key(contract, options.enabled, files.python, files.cards):
         results.put(key, run)
-    return _Analysis(
+    return Analysis(
         diagnostics,
         built.extraction,
         len(index.cards),

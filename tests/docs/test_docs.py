@@ -54,11 +54,19 @@ def test_ci_snippets_are_valid_yaml_and_use_real_options() -> None:
     upload = next(s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload"))
     assert upload["with"]["sarif_file"] == "layerguard.sarif"
     assert workflow["jobs"]["layerguard"]["permissions"]["security-events"] == "write"
+    # The cache: saved per commit, restored by prefix (a branch finds main's).
+    cache = next(s for s in steps if s.get("uses", "").startswith("actions/cache"))["with"]
+    assert cache["path"] == ".layerguard_cache"
+    assert cache["key"].startswith(cache["restore-keys"])
+    assert cache["key"].endswith("${{ github.sha }}")
     assert remote_hook["repos"][0]["hooks"] == [{"id": "layerguard"}]
     assert local_hook["repos"][0]["hooks"][0]["entry"] == "layerguard check"
     script = gitlab["layerguard"]["script"]
     assert "layerguard check --output-format junit --exit-zero > layerguard-junit.xml" in script
     assert gitlab["layerguard"]["artifacts"]["reports"]["junit"] == "layerguard-junit.xml"
+    gitlab_cache = gitlab["layerguard"]["cache"]
+    assert gitlab_cache["paths"] == [".layerguard_cache/"]
+    assert gitlab_cache["fallback_keys"] == ["layerguard-$CI_DEFAULT_BRANCH"]
 
 
 def test_the_documented_pre_commit_hook_exists() -> None:

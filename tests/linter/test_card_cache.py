@@ -3,26 +3,35 @@ paths are each reported at their own path."""
 
 from __future__ import annotations
 
-import json
+import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
+import pytest
+
+from layerguard.linter.caching.database import DATABASE_NAME
 from tests.helpers import Run, write_project
 
 ENGINE = "backend/app/hoc/cus/policies/L5_engines/engine.py"
 GOOD = f"# engine.py\n\n**Path:** `{ENGINE}`\n**Layer:** L5 — Domain engines\n"
+WRONG_LAYER = GOOD.replace("L5 — Domain", "L6 — Driver")
 BROKEN = "# engine.py\n\n## Import Boundary\n\n```yaml\nboundary: [\n```\n"
 
 
-def cards_cache(root: Path) -> Path:
-    [path] = (root / ".layerguard_cache").glob("cards-*.json")
-    return path
+def card_rows(root: Path, update: str | None = None) -> int:
+    """The number of parsed cards in the cache (after running `update` on them, if given)."""
+    with closing(sqlite3.connect(root / ".layerguard_cache" / DATABASE_NAME)) as db, db:
+        if update is not None:
+            db.execute(f"UPDATE parses SET {update} WHERE kind = 'cards'")
+        count: int = db.execute("SELECT count(*) FROM parses WHERE kind = 'cards'").fetchone()[0]
+        return count
 
 
 def test_edits_are_seen_through_the_cache(tmp_path: Path, run_cli: Callable[..., Run]) -> None:
     write_project(tmp_path, {ENGINE: "x = 1\n", "literature/engine.md": GOOD})
     assert run_cli(["check", "--output-format", "json"]).findings() == []
-    assert len(json.loads(cards_cache(tmp_path).read_text())["entries"]) == 1
+    assert card_rows(tmp_path) == 1
     card = tmp_path / "literature/engine.md"
     card.write_text(GOOD.replace("L5 — Domain", "L6 — Driver"), encoding="utf-8")
     assert run_cli(["check", "--output-format", "json"]).findings() == [
@@ -30,18 +39,26 @@ def test_edits_are_seen_through_the_cache(tmp_path: Path, run_cli: Callable[...,
     ]
 
 
-def test_a_damaged_cache_is_a_miss(tmp_path: Path, run_cli: Callable[..., Run]) -> None:
-    write_project(tmp_path, {ENGINE: "x = 1\n", "literature/engine.md": GOOD})
-    run_cli(["check"])
-    path = cards_cache(tmp_path)
-    data = json.loads(path.read_text())
-    for entry in data["entries"].values():
-        entry["card"]["sections"] = "garbage"
-    path.write_text(json.dumps(data), encoding="utf-8")
-    assert run_cli(["check", "--output-format", "json"]).findings() == []
-    unreadable = tmp_path / ".layerguard_cache" / path.name
-    unreadable.write_text("{not json", encoding="utf-8")
-    assert run_cli(["check", "--output-format", "json"]).findings() == []
+CARD_DAMAGE = {
+    "not-json": "'{not json'",
+    "sections-not-a-list": "json_set(data, '$.card.sections', 'garbage')",
+    "line-is-text": "json_set(data, '$.card.source_path.line', 'x')",
+    "path-is-a-number": "json_set(data, '$.card.path', 7)",
+    "error-line-is-text": "json_set(data, '$.errors', json('[[\"x\", \"m\"]]'))",
+    "a-list": "'[]'",
+}
+
+
+@pytest.mark.parametrize("damage", CARD_DAMAGE.values(), ids=CARD_DAMAGE.keys())
+def test_a_damaged_entry_is_a_miss(
+    tmp_path: Path, run_cli: Callable[..., Run], damage: str
+) -> None:
+    write_project(tmp_path, {ENGINE: "x = 1\n", "literature/engine.md": WRONG_LAYER})
+    expected = [("LG306", "literature/engine.md", 4)]
+    assert run_cli(["check", "--output-format", "json"]).findings() == expected
+    card_rows(tmp_path, f"data = {damage}")
+    run = run_cli(["check", "--output-format", "json", "--select", "LG3"])
+    assert (run.findings(), run.stderr) == (expected, "")
 
 
 def test_equal_cards_keep_their_own_paths(tmp_path: Path, run_cli: Callable[..., Run]) -> None:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pytest
 
 from layerguard.linter.facts.extract import extract_facts
 from layerguard.linter.facts.model import FileFacts, Scope
-from layerguard.linter.facts.serialize import facts_from_data, facts_to_data
+from layerguard.linter.facts.serialize import (
+    InvalidFactsDataError,
+    facts_from_data,
+    facts_to_data,
+)
 from layerguard.linter.facts.settings import ExtractionSettings
 
 SETTINGS = ExtractionSettings()
@@ -370,9 +375,29 @@ def test_facts_round_trip_through_cache_data() -> None:
         __all__ = ["C"]
     """
     facts = facts_of(source)
-    assert facts_from_data(facts_to_data(facts)) == facts
+    assert facts_from_data(json.loads(json.dumps(facts_to_data(facts)))) == facts
     broken = extract_facts("def (:\n", SETTINGS)
-    assert facts_from_data(facts_to_data(broken)) == broken
+    assert facts_from_data(json.loads(json.dumps(facts_to_data(broken)))) == broken
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        [],
+        {"imports": [[1, 1, "os", None, 0, 0, 0, None]]},  # dynamic: an int, not a bool
+        {"imports": [[1, 1, "os", None, 0, 0, False]]},  # a field short
+        {"classes": [["C", 1, 1, [], [["m", 1, 1, "m()", False, None, [3]]], None]]},
+        {"suppressions": [[1, 1, ["LG1", 2], "why", False]]},
+        {"all_names": "abc"},
+        {"docstring": 3},
+        {"syntax_error": [1, "x", "message"]},
+        {"unknown": []},
+    ],
+)
+def test_cache_data_of_the_wrong_shape_is_refused(data: object) -> None:
+    with pytest.raises(InvalidFactsDataError):
+        facts_from_data(data)
 
 
 def test_a_null_byte_is_a_syntax_error_at_its_place() -> None:

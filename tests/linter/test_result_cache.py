@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import ast
+import json
 import os
+import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from layerguard.linter.caching.database import DATABASE_NAME
 from layerguard.linter.project import index as index_module
 from tests.helpers import HOC_CONTRACT, Run, write_project
 
@@ -103,13 +109,8 @@ def test_any_input_change_recomputes(project: Path, run_cli: Callable[..., Run])
     assert run_cli(["check", "--output-format", "json", "--select", "LG1"]).findings() == []
 
 
-def test_recently_modified_files_are_never_answered_from_the_cache(
-    project: Path, run_cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    run_cli(["check"])
-    (project / DRIVER).write_text("async def save(s):\n    await s.rollback()\n", "utf-8")
-    run_cli(["check"])  # racy: the driver was written just now, nothing is stored
-    indexed = []
+def count_indexing(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    indexed: list[bool] = []
     original = index_module.ProjectIndex.__init__
 
     def counting(self: index_module.ProjectIndex, *args: object, **kwargs: object) -> None:
@@ -117,9 +118,96 @@ def test_recently_modified_files_are_never_answered_from_the_cache(
         original(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(index_module.ProjectIndex, "__init__", counting)
-    run = run_cli(["check", "--output-format", "json"])
+    return indexed
+
+
+def test_recently_modified_files_are_judged_by_their_content(
+    project: Path, run_cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_cli(["check"])
+    driver = project / DRIVER
+    driver.write_text("async def save(s):\n    await s.rollback()\n", "utf-8")
+    indexed = count_indexing(monkeypatch)
+    # Racy (written just now): its stat data cannot vouch for it, its content hash can.
+    first = run_cli(["check", "--output-format", "json"])
+    again = run_cli(["check", "--output-format", "json"])
     assert indexed == [True]
-    assert ("LG201", DRIVER, 2) in run.findings()
+    assert first.findings() == again.findings()
+    assert ("LG201", DRIVER, 2) in again.findings()
+    # Same size, same mtime, other content: a miss.
+    stat = driver.stat()
+    driver.write_text("async def save(s):\n    await s.flush()   \n", "utf-8")
+    os.utime(driver, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert ("LG201", DRIVER, 2) not in run_cli(["check", "--output-format", "json"]).findings()
+    assert indexed == [True, True]
+
+
+def test_an_edit_keeping_size_and_mtime_is_never_answered_from_the_cache(
+    project: Path, run_cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """issue 11: a same-length line replaced, `touch -r` with the old file, on a tree older
+    than the racy window (so the run key holds stat data, not content hashes)."""
+    time.sleep(2.1)  # the ctimes of a fresh tree cannot be aged: wait out the racy window
+    indexed = count_indexing(monkeypatch)
+    expected = sorted(run_cli(["check", "--output-format", "json"]).findings())
+    assert sorted(run_cli(["check", "--output-format", "json"]).findings()) == expected
+    assert indexed == [True]
+    driver = project / DRIVER
+    stat = driver.stat()
+    driver.write_text(driver.read_text("utf-8").replace("commit()", "flush() "), "utf-8")
+    os.utime(driver, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert (driver.stat().st_size, driver.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+    after = run_cli(["check", "--output-format", "json"]).findings()
+    assert sorted(after) == [f for f in expected if f[0] != "LG201"]
+    assert indexed == [True, True]
+
+
+def stored_runs(root: Path) -> list[tuple[str, dict[str, Any]]]:
+    with closing(sqlite3.connect(root / ".layerguard_cache" / DATABASE_NAME)) as db:
+        return [(key, json.loads(data)) for key, data in db.execute("SELECT key, data FROM runs")]
+
+
+def replace_run(root: Path, key: str, data: object) -> None:
+    with closing(sqlite3.connect(root / ".layerguard_cache" / DATABASE_NAME)) as db, db:
+        db.execute("UPDATE runs SET data = ? WHERE key = ?", (json.dumps(data), key))
+
+
+RUN_DAMAGE: dict[str, Callable[[dict[str, Any]], object]] = {
+    "diagnostics-is-text": lambda run: {**run, "diagnostics": "abc"},
+    "files-is-text": lambda run: {**run, "files": "x"},
+    "cards-negative": lambda run: {**run, "cards": -1},
+    "line-is-text": lambda run: {
+        **run,
+        "diagnostics": [["a.py", "x", None, "LG1", "m", "error", ""]],
+    },
+    "row-too-short": lambda run: {**run, "diagnostics": [["a.py", 1, 1]]},
+    "bad-severity": lambda run: {**run, "diagnostics": [["a.py", 1, 1, "LG1", "m", "fatal", ""]]},
+    "severity-is-a-list": lambda run: {**run, "diagnostics": [["a.py", 1, 1, "LG1", "m", [], ""]]},
+    "described-not-bool": lambda run: {**run, "described_elsewhere": {"x.py": "yes"}},
+    "missing-key": lambda run: {k: v for k, v in run.items() if k != "files"},
+    "a-list": lambda run: [run],
+    "not-json": lambda run: None,
+}
+
+
+@pytest.mark.parametrize("damage", RUN_DAMAGE.values(), ids=RUN_DAMAGE.keys())
+def test_a_stored_run_of_the_wrong_shape_is_a_miss(
+    project: Path,
+    run_cli: Callable[..., Run],
+    damage: Callable[[dict[str, Any]], object],
+) -> None:
+    first = run_cli(["check"])
+    runs = stored_runs(project)
+    assert len(runs) == 2  # by stat data, and by what the inputs mean to the rules
+    for key, data in runs:
+        replace_run(project, key, damage(data))
+        if damage(data) is None:
+            with closing(sqlite3.connect(project / ".layerguard_cache" / DATABASE_NAME)) as db, db:
+                db.execute("UPDATE runs SET data = '{not json' WHERE key = ?", (key,))
+    run = run_cli(["check"])
+    lines = run.stdout.splitlines()
+    assert (run.exit_code, lines[:-1], run.stderr) == (1, first.stdout.splitlines()[:-1], "")
+    assert lines[-1].startswith("Found 3 findings in 2 files and 1 card (0 parsed, 2 cached)")
 
 
 def test_no_cache_bypasses_it(
@@ -161,3 +249,40 @@ def test_a_warm_run_imports_neither_libcst_nor_the_rules(project: Path) -> None:
     rule_modules = {m for m in modules if m.startswith("layerguard.linter.rules.")}
     assert rule_modules == {"layerguard.linter.rules.codes", "layerguard.linter.rules.selection"}
     assert "layerguard.linter.project.index" not in modules
+
+
+def test_an_edit_that_changes_no_fact_reuses_the_findings_without_indexing(
+    project: Path, run_cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What an edit means to the rules is its facts: a changed constant inside a function
+    moves no line and changes no import, call or definition the rules read."""
+    (project / DRIVER).write_text(
+        "async def save(s):\n    limit = 10\n    await s.commit()\n", "utf-8"
+    )
+    first = run_cli(["check", "--output-format", "json"])
+    assert ("LG201", DRIVER, 3) in first.findings()
+    indexed = count_indexing(monkeypatch)
+
+    (project / DRIVER).write_text(
+        "async def save(s):\n    limit = 99\n    await s.commit()\n", "utf-8"
+    )
+    same = run_cli(["check", "--output-format", "json"])
+    assert (same.report["summary"]["parsed"], indexed) == (1, [])
+    assert same.findings() == first.findings()
+
+    # A line moves: the facts change, the rules run, the finding moves.
+    (project / DRIVER).write_text(
+        "async def save(s):\n\n    limit = 99\n    await s.commit()\n", "utf-8"
+    )
+    moved = run_cli(["check", "--output-format", "json"])
+    assert indexed == [True]
+    assert ("LG201", DRIVER, 4) in moved.findings()
+    # Same lines, another call: the facts change too.
+    (project / DRIVER).write_text(
+        "async def save(s):\n\n    limit = 99\n    await s.flush() \n", "utf-8"
+    )
+    flushed = run_cli(["check", "--output-format", "json"])
+    assert indexed == [True, True]
+    assert not any(code == "LG201" for code, _, _ in flushed.findings())
+    uncached = run_cli(["check", "--output-format", "json", "--no-cache"])
+    assert flushed.findings() == uncached.findings()

@@ -11,27 +11,30 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from layerguard.cli.options import (
     FINDINGS,
     OK,
+    CacheDirOption,
     ColorOption,
     ConfigOption,
     JobsOption,
     LegacyFormatOption,
     NoCacheOption,
+    QuietOption,
     color_enabled,
     format_option,
     jobs_to_use,
+    note,
     open_project,
     output_format,
+    parsing_progress,
     project_relative,
-    say,
     usage_errors,
     warn_unwritten_cache,
 )
@@ -39,7 +42,9 @@ from layerguard.linter.reporters import FORMAT_MODULES
 
 if TYPE_CHECKING:
     from layerguard.contracts.config.model import ProjectConfig
-    from layerguard.linter.check import CheckOptions
+    from layerguard.linter.check import CheckOptions, CheckResult
+
+INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped with Ctrl-C
 
 OUTPUT_FORMATS = tuple(FORMAT_MODULES)  # docs/output.md
 
@@ -141,6 +146,7 @@ def check_command(
     ] = False,
     jobs: JobsOption = None,
     no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
     changed: Annotated[
         bool,
         typer.Option(
@@ -177,6 +183,17 @@ def check_command(
             show_default=False,
         ),
     ] = None,
+    quiet: QuietOption = False,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch",
+            "-w",
+            help="Check, then check again whenever a Python file, card, the baseline or the "
+            "contract is saved, printing the report each time (needs the `watch` extra: "
+            "pip install 'layerguard[watch]'). Ctrl-C stops.",
+        ),
+    ] = False,
 ) -> None:
     """Check imports, transactions and cards against the project's layer contract.
 
@@ -225,6 +242,7 @@ def check_command(
         report_paths=project_relative(paths or [], project.root),
         jobs=jobs_to_use(jobs),
         use_cache=not no_cache,
+        cache_dir=cache_dir,
         changed_since=base if changed else None,
         baseline=baseline,
         use_baseline=not no_baseline,
@@ -234,22 +252,27 @@ def check_command(
     if show_settings:
         typer.echo(settings_text(project, options, fmt, colored), nl=False)
         raise typer.Exit(OK)
-    with usage_errors():
-        result = check(project, options)
+    context = ReportContext(project.root, Path.cwd(), statistics=statistics, color=colored)
+    render = renderer(fmt)
+    if watch:
+        if fix:
+            raise typer.BadParameter("--watch does not fix: run --fix once", param_hint="--fix")
+        _watch(project, options, lambda result: render(result, context), quiet, colored)
+    with usage_errors(), parsing_progress(quiet, fmt == "text") as progress:
+        result = check(project, dataclasses.replace(options, progress=progress))
     for card_fix in result.fixes:
-        say(f"fixed {card_fix.card}: {'; '.join(card_fix.changes)}")
+        note(f"fixed {card_fix.card}: {'; '.join(card_fix.changes)}", quiet)
     if result.changed is not None:
         scope = result.changed
-        say(
+        note(
             f"--changed: reporting on {plural(scope.files, 'file')} "
             f"({scope.changed} changed since {scope.base}, {scope.files - scope.changed} "
-            "affected)"
+            "affected)",
+            quiet,
         )
     if result.baseline is not None and result.baseline.hidden:
         hidden = plural(result.baseline.hidden, "baselined finding")
-        say(f"{hidden} hidden ({result.baseline.path.name})")
-    context = ReportContext(project.root, Path.cwd(), statistics=statistics, color=colored)
-    render = renderer(fmt)
+        note(f"{hidden} hidden ({result.baseline.path.name})", quiet)
     # color=True: click strips escape sequences from what is not a terminal, and --color
     # always (or FORCE_COLOR) asks for them there too.
     typer.echo(render(result, context), nl=False, color=colored)
@@ -265,7 +288,7 @@ def settings_text(project: ProjectConfig, options: CheckOptions, fmt: str, color
 
     from layerguard.contracts.config.resolved import resolved_data
     from layerguard.linter.baseline.apply import default_baseline_path
-    from layerguard.linter.caching.parses import CACHE_DIR_NAME
+    from layerguard.linter.caching.database import cache_directory
 
     baseline = options.baseline or default_baseline_path(project)
     run = {
@@ -274,7 +297,9 @@ def settings_text(project: ProjectConfig, options: CheckOptions, fmt: str, color
         "output_format": fmt,
         "color": colored,
         "jobs": options.jobs,
-        "cache": str(project.root / CACHE_DIR_NAME) if options.use_cache else None,
+        "cache": str(cache_directory(project.root, options.cache_dir))
+        if options.use_cache
+        else None,
         "baseline": str(baseline) if options.use_baseline and baseline.exists() else None,
         "changed_since": options.changed_since,
         "report_paths": list(options.report_paths) or ["."],
@@ -292,3 +317,42 @@ def settings_text(project: ProjectConfig, options: CheckOptions, fmt: str, color
         data, sort_keys=False, default_flow_style=None, allow_unicode=True, width=100
     )
     return "\n".join(notes) + "\n" + body
+
+
+def _watch(
+    project: ProjectConfig,
+    options: CheckOptions,
+    render: Callable[[CheckResult], str],
+    quiet: bool,
+    colored: bool,
+) -> NoReturn:
+    """`check --watch`: print a report after the first check and after every batch of saves,
+    until Ctrl-C (exit status 130, as any interrupted command)."""
+    from layerguard.linter.diagnostics import plural
+    from layerguard.linter.watch import watch
+
+    try:
+        with usage_errors():
+            for update in watch(project, options):
+                if update.error is not None:
+                    typer.echo(update.error, err=True)
+                    continue
+                assert update.result is not None
+                if update.changed:
+                    what = (
+                        update.changed[0]
+                        if len(update.changed) == 1
+                        else plural(len(update.changed), "file")
+                    )
+                    note(
+                        f"{what} changed: re-checked in {update.seconds:.3f}s; "
+                        f"{plural(update.new, 'new finding')}, {update.fixed} fixed",
+                        quiet,
+                    )
+                typer.echo(render(update.result), nl=False, color=colored)
+                if not update.changed:
+                    warn_unwritten_cache(update.result.cache_written)
+                    note(f"watching {project.root} for changes (Ctrl-C to stop)", quiet)
+    except KeyboardInterrupt:
+        raise typer.Exit(INTERRUPTED) from None
+    raise typer.Exit(OK)

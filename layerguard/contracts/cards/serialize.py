@@ -1,8 +1,9 @@
 """Cards to and from JSON-compatible data: the linter caches parsed cards as JSON.
 
 A located value is `{"value": ..., "line": ...}`; key order is fixed so that equal cards give
-equal JSON. `card_from_data` trusts its input to come from `card_to_data` (a corrupt cache entry
-raises KeyError, TypeError or ValueError, which the cache treats as a miss).
+equal JSON. `card_from_data` checks the type of every value it reads: data `card_to_data` cannot
+have written (a damaged or hand-edited cache entry) raises KeyError, TypeError or ValueError,
+which the cache treats as a miss, and never becomes a card with `line="x"`.
 """
 
 from __future__ import annotations
@@ -55,28 +56,30 @@ def card_to_data(card: Card) -> Data:
 
 def card_from_data(data: Data) -> Card:
     """The inverse of `card_to_data` (derived entries such as `layer_id` are recomputed)."""
+    if type(data) is not dict:
+        raise TypeError("not a card")
     return Card(
-        path=data["path"],
+        path=_str(data["path"]),
         source_path=_text_from(data["source_path"]),
         title=_optional_text_from(data["title"]),
         layer=_optional_text_from(data["layer"]),
         component=_optional_text_from(data["component"]),
         placement=tuple(
-            PlacementField(key=f["key"], value=f["value"], line=f["line"])
-            for f in data["placement"]
+            PlacementField(key=_str(f["key"]), value=_str(f["value"]), line=_int(f["line"]))
+            for f in _list(data["placement"])
         ),
         exports=None if data["exports"] is None else _exports_from(data["exports"]),
         boundary=None if data["boundary"] is None else _boundary_from(data["boundary"]),
         pairing=None if data["pairing"] is None else _pairing_from(data["pairing"]),
         sections=tuple(
             Section(
-                heading=s["heading"],
-                line=s["line"],
-                body_start=s["body_start"],
-                body_end=s["body_end"],
+                heading=_str(s["heading"]),
+                line=_int(s["line"]),
+                body_start=_int(s["body_start"]),
+                body_end=_int(s["body_end"]),
                 kind=_section_kind(s["kind"]),
             )
-            for s in data["sections"]
+            for s in _list(data["sections"])
         ),
     )
 
@@ -154,8 +157,26 @@ def _pairing_to_data(pairing: PairingDeclaration) -> Data:
     }
 
 
+def _str(value: object) -> str:
+    if type(value) is not str:
+        raise TypeError("not a string")
+    return value
+
+
+def _int(value: object) -> int:
+    if type(value) is not int:
+        raise TypeError("not an integer")
+    return value
+
+
+def _list(value: object) -> list[Any]:
+    if type(value) is not list:
+        raise TypeError("not a list")
+    return value
+
+
 def _text_from(data: Data) -> Located[str]:
-    return Located(str(data["value"]), int(data["line"]))
+    return Located(_str(data["value"]), _int(data["line"]))
 
 
 def _optional_text_from(data: Data | None) -> Located[str] | None:
@@ -163,15 +184,14 @@ def _optional_text_from(data: Data | None) -> Located[str] | None:
 
 
 def _names_from(data: list[Data]) -> Names:
-    # Inlined `_text_from`: every warm check rebuilds every card's lists from the cache.
-    return tuple([Located(str(item["value"]), int(item["line"])) for item in data])
+    return tuple([_text_from(item) for item in _list(data)])
 
 
 def _patterns_from(data: Data | None) -> PatternList | None:
     if data is None:
         return None
     value = data["value"]
-    return Located(None if value is None else _names_from(value), int(data["line"]))
+    return Located(None if value is None else _names_from(value), _int(data["line"]))
 
 
 def _class_from(data: Data) -> ExportedClass:
@@ -184,34 +204,36 @@ def _class_from(data: Data) -> ExportedClass:
 
 def _exports_from(data: Data) -> ExportContract:
     return ExportContract(
-        line=data["line"],
+        line=_int(data["line"]),
         functions=tuple(
             ExportedFunction(
                 name=_text_from(f["name"]),
                 signature=_optional_text_from(f["signature"]),
                 consumers=_names_from(f["consumers"]),
             )
-            for f in data["functions"]
+            for f in _list(data["functions"])
         ),
-        classes=tuple(_class_from(c) for c in data["classes"]),
-        protocols=tuple(_class_from(p) for p in data["protocols"]),
+        classes=tuple(_class_from(c) for c in _list(data["classes"])),
+        protocols=tuple(_class_from(p) for p in _list(data["protocols"])),
     )
 
 
 def _boundary_from(data: Data) -> ImportBoundary:
     actual = data["actual_imports"]
     return ImportBoundary(
-        line=data["line"],
+        line=_int(data["line"]),
         allowed_inbound=_patterns_from(data["allowed_inbound"]),
         forbidden_inbound=_patterns_from(data["forbidden_inbound"]),
         actual_imports=None
         if actual is None
         else Located(
             tuple(
-                ImportGroup(name=g["name"], line=g["line"], modules=_names_from(g["modules"]))
-                for g in actual["value"]
+                ImportGroup(
+                    name=_str(g["name"]), line=_int(g["line"]), modules=_names_from(g["modules"])
+                )
+                for g in _list(actual["value"])
             ),
-            int(actual["line"]),
+            _int(actual["line"]),
         ),
         violations=_names_from(data["violations"]),
     )
@@ -219,7 +241,7 @@ def _boundary_from(data: Data) -> ImportBoundary:
 
 def _pairing_from(data: Data) -> PairingDeclaration:
     return PairingDeclaration(
-        line=data["line"],
+        line=_int(data["line"]),
         serves_domains=_names_from(data["serves_domains"]),
         expected_l5_consumers=_names_from(data["expected_l5_consumers"]),
         orchestrator_operations=_names_from(data["orchestrator_operations"]),

@@ -30,16 +30,26 @@ def _to_data(result: CardParseResult) -> dict[str, Any]:
     }
 
 
-def _from_data(data: dict[str, Any], label: str) -> CardParseResult:
-    """A cached result, labelled with this card's path (equal cards share one entry)."""
+def _from_data(data: Any, label: str) -> CardParseResult:
+    """A cached result, labelled with this card's path (equal cards share one entry); raises
+    KeyError, TypeError or ValueError for data `_to_data` cannot have written."""
     card = None if data["card"] is None else card_from_data(data["card"])._replace(path=label)
-    errors = tuple(CardError(label, int(line), str(message)) for line, message in data["errors"])
-    return CardParseResult(card, errors, bool(data["document"]))
+    errors = []
+    for line, message in data["errors"]:
+        if type(line) is not int or type(message) is not str:
+            raise TypeError("a card error of the wrong shape")
+        errors.append(CardError(label, line, message))
+    document = data["document"]
+    if type(document) is not bool:
+        raise TypeError("document: not a boolean")
+    return CardParseResult(card, tuple(errors), document)
 
 
-def open_card_cache(root: Path, use_cache: bool = True) -> ParseCache:
+def open_card_cache(
+    root: Path, use_cache: bool = True, cache_dir: Path | None = None
+) -> ParseCache:
     fingerprint = code_fingerprint("contracts/cards")  # the modules deciding what a card parses to
-    return ParseCache.open(root, fingerprint, enabled=use_cache, kind="cards")
+    return ParseCache.open(root, fingerprint, enabled=use_cache, kind="cards", cache_dir=cache_dir)
 
 
 def parse_cached(store: ParseCache, data: bytes, label: str) -> CardParseResult:
@@ -50,23 +60,27 @@ def parse_cached(store: ParseCache, data: bytes, label: str) -> CardParseResult:
     digest = content_hash(data)
     entry = store.get(digest)
     if entry is not None:
-        try:
+        with contextlib.suppress(KeyError, TypeError, ValueError):  # damaged: parse again
             return _from_data(entry, label)
-        except (KeyError, TypeError, ValueError):
-            pass
     result = parse_card_bytes(data, label)
     store.put(digest, _to_data(result))
     return result
 
 
 def read_cards_cached(
-    root: Path, paths: list[str], use_cache: bool = True
+    root: Path,
+    paths: list[str],
+    use_cache: bool = True,
+    cache_dir: Path | None = None,
+    store: ParseCache | None = None,
 ) -> tuple[dict[str, CardParseResult], bool]:
     """Parsed cards by project-relative path (labelled `root / path`, as `read_card` labels
-    them), and whether the cache could be written."""
+    them), and whether the cache could be written (through `store` if given, which the caller
+    then saves: the second value is then True)."""
     from layerguard.contracts.cards.parser import read_card
 
-    store = open_card_cache(root, use_cache)
+    own = store is None
+    store = store if store is not None else open_card_cache(root, use_cache, cache_dir)
     results: dict[str, CardParseResult] = {}
     for path in paths:
         label = str(root / path)
@@ -83,4 +97,4 @@ def read_cards_cached(
             results[path] = read_card(root / path)  # reports why it cannot be read
             continue
         results[path] = parse_cached(store, data, label)
-    return results, store.save()
+    return results, store.save() if own else True

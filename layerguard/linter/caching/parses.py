@@ -1,139 +1,246 @@
-"""The on-disk facts cache (`.layerguard_cache/`): JSON, never pickle.
+"""The parse cache: what a file's bytes parse to (facts of Python files, parsed cards), keyed by
+the blake2b hash of the bytes and a fingerprint of what decides the parse (layerguard's code,
+the extraction settings), so that a new version or a new session factory name misses while
+edits to layer paths, another checkout path or another install of the same code hit.
 
-Entries are keyed by the blake2b hash of a file's bytes, under a file name that carries the
-tool version and the fingerprint of the extraction settings, so a new version or a new session
-factory name starts a fresh cache while edits to layer paths keep it. A stat memo (size,
-mtime) saves re-reading unchanged files, as git's index does; a file modified within the
-timestamp granularity of the previous run is always re-hashed ("racy" entries).
+A stat memo spares reading unchanged files, with the rules git's index follows: an entry is
+trusted only when the file's size, nanosecond mtime, ctime and inode are all unchanged, and
+only when the file had not been modified within the timestamp granularity of the moment its
+entry was recorded ("racy": it may have changed again within the same tick, leaving equal stat
+data over other bytes). `touch -r` can put an old mtime back, but it sets the ctime, which
+nothing but the kernel can set. Racy entries are read and hashed again until a later run can
+trust them.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from stat import S_ISREG
+from typing import Any, NamedTuple
 
-from layerguard._version import __version__
+from layerguard.linter.caching.database import CacheDatabase, cache_directory, chunks
 
-CACHE_DIR_NAME = ".layerguard_cache"
-_FORMAT = 1
 RACY_SECONDS = 2.0
 """A file modified this close to the moment its stat data was recorded may change again within
-the same timestamp tick: its stat data cannot vouch for its content ("racy", as in git)."""
+the same timestamp tick (coarse file systems tick every 2 s): its stat data cannot vouch for
+its content."""
+RACY_NS = int(RACY_SECONDS * 1e9)
+_REFRESH_NS = 24 * 3600 * 10**9  # an entry's last use is recorded at most once a day...
+_UNUSED_NS = 7 * _REFRESH_NS  # ...and an entry unused for a week is deleted
 
 
 def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+class FileStat(NamedTuple):
+    """The stat data the memo compares (git's index compares the same, and more)."""
+
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    inode: int
+
+    @staticmethod
+    def of(stat: os.stat_result) -> FileStat:
+        return FileStat(stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+
+    def racy_at(self, recorded_ns: int) -> bool:
+        """Whether the file was modified within the racy window before `recorded_ns`."""
+        return max(self.mtime_ns, self.ctime_ns) >= recorded_ns - RACY_NS
+
+
+class _Memo(NamedTuple):
+    stat: FileStat
+    digest: str
+    recorded_ns: int
+
+
 @dataclass(slots=True)
 class ParseCache:
-    """Facts data by content hash, plus the stat memo; `save()` keeps only what was used."""
+    """Parsed data by content hash, plus the stat memo of one project root; `save()` writes
+    only what this run added."""
 
-    path: Path | None  # None: caching disabled
+    database: CacheDatabase | None  # None: caching disabled
+    root: str = ""
+    fingerprint: str = ""
     kind: str = "facts"
-    entries: dict[str, Any] = field(default_factory=dict)
-    stats: dict[str, list[Any]] = field(default_factory=dict)  # path -> [size, mtime_ns, hash]
-    written_at: float = 0.0
-    used: set[str] = field(default_factory=set)
-    used_stats: dict[str, list[Any]] = field(default_factory=dict)
-    dirty: bool = False
+    started_ns: int = field(default_factory=time.time_ns)
+    _entries: dict[str, tuple[str, int]] | None = None  # digest -> (JSON text, used_ns)
+    _memo: dict[str, _Memo] | None = None
+    _hashed: set[str] = field(default_factory=set)
+    _new_entries: dict[str, str] = field(default_factory=dict)
+    _new_stats: dict[str, _Memo] = field(default_factory=dict)
+    _refresh: set[str] = field(default_factory=set)
 
     @staticmethod
     def open(
-        project_root: Path, settings_fingerprint: str, enabled: bool = True, kind: str = "facts"
+        project_root: Path,
+        fingerprint: str,
+        enabled: bool = True,
+        kind: str = "facts",
+        cache_dir: Path | None = None,
     ) -> ParseCache:
-        """The cache of one `kind` of entry (`facts` of Python files, parsed `cards`): each
-        kind has its own file, replaced when its fingerprint changes."""
+        """The cache of one `kind` of entry (`facts` of Python files, parsed `cards`) in the
+        project's cache directory (`cache_dir`, $LAYERGUARD_CACHE_DIR or .layerguard_cache/)."""
         if not enabled:
             return ParseCache(None)
-        name = f"{kind}-v{__version__}-f{_FORMAT}-{settings_fingerprint}.json"
-        path = project_root / CACHE_DIR_NAME / name
-        cache = ParseCache(path, kind=kind)
-        try:
-            with path.open("rb") as handle:
-                data = json.load(handle)
-            cache.entries = data["entries"]
-            cache.stats = data["stats"]
-            cache.written_at = float(data["written_at"])
-        except (OSError, ValueError, KeyError, TypeError):
-            pass  # absent or unreadable: start empty, the next save repairs it
-        return cache
+        database = CacheDatabase(cache_directory(project_root, cache_dir))
+        return ParseCache(database, os.fspath(project_root), fingerprint, kind)
+
+    @property
+    def enabled(self) -> bool:
+        return self.database is not None
 
     def file_hash(self, root: Path, rel_path: str) -> tuple[str, bytes | None]:
-        """The content hash of a file, read only when its stat changed (returns the bytes read)."""
-        full = root / rel_path
-        stat = full.stat()
-        memo = self.stats.get(rel_path)
-        racy = stat.st_mtime_ns / 1e9 >= self.written_at - RACY_SECONDS
-        unchanged = memo is not None and [memo[0], memo[1]] == [stat.st_size, stat.st_mtime_ns]
-        if memo is not None and unchanged and not racy:
-            digest: str = memo[2]
-            data = None
-        else:
-            data = full.read_bytes()
-            digest = content_hash(data)
-            self.dirty = True
-        self.used_stats[rel_path] = [stat.st_size, stat.st_mtime_ns, digest]
+        """The content hash of a file, read only when the memo cannot vouch for it (returns
+        the bytes read, if any). Raises OSError when the file cannot be read."""
+        full = f"{os.fspath(root)}/{rel_path}"  # os.stat of a string: cheaper than pathlib's
+        status = os.stat(full)
+        if not S_ISREG(status.st_mode):  # never opened (a FIFO would block)
+            raise OSError(errno.EINVAL, "not a regular file", full)
+        stat = FileStat.of(status)
+        memo = self._memos().get(rel_path)
+        self._hashed.add(rel_path)
+        if memo is not None and memo.stat == stat and not memo.stat.racy_at(memo.recorded_ns):
+            return memo.digest, None
+        with open(full, "rb") as handle:
+            data = handle.read()
+        digest = content_hash(data)
+        if self.database is not None and _storable(rel_path):
+            # Recorded at the start of the run, before the read: the safe side of racy.
+            self._new_stats[rel_path] = _Memo(stat, digest, self.started_ns)
         return digest, data
 
+    def has(self, digest: str) -> bool:
+        """Whether an entry is stored for `digest` (it may still turn out damaged)."""
+        return digest in self._loaded()
+
+    def meaning(self, digest: str) -> str | None:
+        """A digest of what is stored for `digest` (the parse result, not the bytes): two
+        files whose facts are equal mean the same to the rules."""
+        entry = self._loaded().get(digest)
+        return None if entry is None else content_hash(entry[0].encode())
+
     def get(self, digest: str) -> Any:
-        entry = self.entries.get(digest)
-        if entry is not None:
-            self.used.add(digest)
-        return entry
+        """The JSON data stored for `digest`, or None (the caller validates its shape)."""
+        entry = self._loaded().get(digest)
+        if entry is None:
+            return None
+        text, used_ns = entry
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+        if used_ns < self.started_ns - _REFRESH_NS:
+            self._refresh.add(digest)
+        return data
 
     def put(self, digest: str, data: Any) -> None:
-        self.entries[digest] = data
-        self.used.add(digest)
-        self.dirty = True
+        if self.database is not None:
+            text = json.dumps(data, separators=(",", ":"))
+            self._new_entries[digest] = text
+            self._loaded()[digest] = (text, self.started_ns)
 
     def save(self) -> bool:
-        """Write atomically, keeping only the entries this run used (so it cannot grow stale).
-
-        Returns False when the cache directory is not writable.
-        """
-        if self.path is None:
+        """Write what this run added or refreshed. Returns False when the cache directory is
+        not writable (a concurrent writer holding the lock is no failure: the rows are the
+        same)."""
+        database = self.database
+        if database is None:
             return True
-        if not self.dirty and set(self.entries) == self.used and self.stats == self.used_stats:
+        stale_paths = []
+        if self._hashed and self._memo is not None:
+            stale_paths = [path for path in self._memo if path not in self._hashed]
+        if not (self._new_entries or self._new_stats or self._refresh or stale_paths):
             return True
-        payload = {
-            "written_at": time.time(),
-            "entries": {digest: self.entries[digest] for digest in sorted(self.used)},
-            "stats": self.used_stats,
-        }
-        directory = self.path.parent
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            _write_markers(directory)
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{self.kind}-", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                # dumps, not dump: only dumps uses the C encoder (dump streams through
-                # the pure-Python one, ~5x slower on a cache of a few megabytes).
-                handle.write(json.dumps(payload, separators=(",", ":")))
-            os.replace(tmp, self.path)
-            for stale in directory.glob(f"{self.kind}-*.json"):
-                if stale != self.path:
-                    stale.unlink(missing_ok=True)
-        except OSError:
-            return False  # a read-only tree still gets checked, just not cached
-        return True
+        now = time.time_ns()
+
+        def statements(connection: Any) -> None:
+            connection.executemany(
+                "INSERT OR REPLACE INTO parses VALUES (?, ?, ?, ?, ?)",
+                [
+                    (self.kind, self.fingerprint, digest, text, now)
+                    for digest, text in self._new_entries.items()
+                ],
+            )
+            for batch in chunks(sorted(self._refresh)):
+                marks = ",".join("?" * len(batch))
+                connection.execute(
+                    f"UPDATE parses SET used_ns = ? WHERE kind = ? AND fingerprint = ? "
+                    f"AND digest IN ({marks})",
+                    (now, self.kind, self.fingerprint, *batch),
+                )
+            connection.executemany(
+                "INSERT OR REPLACE INTO stats VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (self.root, f"{self.kind}:{path}", *memo.stat, memo.digest, memo.recorded_ns)
+                    for path, memo in self._new_stats.items()
+                ],
+            )
+            connection.executemany(
+                "DELETE FROM stats WHERE root = ? AND path = ?",
+                [(self.root, f"{self.kind}:{path}") for path in stale_paths],
+            )
+            if self._new_entries:
+                connection.execute(
+                    "DELETE FROM parses WHERE kind = ? AND used_ns < ?",
+                    (self.kind, now - _UNUSED_NS),
+                )
+
+        written = database.write(statements)
+        database.close()
+        return written or not database.unwritable
+
+    def _memos(self) -> dict[str, _Memo]:
+        """The stat memo of this root and kind, read on first use (rows of the wrong shape
+        are left out: their files are read again)."""
+        if self._memo is None:
+            self._memo = {}
+            if self.database is not None:
+                prefix = f"{self.kind}:"
+                rows = self.database.read(
+                    "SELECT path, size, mtime_ns, ctime_ns, inode, digest, recorded_ns "
+                    "FROM stats WHERE root = ? AND path >= ? AND path < ?",
+                    (self.root, prefix, f"{self.kind};"),
+                )
+                for path, size, mtime, ctime, inode, digest, recorded in rows:
+                    if _all_ints(size, mtime, ctime, inode, recorded) and type(digest) is str:
+                        stat = FileStat(size, mtime, ctime, inode)
+                        self._memo[path[len(prefix) :]] = _Memo(stat, digest, recorded)
+        return self._memo
+
+    def _loaded(self) -> dict[str, tuple[str, int]]:
+        if self._entries is None:
+            self._entries = {}
+            if self.database is not None:
+                rows = self.database.read(
+                    "SELECT digest, data, used_ns FROM parses WHERE kind = ? AND fingerprint = ?",
+                    (self.kind, self.fingerprint),
+                )
+                self._entries = {
+                    digest: (data, used)
+                    for digest, data, used in rows
+                    if type(data) is str and type(used) is int
+                }
+        return self._entries
 
 
-def _write_markers(directory: Path) -> None:
-    """Keep the cache out of version control and backups, as other tools' caches do."""
-    gitignore = directory / ".gitignore"
-    if not gitignore.exists():
-        gitignore.write_text("# Automatically created by layerguard.\n*\n", encoding="utf-8")
-    tag = directory / "CACHEDIR.TAG"
-    if not tag.exists():
-        tag.write_text(
-            "Signature: 8a477f597d28d172789f06886806bc55\n"
-            "# This file is a cache directory tag created by layerguard.\n",
-            encoding="utf-8",
-        )
+def _storable(path: str) -> bool:
+    """Whether SQLite can hold the path (a name undecodable in UTF-8 cannot be: such a file is
+    simply read every time)."""
+    try:
+        path.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _all_ints(*values: object) -> bool:
+    return all(type(value) is int for value in values)

@@ -1,33 +1,38 @@
 """The results cache: a run over a tree nothing changed in reuses the previous findings.
 
-The findings of a run are a pure function of the tool version, the contract file, the enabled
-rules and the content of every Python file and card. The facts cache already spares the
+The findings of a run are a pure function of layerguard's code, the contract file, the enabled
+rules and the content of every Python file and card. The parse cache already spares the
 parsing; this spares loading the facts, indexing and running the rules too, which is most of
-a warm run. The key holds each input file's size and mtime, so it needs no file read; a file
-modified within the timestamp granularity of the run that wrote the entry makes the entry
-untrustworthy ("racy", as in git's index) and the run is done in full.
+a warm run.
+
+The run key holds each input file's stat data (size, nanosecond mtime, ctime, inode), so it
+needs no file read, except for "racy" files: a file modified within the timestamp granularity
+of now may change again within the same tick, leaving equal stat data over other bytes, so its
+content hash goes into the key instead (git's index has the same rule). An edit that keeps the
+size and puts the old mtime back (`touch -r`) still moves the ctime.
+
+An entry read back is checked field by field: anything `put` cannot have written is a miss.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
-from layerguard._version import __version__
+from layerguard.linter.caching.database import CacheDatabase, cache_directory
 from layerguard.linter.caching.fingerprint import code_fingerprint
-from layerguard.linter.caching.parses import CACHE_DIR_NAME, RACY_SECONDS
+from layerguard.linter.caching.parses import RACY_NS, content_hash
 from layerguard.linter.diagnostics import Diagnostic, Severity
 
-_FILE_NAME = f"results-v{__version__}.json"
-_KEPT_ENTRIES = 4  # a few selections (e.g. pre-commit's and CI's) can stay warm side by side
+_KEPT_RUNS = 8  # a few selections (e.g. pre-commit's and CI's) can stay warm side by side
+_SEVERITIES = frozenset(severity.value for severity in Severity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,17 +48,17 @@ class CachedRun:
 
 
 class ResultCache:
-    """Findings by run key; `None` path disables it."""
+    """Findings by run key, in the cache database; `enabled=False` disables it."""
 
-    def __init__(self, project_root: Path, enabled: bool = True) -> None:
-        self.path = project_root / CACHE_DIR_NAME / _FILE_NAME if enabled else None
+    def __init__(
+        self, project_root: Path, enabled: bool = True, cache_dir: Path | None = None
+    ) -> None:
         self.root = project_root
-        self._entries: dict[str, Any] = {}
-        if self.path is None:
-            return
-        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-            # absent or unreadable: every lookup misses, the next run rewrites it
-            self._entries = dict(json.loads(self.path.read_bytes())["entries"])
+        self.database = CacheDatabase(cache_directory(project_root, cache_dir)) if enabled else None
+
+    @property
+    def enabled(self) -> bool:
+        return self.database is not None
 
     def key(
         self,
@@ -62,64 +67,124 @@ class ResultCache:
         python_files: Iterable[str],
         cards: Iterable[str],
     ) -> str | None:
-        """The run key, or None when an input file is racy or unreadable (always run).
-
-        A file modified in the last seconds could change again within the same mtime tick
-        after this run read it; such a run is neither answered from nor stored in the cache.
-        """
+        """The run key, or None when an input file cannot be read (such a run is neither
+        answered from nor stored in the cache)."""
         digest = hashlib.blake2b(digest_size=16)
         digest.update(code_fingerprint("contracts", "linter").encode())
         digest.update(hashlib.blake2b(contract, digest_size=16).digest())
         digest.update(",".join(sorted(enabled)).encode())
-        trusted_before = time.time() - RACY_SECONDS
+        trusted_before = time.time_ns() - RACY_NS
+        root = os.fspath(self.root)
+        parts = []
         for group in (python_files, cards):
-            digest.update(b"\0")
+            parts.append("\0")
             for path in group:
+                full = f"{root}/{path}"  # os.stat of a string: pathlib costs more than the stat
                 try:
-                    stat = os.stat(self.root / path)
+                    stat = os.stat(full)
+                    if not S_ISREG(stat.st_mode):  # never opened (a FIFO would block)
+                        return None
+                    if max(stat.st_mtime_ns, stat.st_ctime_ns) >= trusted_before:  # racy
+                        with open(full, "rb") as handle:
+                            parts.append(f"{path}\0={content_hash(handle.read())}\n")
+                    else:
+                        parts.append(
+                            f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ctime_ns}\0"
+                            f"{stat.st_ino}\n"
+                        )
                 except OSError:
                     return None
-                if stat.st_mtime_ns / 1e9 >= trusted_before:
-                    return None
-                digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        digest.update("".join(parts).encode("utf-8", "surrogateescape"))  # undecodable names
+        return digest.hexdigest()
+
+    def meaning_key(
+        self, contract: bytes, enabled: Iterable[str], meanings: Mapping[str, str]
+    ) -> str:
+        """The run key by what every input means to the rules (see LoadedProject.meanings):
+        equal for two trees whose facts and cards are equal, whatever their bytes."""
+        digest = hashlib.blake2b(digest_size=16)
+        digest.update(code_fingerprint("contracts", "linter").encode())
+        digest.update(hashlib.blake2b(contract, digest_size=16).digest())
+        digest.update(",".join(sorted(enabled)).encode() + b"\0meanings\0")
+        text = "".join(f"{p}\0{meanings[p]}\n" for p in sorted(meanings))
+        digest.update(text.encode("utf-8", "surrogateescape"))
         return digest.hexdigest()
 
     def get(self, key: str) -> CachedRun | None:
-        entry = self._entries.get(key)
-        if entry is None:
+        """The run stored under `key`, if there is one that is whole and still applies."""
+        if self.database is None:
             return None
-        described = entry["described_elsewhere"]
+        rows = self.database.read("SELECT data FROM runs WHERE key = ?", (key,))
+        self.database.close()
+        if not rows:
+            return None
+        try:
+            run = _decode(json.loads(rows[0][0]))
+        except (ValueError, TypeError, KeyError):
+            return None
+        described = run.described_elsewhere
         if any((self.root / path).is_file() != exists for path, exists in described.items()):
             return None
-        diagnostics = [
-            Diagnostic(path, line, col, code, message, Severity(severity), finding_key)
-            for path, line, col, code, message, severity, finding_key in entry["diagnostics"]
-        ]
-        return CachedRun(diagnostics, entry["files"], entry["cards"], described, entry["documents"])
+        return run
 
     def put(self, key: str, run: CachedRun) -> None:
-        """Store a run's findings (keeping the most recent entries) and write the file."""
-        if self.path is None:
+        """Store a run's findings (keeping the most recent runs)."""
+        if self.database is None:
             return
-        self._entries.pop(key, None)
-        self._entries[key] = {
-            "files": run.files,
-            "cards": run.cards,
-            "documents": run.documents,
-            "described_elsewhere": run.described_elsewhere,
-            "diagnostics": [
-                [d.path, d.line, d.col, d.code, d.message, d.severity.value, d.key]
-                for d in run.diagnostics
-            ],
-        }
-        while len(self._entries) > _KEPT_ENTRIES:
-            del self._entries[next(iter(self._entries))]
-        payload = {"entries": self._entries}
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".results-", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(json.dumps(payload, separators=(",", ":")))
-            os.replace(tmp, self.path)
-        except OSError:
-            pass  # the facts cache reports an unwritable cache directory already
+        data = json.dumps(
+            {
+                "files": run.files,
+                "cards": run.cards,
+                "documents": run.documents,
+                "described_elsewhere": run.described_elsewhere,
+                "diagnostics": [
+                    [d.path, d.line, d.col, d.code, d.message, d.severity.value, d.key]
+                    for d in run.diagnostics
+                ],
+            },
+            separators=(",", ":"),
+        )
+
+        def statements(connection: Any) -> None:
+            connection.execute(
+                "INSERT OR REPLACE INTO runs VALUES (?, ?, ?)", (key, data, time.time_ns())
+            )
+            connection.execute(
+                "DELETE FROM runs WHERE key NOT IN "
+                "(SELECT key FROM runs ORDER BY written_ns DESC LIMIT ?)",
+                (_KEPT_RUNS,),
+            )
+
+        self.database.write(statements)  # the parse cache reports an unwritable directory
+        self.database.close()
+
+
+def _decode(data: Any) -> CachedRun:
+    """A stored run, checked field by field (ValueError, TypeError or KeyError otherwise)."""
+    files, cards, documents = data["files"], data["cards"], data["documents"]
+    if not (_count(files) and _count(cards) and _count(documents)):
+        raise ValueError("bad counts")
+    described = data["described_elsewhere"]
+    if type(described) is not dict or any(type(v) is not bool for v in described.values()):
+        raise ValueError("bad described_elsewhere")
+    rows = data["diagnostics"]
+    if type(rows) is not list:
+        raise ValueError("bad diagnostics")
+    diagnostics = []
+    for row in rows:
+        if type(row) is not list or len(row) != 7:
+            raise ValueError("bad diagnostic")
+        path, line, col, code, message, severity, finding_key = row
+        texts = (path, code, message, finding_key)
+        if not (_count(line) and _count(col) and all(type(t) is str for t in texts)):
+            raise ValueError("bad diagnostic")
+        if severity not in _SEVERITIES:
+            raise ValueError("bad severity")
+        diagnostics.append(
+            Diagnostic(path, line, col, code, message, Severity(severity), finding_key)
+        )
+    return CachedRun(diagnostics, files, cards, described, documents)
+
+
+def _count(value: object) -> bool:
+    return type(value) is int and value >= 0

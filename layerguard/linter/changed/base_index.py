@@ -15,7 +15,7 @@ from layerguard.contracts.config.model import ProjectConfig
 from layerguard.linter.caching.parses import ParseCache, content_hash
 from layerguard.linter.changed.git import GitChanges, read_at
 from layerguard.linter.facts.model import FileFacts
-from layerguard.linter.facts.serialize import facts_from_data
+from layerguard.linter.facts.serialize import InvalidFactsDataError, facts_from_data
 from layerguard.linter.facts.settings import ExtractionSettings
 from layerguard.linter.project.build import described_elsewhere, file_status
 from layerguard.linter.project.discovery import card_matcher, is_python_file_of
@@ -74,10 +74,9 @@ def _facts(
     facts: dict[str, FileFacts] = {}
     to_parse: dict[str, bytes] = {}
     for path, blob in blobs.items():
-        cached = cache.get(content_hash(blob))
-        if cached is not None:
-            facts[path] = facts_from_data(cached)
-        else:
+        try:
+            facts[path] = facts_from_data(cache.get(content_hash(blob)))
+        except InvalidFactsDataError:  # not cached, or damaged: parse it
             to_parse[path] = blob
     limits = WorkerLimits(max_file_bytes=max_bytes)
     results = extract_all(list(to_parse.values()), settings, default_jobs(), limits)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from layerguard.contracts.config.model import ProjectConfig
 from layerguard.linter.project.discovery import NotRead, ProjectFiles, discover, too_large
-from layerguard.linter.project.extraction import ExtractionStats
+from layerguard.linter.project.extraction import ExtractionStats, Progress
 
 if TYPE_CHECKING:
     from layerguard.contracts.cards.model import CardParseResult
@@ -36,36 +36,117 @@ class IndexBuild:
     cache_written: bool
 
 
-def build_index(
-    config: ProjectConfig, jobs: int, use_cache: bool, files: ProjectFiles | None = None
-) -> IndexBuild:
-    """Facts of every project file (cached), the cards, and the index joining them."""
-    from layerguard.linter.caching.cards import read_cards_cached
-    from layerguard.linter.caching.parses import ParseCache
-    from layerguard.linter.facts.settings import ExtractionSettings
-    from layerguard.linter.project.extraction import WorkerLimits, collect_facts
+@dataclass(frozen=True, slots=True)
+class LoadedProject:
+    """Every input of the rules, read (from the caches where they know it), not yet indexed."""
+
+    files: ProjectFiles
+    facts: dict[str, FileFacts]
+    cards: dict[str, CardParseResult]
+    documents: frozenset[str]
+    extraction: ExtractionStats
+    cache_written: bool
+
+
+class ProjectLoading:
+    """Reading every input of the rules, in two steps: first what they mean (once the files
+    that changed are parsed: `meanings()`), then, unless the findings of those meanings are
+    known, the inputs themselves (`loaded()`). Workers parse while the cached facts are
+    decoded, so neither step waits for the other more than it must."""
+
+    def __init__(
+        self,
+        config: ProjectConfig,
+        jobs: int,
+        use_cache: bool,
+        files: ProjectFiles | None = None,
+        cache_dir: Path | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        from layerguard.linter.caching.cards import open_card_cache
+        from layerguard.linter.caching.parses import ParseCache
+        from layerguard.linter.facts.settings import ExtractionSettings
+        from layerguard.linter.project.extraction import Collecting, WorkerLimits
+
+        self.config = config
+        self.root = root = config.root
+        self.files = files = files or discover(config)
+        settings = ExtractionSettings.from_config(config)
+        self.cache = ParseCache.open(root, settings.fingerprint(), use_cache, cache_dir=cache_dir)
+        self.card_store = open_card_cache(root, use_cache, cache_dir)
+        limits = WorkerLimits(max_file_bytes=files.max_file_bytes)
+        candidates = [path for path in (*files.python, *files.cards) if path not in files.not_read]
+        self.not_read = {**files.not_read, **too_large(root, candidates, files.max_file_bytes)}
+        readable = [path for path in files.python if path not in self.not_read]
+        self.readable_cards = [path for path in files.cards if path not in self.not_read]
+        self.collecting = Collecting(root, readable, settings, self.cache, jobs, limits, progress)
+
+    def meanings(self) -> dict[str, str] | None:
+        """What each input means to the rules, by path: a digest of a Python file's facts (not
+        of its bytes: an edit that changes no fact means the same) and of a card's content.
+        None when some input is not read, or the caches are off."""
+        if not self.cache.enabled or self.not_read:
+            return None
+        self.collecting.parsed()
+        meanings = {}
+        for path in self.readable_cards:
+            try:
+                meanings[f"card:{path}"] = self.card_store.file_hash(self.root, path)[0]
+            except OSError:
+                return None
+        for path in self.files.python:
+            meaning = self.collecting.meaning(path)
+            if meaning is None:
+                return None
+            meanings[path] = meaning
+        return meanings
+
+    @property
+    def extraction(self) -> ExtractionStats:
+        return dataclasses.replace(self.collecting.stats, files=len(self.files.python))
+
+    def save(self) -> bool:
+        """Write what the caches learnt; False if they could not be written."""
+        written = self.cache.save()
+        return self.card_store.save() and written
+
+    def loaded(self) -> LoadedProject:
+        """Every input: the facts of every file and the cards."""
+        from layerguard.linter.caching.cards import read_cards_cached
+
+        root, files = self.root, self.files
+        facts, stats = self.collecting.result()
+        facts.update(_not_read_facts(files.python, self.not_read, files.max_file_bytes))
+        stats = dataclasses.replace(stats, files=len(files.python))
+        parsed, _ = read_cards_cached(root, self.readable_cards, store=self.card_store)
+        cards = {path: result for path, result in parsed.items() if not result.document}
+        cards.update(_not_read_cards(root, files.cards, self.not_read))
+        documents = frozenset(path for path, result in parsed.items() if result.document)
+        return LoadedProject(files, facts, cards, documents, stats, self.save())
+
+
+def index_loaded(config: ProjectConfig, loaded: LoadedProject) -> IndexBuild:
+    """The index joining the facts and the cards."""
     from layerguard.linter.project.index import ProjectIndex
 
-    root = config.root
-    files = files or discover(config)
-    settings = ExtractionSettings.from_config(config)
-    cache = ParseCache.open(root, settings.fingerprint(), enabled=use_cache)
-    limits = WorkerLimits(max_file_bytes=files.max_file_bytes)
-    candidates = [path for path in (*files.python, *files.cards) if path not in files.not_read]
-    not_read = {**files.not_read, **too_large(root, candidates, files.max_file_bytes)}
-    readable = [path for path in files.python if path not in not_read]
-    facts, stats = collect_facts(root, readable, settings, cache, jobs, limits)
-    facts.update(_not_read_facts(files.python, not_read, files.max_file_bytes))
-    stats = dataclasses.replace(stats, files=len(files.python))
-    written = cache.save()
-    readable = [path for path in files.cards if path not in not_read]
-    parsed, cards_written = read_cards_cached(root, readable, use_cache)
-    cards = {path: result for path, result in parsed.items() if not result.document}
-    cards.update(_not_read_cards(root, files.cards, not_read))
-    documents = frozenset(path for path, result in parsed.items() if result.document)
-    other = card_targets_elsewhere(root, config, cards, facts.keys())
-    index = ProjectIndex(config, files.layer_map, facts, cards, other, documents)
-    return IndexBuild(index, stats, written and cards_written)
+    facts, cards = loaded.facts, loaded.cards
+    other = card_targets_elsewhere(config.root, config, cards, facts.keys())
+    index = ProjectIndex(config, loaded.files.layer_map, facts, cards, other, loaded.documents)
+    return IndexBuild(index, loaded.extraction, loaded.cache_written)
+
+
+def build_index(
+    config: ProjectConfig,
+    jobs: int,
+    use_cache: bool,
+    files: ProjectFiles | None = None,
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> IndexBuild:
+    """Facts of every project file (cached in `cache_dir`, by default $LAYERGUARD_CACHE_DIR or
+    .layerguard_cache/), the cards, and the index joining them."""
+    loading = ProjectLoading(config, jobs, use_cache, files, cache_dir, progress)
+    return index_loaded(config, loading.loaded())
 
 
 def _not_read_facts(

@@ -95,6 +95,18 @@ class ProjectIndex:
         for source in self.files.values():
             source.imports = self._resolve_imports(source)
 
+    def replace_facts(self, path: str, facts: FileFacts) -> None:
+        """New facts for a project file the index has (`check --watch` after a save): the
+        file keeps its module and layer, its imports are resolved again, and whatever the
+        index derived from the files is derived again on next use. Other files' resolved
+        imports stay: they depend on which modules exist, not on their content."""
+        source = self.files[path]
+        source.facts = facts
+        source.imports = self._resolve_imports(source)
+        for name, member in vars(ProjectIndex).items():
+            if isinstance(member, cached_property):
+                self.__dict__.pop(name, None)
+
     def layer_of_module(self, module: str) -> LayerMatch | None:
         """A project module's file decides its layer; other modules go by their virtual path."""
         source = self.by_module.get(module)

@@ -1,0 +1,226 @@
+"""`layerguard check --watch`: check once, then again after every save, from an index kept in
+memory.
+
+A saved Python file is parsed again (through the parse cache, so that the next plain `check`
+finds it there) and its facts are put into the index in place; the rules then run over the
+index as they would on a fresh one. That is what makes a re-check cost the parse of one file
+and one pass of the rules, not the loading of every file's facts. Files that appear or
+disappear, an edited card or contract, rebuild the index (from the caches). The watcher is
+watchfiles, an optional extra imported only here.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from layerguard.contracts.config.errors import ConfigError
+from layerguard.contracts.config.loader import load_config
+from layerguard.contracts.config.model import CONFIG_FILE_NAME, ProjectConfig
+from layerguard.linter.baseline.file import BASELINE_FILE_NAME
+from layerguard.linter.caching.database import cache_directory
+from layerguard.linter.check import Analysis, CheckOptions, CheckResult, report
+from layerguard.linter.diagnostics import Diagnostic
+from layerguard.linter.errors import UsageError
+from layerguard.linter.project.discovery import (
+    ALWAYS_SKIPPED_DIRS,
+    card_matcher,
+    discover,
+    is_python_file_of,
+)
+
+if TYPE_CHECKING:
+    from layerguard.linter.project.index import ProjectIndex
+
+WATCH_EXTRA = "pip install 'layerguard[watch]'"
+
+
+class WatcherMissingError(UsageError):
+    """--watch without the watchfiles package."""
+
+
+@dataclass(frozen=True, slots=True)
+class WatchUpdate:
+    """One check of a watch session: the first one (`changed` empty), then one per batch of
+    saved files. `error` is set instead of a result when the contract became invalid."""
+
+    result: CheckResult | None
+    changed: tuple[str, ...]
+    seconds: float  # from the saves being noticed to the result
+    new: int = 0  # findings the previous check did not report
+    fixed: int = 0  # findings the previous check reported and this one does not
+    error: str | None = None
+
+
+def watch(
+    project: ProjectConfig, options: CheckOptions, stop: threading.Event | None = None
+) -> Iterator[WatchUpdate]:
+    """The first check, then one update per batch of saves, until `stop` is set (or the
+    process is interrupted). Raises WatcherMissingError without watchfiles.
+
+    The watcher runs on a thread and is watching before the first check starts: a file saved
+    during the first check, or just after its report, is never missed."""
+    try:
+        import watchfiles
+    except ImportError:
+        raise WatcherMissingError(
+            f"--watch needs the watchfiles package, which is not installed: {WATCH_EXTRA}"
+        ) from None
+    session = _Session(project, options)
+    stopping = threading.Event()
+    batches: queue.Queue[set[tuple[Any, str]]] = queue.Queue()
+    watching = threading.Event()
+
+    def watch_files() -> None:
+        for batch in watchfiles.watch(
+            project.root,
+            watch_filter=lambda _change, path: session.wanted(path),
+            stop_event=stopping,
+            debounce=800,
+            step=30,
+            rust_timeout=200,
+            yield_on_timeout=True,  # an empty batch: the watcher is running
+            raise_interrupt=False,
+        ):
+            watching.set()
+            if batch:
+                batches.put(batch)
+
+    watcher = threading.Thread(target=watch_files, name="layerguard-watch", daemon=True)
+    watcher.start()
+    try:
+        watching.wait(timeout=10)
+        previous = session.check_all()
+        yield WatchUpdate(previous, (), previous.elapsed)
+        while stop is None or not stop.is_set():
+            try:
+                batch = batches.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            while not batches.empty():  # saves made during the previous re-check
+                batch |= batches.get()
+            started = time.perf_counter()
+            changed = tuple(sorted({session.relative(path) for _change, path in batch}))
+            try:
+                result = session.recheck(changed)
+            except ConfigError as error:
+                yield WatchUpdate(None, changed, time.perf_counter() - started, error=str(error))
+                continue
+            new, fixed = _difference(previous.diagnostics, result.diagnostics)
+            yield WatchUpdate(result, changed, time.perf_counter() - started, new, fixed)
+            previous = result
+    finally:
+        stopping.set()
+        watcher.join(timeout=5)
+
+
+def _difference(before: list[Diagnostic], after: list[Diagnostic]) -> tuple[int, int]:
+    """(new, fixed) findings, by identity (path, code, key), not by line: an edit that moves
+    a finding down does not make it new."""
+    old = Counter((d.path, d.code, d.key) for d in before)
+    now = Counter((d.path, d.code, d.key) for d in after)
+    return sum((now - old).values()), sum((old - now).values())
+
+
+class _Session:
+    """The project as the watch session knows it: its contract, files and index."""
+
+    def __init__(self, project: ProjectConfig, options: CheckOptions) -> None:
+        self.options = options
+        self.root = project.root
+        self.cache_dir = cache_directory(project.root, options.cache_dir)
+        self.baseline_path = (options.baseline or project.root / BASELINE_FILE_NAME).absolute()
+        self._load(project)
+
+    def _load(self, project: ProjectConfig) -> None:
+        self.project = project
+        self.config_path = project.path or project.root / CONFIG_FILE_NAME
+        self.files = discover(project)
+        self.is_card = card_matcher(project.cards.paths)
+        self.index: ProjectIndex | None = None
+
+    def relative(self, path: str) -> str:
+        try:
+            return Path(path).relative_to(self.root).as_posix()
+        except ValueError:
+            return path
+
+    def wanted(self, path: str) -> bool:
+        """Whether a change to `path` can change the findings."""
+        if Path(path) in (self.config_path, self.baseline_path):
+            return True
+        if Path(path).is_relative_to(self.cache_dir):
+            return False
+        relative = self.relative(path)
+        if any(part in ALWAYS_SKIPPED_DIRS for part in relative.split("/")[:-1]):
+            return False
+        return is_python_file_of(relative, self.files.layer_map) or self.is_card(relative)
+
+    def check_all(self) -> CheckResult:
+        """A check over a freshly built index (from the caches)."""
+        from layerguard.linter.project.build import build_index
+
+        started = time.perf_counter()
+        options = self.options
+        built = build_index(
+            self.project, options.jobs, options.use_cache, self.files, options.cache_dir
+        )
+        self.index = built.index
+        self.extraction = built.extraction
+        return self._report(started, built.cache_written)
+
+    def recheck(self, changed: tuple[str, ...]) -> CheckResult:
+        """Check again after `changed` (project-relative paths) were saved."""
+        if self.config_path.relative_to(self.root).as_posix() in changed:
+            self._load(load_config(self.config_path))
+            return self.check_all()
+        index = self.index
+        assert index is not None
+        modified = []
+        for path in changed:
+            exists = (self.root / path).is_file()
+            if self.is_card(path) or exists != (path in index.files):
+                if self.is_card(path) or is_python_file_of(path, self.files.layer_map):
+                    self.files = discover(self.project)  # appeared, disappeared, or a card
+                    return self.check_all()
+            elif exists:
+                modified.append(path)
+        started = time.perf_counter()
+        if modified:
+            self._reparse(index, modified)
+        return self._report(started, True)
+
+    def _reparse(self, index: ProjectIndex, paths: list[str]) -> None:
+        from layerguard.linter.caching.parses import ParseCache
+        from layerguard.linter.facts.settings import ExtractionSettings
+        from layerguard.linter.project.extraction import ExtractionStats, collect_facts
+
+        settings = ExtractionSettings.from_config(self.project)
+        options = self.options
+        cache = ParseCache.open(
+            self.root, settings.fingerprint(), options.use_cache, cache_dir=options.cache_dir
+        )
+        facts, stats = collect_facts(self.root, paths, settings, cache, jobs=1)
+        cache.save()
+        for path, new in facts.items():
+            index.replace_facts(path, new)
+        files = len(index.files)
+        self.extraction = ExtractionStats(files, stats.parsed, files - stats.parsed, 1)
+
+    def _report(self, started: float, cache_written: bool) -> CheckResult:
+        from layerguard.linter.rules.runner import run_rules
+
+        index = self.index
+        assert index is not None
+        diagnostics = run_rules(index, self.options.enabled)
+        documents = len(index.documents)
+        analysis = Analysis(
+            diagnostics, self.extraction, len(index.cards), documents, index, cache_written
+        )
+        return report(self.project, self.options, analysis, started)

@@ -1,0 +1,100 @@
+"""The progress bar of a long cold run: on a terminal's stderr only, never beside
+machine-readable output, never with --quiet; --quiet also silences the informational notes."""
+
+from __future__ import annotations
+
+import errno
+import os
+import pty
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import Run, write_project
+
+DRIVERS = "backend/app/hoc/cus/policies/L6_drivers"
+LAYERGUARD = str(Path(sys.executable).parent / "layerguard")
+
+
+@pytest.fixture
+def many_files(tmp_path: Path) -> Path:
+    files = {f"{DRIVERS}/driver_{n:03}.py": f"X = {n}\n" for n in range(250)}
+    return write_project(tmp_path, files)
+
+
+def on_a_terminal(root: Path, *args: str) -> tuple[int, str, str]:
+    """Run `layerguard check ARGS` with stderr on a pseudo-terminal (stdout a file)."""
+    controller, terminal = pty.openpty()
+    stdout = root / "stdout.txt"  # a file, not a pipe: a big report cannot block the run
+    with stdout.open("wb") as handle:
+        process = subprocess.Popen(
+            [LAYERGUARD, "check", *args],
+            cwd=root,
+            stdout=handle,
+            stderr=terminal,
+            env={**os.environ, "COLUMNS": "100", "TERM": "xterm"},
+        )
+        os.close(terminal)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError as error:  # EIO: the process closed the terminal
+                if error.errno != errno.EIO:
+                    raise
+                break
+            if not chunk:
+                break
+            seen += chunk
+        os.close(controller)
+        code = process.wait(timeout=60)
+    return code, stdout.read_text("utf-8"), seen.decode(errors="replace")
+
+
+def test_a_long_cold_run_on_a_terminal_shows_a_progress_bar(many_files: Path) -> None:
+    code, out, terminal = on_a_terminal(many_files, "--jobs", "1")
+    assert code == 0
+    assert "layerguard: parsing" in terminal
+    assert "/250" in terminal
+    assert "parsing" not in out
+    assert out.startswith("No findings in 250 files")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("--output-format", "json"), ("--output-format", "sarif"), ("--quiet",), ("-q",)],
+    ids=["json", "sarif", "quiet", "q"],
+)
+def test_no_bar_beside_machine_readable_output_or_with_quiet(
+    many_files: Path, args: tuple[str, ...]
+) -> None:
+    code, out, terminal = on_a_terminal(many_files, "--jobs", "1", *args)
+    assert code == 0
+    assert "parsing" not in terminal
+    assert "parsing" not in out
+
+
+def test_no_bar_without_a_terminal(many_files: Path) -> None:
+    run = subprocess.run([LAYERGUARD, "check"], cwd=many_files, capture_output=True, text=True)
+    assert (run.returncode, run.stderr) == (0, "")
+
+
+def test_no_bar_on_a_warm_run(many_files: Path) -> None:
+    on_a_terminal(many_files)
+    code, _, terminal = on_a_terminal(many_files)
+    assert (code, "parsing" in terminal) == (0, False)
+
+
+def test_quiet_silences_the_notes_not_the_report(
+    tmp_path: Path, run_cli: Callable[..., Run]
+) -> None:
+    write_project(tmp_path, {f"{DRIVERS}/d.py": "async def f(s):\n    await s.commit()\n"})
+    assert run_cli(["baseline", "create"]).exit_code == 0
+    loud = run_cli(["check"])
+    assert loud.stderr == "layerguard: 1 baselined finding hidden (.layerguard-baseline.json)\n"
+    quiet = run_cli(["check", "--quiet"])
+    assert (quiet.exit_code, quiet.stderr) == (0, "")
+    assert quiet.stdout.startswith("No findings in 1 file and 0 cards")  # the report itself

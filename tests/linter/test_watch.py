@@ -1,0 +1,207 @@
+"""`check --watch`: the in-memory index follows real edits of real files and every re-check
+reports what a fresh `check` reports; the watcher is an optional extra."""
+
+from __future__ import annotations
+
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import IO
+
+import pytest
+
+from layerguard.contracts.config.loader import load_config
+from layerguard.linter.check import CheckOptions, CheckResult, check
+from layerguard.linter.errors import UsageError
+from layerguard.linter.rules.codes import EMPTY_SCOPE, ENABLED_BY_DEFAULT
+from layerguard.linter.watch import WatcherMissingError, WatchUpdate, watch
+from tests.helpers import write_project
+
+DRIVER = "backend/app/hoc/cus/policies/L6_drivers/driver.py"
+OTHER = "backend/app/hoc/cus/policies/L6_drivers/other.py"
+ROUTE = "backend/app/hoc/api/cus/policies/routes.py"
+CARD = "literature/driver.md"
+ENABLED = frozenset(c for c, on in ENABLED_BY_DEFAULT.items() if on) - {EMPTY_SCOPE}
+TIMEOUT = 20.0  # seconds an expected re-check may take on a loaded machine
+
+
+class Session:
+    """A watch session on a thread; `next()` waits (bounded) for its next update."""
+
+    def __init__(self, root: Path, **options: object) -> None:
+        self.root = root
+        self.options = CheckOptions(enabled=ENABLED, jobs=1, **options)  # type: ignore[arg-type]
+        self.stop = threading.Event()
+        self.updates: queue.Queue[WatchUpdate | BaseException] = queue.Queue()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            config = load_config(self.root / "layerguard.yaml")
+            for update in watch(config, self.options, self.stop):
+                self.updates.put(update)
+        except BaseException as error:  # handed to the test
+            self.updates.put(error)
+
+    def next(self) -> WatchUpdate:
+        item = self.updates.get(timeout=TIMEOUT)
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=TIMEOUT)
+        assert not self.thread.is_alive()
+
+
+def findings(result: CheckResult | None) -> list[tuple[str, str, int]]:
+    assert result is not None
+    return [(d.code, d.path, d.line) for d in result.diagnostics]
+
+
+def fresh(root: Path) -> list[tuple[str, str, int]]:
+    options = CheckOptions(enabled=ENABLED, jobs=1, use_cache=False)
+    return findings(check(load_config(root / "layerguard.yaml"), options))
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return write_project(
+        tmp_path,
+        {
+            DRIVER: "async def save(s):\n    await s.commit()\n",
+            OTHER: "X = 1\n",
+            ROUTE: "X = 1\n",
+        },
+    )
+
+
+def test_edits_are_rechecked_from_memory_as_a_fresh_check_sees_them(project: Path) -> None:
+    session = Session(project)
+    try:
+        first = session.next()
+        assert (first.changed, findings(first.result)) == ((), [("LG201", DRIVER, 2)])
+
+        # A body edit: one file parsed again, the finding moves.
+        (project / DRIVER).write_text("\n\nasync def save(s):\n    await s.commit()\n", "utf-8")
+        update = session.next()
+        assert update.changed == (DRIVER,)
+        assert update.result is not None
+        assert update.result.extraction.parsed == 1
+        assert (findings(update.result), update.new, update.fixed) == (
+            [("LG201", DRIVER, 4)],
+            0,
+            0,
+        )
+        assert findings(update.result) == fresh(project)
+
+        # An import edit in another file: a new finding, the driver's stays.
+        (project / ROUTE).write_text("import sqlalchemy\n", "utf-8")
+        update = session.next()
+        assert (update.changed, update.new, update.fixed) == ((ROUTE,), 1, 0)
+        assert (
+            findings(update.result)
+            == fresh(project)
+            == [
+                ("LG102", ROUTE, 1),
+                ("LG201", DRIVER, 4),
+            ]
+        )
+
+        # A new file, then a deleted one: the index is rebuilt.
+        (project / "backend/app/hoc/cus/policies/L6_drivers/new.py").write_text(
+            "async def f(s):\n    await s.rollback()\n", "utf-8"
+        )
+        update = session.next()
+        assert update.new == 1
+        assert findings(update.result) == fresh(project)
+        (project / DRIVER).unlink()
+        update = session.next()
+        assert (update.fixed, findings(update.result)) == (1, fresh(project))
+        assert len(findings(update.result)) == 2
+
+        # A card appears (describing a file that does not exist): the index is rebuilt.
+        (project / "literature").mkdir()
+        (project / CARD).write_text(
+            f"# driver.py\n\n**Path:** `{DRIVER}`\n**Layer:** L6 — Drivers\n", "utf-8"
+        )
+        update = session.next()
+        assert ("LG301", CARD, 3) in findings(update.result)
+        assert findings(update.result) == fresh(project)
+    finally:
+        session.close()
+
+
+def test_an_invalid_contract_is_reported_and_watching_goes_on(project: Path) -> None:
+    session = Session(project)
+    try:
+        session.next()
+        config = project / "layerguard.yaml"
+        good = config.read_text("utf-8")
+        config.write_text(good.replace("version: 1", "version: 7"), "utf-8")
+        update = session.next()
+        assert update.result is None
+        assert update.error is not None
+        assert "layerguard.yaml" in update.error
+        config.write_text(good, "utf-8")
+        assert findings(session.next().result) == [("LG201", DRIVER, 2)]
+    finally:
+        session.close()
+
+
+def test_without_watchfiles_the_message_says_what_to_install(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "watchfiles", None)
+    options = CheckOptions(enabled=ENABLED, jobs=1)
+    with pytest.raises(WatcherMissingError, match=r"pip install 'layerguard\[watch\]'"):
+        next(watch(load_config(project / "layerguard.yaml"), options))
+    assert issubclass(WatcherMissingError, UsageError)  # exit status 2 from the CLI
+
+
+def lines_of(stream: IO[str]) -> queue.Queue[str]:
+    """The lines a process writes, read on a thread (so that waiting for one is bounded)."""
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in stream], daemon=True).start()
+    return lines
+
+
+def wait_for(lines: queue.Queue[str], fragment: str) -> list[str]:
+    """Every line up to the first one containing `fragment` (bounded in time)."""
+    seen = []
+    deadline = time.monotonic() + TIMEOUT
+    while not seen or fragment not in seen[-1]:
+        seen.append(lines.get(timeout=max(0.1, deadline - time.monotonic())))
+    return seen
+
+
+def test_the_command_prints_a_report_per_save_and_stops_on_ctrl_c(project: Path) -> None:
+    layerguard = Path(sys.executable).parent / "layerguard"
+    process = subprocess.Popen(
+        [layerguard, "check", "--watch", "--output-format", "jsonl"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    out, err = lines_of(process.stdout), lines_of(process.stderr)
+    try:
+        assert "LG201" in wait_for(out, "LG201")[0]
+        wait_for(err, "watching")
+        (project / DRIVER).write_text("async def save(s):\n    await s.flush()\n", "utf-8")
+        (project / ROUTE).write_text("import sqlalchemy\n", "utf-8")
+        assert not any("LG201" in line for line in wait_for(out, "LG102"))
+        assert "re-checked in" in wait_for(err, "re-checked in")[-1]
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=TIMEOUT) == 130
+    finally:
+        process.kill()
+        process.wait()
