@@ -96,9 +96,18 @@ def test_extraction_reports_it_as_too_deeply_nested() -> None:
 
 
 def test_a_chain_below_the_estimate_still_ends_as_too_deeply_nested() -> None:
-    """Past ~330 levels extraction's own recursion gives up: the same finding, line 1."""
-    source = ("x = " + "+".join(["1"] * 900) + "\n").encode()
+    """Past ~330 levels extraction's own recursion gives up on a statement it has to walk
+    (one that may hold a fact, here a transaction call): the same finding, line 1."""
+    source = ("x = s.commit() + " + "+".join(["1"] * 900) + "\n").encode()
     assert nesting_problem(source) is None
     error = extract_facts(source, ExtractionSettings()).syntax_error
     assert error is not None
     assert (error.line, error.message) == (1, "too deeply nested to analyse")
+
+
+def test_a_deep_chain_that_cannot_hold_a_fact_is_analysed() -> None:
+    """A statement without a fact is not walked, so its depth costs nothing."""
+    source = ("import os\nx = " + "+".join(["1"] * 900) + "\n").encode()
+    facts = extract_facts(source, ExtractionSettings())
+    assert facts.syntax_error is None
+    assert [(i.line, i.module) for i in facts.imports] == [(1, "os")]

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
+import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +30,7 @@ except ImportError as error:  # pragma: no cover - only with an unsupported libc
         "version within layerguard's supported range (see pyproject.toml)"
     ) from error
 
+from layerguard.linter.facts.logical_lines import logical_line_ends
 from layerguard.linter.facts.model import (
     ClassFact,
     FileFacts,
@@ -98,9 +101,10 @@ def extract_facts(source: bytes | str, settings: ExtractionSettings) -> FileFact
         return FileFacts(syntax_error=SyntaxErrorFact(1, 1, f"cannot decode file: {error}"))
     except RecursionError:
         return _too_deep(1, TOO_DEEP)
+    text = source if isinstance(source, str) else raw.decode(module.encoding)  # as libcst did
     try:
-        collector = _FactCollector(module, settings)
-        module._codegen(collector)
+        collector = _FactCollector(module, settings, text)
+        collector.generate()
         return collector.facts(module)
     except RecursionError:
         return _too_deep(1, TOO_DEEP)
@@ -176,6 +180,71 @@ def _is_type_checking(test: cst.BaseExpression) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=8)
+def _fact_words(settings: ExtractionSettings) -> re.Pattern[str]:
+    """What the text of a statement holding a fact contains, at least: `import`, a name the
+    collector looks for in calls followed by the call's parenthesis (past whitespace, line
+    continuations, comments and the closing parentheses of a parenthesised callee), or a
+    suppression comment. Also f- and t-strings, whose syntax newer Pythons extended: the
+    tokenizer of the running one may see their extent otherwise than libcst."""
+    called = {
+        *settings.transaction_methods,
+        *settings.session_factories,
+        *settings.session_makers,
+        *(name.rsplit(".", 1)[-1] for name in settings.registry_execute),
+        *(name.rsplit(".", 1)[-1] for name in settings.registry_register),
+        *(name.rsplit(".", 1)[-1] for name in settings.registry_lookup),
+    }
+    names = "|".join(re.escape(name) for name in sorted(called, key=len, reverse=True) if name)
+    call = rf"(?:{names})(?=(?:[\s\\)]|#[^\r\n]*)*\()"
+    prefix = r"(?<!\w)(?:[fFtT][rRbB]?|[rRbB][fFtT])['\"]"  # not `"tenant"`'s t"
+    return re.compile(rf"import|{call}|(?i:layerguard)|{prefix}")
+
+
+def _line_ends(text: str) -> dict[int, int] | None:
+    """Where the logical lines of `text` end, when lines count the same for the tokenizer and
+    for the collector (which counts `\\n`: a lone `\\r` ends a line for the tokenizer only)."""
+    if "\r" in text and text.count("\r") != text.count("\r\n"):
+        return None
+    return logical_line_ends(text)
+
+
+class _Deferred:
+    """A statement as code generation meets it: the collector decides then how to generate
+    it (`_FactCollector._deferred`). Not a libcst node: it lives only in the trees the
+    collector generates, where libcst's code generation calls `_codegen` on it."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: cst.BaseStatement) -> None:
+        self.node = node
+
+    def _codegen(self, state: _FactCollector) -> None:
+        state._deferred(self.node)
+
+
+_CLAUSES: dict[type[cst.CSTNode], tuple[str, ...]] = {
+    cst.FunctionDef: ("body",),
+    cst.ClassDef: ("body",),
+    cst.If: ("body", "orelse"),
+    cst.Else: ("body",),
+    cst.For: ("body", "orelse"),
+    cst.While: ("body", "orelse"),
+    cst.Try: ("body", "handlers", "orelse", "finalbody"),
+    cst.TryStar: ("body", "handlers", "orelse", "finalbody"),
+    cst.ExceptHandler: ("body",),
+    cst.ExceptStarHandler: ("body",),
+    cst.Finally: ("body",),
+    cst.With: ("body",),
+    cst.MatchCase: ("body",),
+    cst.Match: ("cases",),
+}
+"""The fields through which each compound statement (or clause of one) holds statements, in
+the order code generation emits them. Each but `Match` is generated as its leading lines and
+decorators, one logical line up to and including the colon's line, then the statements of
+its indented block and the clauses that follow (see `_FactCollector._compound`)."""
+
+
 @dataclass(slots=True)
 class _Frame:
     """What entering a suite adds: scope flags and, for defs and classes, a symbol name."""
@@ -197,7 +266,7 @@ class _Pending:
 class _FactCollector(CodegenState):
     """A code generator that notes facts as it emits the code."""
 
-    def __init__(self, module: cst.Module, settings: ExtractionSettings) -> None:
+    def __init__(self, module: cst.Module, settings: ExtractionSettings, text: str) -> None:
         super().__init__(
             default_indent=module.default_indent, default_newline=module.default_newline
         )
@@ -227,6 +296,15 @@ class _FactCollector(CodegenState):
         self._pending_defs: dict[int, _Pending] = {}
         self._definitions: list[_Pending] = []
         self._collect_definitions(module)
+        # Skipping statements that cannot hold facts (see `_statement`).
+        self._text = text
+        self._line_ends = _line_ends(text)
+        self._line_starts: list[int] = []
+        if self._line_ends is not None:
+            lines = text.split("\n")[:-1]  # each ended by a newline
+            self._line_starts = [0, *itertools.accumulate(len(line) + 1 for line in lines)]
+        self._may_hold_facts = _fact_words(settings).search
+        self._lightened: list[cst.CSTNode] = []
         # Results.
         self.imports: list[ImportFact] = []
         self.transaction_calls: list[TransactionCall] = []
@@ -263,6 +341,124 @@ class _FactCollector(CodegenState):
             tokens.append(chunk[-1:])  # keep pop_trailing_newline() meaningful
             self._scanned = 1
         return self._line, self._col + 1
+
+    # -- skipping what cannot hold facts -------------------------------------------------
+
+    def generate(self) -> None:
+        """Generate the module's code, emitting at once the text of each statement, or header
+        of a compound statement, that cannot hold a fact (when the tokenizer could say where
+        the logical lines end)."""
+        module = self._module
+        if self._line_ends is None:
+            module._codegen(self)
+            return
+        module.with_changes(body=[_Deferred(s) for s in module.body])._codegen(self)
+
+    def _deferred(self, node: cst.BaseStatement, is_elif: bool = False) -> None:
+        if isinstance(node, cst.SimpleStatementLine):
+            self._statement(node)
+        elif type(node) in _CLAUSES:
+            self._compound(node, is_elif)
+        else:
+            node._codegen(self)
+
+    def _statement(self, statement: cst.SimpleStatementLine) -> None:
+        """A simple statement: its text if it cannot hold a fact, else node by node."""
+        line, col = self._position()
+        if col == 1:
+            text = self._span(line, line + len(statement.leading_lines))
+            if text is not None:
+                self.tokens.append(text)
+                return
+        statement._codegen(self)
+
+    def _compound(self, node: Any, is_elif: bool = False) -> None:
+        """A compound statement or a clause of one: the text of its header if that cannot hold
+        a fact, then its block and clauses, each deferred in turn; else node by node, with
+        the statements of its blocks deferred."""
+        line, col = self._position()
+        text = None
+        body = getattr(node, "body", None)
+        if col == 1 and type(node) is not cst.Match and isinstance(body, cst.IndentedBlock):
+            text = self._header(node, line)
+        if text is None:
+            light = self._lighten(node)
+            if is_elif:
+                light._codegen(self, is_elif=True)
+            else:
+                light._codegen(self)
+            return
+        self.before_codegen(node)
+        self.tokens.append(text)
+        for name in _CLAUSES[type(node)]:
+            value = getattr(node, name)
+            if name == "body":
+                self._block(value)
+            elif isinstance(value, Sequence):
+                for clause in value:
+                    self._compound(clause)
+            elif value is not None:
+                self._compound(value, is_elif=isinstance(value, cst.If))
+        self.after_codegen(node)
+
+    def _header(self, node: Any, line: int) -> str | None:
+        """The text of a compound statement's header from `line` (where its leading lines
+        start): its decorators, each a logical line, then the one up to its colon."""
+        ends = self._line_ends
+        assert ends is not None
+        at = line + len(node.leading_lines)
+        for decorator in getattr(node, "decorators", ()):
+            end = ends.get(at + len(decorator.leading_lines))
+            if end is None:
+                return None
+            at = end + 1
+        at += len(getattr(node, "lines_after_decorators", ()))
+        return self._span(line, at)
+
+    def _span(self, line: int, first: int) -> str | None:
+        """The text from the start of `line` to the end of the logical line whose first token
+        is on line `first`, if it cannot hold a fact. The text emitted so far is the source
+        up to `line`, and blank and comment lines hold no token: when the tokenizer has a
+        logical line start on `first`, the span is exactly what libcst would generate."""
+        ends = self._line_ends
+        assert ends is not None
+        last = ends.get(first)
+        starts = self._line_starts
+        if last is None or last >= len(starts):  # no logical line starts there; no newline
+            return None
+        text = self._text[starts[line - 1] : starts[last]]
+        return None if self._may_hold_facts(text) else text
+
+    def _block(self, block: cst.IndentedBlock) -> None:
+        """An indented block whose header (the rest of the colon's line) is emitted: as
+        libcst's IndentedBlock generates the rest, with its statements deferred."""
+        self.before_codegen(block)
+        self.increase_indent(self.default_indent if block.indent is None else block.indent)
+        for statement in block.body:
+            self._deferred(statement)
+        for line in block.footer:
+            line._codegen(self)
+        self.decrease_indent()
+        self.after_codegen(block)
+
+    def _lighten(self, node: Any) -> Any:
+        """`node` rebuilt (libcst nodes are immutable) with the statements of its blocks, and
+        of its clauses' blocks, deferred; a definition's pending position follows it."""
+        changes: dict[str, Any] = {}
+        for name in _CLAUSES[type(node)]:
+            value = getattr(node, name)
+            if isinstance(value, cst.IndentedBlock):
+                changes[name] = value.with_changes(body=[_Deferred(s) for s in value.body])
+            elif isinstance(value, Sequence):
+                changes[name] = [self._lighten(clause) for clause in value]
+            elif value is not None and type(value) in _CLAUSES:
+                changes[name] = self._lighten(value)
+        light = node.with_changes(**changes)
+        pending = self._pending_defs.pop(id(node), None)
+        if pending is not None:
+            self._pending_defs[id(light)] = pending
+            self._lightened.append(light)  # alive until generated, so its id stays its own
+        return light
 
     # -- scopes ---------------------------------------------------------------------------
 
@@ -317,7 +513,7 @@ class _FactCollector(CodegenState):
         of its leading comments, decorators and blank lines, and the column follows from the
         indentation and the keyword.
         """
-        pending = self._pending_defs.get(id(node))
+        pending = self._pending_defs.pop(id(node), None)  # once: ids are reused after a free
         if pending is None:
             return
         line, _ = self._position()
