@@ -104,3 +104,39 @@ def test_a_cache_copied_into_a_fresh_clone_elsewhere_parses_only_what_differs(
         ]
     )
     assert parsed(run_cli(["check", "--output-format", "json"], clone)) == 0
+
+
+EVERY_COMMAND_READING_THE_PROJECT = {
+    "check": ["check"],
+    "operations": ["operations"],
+    "graph": ["graph"],
+    "cards generate": ["cards", "generate", "--out", "literature"],
+    "cards sync": ["cards", "sync", "--check"],
+    "baseline create": ["baseline", "create"],
+    "baseline update": ["baseline", "update"],
+}
+
+
+@pytest.mark.parametrize(
+    "command", EVERY_COMMAND_READING_THE_PROJECT.values(), ids=EVERY_COMMAND_READING_THE_PROJECT
+)
+def test_every_command_that_reads_the_project_takes_the_cache_options(
+    tmp_path: Path, run_cli: Callable[..., Run], command: list[str]
+) -> None:
+    """A CI job that moves the cache with --cache-dir moves it for every command it runs, and
+    --no-cache leaves no cache behind."""
+    project = project_at(tmp_path / "project")
+    if command[0] == "baseline" and command[1] == "update":
+        assert run_cli(["baseline", "create", "--no-cache"], project).exit_code == 0
+    cache = tmp_path / "ci-cache"
+    moved = run_cli([*command, "--cache-dir", str(cache)], project)
+    assert moved.exit_code in (0, 1), moved.stderr
+    assert (cache / DATABASE_NAME).is_file()
+    assert not (project / ".layerguard_cache").exists()
+    shutil.rmtree(project / "literature", ignore_errors=True)
+    (project / ".layerguard-baseline.json").unlink(missing_ok=True)
+    if command[0] == "baseline" and command[1] == "update":
+        assert run_cli(["baseline", "create", "--no-cache"], project).exit_code == 0
+    without = run_cli([*command, "--no-cache"], project)
+    assert without.exit_code == moved.exit_code, without.stderr
+    assert not (project / ".layerguard_cache").exists()

@@ -10,7 +10,14 @@ from typing import Annotated
 
 import typer
 
-from layerguard.cli.options import FINDINGS, ConfigOption, open_project, usage_errors
+from layerguard.cli.options import (
+    FINDINGS,
+    CacheDirOption,
+    ConfigOption,
+    NoCacheOption,
+    open_project,
+    usage_errors,
+)
 
 baseline_app = typer.Typer(
     help="Record today's findings so that `check` fails only on new ones (legacy adoption).",
@@ -35,6 +42,8 @@ def create_command(
     force: Annotated[
         bool, typer.Option("--force", help="Replace an existing baseline file.")
     ] = False,
+    no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
 ) -> None:
     """Record every current finding (of the configured rules) in a new baseline file.
 
@@ -48,7 +57,7 @@ def create_command(
     project = open_project(config)
     path = file or default_baseline_path(project)
     with usage_errors():
-        baseline = create_baseline(project, path, replace=force)
+        baseline = create_baseline(project, path, force, not no_cache, cache_dir)
     typer.echo(
         f"wrote {path}: {baseline.description()}; `layerguard check` now reports only new findings"
     )
@@ -62,6 +71,8 @@ def update_command(
         bool,
         typer.Option("--allow-new", help="Also record findings the baseline does not have yet."),
     ] = False,
+    no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
 ) -> None:
     """Remove the baseline entries that no longer occur.
 
@@ -78,7 +89,7 @@ def update_command(
     project = open_project(config)
     path = file or default_baseline_path(project)
     with usage_errors():
-        update = update_baseline(project, path, allow_new=allow_new)
+        update = update_baseline(project, path, allow_new, not no_cache, cache_dir)
     if update.new:
         context = ReportContext(project.root, Path.cwd())
         for finding in update.new:

@@ -17,8 +17,10 @@ from layerguard.cli.options import (
     FINDINGS,
     OK,
     USAGE_ERROR,
+    CacheDirOption,
     ConfigOption,
     LegacyFormatOption,
+    NoCacheOption,
     format_option,
     open_project,
     output_format,
@@ -247,6 +249,8 @@ def generate_command(
         ),
     ] = False,
     config: ConfigOption = None,
+    no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
 ) -> None:
     """Write placement cards for Python files, in the seed card's format.
 
@@ -263,7 +267,7 @@ def generate_command(
     card_dir = _card_dir(out, project)
     wanted = project_relative(paths, project.root) if paths else None
     with usage_errors():
-        summary = generate_cards(project, card_dir, wanted, replace=force)
+        summary = generate_cards(project, card_dir, wanted, force, not no_cache, cache_dir)
     for card in summary.cards:
         if card.outcome is Generated.NOT_DESCRIBED:
             typer.echo(f"{card.source}: not described: it does not parse (see LG001)", err=True)
@@ -305,6 +309,8 @@ def sync_command(
         ),
     ] = False,
     config: ConfigOption = None,
+    no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
 ) -> None:
     """Rewrite the machine-owned parts of existing cards from the code.
 
@@ -320,7 +326,9 @@ def sync_command(
     project = open_project(config)
     selected = selected_by(project_relative(paths, project.root) if paths else ())
     with usage_errors():
-        summary = sync_cards(project, selected, write=not check)
+        summary = sync_cards(
+            project, selected, not check, use_cache=not no_cache, cache_dir=cache_dir
+        )
     for card in summary.cards:
         for problem in card.problems:
             typer.echo(f"{card.card}: {problem}", err=True)

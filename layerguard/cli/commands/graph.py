@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from layerguard.cli.options import (
+    CacheDirOption,
     ConfigOption,
     LegacyFormatOption,
     NoCacheOption,
@@ -55,6 +56,7 @@ def graph_command(
         ),
     ] = None,
     no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
 ) -> None:
     """Print the dependency graph: layers and the number of imports between them.
 
@@ -70,5 +72,5 @@ def graph_command(
     fmt = output_format(chosen_format, legacy_format, GRAPH_FORMATS)
     project = open_project(config)
     with usage_errors():
-        graph = draw(project, layer, domain, use_cache=not no_cache, contract=contract)
+        graph = draw(project, layer, domain, not no_cache, contract=contract, cache_dir=cache_dir)
     typer.echo(RENDERERS[fmt](graph), nl=False)

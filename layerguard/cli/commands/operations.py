@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from layerguard.cli.options import (
+    CacheDirOption,
     ConfigOption,
     JobsOption,
     LegacyFormatOption,
@@ -40,6 +41,7 @@ def operations_command(
     legacy_format: LegacyFormatOption = None,
     jobs: JobsOption = None,
     no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
 ) -> None:
     """List every operation: its handler class (file and line) and every call site that
     dispatches it, sorted by name. Operations dispatched but never registered are marked, and
@@ -53,7 +55,7 @@ def operations_command(
     fmt = output_format(chosen_format, legacy_format, CATALOGUE_FORMATS)
     project = open_project(config)
     with usage_errors():
-        catalogue, written = project_catalogue(project, jobs_to_use(jobs), not no_cache)
+        catalogue, written = project_catalogue(project, jobs_to_use(jobs), not no_cache, cache_dir)
     typer.echo(FORMATS[fmt](catalogue, str(project.root)), nl=False)
     if catalogue.unparsed:
         typer.echo(

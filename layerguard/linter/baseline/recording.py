@@ -33,15 +33,26 @@ class BaselineUpdate:
     written: bool
 
 
-def _all_findings(project: ProjectConfig) -> tuple[list[Diagnostic], frozenset[str]]:
+def _all_findings(
+    project: ProjectConfig, use_cache: bool, cache_dir: Path | None
+) -> tuple[list[Diagnostic], frozenset[str]]:
     """Every finding of the configured rules (the baseline ignores --select-style narrowing),
     without applying any existing baseline."""
     enabled = enabled_codes(project)
-    result = check(project, CheckOptions(enabled=enabled, use_baseline=False))
+    options = CheckOptions(
+        enabled=enabled, use_baseline=False, use_cache=use_cache, cache_dir=cache_dir
+    )
+    result = check(project, options)
     return result.diagnostics, enabled
 
 
-def create_baseline(project: ProjectConfig, path: Path, replace: bool = False) -> Baseline:
+def create_baseline(
+    project: ProjectConfig,
+    path: Path,
+    replace: bool = False,
+    use_cache: bool = True,
+    cache_dir: Path | None = None,
+) -> Baseline:
     """Record every current finding in a new baseline file at `path` (raises UsageError when
     it exists and `replace` is not set: `update` is the safe way to change a baseline)."""
     if path.exists() and not replace:
@@ -49,19 +60,25 @@ def create_baseline(project: ProjectConfig, path: Path, replace: bool = False) -
             f"{path} already exists; run `layerguard baseline update` to remove fixed findings "
             "from it, or pass --force to record today's findings instead"
         )
-    findings, _ = _all_findings(project)
+    findings, _ = _all_findings(project, use_cache, cache_dir)
     baseline = Baseline.from_findings(findings)
     _write(path, baseline)
     return baseline
 
 
-def update_baseline(project: ProjectConfig, path: Path, allow_new: bool = False) -> BaselineUpdate:
+def update_baseline(
+    project: ProjectConfig,
+    path: Path,
+    allow_new: bool = False,
+    use_cache: bool = True,
+    cache_dir: Path | None = None,
+) -> BaselineUpdate:
     """Remove the entries of `path` that no longer occur; refuse new findings unless
     `allow_new` (entries of rules that are not enabled are kept)."""
     if not path.exists():
         raise UsageError(f"{path} does not exist; run `layerguard baseline create` first")
     baseline = read_baseline(path)
-    findings, enabled = _all_findings(project)
+    findings, enabled = _all_findings(project, use_cache, cache_dir)
     judged = judged_by(project, enabled)
     match = match_baseline(findings, baseline, judged)
     if match.new and not allow_new:

@@ -55,11 +55,13 @@ def generate_cards(
     card_dir: str,
     paths: tuple[str, ...] | None = None,
     replace: bool = False,
+    use_cache: bool = True,
+    cache_dir: Path | None = None,
 ) -> GenerateSummary:
     """Write a card for every selected file into `card_dir` (project-relative), or where the
     file's card already is. `paths` (project-relative) select files; by default every
     non-empty file that belongs to a layer."""
-    index = build_index(project, default_jobs(), use_cache=True).index
+    index = build_index(project, default_jobs(), use_cache, cache_dir=cache_dir).index
     if paths is None:
         sources = [s for s in index.files.values() if s.layer is not None and not is_blank(s.facts)]
     else:

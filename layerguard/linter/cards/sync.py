@@ -11,6 +11,7 @@ import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 
 from layerguard.contracts.cards.model import CardError
 from layerguard.contracts.cards.parser import decode_card
@@ -64,11 +65,12 @@ def sync_cards(
     write: bool = True,
     jobs: int | None = None,
     use_cache: bool = True,
+    cache_dir: Path | None = None,
 ) -> SyncSummary:
     """Sync every card of `cards.paths` that `selected` holds for (by the card's path or by
     the path of the file it describes)."""
-    index = build_index(project, jobs or default_jobs(), use_cache=use_cache).index
-    store = open_card_cache(project.root, use_cache)
+    index = build_index(project, jobs or default_jobs(), use_cache, cache_dir=cache_dir).index
+    store = open_card_cache(project.root, use_cache, cache_dir)
     inbound = importers(index)
     summary = SyncSummary(written=write)
     for card_path in sorted(index.cards):

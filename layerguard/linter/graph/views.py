@@ -19,6 +19,7 @@ and the baseline, so allowed exceptions (`allow:`) are not marked.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from layerguard.contracts.config.model import ProjectConfig
 from layerguard.linter.errors import UsageError
@@ -214,6 +215,7 @@ def draw(
     domain: str | None = None,
     use_cache: bool = True,
     contract: str | None = None,
+    cache_dir: Path | None = None,
 ) -> Graph:
     """The graph `layerguard graph` prints: the layer graph, with `layer` and/or `domain` the
     module graph of that selection, or with `contract` its broken chains (raises UsageError
@@ -229,13 +231,15 @@ def draw(
             raise UsageError(
                 f"unknown contract '{contract}'; the contracts are: {', '.join(ids) or '(none)'}"
             )
-        return contract_graph(build_index(project, default_jobs(), use_cache).index, contract)
+        return contract_graph(
+            build_index(project, default_jobs(), use_cache, cache_dir=cache_dir).index, contract
+        )
     layer_ids = [entry.id for entry in project.layers]
     if layer is not None and layer not in layer_ids:
         raise UsageError(
             f"unknown layer '{layer}'; the contract's layers are: {', '.join(layer_ids)}"
         )
-    index = build_index(project, default_jobs(), use_cache).index
+    index = build_index(project, default_jobs(), use_cache, cache_dir=cache_dir).index
     if domain is not None and domain not in (known := domains(index)):
         raise UsageError(
             f"no project file belongs to domain '{domain}'; domains: {', '.join(known) or '(none)'}"

@@ -9,6 +9,7 @@ listed on its own as a *dynamic* site rather than silently dropped.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from layerguard.contracts.config.model import ProjectConfig
 from layerguard.linter.operations.handlers import HandlerClass, Handlers, RegistrationKey
@@ -108,10 +109,12 @@ def build_catalogue(index: ProjectIndex, handlers: Handlers | None = None) -> Ca
     return Catalogue(operations, tuple(sorted(dynamic)), len(index.files), tuple(sorted(unparsed)))
 
 
-def project_catalogue(project: ProjectConfig, jobs: int, use_cache: bool) -> tuple[Catalogue, bool]:
+def project_catalogue(
+    project: ProjectConfig, jobs: int, use_cache: bool, cache_dir: Path | None = None
+) -> tuple[Catalogue, bool]:
     """`layerguard operations`: the catalogue of the project, from the same cached facts as
     `check`, and whether the caches could be written."""
     from layerguard.linter.project.build import build_index
 
-    built = build_index(project, jobs, use_cache)
+    built = build_index(project, jobs, use_cache, cache_dir=cache_dir)
     return build_catalogue(built.index), built.cache_written
