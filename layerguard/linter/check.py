@@ -201,35 +201,38 @@ def _analyse(
         stats = ExtractionStats(cached.files, parsed=0, cached=cached.files, jobs=options.jobs)
         return Analysis(cached.diagnostics, stats, cached.cards, cached.documents, None, True)
 
-    from layerguard.linter.project.build import ProjectLoading, index_loaded
+    from layerguard.linter.project.build import ProjectLoading
     from layerguard.linter.rules.runner import run_rules
 
     loading = ProjectLoading(
         project, options.jobs, options.use_cache, files, options.cache_dir, options.progress
     )
-    # Something changed, yet maybe nothing the rules read: an edit inside a function that
-    # moves no line leaves every fact as it was, and so every finding.
-    meanings = loading.meanings() if key is not None else None
-    meaning = None
-    if meanings is not None:
-        meaning = results.meaning_key(contract, options.enabled, meanings)
-        cached = results.get(meaning) if not need_index else None
-        if cached is not None:
-            written = loading.save()
-            if key is not None and key == results.key(
-                contract, options.enabled, files.python, files.cards
-            ):
-                results.put(key, cached)
-            return Analysis(
-                cached.diagnostics,
-                loading.extraction,
-                cached.cards,
-                cached.documents,
-                None,
-                written,
-            )
-    loaded = loading.loaded()
-    built = index_loaded(project, loaded)
+    try:
+        # Something changed, yet maybe nothing the rules read: an edit inside a function that
+        # moves no line leaves every fact as it was, and so every finding. The workers parse
+        # what changed while the rest is loaded; their answers say whether it is needed.
+        meaning = None
+        if key is not None:
+            loading.work_ahead(until=loading.answered)
+            meanings = loading.meanings()
+            if meanings is not None:
+                meaning = results.meaning_key(contract, options.enabled, meanings)
+                cached = results.get(meaning) if not need_index else None
+                if cached is not None:
+                    written = loading.save()
+                    if key == results.key(contract, options.enabled, files.python, files.cards):
+                        results.put(key, cached)
+                    return Analysis(
+                        cached.diagnostics,
+                        loading.extraction,
+                        cached.cards,
+                        cached.documents,
+                        None,
+                        written,
+                    )
+        built = loading.index()
+    finally:
+        loading.close()
     index = built.index
     diagnostics = run_rules(index, options.enabled)
     run = CachedRun(

@@ -18,6 +18,7 @@ import pytest
 
 from layerguard.linter.caching.database import DATABASE_NAME
 from layerguard.linter.project import index as index_module
+from layerguard.linter.rules import runner
 from tests.helpers import HOC_CONTRACT, Run, write_project
 
 DRIVER = "backend/app/hoc/cus/policies/L6_drivers/policy_driver.py"
@@ -109,16 +110,19 @@ def test_any_input_change_recomputes(project: Path, run_cli: Callable[..., Run])
     assert run_cli(["check", "--output-format", "json", "--select", "LG1"]).findings() == []
 
 
-def count_indexing(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    indexed: list[bool] = []
-    original = index_module.ProjectIndex.__init__
+def count_rule_runs(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """A list that grows by one each time the rules run (the findings were not reused). The
+    index itself may be built while a run waits for its workers, before it knows whether the
+    findings are known."""
+    ran: list[bool] = []
+    original = runner.run_rules
 
-    def counting(self: index_module.ProjectIndex, *args: object, **kwargs: object) -> None:
-        indexed.append(True)
-        original(self, *args, **kwargs)  # type: ignore[arg-type]
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        ran.append(True)
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(index_module.ProjectIndex, "__init__", counting)
-    return indexed
+    monkeypatch.setattr(runner, "run_rules", counting)
+    return ran
 
 
 def test_recently_modified_files_are_judged_by_their_content(
@@ -127,11 +131,11 @@ def test_recently_modified_files_are_judged_by_their_content(
     run_cli(["check"])
     driver = project / DRIVER
     driver.write_text("async def save(s):\n    await s.rollback()\n", "utf-8")
-    indexed = count_indexing(monkeypatch)
+    rules_ran = count_rule_runs(monkeypatch)
     # Racy (written just now): its stat data cannot vouch for it, its content hash can.
     first = run_cli(["check", "--output-format", "json"])
     again = run_cli(["check", "--output-format", "json"])
-    assert indexed == [True]
+    assert rules_ran == [True]
     assert first.findings() == again.findings()
     assert ("LG201", DRIVER, 2) in again.findings()
     # Same size, same mtime, other content: a miss.
@@ -139,7 +143,7 @@ def test_recently_modified_files_are_judged_by_their_content(
     driver.write_text("async def save(s):\n    await s.flush()   \n", "utf-8")
     os.utime(driver, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert ("LG201", DRIVER, 2) not in run_cli(["check", "--output-format", "json"]).findings()
-    assert indexed == [True, True]
+    assert rules_ran == [True, True]
 
 
 def test_an_edit_keeping_size_and_mtime_is_never_answered_from_the_cache(
@@ -148,10 +152,10 @@ def test_an_edit_keeping_size_and_mtime_is_never_answered_from_the_cache(
     """issue 11: a same-length line replaced, `touch -r` with the old file, on a tree older
     than the racy window (so the run key holds stat data, not content hashes)."""
     time.sleep(2.1)  # the ctimes of a fresh tree cannot be aged: wait out the racy window
-    indexed = count_indexing(monkeypatch)
+    rules_ran = count_rule_runs(monkeypatch)
     expected = sorted(run_cli(["check", "--output-format", "json"]).findings())
     assert sorted(run_cli(["check", "--output-format", "json"]).findings()) == expected
-    assert indexed == [True]
+    assert rules_ran == [True]
     driver = project / DRIVER
     stat = driver.stat()
     driver.write_text(driver.read_text("utf-8").replace("commit()", "flush() "), "utf-8")
@@ -159,7 +163,7 @@ def test_an_edit_keeping_size_and_mtime_is_never_answered_from_the_cache(
     assert (driver.stat().st_size, driver.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
     after = run_cli(["check", "--output-format", "json"]).findings()
     assert sorted(after) == [f for f in expected if f[0] != "LG201"]
-    assert indexed == [True, True]
+    assert rules_ran == [True, True]
 
 
 def stored_runs(root: Path) -> list[tuple[str, dict[str, Any]]]:
@@ -251,7 +255,7 @@ def test_a_warm_run_imports_neither_libcst_nor_the_rules(project: Path) -> None:
     assert "layerguard.linter.project.index" not in modules
 
 
-def test_an_edit_that_changes_no_fact_reuses_the_findings_without_indexing(
+def test_an_edit_that_changes_no_fact_reuses_the_findings_without_running_the_rules(
     project: Path, run_cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What an edit means to the rules is its facts: a changed constant inside a function
@@ -261,13 +265,13 @@ def test_an_edit_that_changes_no_fact_reuses_the_findings_without_indexing(
     )
     first = run_cli(["check", "--output-format", "json"])
     assert ("LG201", DRIVER, 3) in first.findings()
-    indexed = count_indexing(monkeypatch)
+    rules_ran = count_rule_runs(monkeypatch)
 
     (project / DRIVER).write_text(
         "async def save(s):\n    limit = 99\n    await s.commit()\n", "utf-8"
     )
     same = run_cli(["check", "--output-format", "json"])
-    assert (same.report["summary"]["parsed"], indexed) == (1, [])
+    assert (same.report["summary"]["parsed"], rules_ran) == (1, [])
     assert same.findings() == first.findings()
 
     # A line moves: the facts change, the rules run, the finding moves.
@@ -275,14 +279,14 @@ def test_an_edit_that_changes_no_fact_reuses_the_findings_without_indexing(
         "async def save(s):\n\n    limit = 99\n    await s.commit()\n", "utf-8"
     )
     moved = run_cli(["check", "--output-format", "json"])
-    assert indexed == [True]
+    assert rules_ran == [True]
     assert ("LG201", DRIVER, 4) in moved.findings()
     # Same lines, another call: the facts change too.
     (project / DRIVER).write_text(
         "async def save(s):\n\n    limit = 99\n    await s.flush() \n", "utf-8"
     )
     flushed = run_cli(["check", "--output-format", "json"])
-    assert indexed == [True, True]
+    assert rules_ran == [True, True]
     assert not any(code == "LG201" for code, _, _ in flushed.findings())
     uncached = run_cli(["check", "--output-format", "json", "--no-cache"])
     assert flushed.findings() == uncached.findings()

@@ -100,7 +100,7 @@ class ResultCache:
     def meaning_key(
         self, contract: bytes, enabled: Iterable[str], meanings: Mapping[str, str]
     ) -> str:
-        """The run key by what every input means to the rules (see LoadedProject.meanings):
+        """The run key by what every input means to the rules (see ProjectLoading.meanings):
         equal for two trees whose facts and cards are equal, whatever their bytes."""
         digest = hashlib.blake2b(digest_size=16)
         digest.update(code_fingerprint("contracts", "linter").encode())

@@ -11,18 +11,18 @@ from __future__ import annotations
 import dataclasses
 import os
 import stat
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from layerguard.contracts.config.model import ProjectConfig
+from layerguard.linter.facts.model import FileFacts
 from layerguard.linter.project.discovery import NotRead, ProjectFiles, discover, too_large
 from layerguard.linter.project.extraction import ExtractionStats, Progress
 
 if TYPE_CHECKING:
     from layerguard.contracts.cards.model import CardParseResult
-    from layerguard.linter.facts.model import FileFacts
     from layerguard.linter.project.index import ProjectIndex
 
 
@@ -36,23 +36,15 @@ class IndexBuild:
     cache_written: bool
 
 
-@dataclass(frozen=True, slots=True)
-class LoadedProject:
-    """Every input of the rules, read (from the caches where they know it), not yet indexed."""
-
-    files: ProjectFiles
-    facts: dict[str, FileFacts]
-    cards: dict[str, CardParseResult]
-    documents: frozenset[str]
-    extraction: ExtractionStats
-    cache_written: bool
-
-
 class ProjectLoading:
     """Reading every input of the rules, in two steps: first what they mean (once the files
     that changed are parsed: `meanings()`), then, unless the findings of those meanings are
-    known, the inputs themselves (`loaded()`). Workers parse while the cached facts are
-    decoded, so neither step waits for the other more than it must."""
+    known, the index of the inputs themselves (`index()`).
+
+    The workers start parsing at once. Whatever does not need their answers (decoding the
+    cached facts, reading the cards, indexing every file but the ones being parsed) is done
+    meanwhile, a step at a time, by `work_ahead`: the caller stops it as soon as the answers
+    are in, to look the findings up by meaning; `index()` does what is left."""
 
     def __init__(
         self,
@@ -73,28 +65,88 @@ class ProjectLoading:
         self.files = files = files or discover(config)
         settings = ExtractionSettings.from_config(config)
         self.cache = ParseCache.open(root, settings.fingerprint(), use_cache, cache_dir=cache_dir)
-        self.card_store = open_card_cache(root, use_cache, cache_dir)
         limits = WorkerLimits(max_file_bytes=files.max_file_bytes)
         candidates = [path for path in (*files.python, *files.cards) if path not in files.not_read]
         self.not_read = {**files.not_read, **too_large(root, candidates, files.max_file_bytes)}
         readable = [path for path in files.python if path not in self.not_read]
         self.readable_cards = [path for path in files.cards if path not in self.not_read]
+        # The workers start here, before anything else this run does without them.
         self.collecting = Collecting(root, readable, settings, self.cache, jobs, limits, progress)
+        self.card_store = open_card_cache(root, use_cache, cache_dir)
+        self._known: dict[str, str] | None = {}  # meanings that need no parse; None: unknown
+        self._cards: dict[str, CardParseResult] = {}
+        self._index: ProjectIndex | None = None
+        self._waiting: list[str] = []  # files indexed before their facts were known
+        self._ahead = self._steps()
+
+    def _steps(self) -> Iterator[None]:
+        """The work that needs no worker's answer, in steps of a few milliseconds."""
+        collecting = self.collecting
+        while collecting.decode_some(_STEP_FILES):
+            yield
+        self._known_meanings()
+        yield
+        for start in range(0, len(self.readable_cards), _STEP_CARDS):
+            self._read_cards(self.readable_cards[start : start + _STEP_CARDS])
+            yield
+        self._cards.update(_not_read_cards(self.root, self.files.cards, self.not_read))
+        # Decoded by now, but for the files being parsed (and any damaged entry): their
+        # place in the index waits for their facts.
+        facts = collecting.facts
+        facts.update(_not_read_facts(self.files.python, self.not_read, self.files.max_file_bytes))
+        self._waiting = [path for path in self.files.python if path not in facts]
+        for path in self._waiting:
+            facts[path] = _WAITING
+        self._index = _index(self.config, self.files, facts, self._cards)
+
+    def work_ahead(self, until: Callable[[], bool]) -> None:
+        """Do the work that needs no worker's answer, step by step, until `until()` says to
+        stop or there is none left."""
+        for _ in self._ahead:
+            if until():
+                return
+
+    def answered(self) -> bool:
+        """Whether the workers have answered (never waits)."""
+        return self.collecting.answered()
+
+    def close(self) -> None:
+        """Stop the workers if the run ends without their answers."""
+        self.collecting.close()
+
+    def _known_meanings(self) -> None:
+        known = self._known
+        if not self.cache.enabled or self.not_read or known is None:
+            self._known = None
+            return
+        for path in self.readable_cards:
+            try:
+                known[f"card:{path}"] = self.card_store.file_hash(self.root, path)[0]
+            except OSError:
+                self._known = None
+                return
+        parsing = set(self.collecting.to_parse)
+        for path in self.files.python:
+            if path not in parsing:
+                meaning = self.collecting.meaning(path)
+                if meaning is None:
+                    self._known = None
+                    return
+                known[path] = meaning
 
     def meanings(self) -> dict[str, str] | None:
         """What each input means to the rules, by path: a digest of a Python file's facts (not
         of its bytes: an edit that changes no fact means the same) and of a card's content.
-        None when some input is not read, or the caches are off."""
+        None when some input is not read, or the caches are off. Waits for the workers."""
         if not self.cache.enabled or self.not_read:
             return None
         self.collecting.parsed()
-        meanings = {}
-        for path in self.readable_cards:
-            try:
-                meanings[f"card:{path}"] = self.card_store.file_hash(self.root, path)[0]
-            except OSError:
-                return None
-        for path in self.files.python:
+        if self._known == {}:  # not worked out ahead yet
+            self._known_meanings()
+        if self._known is None:
+            return None
+        meanings = dict(self._known)
+        for path in self.collecting.to_parse:
             meaning = self.collecting.meaning(path)
             if meaning is None:
                 return None
@@ -110,29 +162,46 @@ class ProjectLoading:
         written = self.cache.save()
         return self.card_store.save() and written
 
-    def loaded(self) -> LoadedProject:
-        """Every input: the facts of every file and the cards."""
+    def _read_cards(self, paths: list[str]) -> None:
         from layerguard.linter.caching.cards import read_cards_cached
 
-        root, files = self.root, self.files
+        parsed, _ = read_cards_cached(self.root, paths, store=self.card_store)
+        self._cards.update(parsed)
+
+    def index(self) -> IndexBuild:
+        """The index of every input (waits for the workers)."""
+        self.work_ahead(lambda: False)
+        assert self._index is not None
         facts, stats = self.collecting.result()
-        facts.update(_not_read_facts(files.python, self.not_read, files.max_file_bytes))
-        stats = dataclasses.replace(stats, files=len(files.python))
-        parsed, _ = read_cards_cached(root, self.readable_cards, store=self.card_store)
-        cards = {path: result for path, result in parsed.items() if not result.document}
-        cards.update(_not_read_cards(root, files.cards, self.not_read))
-        documents = frozenset(path for path, result in parsed.items() if result.document)
-        return LoadedProject(files, facts, cards, documents, stats, self.save())
+        for path in self._waiting:
+            self._index.replace_facts(path, facts[path])
+        extraction = dataclasses.replace(stats, files=len(self.files.python))
+        return IndexBuild(self._index, extraction, self.save())
 
 
-def index_loaded(config: ProjectConfig, loaded: LoadedProject) -> IndexBuild:
-    """The index joining the facts and the cards."""
+_STEP_FILES = 250
+"""Cached facts decoded in one step of `ProjectLoading.work_ahead` (about 8 ms)."""
+_STEP_CARDS = 100
+"""Cards read in one step (about 8 ms)."""
+
+_WAITING: FileFacts = FileFacts()
+"""The facts of a file in an index built before its parse came in: replaced by then."""
+
+
+def _index(
+    config: ProjectConfig,
+    files: ProjectFiles,
+    facts: dict[str, FileFacts],
+    parsed: Mapping[str, CardParseResult],
+) -> ProjectIndex:
+    """The index joining the facts and the cards (the markdown files under `cards.paths` that
+    are not cards are counted as documents)."""
     from layerguard.linter.project.index import ProjectIndex
 
-    facts, cards = loaded.facts, loaded.cards
+    cards = {path: result for path, result in parsed.items() if not result.document}
+    documents = frozenset(path for path, result in parsed.items() if result.document)
     other = card_targets_elsewhere(config.root, config, cards, facts.keys())
-    index = ProjectIndex(config, loaded.files.layer_map, facts, cards, other, loaded.documents)
-    return IndexBuild(index, loaded.extraction, loaded.cache_written)
+    return ProjectIndex(config, files.layer_map, facts, cards, other, documents)
 
 
 def build_index(
@@ -146,7 +215,10 @@ def build_index(
     """Facts of every project file (cached in `cache_dir`, by default $LAYERGUARD_CACHE_DIR or
     .layerguard_cache/), the cards, and the index joining them."""
     loading = ProjectLoading(config, jobs, use_cache, files, cache_dir, progress)
-    return index_loaded(config, loading.loaded())
+    try:
+        return loading.index()
+    finally:
+        loading.close()
 
 
 def _not_read_facts(

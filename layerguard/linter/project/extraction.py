@@ -15,11 +15,11 @@ them and exits 130.
 from __future__ import annotations
 
 import gc
+import itertools
 import os
 import selectors
 import signal
 import sys
-import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -357,16 +357,18 @@ class _Pool:
         self.idle: list[_Worker] = []
         self.big_files = self.context.Semaphore(1)
 
-    def run(
+    def start(
         self,
         tasks: list[str | bytes],
         settings: ExtractionSettings,
         jobs: int,
         limits: WorkerLimits,
         progress: Progress | None = None,
-    ) -> list[Result]:
-        size = max(1, min(jobs, len(tasks)))
-        return _Run(self, tasks, settings, limits, size, progress).results()
+    ) -> _Run:
+        size = max(1, min(jobs, len(tasks))) if tasks else 0
+        run = _Run(self, tasks, settings, limits, size, progress)
+        run.start()
+        return run
 
     def take(self, run: _Run) -> _Worker:
         """An idle worker, or a new one, set up for `run` (an idle one may have died since:
@@ -433,21 +435,51 @@ class _Run:
         self.workers: list[_Worker] = []
         # One selector for the run: waiting costs one system call per wake-up.
         self.ready = selectors.DefaultSelector()
+        self.closed = False
 
-    def results(self) -> list[Result]:
+    def start(self) -> None:
+        """Start the workers and hand them their first files (they run from now on)."""
         try:
             for _ in range(self.size):
                 self._add_worker()
+        except BaseException:
+            self.close()
+            raise
+
+    def poll(self, timeout: float | None = 0) -> bool:
+        """Take the answers that have come, waiting up to `timeout` seconds for each (None: as
+        long as it takes); True once no more can come (all are in, or no worker is left)."""
+        try:
             while len(self.answers) < len(self.tasks) and self.workers:
-                for key, _ in self.ready.select():
+                events = self.ready.select(timeout)
+                if not events:
+                    return False
+                for key, _ in events:
                     self._receive(key.data)
+        except BaseException:
+            self.close()
+            raise
+        return True
+
+    def results(self) -> list[Result]:
+        """Every answer, in task order (waits for the workers, then gives them back)."""
+        try:
+            self.poll(None)
         finally:
-            self.ready.close()
-            for worker in self.workers:
-                self.pool.give_back(worker)
+            self.close()
         if len(self.answers) < len(self.tasks):
             self._in_process()
         return [self.answers[index] for index in range(len(self.tasks))]
+
+    def close(self) -> None:
+        """Give the workers back to the pool (a busy one is ended: its run was abandoned)."""
+        if self.closed:
+            return
+        self.closed = True
+        self.ready.close()
+        workers, self.workers = self.workers, []
+        for worker in workers:
+            self.pool.give_back(worker)
 
     def _in_process(self) -> None:
         """The last resort when no worker process can be started (the system refuses to
@@ -532,12 +564,26 @@ def extract_all(
     progress: Progress | None = None,
 ) -> list[Result]:
     """The answer for each task (a file path or a file's content), in order."""
-    global _pool
     if not tasks:
         return []
+    return start_extraction(tasks, settings, jobs, limits, progress).results()
+
+
+def start_extraction(
+    tasks: list[str | bytes],
+    settings: ExtractionSettings,
+    jobs: int,
+    limits: WorkerLimits,
+    progress: Progress | None = None,
+) -> _Run:
+    """Workers extracting `tasks` from now on, while the caller does other work: `poll()` takes
+    the answers that came, `results()` waits for the rest, `close()` abandons the run. Call it
+    from the thread that lives as long as the run: a worker dies with the thread that forked
+    it."""
+    global _pool
     if _pool is None or _pool.pid != os.getpid():  # none yet, or the one of a parent process
         _pool = _Pool()
-    return _pool.run(tasks, settings, jobs, limits, progress)
+    return _pool.start(tasks, settings, jobs, limits, progress)
 
 
 Progress = Callable[[int, int], None]
@@ -545,11 +591,13 @@ Progress = Callable[[int, int], None]
 
 
 class Collecting:
-    """Facts being collected. The files to parse go to the workers and, meanwhile, a thread
-    decodes the cached facts: a run after one edit does not wait for a worker to import
-    libcst before it loads the rest. (Workers are started from the main thread: a worker dies
-    with the thread that started it.) `parsed()` waits for the workers only, which is what a
-    run needs to tell whether anything the rules read changed; `result()` finishes."""
+    """Facts being collected. The files the cache does not know go to the workers at once;
+    meanwhile the caller decodes the cached facts (`decode_some`) and does whatever else it can
+    (a run after one edit need not wait for a worker to import libcst before it loads the
+    rest), asking now and then whether the answers came (`answered`). `parsed()` waits for the
+    workers only, which is what a run needs to tell whether anything the rules read changed;
+    `result()` finishes. Workers are started from the calling thread, which must live as long
+    as the run: a worker dies with the thread that started it."""
 
     def __init__(
         self,
@@ -584,37 +632,40 @@ class Collecting:
             else:
                 self.to_parse.append(path)
         self._undecoded = iter(list(self._cached.items()))
+        self._left = len(self._cached)
         self._damaged: list[str] = []
         self._answers: list[Result] | None = None
-        self._stop = threading.Event()
-        self._decoder: threading.Thread | None = None
-        if self.to_parse and self._cached:
-            self._decoder = threading.Thread(target=self._decode, daemon=True)
-            self._decoder.start()
+        self._run: _Run | None = None
+        if self.to_parse:
+            tasks: list[str | bytes] = [str(root / path) for path in self.to_parse]
+            self._run = start_extraction(tasks, settings, jobs, self.limits, progress)
 
-    def _decode(self) -> None:
-        """Decode cached facts until all are, or until told to stop."""
-        for path, digest in self._undecoded:
+    def decode_some(self, count: int | None = None) -> bool:
+        """Decode up to `count` cached facts (None: all); True while some are left."""
+        for path, digest in itertools.islice(self._undecoded, count):
+            self._left -= 1
             try:
                 self.facts[path] = facts_from_data(self.cache.get(digest))
                 self.digests[path] = digest
             except InvalidFactsDataError:  # damaged: parse it after all
                 self._damaged.append(path)
-            if self._stop.is_set():
-                return
+        return self._left > 0
+
+    def answered(self) -> bool:
+        """Whether the workers' answers are all in (takes those that came; never waits)."""
+        return self._run is None or self._run.poll()
 
     def parsed(self) -> None:
-        """Parse what the cache does not know (the decoding goes on meanwhile) and keep it."""
+        """Wait for what the cache did not know to be parsed, and keep it."""
         if self._answers is not None:
             return
-        tasks: list[str | bytes] = [str(self.root / path) for path in self.to_parse]
-        try:
-            self._answers = extract_all(tasks, self.settings, self.jobs, self.limits, self.progress)
-        finally:
-            self._stop.set()  # the decoding stops for now; `result()` finishes it
-            if self._decoder is not None:
-                self._decoder.join()
+        self._answers = [] if self._run is None else self._run.results()
         self._store(self.to_parse, self._answers)
+
+    def close(self) -> None:
+        """Abandon the parsing, if it is not done (the run stops early)."""
+        if self._run is not None:
+            self._run.close()
 
     def meaning(self, path: str) -> str | None:
         """What `path` means to the rules: a digest of its stored facts (see
@@ -629,9 +680,8 @@ class Collecting:
 
     def result(self) -> tuple[dict[str, FileFacts], ExtractionStats]:
         """Every file's facts."""
+        self.decode_some()
         self.parsed()
-        self._stop.clear()
-        self._decode()
         if self._damaged:
             tasks: list[str | bytes] = [str(self.root / path) for path in self._damaged]
             self._store(self._damaged, extract_all(tasks, self.settings, self.jobs, self.limits))
