@@ -66,13 +66,23 @@ def fresh_pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[extraction._Wor
 
 
 def test_the_edited_file_is_indexed_after_the_rest_and_the_findings_are_a_fresh_runs(
-    project: Path, run_cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+    project: Path,
+    run_cli: Callable[..., Run],
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_pool: list[extraction._Worker],
 ) -> None:
-    """An import edit changes the edited file's own findings (a forbidden import), its card's
-    (the imports it lists) and another file's (the route now reaches another domain through
-    nothing: unchanged), all from an index built while the file was being parsed."""
+    """An import edit changes the edited file's own findings (a forbidden import) and its
+    card's (the imports it lists), from an index built while the file was being parsed (the
+    worker is slowed down so that it is)."""
     first = run_cli(["check", "--output-format", "json"])
     assert first.report["summary"]["parsed"] == 0  # `cards generate` parsed every file
+    real_extract = extraction._extract_one
+
+    def slow(task: str | bytes, limits: extraction.WorkerLimits) -> extraction.Result:
+        time.sleep(0.5)
+        return real_extract(task, limits)
+
+    monkeypatch.setattr(extraction, "_extract_one", slow)
     replaced: list[str] = []
     real_replace = ProjectIndex.replace_facts
 
