@@ -11,8 +11,11 @@ the contract.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -89,6 +92,28 @@ class Analysis:
 def check(project: ProjectConfig, options: CheckOptions) -> CheckResult:
     """The findings of `options.enabled` that the run reports (raises ConfigError for a
     contract that does not fit the tree, UsageError when git or the baseline cannot answer)."""
+    with _collector_paused():
+        return _check(project, options)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for one check, as in the parse workers. A check builds
+    a heap of hundreds of thousands of small objects (facts, cards, the index) that it keeps to
+    the end and reference counting frees; the collector would walk all of it again each time
+    the heap grew by a quarter (measured: 40 ms of the 2,000-file benchmark's run after an
+    import edit). What cycles a check leaves are collected after it."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _check(project: ProjectConfig, options: CheckOptions) -> CheckResult:
     started = time.perf_counter()
     files = discover(project)
     analysis = _analyse(project, files, options, need_index=options.changed_since is not None)

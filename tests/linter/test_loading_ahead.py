@@ -5,6 +5,7 @@ that stops early must not leave a worker parsing."""
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -170,3 +171,28 @@ def test_an_extraction_polled_or_abandoned(
     assert fresh_pool[-1].process.exitcode is not None
     assert extraction._pool is not None
     assert extraction._pool.idle == []
+
+
+def test_a_check_pauses_the_cyclic_collector_and_restores_it(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bool] = []
+    real = build.ProjectLoading.index
+
+    def index(self: build.ProjectLoading) -> build.IndexBuild:
+        seen.append(gc.isenabled())
+        return real(self)
+
+    monkeypatch.setattr(build.ProjectLoading, "index", index)
+    (project / DRIVER).write_text("def load():\n    return 3\n\n", "utf-8")
+    config = load_config(project / "layerguard.yaml")
+    assert gc.isenabled()
+    check(config, CheckOptions(enabled=frozenset(ALL_CODES), jobs=1))
+    assert (seen, gc.isenabled()) == ([False], True)
+    gc.disable()
+    try:  # a caller that switched it off keeps it off
+        (project / DRIVER).write_text("def load():\n    return 4\n\n\n", "utf-8")
+        check(config, CheckOptions(enabled=frozenset(ALL_CODES), jobs=1))
+        assert gc.isenabled() is False
+    finally:
+        gc.enable()
