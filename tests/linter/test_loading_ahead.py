@@ -66,15 +66,19 @@ def fresh_pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[extraction._Wor
         worker.process.join()
 
 
+@pytest.mark.parametrize("ahead", [64, 0], ids=["indexed-while-parsing", "long-parse"])
 def test_the_edited_file_is_indexed_after_the_rest_and_the_findings_are_a_fresh_runs(
     project: Path,
     run_cli: Callable[..., Run],
     monkeypatch: pytest.MonkeyPatch,
     fresh_pool: list[extraction._Worker],
+    ahead: int,
 ) -> None:
     """An import edit changes the edited file's own findings (a forbidden import) and its
     card's (the imports it lists), from an index built while the file was being parsed (the
-    worker is slowed down so that it is)."""
+    worker is slowed down so that it is); or, when more files are to be parsed than are
+    indexed ahead, built after the parse."""
+    monkeypatch.setattr(build, "_PARSED_AHEAD", ahead)
     first = run_cli(["check", "--output-format", "json"])
     assert first.report["summary"]["parsed"] == 0  # `cards generate` parsed every file
     real_extract = extraction._extract_one
@@ -98,7 +102,7 @@ def test_the_edited_file_is_indexed_after_the_rest_and_the_findings_are_a_fresh_
         "utf-8",
     )
     after = run_cli(["check", "--output-format", "json"])
-    assert (after.report["summary"]["parsed"], replaced) == (1, [ENGINE])
+    assert (after.report["summary"]["parsed"], replaced) == (1, [ENGINE] if ahead else [])
     fresh = run_cli(["check", "--output-format", "json", "--no-cache"])
     assert after.report["findings"] == fresh.report["findings"]
     new = set(after.findings()) - set(first.findings())

@@ -9,6 +9,7 @@ answered by the results cache never imports them.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import stat
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -73,26 +74,34 @@ class ProjectLoading:
         # The workers start here, before anything else this run does without them.
         self.collecting = Collecting(root, readable, settings, self.cache, jobs, limits, progress)
         self.card_store = open_card_cache(root, use_cache, cache_dir)
-        self._known: dict[str, str] | None = {}  # meanings that need no parse; None: unknown
+        self._known: dict[str, str] | None = None  # meanings that need no parse
+        self._known_done = False
         self._cards: dict[str, CardParseResult] = {}
         self._index: ProjectIndex | None = None
         self._waiting: list[str] = []  # files indexed before their facts were known
-        self._ahead = self._steps()
+        # A long parse (a cold run, a switch of branches) gains little from indexing while it
+        # goes, and its workers are at their largest then: the cards and the index wait.
+        steps = [self._decoding(), self._indexing()]
+        short = len(self.collecting.to_parse) <= _PARSED_AHEAD
+        self._ahead = itertools.chain(*steps) if short else steps[0]
+        self._after = iter(()) if short else steps[1]
 
-    def _steps(self) -> Iterator[None]:
-        """The work that needs no worker's answer, in steps of a few milliseconds."""
-        collecting = self.collecting
-        while collecting.decode_some(_STEP_FILES):
+    def _decoding(self) -> Iterator[None]:
+        """Decoding the cached facts, and the meanings that need no parse, a step at a time."""
+        while self.collecting.decode_some(_STEP_FILES):
             yield
         self._known_meanings()
         yield
+
+    def _indexing(self) -> Iterator[None]:
+        """Reading the cards and indexing, a step at a time."""
         for start in range(0, len(self.readable_cards), _STEP_CARDS):
             self._read_cards(self.readable_cards[start : start + _STEP_CARDS])
             yield
         self._cards.update(_not_read_cards(self.root, self.files.cards, self.not_read))
-        # Decoded by now, but for the files being parsed (and any damaged entry): their
-        # place in the index waits for their facts.
-        facts = collecting.facts
+        # The files being parsed (and any damaged cache entry) have no facts yet: their place
+        # in the index waits for them.
+        facts = self.collecting.facts
         facts.update(_not_read_facts(self.files.python, self.not_read, self.files.max_file_bytes))
         self._waiting = [path for path in self.files.python if path not in facts]
         for path in self._waiting:
@@ -115,24 +124,26 @@ class ProjectLoading:
         self.collecting.close()
 
     def _known_meanings(self) -> None:
-        known = self._known
-        if not self.cache.enabled or self.not_read or known is None:
-            self._known = None
+        """The meanings of the cards and of the files not being parsed (once)."""
+        if self._known_done:
             return
+        self._known_done = True
+        if not self.cache.enabled or self.not_read:
+            return
+        known = {}
         for path in self.readable_cards:
             try:
                 known[f"card:{path}"] = self.card_store.file_hash(self.root, path)[0]
             except OSError:
-                self._known = None
                 return
         parsing = set(self.collecting.to_parse)
         for path in self.files.python:
             if path not in parsing:
                 meaning = self.collecting.meaning(path)
                 if meaning is None:
-                    self._known = None
                     return
                 known[path] = meaning
+        self._known = known
 
     def meanings(self) -> dict[str, str] | None:
         """What each input means to the rules, by path: a digest of a Python file's facts (not
@@ -141,8 +152,7 @@ class ProjectLoading:
         if not self.cache.enabled or self.not_read:
             return None
         self.collecting.parsed()
-        if self._known == {}:  # not worked out ahead yet
-            self._known_meanings()
+        self._known_meanings()
         if self._known is None:
             return None
         meanings = dict(self._known)
@@ -171,14 +181,18 @@ class ProjectLoading:
     def index(self) -> IndexBuild:
         """The index of every input (waits for the workers)."""
         self.work_ahead(lambda: False)
-        assert self._index is not None
         facts, stats = self.collecting.result()
+        for _ in self._after:
+            pass
+        assert self._index is not None
         for path in self._waiting:
             self._index.replace_facts(path, facts[path])
         extraction = dataclasses.replace(stats, files=len(self.files.python))
         return IndexBuild(self._index, extraction, self.save())
 
 
+_PARSED_AHEAD = 64
+"""The most files to parse for which the cards are read and the index built meanwhile."""
 _STEP_FILES = 250
 """Cached facts decoded in one step of `ProjectLoading.work_ahead` (about 8 ms)."""
 _STEP_CARDS = 100
