@@ -71,9 +71,10 @@ class ProjectLoading:
         self.not_read = {**files.not_read, **too_large(root, candidates, files.max_file_bytes)}
         readable = [path for path in files.python if path not in self.not_read]
         self.readable_cards = [path for path in files.cards if path not in self.not_read]
-        # The workers start here, before anything else this run does without them.
-        self.collecting = Collecting(root, readable, settings, self.cache, jobs, limits, progress)
         self.card_store = open_card_cache(root, use_cache, cache_dir)
+        # The workers start here, last: nothing that can fail comes between them and the
+        # caller's `close()`, and everything that needs them not is done meanwhile.
+        self.collecting = Collecting(root, readable, settings, self.cache, jobs, limits, progress)
         self._known: dict[str, str] | None = None  # meanings that need no parse
         self._known_done = False
         self._cards: dict[str, CardParseResult] = {}
