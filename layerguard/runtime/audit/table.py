@@ -129,6 +129,7 @@ class TableAuditSink:
         """
         self._engine = engine
         self.table = table if table is not None else audit_table()
+        self._insert_with_work = insert(self.table)  # built once: its compiled form is cached
         if not isinstance(outbox, AuditOutbox):
             directory = outbox if outbox is not None else default_directory(self._outbox_name())
             outbox = AuditOutbox(directory, max_bytes=outbox_max_bytes)
@@ -492,7 +493,8 @@ def _insert_with_the_work(session: Session) -> None:
         if not sink.in_transaction_allowed(connection):
             continue  # written after the commit (after_commit below)
         try:
-            connection.execute(insert(sink.table), rows)
+            # One row, the usual case, as one INSERT, not the executemany path.
+            connection.execute(sink._insert_with_work, rows[0] if len(rows) == 1 else rows)
         except Exception as exc:
             sink._table_failed(exc)  # the next requests keep their rows out of the way
             raise
