@@ -197,8 +197,8 @@ def example_checks_clean(outcome: Outcome) -> None:
 def adopted(outcome: Outcome) -> None:
     assert (outcome.cwd / "layerguard.yaml").is_file()
     assert (outcome.cwd / ".layerguard-baseline.json").is_file()
-    # The new layerguard.yaml is a change that affects every file.
-    assert "layerguard: --changed: reporting on 68 files (0 changed" in outcome.stderr
+    # The new layerguard.yaml is a change that affects every file, and is reported on itself.
+    assert "layerguard: --changed: reporting on 69 files (1 changed" in outcome.stderr
 
 
 def graphs_written(outcome: Outcome) -> None:

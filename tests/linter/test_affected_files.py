@@ -96,7 +96,22 @@ def test_a_deleted_file_is_reported_as_deleted() -> None:
 def test_the_contract_changing_affects_everything() -> None:
     now = project(FileFacts())
     affected = affected_files(now, now, ["layerguard.yaml"], contract_changed=True)
-    assert affected.files == frozenset(now.files) | frozenset(now.cards)
+    assert affected.files == frozenset(now.files) | frozenset(now.cards) | {"layerguard.yaml"}
+
+
+def test_the_contract_file_is_reported_on_wherever_it_is() -> None:
+    """Its own findings (LG004, LG118, LG119) are on it: `[tool.layerguard]` puts them on
+    pyproject.toml."""
+    now = project(FileFacts())
+    changed = affected_files(
+        now, now, ["pyproject.toml"], contract="pyproject.toml", contract_changed=True
+    )
+    assert changed.reasons["pyproject.toml"] == "changed"
+    finding = Diagnostic("pyproject.toml", 12, 1, "LG004", "layer 'models' matches no file")
+    emptied = affected_files(
+        now, now, [WIRING], contract="pyproject.toml", findings_now=[finding], findings_before=[]
+    )
+    assert emptied.reasons["pyproject.toml"] == "its findings differ from the base revision's"
 
 
 def test_a_finding_that_differs_affects_its_file_whatever_the_rule() -> None:

@@ -260,7 +260,9 @@ def affected(project: Path, base: str = "HEAD") -> tuple[Affected, Affected]:
     changes = changes_since(project, base)
     before = base_index(index, changes)
     contract_changed = "layerguard.yaml" in changes.paths
-    rules_only = affected_files(index, before, changes.paths, contract_changed=contract_changed)
+    rules_only = affected_files(
+        index, before, changes.paths, contract="layerguard.yaml", contract_changed=contract_changed
+    )
     return full, rules_only
 
 
@@ -442,7 +444,59 @@ def test_a_contract_change_affects_everything(
     config = project / "layerguard.yaml"
     config.write_text(config.read_text("utf-8").replace("owners: []", "owners: [L4_handlers]"))
     scope = assert_equivalent(project, run_cli, base_findings)
-    assert scope.files == frozenset(PYTHON_FILES) | frozenset(CARDS)
+    assert scope.files == frozenset(PYTHON_FILES) | frozenset(CARDS) | {"layerguard.yaml"}
+    assert scope.reasons["layerguard.yaml"] == "changed"
+
+
+SMALL_CONTRACT = """\
+version: 1
+source_roots: ["."]
+layers:
+  - id: api
+    name: API
+    paths: ["app/api/**/*.py"]
+  - id: services
+    name: Services
+    paths: ["app/services/**/*.py"]
+"""
+
+
+@pytest.fixture
+def small_project(tmp_path: Path) -> Path:
+    write_project(
+        tmp_path, {"app/api/routes.py": "import os\n", "app/services/billing.py": "X = 1\n"}, None
+    )
+    (tmp_path / "layerguard.yaml").write_text(SMALL_CONTRACT, "utf-8")
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "base")
+    return tmp_path
+
+
+def test_the_contracts_own_findings_count_when_the_contract_changed(
+    small_project: Path, run_cli: RunCli
+) -> None:
+    """A layer added that matches no file is LG004 on the contract file, which changed."""
+    config = small_project / "layerguard.yaml"
+    with config.open("a", encoding="utf-8") as text:
+        text.write('  - id: models\n    name: Models\n    paths: ["app/models/**/*.py"]\n')
+    changed = run_cli(["check", "--output-format", "json", "--changed"])
+    assert changed.exit_code == 1
+    assert [(f[0], f[1], f[3]) for f in findings(changed)] == [("layerguard.yaml", 10, "LG004")]
+
+
+def test_the_contracts_own_findings_count_when_a_change_to_the_tree_makes_them(
+    small_project: Path, run_cli: RunCli
+) -> None:
+    """Deleting the last file of a layer empties it: LG004, although the contract is as it
+    was."""
+    (small_project / "app/services/billing.py").unlink()
+    changed = run_cli(["check", "--output-format", "json", "--changed"])
+    assert changed.exit_code == 1
+    assert [(f[0], f[1], f[3]) for f in findings(changed)] == [("layerguard.yaml", 7, "LG004")]
+    assert changed.stderr == (
+        "layerguard: --changed: reporting on 1 file (0 changed since HEAD, 1 affected)\n"
+    )
 
 
 def test_the_project_may_be_a_subdirectory_of_the_repository(

@@ -23,7 +23,10 @@ applies these rules, each recorded as the file's reason:
    (which classes are handlers, LG403, depends on registrations and subclasses anywhere), so
    that no finding a change alters is ever left out.
 
-A change to the contract itself (layerguard.yaml) affects every file.
+A change to the contract itself (layerguard.yaml) affects every file. The contract file is
+reported on too: its own findings (a layer that matches no file, LG004; a contract scope or an
+exception that matches nothing) follow from the contract and the tree, so they count when the
+contract changed and, by rule 6, when a change to the tree makes them appear or go.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from dataclasses import dataclass
 
 from layerguard.contracts.cards.location import card_source_file
 from layerguard.contracts.cards.model import CardParseResult
+from layerguard.contracts.config.model import CONFIG_FILE_NAME
 from layerguard.linter.diagnostics import Diagnostic
 from layerguard.linter.project.index import ProjectIndex, ResolvedImport
 from layerguard.linter.project.modules import module_for_path
@@ -74,19 +78,21 @@ def affected_files(
     before: ProjectIndex,
     changed: Iterable[str],
     *,
+    contract: str | None = None,
     contract_changed: bool = False,
     findings_now: Iterable[Diagnostic] = (),
     findings_before: Iterable[Diagnostic] = (),
 ) -> Affected:
     """The affected files; `changed` are project-relative paths that differ between the two
-    indexes (both sides of a rename, deletions included)."""
+    indexes (both sides of a rename, deletions included); `contract` is the contract file's."""
     changed = sorted(set(changed))
-    exists = frozenset(now.files) | frozenset(now.cards)
+    exists = frozenset(now.files) | frozenset(now.cards) | {contract or CONFIG_FILE_NAME}
     deleted = frozenset(
         p for p in changed if p not in exists and (p in before.files or p in before.cards)
     )
     reasons = _Reasons(exists)
     if contract_changed:
+        reasons.add(contract or CONFIG_FILE_NAME, CHANGED)
         for path in sorted(exists):
             reasons.add(path, "the contract (layerguard.yaml) changed")
         return Affected(reasons.found, deleted)

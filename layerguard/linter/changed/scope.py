@@ -38,7 +38,8 @@ def changed_scope(
         index,
         before,
         changes.paths,
-        contract_changed=_contract_path(config) in changes.paths,
+        contract=(contract := _contract_path(config)),
+        contract_changed=contract in changes.paths,
         findings_now=findings,
         findings_before=findings_before,
     )
