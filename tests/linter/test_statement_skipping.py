@@ -5,12 +5,15 @@ must be exactly those of generating everything. Real code nobody here wrote is t
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import libcst
 import pytest
 import sqlalchemy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from layerguard.linter.facts import extract
 from layerguard.linter.facts.logical_lines import PRIVATE_API, logical_line_ends
@@ -28,6 +31,8 @@ PLANTED = {
     "a final comment": b"x = 1\ndef f():\n    y = 1\n# end",
     "semicolons": b"x = 1; import os\ny = 2; z = 3\n",
     "backslash continuation": b"x = 1 + \\\n  2\nimport os\n",
+    "a line holding only a backslash": b"x = 1\n\\\ny = 2\nimport os\n",
+    "an indented one": b"def f():\n    x = 1\n    \\\n    y = 2\n    import os\n",
     "form feed": b"x = 1\n\x0c\ndef f():\n    \x0cimport sys\n",
     "tabs": b"if True:\n\tx = 1\n\tif x:\n\t\timport os\n",
     "one-line suites": b"if x: pass\nelse: import os\nclass A: x = 1\ndef g(): import q\n",
@@ -143,3 +148,63 @@ def test_the_tokenizer_has_the_shape_relied_on() -> None:
 def test_what_the_tokenizer_refuses_takes_the_slow_path() -> None:
     assert logical_line_ends("x = 'unterminated\n") is None
     assert extract._line_ends("a = 1\rb = 2\n") is None  # lone CR: lines count differently
+
+
+SNIPPETS = [
+    b"import os\n",
+    b"x = (1,\n  2)\n",
+    b"y = 1 + \\\n  2\n",
+    b"s.commit()\n",
+    b"await registry.execute(\n  'a.b', ctx)\n",
+    b"# layerguard: ignore[LG101]\n",
+    b"z = f'{a!r}' if b else '''\nlong\n'''\n",
+    b"@decorator\n",
+    b"if x: import y\n",
+    b"\n",
+    b"    \n",
+    b"# a comment\n",
+    b"\x0c\n",
+]
+TOKENS = [b"\\\n", b"(", b")", b"'", b'"', b"#", b"\n", b"\r", b"\r\n", b"f'", b";", b":", b"\t"]
+
+
+@st.composite
+def edited(draw: st.DrawFn) -> bytes:
+    """A real file with whole lines inserted (at the next line's indentation, so that most
+    edits still parse) and stray tokens that the tokenizer and libcst must agree about."""
+    data = draw(st.sampled_from(SOURCES))
+    for _ in range(draw(st.integers(1, 4))):
+        lines = data.splitlines(keepends=True)
+        at = draw(st.integers(0, len(lines)))
+        if draw(st.booleans()):
+            following = lines[at] if at < len(lines) else b""
+            indent = following[: len(following) - len(following.lstrip(b" \t"))]
+            snippet = draw(st.sampled_from(SNIPPETS))
+            lines.insert(at, b"".join(indent + line for line in snippet.splitlines(True)))
+            data = b"".join(lines)
+        else:
+            position = draw(st.integers(0, len(data)))
+            data = data[:position] + draw(st.sampled_from(TOKENS)) + data[position:]
+    return data
+
+
+SOURCES = [
+    path.read_bytes()
+    for path in sorted((Path(__file__).parents[2] / "examples" / "hoc_app").rglob("*.py"))
+    if path.stat().st_size > 500
+]
+
+
+@settings(
+    max_examples=int(os.environ.get("LAYERGUARD_FUZZ_EXAMPLES", "12")) * 8,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(source=edited())
+def test_edited_real_files_give_the_facts_of_generating_everything(
+    source: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert extract.extract_facts(source, SETTINGS) == facts_generating_everything(
+        source, monkeypatch
+    )

@@ -201,10 +201,19 @@ def _fact_words(settings: ExtractionSettings) -> re.Pattern[str]:
     return re.compile(rf"import|{call}|(?i:layerguard)|{prefix}")
 
 
+_LONE_CONTINUATION = re.compile(r"^[ \t\f]*\\\r?\n", re.MULTILINE)
+"""A line holding only a backslash continuation: libcst drops it from the code it generates
+(its one known break of the round trip besides a lone `\\r`), so what was generated before a
+statement is no longer the source up to it."""
+
+
 def _line_ends(text: str) -> dict[int, int] | None:
-    """Where the logical lines of `text` end, when lines count the same for the tokenizer and
-    for the collector (which counts `\\n`: a lone `\\r` ends a line for the tokenizer only)."""
+    """Where the logical lines of `text` end, when the code libcst generates is the source to
+    the byte and lines count the same for the tokenizer and for the collector (which counts
+    `\\n`: a lone `\\r` ends a line for the tokenizer only)."""
     if "\r" in text and text.count("\r") != text.count("\r\n"):
+        return None
+    if "\\" in text and _LONE_CONTINUATION.search(text):
         return None
     return logical_line_ends(text)
 
