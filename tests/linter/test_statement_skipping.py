@@ -150,6 +150,12 @@ def test_what_the_tokenizer_refuses_takes_the_slow_path() -> None:
     assert extract._line_ends("a = 1\rb = 2\n") is None  # lone CR: lines count differently
 
 
+SOURCES = [
+    path.read_bytes()
+    for path in sorted((Path(__file__).parents[2] / "examples" / "hoc_app").rglob("*.py"))
+    if path.stat().st_size > 500
+]
+
 SNIPPETS = [
     b"import os\n",
     b"x = (1,\n  2)\n",
@@ -186,13 +192,6 @@ def edited(draw: st.DrawFn) -> bytes:
             position = draw(st.integers(0, len(data)))
             data = data[:position] + draw(st.sampled_from(TOKENS)) + data[position:]
     return data
-
-
-SOURCES = [
-    path.read_bytes()
-    for path in sorted((Path(__file__).parents[2] / "examples" / "hoc_app").rglob("*.py"))
-    if path.stat().st_size > 500
-]
 
 
 @settings(

@@ -313,7 +313,6 @@ class _FactCollector(CodegenState):
             lines = text.split("\n")[:-1]  # each ended by a newline
             self._line_starts = [0, *itertools.accumulate(len(line) + 1 for line in lines)]
         self._may_hold_facts = _fact_words(settings).search
-        self._lightened: list[cst.CSTNode] = []
         # Results.
         self.imports: list[ImportFact] = []
         self.transaction_calls: list[TransactionCall] = []
@@ -465,8 +464,7 @@ class _FactCollector(CodegenState):
         light = node.with_changes(**changes)
         pending = self._pending_defs.pop(id(node), None)
         if pending is not None:
-            self._pending_defs[id(light)] = pending
-            self._lightened.append(light)  # alive until generated, so its id stays its own
+            self._pending_defs[id(light)] = pending  # taken when `light` is generated, next
         return light
 
     # -- scopes ---------------------------------------------------------------------------
