@@ -57,7 +57,9 @@ def create_command(
     project = open_project(config)
     path = file or default_baseline_path(project)
     with usage_errors():
-        baseline = create_baseline(project, path, force, not no_cache, cache_dir)
+        baseline = create_baseline(
+            project, path, replace=force, use_cache=not no_cache, cache_dir=cache_dir
+        )
     typer.echo(
         f"wrote {path}: {baseline.description()}; `layerguard check` now reports only new findings"
     )
@@ -89,7 +91,9 @@ def update_command(
     project = open_project(config)
     path = file or default_baseline_path(project)
     with usage_errors():
-        update = update_baseline(project, path, allow_new, not no_cache, cache_dir)
+        update = update_baseline(
+            project, path, allow_new=allow_new, use_cache=not no_cache, cache_dir=cache_dir
+        )
     if update.new:
         context = ReportContext(project.root, Path.cwd())
         for finding in update.new:

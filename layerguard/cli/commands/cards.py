@@ -267,7 +267,9 @@ def generate_command(
     card_dir = _card_dir(out, project)
     wanted = project_relative(paths, project.root) if paths else None
     with usage_errors():
-        summary = generate_cards(project, card_dir, wanted, force, not no_cache, cache_dir)
+        summary = generate_cards(
+            project, card_dir, wanted, replace=force, use_cache=not no_cache, cache_dir=cache_dir
+        )
     for card in summary.cards:
         if card.outcome is Generated.NOT_DESCRIBED:
             typer.echo(f"{card.source}: not described: it does not parse (see LG001)", err=True)
@@ -327,7 +329,7 @@ def sync_command(
     selected = selected_by(project_relative(paths, project.root) if paths else ())
     with usage_errors():
         summary = sync_cards(
-            project, selected, not check, use_cache=not no_cache, cache_dir=cache_dir
+            project, selected, write=not check, use_cache=not no_cache, cache_dir=cache_dir
         )
     for card in summary.cards:
         for problem in card.problems:

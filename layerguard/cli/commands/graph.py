@@ -72,5 +72,7 @@ def graph_command(
     fmt = output_format(chosen_format, legacy_format, GRAPH_FORMATS)
     project = open_project(config)
     with usage_errors():
-        graph = draw(project, layer, domain, not no_cache, contract=contract, cache_dir=cache_dir)
+        graph = draw(
+            project, layer, domain, use_cache=not no_cache, contract=contract, cache_dir=cache_dir
+        )
     typer.echo(RENDERERS[fmt](graph), nl=False)

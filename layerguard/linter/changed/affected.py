@@ -78,7 +78,7 @@ def affected_files(
     before: ProjectIndex,
     changed: Iterable[str],
     *,
-    contract: str | None = None,
+    contract: str = CONFIG_FILE_NAME,
     contract_changed: bool = False,
     findings_now: Iterable[Diagnostic] = (),
     findings_before: Iterable[Diagnostic] = (),
@@ -86,13 +86,13 @@ def affected_files(
     """The affected files; `changed` are project-relative paths that differ between the two
     indexes (both sides of a rename, deletions included); `contract` is the contract file's."""
     changed = sorted(set(changed))
-    exists = frozenset(now.files) | frozenset(now.cards) | {contract or CONFIG_FILE_NAME}
+    exists = frozenset(now.files) | frozenset(now.cards) | {contract}
     deleted = frozenset(
         p for p in changed if p not in exists and (p in before.files or p in before.cards)
     )
     reasons = _Reasons(exists)
     if contract_changed:
-        reasons.add(contract or CONFIG_FILE_NAME, CHANGED)
+        reasons.add(contract, CHANGED)
         for path in sorted(exists):
             reasons.add(path, "the contract (layerguard.yaml) changed")
         return Affected(reasons.found, deleted)

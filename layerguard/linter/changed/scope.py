@@ -31,6 +31,7 @@ def changed_scope(
     narrowed by `reported` the same way, so that only real differences count.
     """
     config = index.config
+    contract = _contract_path(config)
     changes = changes_since(config.root, base)
     before = base_index(index, changes, use_cache)
     findings_before = [d for d in run_rules(before, enabled) if reported(d.path)]
@@ -38,7 +39,7 @@ def changed_scope(
         index,
         before,
         changes.paths,
-        contract=(contract := _contract_path(config)),
+        contract=contract,
         contract_changed=contract in changes.paths,
         findings_now=findings,
         findings_before=findings_before,
