@@ -205,3 +205,34 @@ def test_the_command_prints_a_report_per_save_and_stops_on_ctrl_c(project: Path)
     finally:
         process.kill()
         process.wait()
+
+
+SHOP_LAYERS = """\
+version: 1
+contracts:
+  - id: layered
+    name: Shop layers
+    type: layers
+    layers: [shop.high, shop.middle, shop.low]
+"""
+
+
+def test_contracts_are_checked_again_after_an_import_edit(tmp_path: Path) -> None:
+    """The import graph and the contract checks are derived from the index the session keeps:
+    an edit must not leave the first run's answers in place."""
+    files = {
+        "shop/__init__.py": "",
+        "shop/low.py": "X = 1\n",
+        "shop/middle.py": "",
+        "shop/high.py": "",
+    }
+    write_project(tmp_path, files, SHOP_LAYERS)
+    session = Session(tmp_path)
+    try:
+        assert findings(session.next().result) == []
+        (tmp_path / "shop/low.py").write_text("import shop.high\n", "utf-8")
+        update = session.next()
+        assert (update.changed, update.new) == (("shop/low.py",), 1)
+        assert findings(update.result) == fresh(tmp_path) == [("LG111", "shop/low.py", 1)]
+    finally:
+        session.close()

@@ -19,7 +19,6 @@ project does not have. Rules (rules/contracts.py) turn them into findings; `laye
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -150,17 +149,13 @@ def graph_for(index: ProjectIndex, policy: ImportScopePolicy) -> ProjectGraph:
     return project_graph(index, policy, named_externals(index.config, roots))
 
 
-_CHECKS: weakref.WeakKeyDictionary[ProjectIndex, dict[str, ContractCheck]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
 def check_contracts(index: ProjectIndex) -> dict[str, ContractCheck]:
     """Every contract's check, by contract id; computed once per index (each contract type's
     rule reads its own)."""
-    found = _CHECKS.get(index)
+    found: dict[str, ContractCheck] | None = index.derived.get("contract checks")
     if found is None:
-        found = _CHECKS[index] = {c.id: check_contract(index, c) for c in index.config.contracts}
+        found = {c.id: check_contract(index, c) for c in index.config.contracts}
+        index.derived["contract checks"] = found
     return found
 
 

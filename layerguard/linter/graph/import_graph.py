@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import weakref
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -276,17 +275,14 @@ def build_graph(
     return ProjectGraph(graph, sites, internal)
 
 
-_GRAPHS: weakref.WeakKeyDictionary[
-    ProjectIndex, dict[tuple[ImportScopePolicy, frozenset[str]], ProjectGraph]
-] = weakref.WeakKeyDictionary()
-
-
 def project_graph(
     index: ProjectIndex, policy: ImportScopePolicy, external_names: Iterable[str] = ()
 ) -> ProjectGraph:
     """The graph of `index` for `policy`, built once per index: every rule and contract that
     counts the same imports shares it (they copy it before removing edges)."""
-    graphs = _GRAPHS.setdefault(index, {})
+    graphs: dict[tuple[ImportScopePolicy, frozenset[str]], ProjectGraph] = index.derived.setdefault(
+        "import graphs", {}
+    )
     key = (policy, frozenset(external_names))
     found = graphs.get(key)
     if found is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from layerguard.contracts.cards.location import card_source_file
 from layerguard.contracts.cards.model import CardParseResult
@@ -80,6 +81,10 @@ class ProjectIndex:
         self.documents = documents
         """Markdown files under `cards.paths` that are not cards (index pages, summaries):
         counted, never checked."""
+        self.derived: dict[str, Any] = {}
+        """What other modules derive from the files and keep for the index's lifetime (the
+        import graphs, the contract checks): dropped with the cached properties when a file's
+        facts are replaced."""
         self.files: dict[str, SourceFile] = {}
         self.by_module: dict[str, SourceFile] = {}
         self.packages: set[str] = set()  # every package, namespace packages included
@@ -103,6 +108,7 @@ class ProjectIndex:
         source = self.files[path]
         source.facts = facts
         source.imports = self._resolve_imports(source)
+        self.derived.clear()
         for name, member in vars(ProjectIndex).items():
             if isinstance(member, cached_property):
                 self.__dict__.pop(name, None)
