@@ -95,9 +95,6 @@ class ProjectGraph:
         """The import statements of an edge, in file order."""
         return self._sites.get((importer, imported), [])
 
-    def is_internal(self, module: str) -> bool:
-        return module in self.internal
-
     def hops(self, chain: tuple[str, ...]) -> tuple[Hop, ...]:
         return tuple(Hop(a, b, tuple(self.sites(a, b))) for a, b in itertools.pairwise(chain))
 

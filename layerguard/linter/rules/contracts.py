@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from itertools import groupby
 from typing import TYPE_CHECKING, ClassVar
 
-from layerguard.contracts.config.model import CONFIG_FILE_NAME, ImportContract, ProjectConfig
+from layerguard.contracts.config.model import ImportContract
 from layerguard.linter.diagnostics import Diagnostic, Severity
 from layerguard.linter.project.index import ProjectIndex
 from layerguard.linter.rules import codes
@@ -21,11 +21,6 @@ from layerguard.linter.rules.base import Example, ImportRule, Rule
 
 if TYPE_CHECKING:
     from layerguard.linter.graph.contracts import ContractCheck, Violation
-
-
-def config_path(config: ProjectConfig) -> str:
-    """The contract file as findings name it: relative to the project root, which holds it."""
-    return (config.path.name if config.path is not None else CONFIG_FILE_NAME) or CONFIG_FILE_NAME
 
 
 def contract_checks(index: ProjectIndex, kind: str | None = None) -> Iterator[ContractCheck]:
@@ -177,7 +172,7 @@ intended goes under the contract's `ignore_imports` with a reason.
             source = index.by_module.get(undeclared.module)
             contract = check.contract
             yield Diagnostic(
-                source.path if source is not None else config_path(index.config),
+                source.path if source is not None else index.config.file_name,
                 1 if source is not None else contract.line,
                 1,
                 self.code,
@@ -515,7 +510,7 @@ containers have is written `(name)`.
     )
 
     def check(self, index: ProjectIndex) -> Iterator[Diagnostic]:
-        path = config_path(index.config)
+        path = index.config.file_name
         for check in contract_checks(index):
             contract = check.contract
             for missing in check.missing:
@@ -604,7 +599,7 @@ preset's "routes may use their own domain's schemas") says so with `unmatched: n
     )
 
     def check(self, index: ProjectIndex) -> Iterator[Diagnostic]:
-        path = config_path(index.config)
+        path = index.config.file_name
         for check in contract_checks(index):
             contract = check.contract
             for entry in check.unmatched:
@@ -625,7 +620,7 @@ preset's "routes may use their own domain's schemas") says so with `unmatched: n
         yield from self.unused_allows(index, path)
 
     def unused_allows(self, index: ProjectIndex, path: str) -> Iterator[Diagnostic]:
-        from layerguard.linter.rules.imports import allow_matches
+        from layerguard.linter.rules.imports import allow_covers
 
         used: set[tuple[str, int]] = set()
         allowing = {
@@ -642,8 +637,8 @@ preset's "routes may use their own domain's schemas") says so with `unmatched: n
                 continue
             for resolved in source.imports:
                 for number, allowed in enumerate(layer.allow):
-                    if (layer.id, number) not in used and allow_matches(
-                        index, allowed, source, resolved
+                    if (layer.id, number) not in used and allow_covers(
+                        index, allowed, source, resolved.names
                     ):
                         used.add((layer.id, number))
         for layer in allowing.values():

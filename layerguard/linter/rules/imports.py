@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from layerguard.contracts.config.model import AllowedImport, ImportScopePolicy, Layer
 from layerguard.linter.diagnostics import Diagnostic
-from layerguard.linter.project.index import ProjectIndex, ResolvedImport, SourceFile
+from layerguard.linter.project.index import ProjectIndex, SourceFile
 from layerguard.linter.rules import codes
 from layerguard.linter.rules.base import Example, ImportRule
 
@@ -42,14 +42,6 @@ def allow_covers(
     ):
         return False
     return any(layer_map.module_matches(allowed.module, name, domain) for name in names)
-
-
-def allow_matches(
-    index: ProjectIndex, allowed: AllowedImport, source: SourceFile, resolved: ResolvedImport
-) -> bool:
-    """Whether an `allow` entry of `source`'s layer matches this import (LG119 reports the
-    entries that match none)."""
-    return allow_covers(index, allowed, source, resolved.names)
 
 
 def allowed_by_exception(

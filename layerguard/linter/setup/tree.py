@@ -32,9 +32,6 @@ class Tree:
         prefix = path.rstrip("/") + "/"
         return any(f.startswith(prefix) for f in self.files)
 
-    def has(self, path: str) -> bool:
-        return path in self.files or self.is_dir(path)
-
 
 def scan(root: Path) -> Tree:
     files = tuple(discover_python_files(root, (".",), lambda path: False))
