@@ -4,6 +4,7 @@ an existing layerguard.yaml."""
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -451,6 +452,26 @@ def test_malformed_input_exits_2_with_file_and_line(
     else:
         assert run.stderr.splitlines() == expected
     assert run.stdout == ""
+    assert not (tmp_path / "layerguard.yaml").exists()
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda path: os.mkfifo(path), "a FIFO, not a regular file"),
+        (lambda path: path.write_bytes(b"#" * (4 * 1024 * 1024 + 1)), "too large (4,097 KB"),
+        (lambda path: path.symlink_to("/dev/zero"), "a character device, not a regular file"),
+    ],
+    ids=["FIFO", "too large", "link to /dev/zero"],
+)
+def test_a_configuration_that_is_no_small_regular_file_is_not_read(
+    tmp_path: Path, run_cli: RunCli, make: Callable[[Path], object], reason: str
+) -> None:
+    write_project(tmp_path, PACKAGE, config=None)
+    make(tmp_path / ".importlinter")
+    run = run_cli(["migrate", "import-linter", ".importlinter"])
+    assert run.exit_code == 2
+    assert run.stderr.startswith(f".importlinter: {reason}"), run.stderr
     assert not (tmp_path / "layerguard.yaml").exists()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from layerguard.contracts.file_access import UnreadableFileError, read_regular_file
 from layerguard.linter.errors import UsageError
 
 CANDIDATES = ("setup.cfg", ".importlinter", "pyproject.toml")
@@ -36,14 +37,9 @@ class MigrationInputError(UsageError):
 def read_text(path: Path) -> str:
     """The text of a configuration file (raises MigrationInputError saying why not)."""
     try:
-        if not path.is_file():
-            what = "does not exist" if not path.exists() else "is not a regular file"
-            raise MigrationInputError(path, [(0, what)])
-        if path.stat().st_size > MAX_BYTES:
-            raise MigrationInputError(path, [(0, f"is larger than {MAX_BYTES} bytes")])
-        data = path.read_bytes()
-    except OSError as error:
-        raise MigrationInputError(path, [(0, f"cannot read: {error.strerror}")]) from None
+        data = read_regular_file(path, MAX_BYTES)
+    except UnreadableFileError as error:
+        raise MigrationInputError(path, [(0, str(error))]) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
