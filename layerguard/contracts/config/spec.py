@@ -382,13 +382,10 @@ _ACYCLIC = AcyclicSiblingsContract()
 _PROTECTED = ProtectedContract()
 
 
-def _modules(description: str, required: bool = True) -> Key:
-    """A contract's list of module patterns (`name` is filled in by `_named`)."""
-    return Key("", _strings(MODULE_PATTERN), description, required=required)
-
-
-def _named(name: str, key: Key) -> Key:
-    return key._replace(name=name)
+def _modules(name: str, description: str, default: list[str] | None = None) -> Key:
+    """A contract's list of module patterns: required, unless it has a default."""
+    patterns = _strings(MODULE_PATTERN)
+    return Key(name, patterns, description, required=default is None, default=default)
 
 
 _IGNORED_IMPORT = Record(
@@ -453,13 +450,11 @@ CONTRACT = Tagged(
                     "below its own, never those above, even indirectly (LG111).",
                     required=True,
                 ),
-                _named(
+                _modules(
                     "containers",
-                    _modules(
-                        "Packages holding the layers: each layer is then a name relative to "
-                        "each container.",
-                        required=False,
-                    )._replace(default=[]),
+                    "Packages holding the layers: each layer is then a name relative to "
+                    "each container.",
+                    default=[],
                 ),
                 Key(
                     "exhaustive",
@@ -479,16 +474,13 @@ CONTRACT = Tagged(
         Variant(
             "forbidden",
             (
-                _named(
-                    "source_modules",
-                    _modules("The modules that must not import the forbidden ones (LG112)."),
+                _modules(
+                    "source_modules", "The modules that must not import the forbidden ones (LG112)."
                 ),
-                _named(
+                _modules(
                     "forbidden_modules",
-                    _modules(
-                        "The modules they must not import: project modules or external "
-                        "packages (`sqlalchemy`, `sqlalchemy.orm`)."
-                    ),
+                    "The modules they must not import: project modules or external "
+                    "packages (`sqlalchemy`, `sqlalchemy.orm`).",
                 ),
                 Key(
                     "indirect",
@@ -509,12 +501,10 @@ CONTRACT = Tagged(
         Variant(
             "independence",
             (
-                _named(
+                _modules(
                     "modules",
-                    _modules(
-                        "Modules that must not import each other, even indirectly (LG113); a "
-                        "pattern's matches are separate modules, each with what is below it."
-                    ),
+                    "Modules that must not import each other, even indirectly (LG113); a "
+                    "pattern's matches are separate modules, each with what is below it.",
                 ),
             ),
             "Modules independent of each other.",
@@ -522,9 +512,8 @@ CONTRACT = Tagged(
         Variant(
             "acyclic_siblings",
             (
-                _named(
-                    "ancestors",
-                    _modules("Packages whose children must not import each other in a cycle."),
+                _modules(
+                    "ancestors", "Packages whose children must not import each other in a cycle."
                 ),
                 Key(
                     "depth",
@@ -532,11 +521,8 @@ CONTRACT = Tagged(
                     "How many levels below each ancestor are checked too (0: its children only).",
                     default=_ACYCLIC.depth,
                 ),
-                _named(
-                    "skip_descendants",
-                    _modules("Packages below the ancestors not to check.", required=False)._replace(
-                        default=[]
-                    ),
+                _modules(
+                    "skip_descendants", "Packages below the ancestors not to check.", default=[]
                 ),
             ),
             "No import cycles between sibling packages (LG114).",
@@ -544,13 +530,13 @@ CONTRACT = Tagged(
         Variant(
             "protected",
             (
-                _named(
+                _modules(
                     "protected_modules",
-                    _modules("Modules only the allowed importers may import directly (LG115)."),
+                    "Modules only the allowed importers may import directly (LG115).",
                 ),
-                _named(
+                _modules(
                     "allowed_importers",
-                    _modules("The modules that may import them (an empty list: none may)."),
+                    "The modules that may import them (an empty list: none may).",
                 ),
                 Key(
                     "as_packages",
