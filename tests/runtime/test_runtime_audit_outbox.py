@@ -200,6 +200,26 @@ async def test_the_outbox_is_bounded_and_says_when_it_is_full(
     await sink.aclose()
 
 
+def test_a_full_outbox_still_takes_what_fits_and_counts_its_real_size(tmp_path: Path) -> None:
+    """Refusing a batch that does not fit says the outbox is full; it must not make the
+    outbox refuse smaller rows that do fit, nor report more bytes than the file holds."""
+    outbox = AuditOutbox(tmp_path / "outbox", max_bytes=1000)
+    assert outbox.append([_row("op.first")])
+    size = outbox.pending_bytes()
+    assert outbox.append([_row(f"op.n{i}") for i in range(20)]) is False
+    assert (outbox.full, outbox.pending_bytes(), outbox.rejected) == (True, size, 20)
+    assert outbox.append([_row("op.second")])
+    assert outbox.full is False
+    assert outbox.pending_bytes() == sum(
+        p.stat().st_size for p in (tmp_path / "outbox").glob("*.jsonl")
+    )
+    assert [row["operation"] for batch in outbox.take() for row in batch.rows] == [
+        "op.first",
+        "op.second",
+    ]
+    outbox.close()
+
+
 async def test_a_session_dropped_without_close_still_gets_its_audit_row(
     sessions: async_sessionmaker[AsyncSession],
     registry: OperationRegistry,

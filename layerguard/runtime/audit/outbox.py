@@ -67,6 +67,7 @@ class AuditOutbox:
         self._lock_file: IO[bytes] | None = None
         self._path: Path | None = None
         self._size = 0
+        self._full = False
         self._log = ThrottledLog(logger)
         self._orphans_seen: bool | None = None
 
@@ -80,7 +81,7 @@ class AuditOutbox:
     @property
     def full(self) -> bool:
         """Whether the last append was refused for lack of room."""
-        return self._size >= self.max_bytes
+        return self._full
 
     def pending_bytes(self) -> int:
         """Bytes waiting in this process's file."""
@@ -108,7 +109,7 @@ class AuditOutbox:
                 handle = self._claim()
                 if self._size + len(data) > self.max_bytes:
                     self._refuse(rows, "full")
-                    self._size = max(self._size, self.max_bytes)
+                    self._full = True
                     return False
                 handle.write(data)
                 handle.flush()
@@ -117,6 +118,7 @@ class AuditOutbox:
                 self._refuse(rows, f"unwritable ({exc})")
                 return False
             self._size += len(data)
+            self._full = False
             self.spooled += len(rows)
         return True
 
