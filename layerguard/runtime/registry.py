@@ -577,12 +577,14 @@ class OperationRegistry:
         self, operation: str, ctx: OperationContext, state: GovernanceState
     ) -> OperationResult | None:
         """The kill switch is engaged in refuse mode: fail without running (None: run it)."""
-        if operation in self._kill_switch_exempt:
-            return None
-        entry = self._entries.get(operation) if isinstance(operation, str) else None
+        if not isinstance(operation, str) or operation in self._kill_switch_exempt:
+            return None  # a name that is no string is answered as such
+        entry = self._entries.get(operation)
         if entry is None:
             return None  # unknown names are answered as such
-        entry.calls += 1
+        calls = entry.calls
+        entry.calls = calls + 1
+        entry.samples[calls & entry.mask] = 0  # it took no time: no older sample stands for it
         entry.failures += 1
         entry.last_error_code, entry.last_error_at = errors.KILL_SWITCH_ENGAGED, ctx.timestamp
         result = OperationResult.fail(

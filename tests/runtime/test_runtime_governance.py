@@ -386,6 +386,35 @@ async def test_refuse_mode_stops_operations_while_the_switch_is_engaged() -> Non
     assert registry.status()["operations"]["a.op"]["failures"] == 1
 
 
+async def test_refuse_mode_answers_a_name_of_the_wrong_type_as_audit_mode_does() -> None:
+    switch = InMemoryKillSwitch()
+    registry = OperationRegistry(authority=switch, audit_sinks=[], kill_switch="refuse")
+    registry.register("a.op", Ok())
+    switch.disable("incident 9")
+    with pytest.raises(TypeError, match=r"the operation argument of execute\(\) must be a str"):
+        await registry.execute(["a.op"], OperationContext())  # type: ignore[arg-type]
+
+
+class Sleepy:
+    async def execute(self, ctx: OperationContext) -> OperationResult:
+        await asyncio.sleep(0.02)
+        return OperationResult.ok("slept")
+
+
+async def test_refused_calls_take_their_place_in_the_latency_samples() -> None:
+    """A refusal takes no time: once the samples have wrapped around, a slot it takes must
+    not keep an older call's latency."""
+    switch = InMemoryKillSwitch()
+    registry = OperationRegistry(authority=switch, audit_sinks=[], kill_switch="refuse")
+    registry.register("a.op", Sleepy())
+    await registry.execute("a.op", OperationContext())  # sample 0: ~20 ms
+    switch.disable("incident 9")
+    for _ in range(1024):  # the rest of the ring, then sample 0 again
+        await registry.execute("a.op", OperationContext())
+    latency = registry.status()["operations"]["a.op"]["latency_ms"]
+    assert (latency["samples"], latency["max"]) == (1024, 0.0)
+
+
 def test_the_kill_switch_mode_is_checked() -> None:
     with pytest.raises(ValueError, match="kill_switch must be 'audit' or 'refuse', got 'stop'"):
         OperationRegistry(kill_switch="stop")
