@@ -112,13 +112,7 @@ class OperationRegistry:
         self._log_interval = log_interval
         self._fail_safe_state = fail_safe_state
         self._authority_timeout = authority_timeout
-        self._gate = AuthorityGate(
-            authority if authority is not None else InMemoryKillSwitch(),
-            fail_safe=fail_safe_state,
-            log_interval=log_interval,
-            refresh_timeout=authority_timeout,
-        )
-        self._snapshot = self._gate.provider.snapshot
+        self.set_authority(authority if authority is not None else InMemoryKillSwitch())
         self._seen_state: GovernanceState = ACTIVE_STATE
         # The last seen state if it is active, else None: one identity check per dispatch.
         self._quiet_state: GovernanceState | None = ACTIVE_STATE

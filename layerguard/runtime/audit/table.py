@@ -129,7 +129,9 @@ class TableAuditSink:
         """
         self._engine = engine
         self.table = table if table is not None else audit_table()
-        self._insert_with_work = insert(self.table)  # built once: its compiled form is cached
+        # Built once: their compiled forms are cached.
+        self._insert_with_work = insert(self.table)
+        self._insert_idempotent = _insert_once(engine.dialect.name, self.table)
         if not isinstance(outbox, AuditOutbox):
             directory = outbox if outbox is not None else default_directory(self._outbox_name())
             outbox = AuditOutbox(directory, max_bytes=outbox_max_bytes)
@@ -373,7 +375,7 @@ class TableAuditSink:
                 async with self._engine.begin() as conn:
                     for start in range(0, len(rows), self._batch_size):
                         chunk = rows[start : start + self._batch_size]
-                        await conn.execute(_insert_once(conn.dialect.name, self.table), chunk)
+                        await conn.execute(self._insert_idempotent, chunk)
             except Exception as exc:
                 if attempt + 1 < attempts:
                     await asyncio.sleep(delay)

@@ -119,23 +119,21 @@ def result_to_response(result: OperationResult, statuses: ErrorStatusMap | None 
     mapping = _error_statuses if statuses is None else statuses
     raise HTTPException(
         status_code=mapping.status_for(result.error_code),
-        detail={
-            "error": result.error,
-            "error_code": result.error_code,
-            "operation": result.operation,
-        },
+        detail=error_body(result.error, result.error_code, result.operation)["detail"],
     )
 
 
 def error_body(error: str | None, error_code: str | None, operation: str | None) -> dict[str, Any]:
     """The JSON body of every error response: ``{"detail": {error, error_code, operation}}``
-    (what ``HTTPException(detail=...)`` from ``result_to_response`` produces too)."""
+    (``result_to_response`` raises its ``detail``)."""
     return {"detail": {"error": error, "error_code": error_code, "operation": operation}}
 
 
 async def _unit_of_work_error(request: Request, exc: Exception) -> Response:
     code = getattr(exc, "error_code", errors.UNIT_OF_WORK_POISONED)
-    return JSONResponse(error_body(str(exc), code, None), status_code=_status_for(request, code))
+    return JSONResponse(
+        error_body(str(exc), code, None), status_code=_error_statuses.status_for(code)
+    )
 
 
 async def _unhandled_error(request: Request, exc: Exception) -> Response:
@@ -145,12 +143,7 @@ async def _unhandled_error(request: Request, exc: Exception) -> Response:
         code, error = errors.DATABASE_UNAVAILABLE, "the database could not be reached"
     else:
         code, error = errors.INTERNAL_ERROR, "internal server error; details are in the server log"
-    return JSONResponse(error_body(error, code, None), status_code=_status_for(request, code))
-
-
-def _status_for(request: Request, code: str) -> int:
-    del request  # the configured mapping is process-wide
-    return _error_statuses.status_for(code)
+    return JSONResponse(error_body(error, code, None), status_code=_error_statuses.status_for(code))
 
 
 def install_error_handlers(app: FastAPI) -> bool:
