@@ -199,14 +199,25 @@ class _Session:
     def _reparse(self, index: ProjectIndex, paths: list[str]) -> None:
         from layerguard.linter.caching.parses import ParseCache
         from layerguard.linter.facts.settings import ExtractionSettings
-        from layerguard.linter.project.extraction import ExtractionStats, collect_facts
+        from layerguard.linter.project.build import not_read_facts
+        from layerguard.linter.project.discovery import too_large
+        from layerguard.linter.project.extraction import (
+            ExtractionStats,
+            WorkerLimits,
+            collect_facts,
+        )
 
         settings = ExtractionSettings.from_config(self.project)
         options = self.options
         cache = ParseCache.open(
             self.root, settings.fingerprint(), options.use_cache, cache_dir=options.cache_dir
         )
-        facts, stats = collect_facts(self.root, paths, settings, cache, jobs=1)
+        limit = self.files.max_file_bytes  # as a check reads them: the same size limit
+        not_read = too_large(self.root, paths, limit)
+        readable = [path for path in paths if path not in not_read]
+        limits = WorkerLimits(max_file_bytes=limit)
+        facts, stats = collect_facts(self.root, readable, settings, cache, 1, limits)
+        facts.update(not_read_facts(paths, not_read, limit))
         cache.save()
         for path, new in facts.items():
             index.replace_facts(path, new)

@@ -236,3 +236,26 @@ def test_contracts_are_checked_again_after_an_import_edit(tmp_path: Path) -> Non
         assert findings(update.result) == fresh(tmp_path) == [("LG111", "shop/low.py", 1)]
     finally:
         session.close()
+
+
+@pytest.mark.parametrize(
+    ("limit_kb", "size_kb", "too_large"),
+    [(2048, 1100, False), (2, 3, True)],
+    ids=["raised", "lowered"],
+)
+def test_a_save_is_read_under_the_projects_size_limit(
+    project: Path, limit_kb: int, size_kb: int, too_large: bool
+) -> None:
+    """`max_file_size_kb` is the project's, not the default 1,024 KB, for a re-check too."""
+    with (project / "layerguard.yaml").open("a", encoding="utf-8") as config:
+        config.write(f"max_file_size_kb: {limit_kb}\n")
+    session = Session(project)
+    try:
+        assert findings(session.next().result) == [("LG201", DRIVER, 2)]
+        text = ("a" * 99 + "\n") * (size_kb * 1024 // 100)  # one string: parsed at once
+        (project / OTHER).write_text(f'X = """{text}"""\n', "utf-8")
+        update = session.next()
+        assert findings(update.result) == fresh(project)
+        assert (("LG001", OTHER, 1) in findings(update.result)) is too_large
+    finally:
+        session.close()

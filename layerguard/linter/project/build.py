@@ -103,7 +103,7 @@ class ProjectLoading:
         # The files being parsed (and any damaged cache entry) have no facts yet: their place
         # in the index waits for them.
         facts = self.collecting.facts
-        facts.update(_not_read_facts(self.files.python, self.not_read, self.files.max_file_bytes))
+        facts.update(not_read_facts(self.files.python, self.not_read, self.files.max_file_bytes))
         self._waiting = [path for path in self.files.python if path not in facts]
         for path in self._waiting:
             facts[path] = _WAITING
@@ -236,7 +236,7 @@ def build_index(
         loading.close()
 
 
-def _not_read_facts(
+def not_read_facts(
     python: list[str], not_read: Mapping[str, NotRead], limit: int
 ) -> dict[str, FileFacts]:
     """The facts of the Python files that are not read: why, and what to do."""

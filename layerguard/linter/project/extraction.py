@@ -606,7 +606,7 @@ class Collecting:
         settings: ExtractionSettings,
         cache: ParseCache,
         jobs: int,
-        limits: WorkerLimits | None = None,
+        limits: WorkerLimits,
         progress: Progress | None = None,
     ) -> None:
         self.root = root
@@ -614,7 +614,7 @@ class Collecting:
         self.settings = settings
         self.cache = cache
         self.jobs = jobs
-        self.limits = limits or WorkerLimits()
+        self.limits = limits  # the project's size limit: a default would ignore it
         self.progress = progress
         self.facts: dict[str, FileFacts] = {}
         self.digests: dict[str, str] = {}
@@ -701,7 +701,7 @@ def collect_facts(
     settings: ExtractionSettings,
     cache: ParseCache,
     jobs: int,
-    limits: WorkerLimits | None = None,
+    limits: WorkerLimits,
     progress: Progress | None = None,
 ) -> tuple[dict[str, FileFacts], ExtractionStats]:
     """Facts for each project-relative path; unreadable files get a syntax-error fact."""
