@@ -16,10 +16,11 @@ def printable(text: str) -> str:
     breaks, bidirectional overrides and lone surrogates (which no encoding can write) become
     escapes such as `\\n`, `\\x1b` or `\\udcff`. Paths and messages quote analysed code
     and file names, which can hold anything."""
-    return _UNPRINTABLE.sub(_escape, text)
+    return _UNPRINTABLE.sub(escaped, text)
 
 
-def _escape(match: re.Match[str]) -> str:
+def escaped(match: re.Match[str]) -> str:
+    """The escape of one matched character: `\\n`, `\\x1b`, `\\udcff`."""
     char = match.group()
     code = ord(char)
     return _NAMED_ESCAPES.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")

@@ -69,10 +69,7 @@ class ResultCache:
     ) -> str | None:
         """The run key, or None when an input file cannot be read (such a run is neither
         answered from nor stored in the cache)."""
-        digest = hashlib.blake2b(digest_size=16)
-        digest.update(code_fingerprint("contracts", "linter").encode())
-        digest.update(hashlib.blake2b(contract, digest_size=16).digest())
-        digest.update(",".join(sorted(enabled)).encode())
+        digest = _run_digest(contract, enabled)
         trusted_before = time.time_ns() - RACY_NS
         root = os.fspath(self.root)
         parts = []
@@ -102,10 +99,8 @@ class ResultCache:
     ) -> str:
         """The run key by what every input means to the rules (see ProjectLoading.meanings):
         equal for two trees whose facts and cards are equal, whatever their bytes."""
-        digest = hashlib.blake2b(digest_size=16)
-        digest.update(code_fingerprint("contracts", "linter").encode())
-        digest.update(hashlib.blake2b(contract, digest_size=16).digest())
-        digest.update(",".join(sorted(enabled)).encode() + b"\0meanings\0")
+        digest = _run_digest(contract, enabled)
+        digest.update(b"\0meanings\0")
         text = "".join(f"{p}\0{meanings[p]}\n" for p in sorted(meanings))
         digest.update(text.encode("utf-8", "surrogateescape"))
         return digest.hexdigest()
@@ -188,3 +183,12 @@ def _decode(data: Any) -> CachedRun:
 
 def _count(value: object) -> bool:
     return type(value) is int and value >= 0
+
+
+def _run_digest(contract: bytes, enabled: Iterable[str]) -> hashlib.blake2b:
+    """What every run key starts with: layerguard's code, the contract, the rules enabled."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(code_fingerprint("contracts", "linter").encode())
+    digest.update(hashlib.blake2b(contract, digest_size=16).digest())
+    digest.update(",".join(sorted(enabled)).encode())
+    return digest

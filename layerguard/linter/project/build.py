@@ -182,14 +182,13 @@ class ProjectLoading:
     def index(self) -> IndexBuild:
         """The index of every input (waits for the workers)."""
         self.work_ahead(lambda: False)
-        facts, stats = self.collecting.result()
+        facts, _ = self.collecting.result()
         for _ in self._after:
             pass
         assert self._index is not None
         for path in self._waiting:
             self._index.replace_facts(path, facts[path])
-        extraction = dataclasses.replace(stats, files=len(self.files.python))
-        return IndexBuild(self._index, extraction, self.save())
+        return IndexBuild(self._index, self.extraction, self.save())
 
 
 _PARSED_AHEAD = 64

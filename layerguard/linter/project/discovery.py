@@ -267,7 +267,7 @@ class ProjectFiles:
     cards: list[str]
     not_read: dict[str, NotRead] = field(default_factory=dict)
     skipped: tuple[SkippedLink, ...] = ()
-    max_file_bytes: int = 1024 * 1024
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
 
 
 def discover(config: ProjectConfig) -> ProjectFiles:

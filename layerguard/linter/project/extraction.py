@@ -365,7 +365,7 @@ class _Pool:
         limits: WorkerLimits,
         progress: Progress | None = None,
     ) -> _Run:
-        size = max(1, min(jobs, len(tasks))) if tasks else 0
+        size = max(1, min(jobs, len(tasks)))
         run = _Run(self, tasks, settings, limits, size, progress)
         run.start()
         return run

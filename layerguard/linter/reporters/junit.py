@@ -13,6 +13,7 @@ import re
 import xml.etree.ElementTree as ET
 from itertools import groupby
 
+from layerguard.contracts.escaping import escaped
 from layerguard.linter.check import CheckResult
 from layerguard.linter.diagnostics import Diagnostic, Severity
 from layerguard.linter.reporters.context import ReportContext
@@ -24,12 +25,7 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 def _xml_text(value: str) -> str:
     """`value` with characters XML cannot represent shown as `\\xNN` or `\\uNNNN` instead."""
-    return _NOT_XML.sub(_escape, value)
-
-
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return _NOT_XML.sub(escaped, value)  # never `\\n`, `\\r` or `\\t`: XML has them
 
 
 def _element(parent: ET.Element, tag: str, **attributes: str) -> ET.Element:
