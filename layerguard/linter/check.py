@@ -267,11 +267,12 @@ def _analyse(
         _elsewhere(index),
         len(index.documents),
     )
-    if meaning is not None:  # the findings of exactly these facts and cards
-        results.put(meaning, run)
-    # Stored by stat data only if no input changed while the run read them: the findings are
-    # those of the key's inputs.
+    # Stored only if no input changed while the run read them: the findings are then those of
+    # the key's inputs, and of the meanings read on the way (a card is hashed for its meaning
+    # before it is parsed; saved in between, its new findings would stand for its old meaning).
     if key is not None and key == results.key(contract, options.enabled, files.python, files.cards):
+        if meaning is not None:
+            results.put(meaning, run)
         results.put(key, run)
     return Analysis(
         diagnostics,

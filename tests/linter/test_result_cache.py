@@ -290,3 +290,31 @@ def test_an_edit_that_changes_no_fact_reuses_the_findings_without_running_the_ru
     assert not any(code == "LG201" for code, _, _ in flushed.findings())
     uncached = run_cli(["check", "--output-format", "json", "--no-cache"])
     assert flushed.findings() == uncached.findings()
+
+
+def test_a_card_saved_during_a_run_stores_no_findings_under_its_old_meaning(
+    project: Path, run_cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The card's meaning is read before its parse: if it is saved in between, the findings
+    are the new card's and must not be stored as those of the old one (undoing the edit
+    would then be answered with them)."""
+    from layerguard.linter.caching import cards
+
+    original_card = (project / CARD).read_text("utf-8")
+    (project / DRIVER).write_text("async def save(s):\n    await s.flush()\n", "utf-8")
+    read_cards = cards.read_cards_cached
+
+    def saved_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        (project / CARD).write_text(original_card.replace("backend/app/gone.py", DRIVER), "utf-8")
+        return read_cards(*args, **kwargs)
+
+    monkeypatch.setattr(cards, "read_cards_cached", saved_meanwhile)
+    run_cli(["check"])
+    monkeypatch.setattr(cards, "read_cards_cached", read_cards)
+    (project / CARD).write_text(original_card, "utf-8")  # the edit undone
+    age_tree(project)
+    checked = run_cli(["check", "--output-format", "json"])
+    assert (
+        checked.findings() == run_cli(["check", "--output-format", "json", "--no-cache"]).findings()
+    )
+    assert ("LG301", CARD, 3) in checked.findings()
