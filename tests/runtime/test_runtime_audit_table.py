@@ -59,6 +59,7 @@ async def registry(sink: TableAuditSink) -> OperationRegistry:
     registry = OperationRegistry(audit_sinks=[sink])
     registry.register("items.insert", InsertItem())
     registry.register("items.nested", Nested(registry))
+    registry.register("pure.ok", _Ok())
     return registry
 
 
@@ -158,6 +159,43 @@ async def test_row_columns(
     assert (row["unguarded"], row["degraded"]) == (False, False)
     assert row["duration_ms"] >= 0
     assert row["recorded_at"] is not None
+
+
+async def test_row_sent_with_the_work_reads_back_as_core_writes_it(
+    client: httpx.AsyncClient,
+    registry: OperationRegistry,
+    reader: AsyncEngine,
+    sink: TableAuditSink,
+) -> None:
+    # The row committed with the work goes straight to the DBAPI cursor, the other one
+    # through Core (the sink's own engine): both must read back alike.
+    await client.post("/items", params={"name": "a"})
+    await registry.execute("pure.ok", OperationContext(None, "t1"))
+    await sink.drain()
+    table = sink.table
+    async with reader.connect() as conn:
+        rows = [r._asdict() for r in await conn.execute(select(table).order_by(table.c.id))]
+    assert sink.written_with_work == 1
+    assert sink.written_independently == 1
+    with_work, independent = rows
+    both = [key for key in with_work if None not in (with_work[key], independent[key])]
+    assert [type(with_work[key]) for key in both] == [type(independent[key]) for key in both]
+    assert abs((independent["recorded_at"] - with_work["recorded_at"]).total_seconds()) < 60
+    for row in rows:
+        del row["id"], row["record_id"], row["recorded_at"], row["duration_ms"]
+    assert with_work == {
+        "operation": "items.insert",
+        "tenant_id": "t1",
+        "outcome": "ok",
+        "error_code": None,
+        "governance": "active",
+        "unguarded": False,
+        "degraded": False,
+        "governance_reason": None,
+        "correlation_id": None,
+        "work_committed": True,
+    }
+    assert independent == {**with_work, "operation": "pure.ok", "work_committed": None}
 
 
 async def test_dispatch_without_session_is_written_separately(

@@ -55,7 +55,8 @@ from sqlalchemy import (
     event,
     insert,
 )
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Connection, Dialect
+from sqlalchemy.exc import CompileError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import Executable
@@ -131,6 +132,7 @@ class TableAuditSink:
         self.table = table if table is not None else audit_table()
         # Built once: their compiled forms are cached.
         self._insert_with_work = insert(self.table)
+        self._row_insert = _RowInsert(self.table)
         self._insert_idempotent = _insert_once(engine.dialect.name, self.table)
         if not isinstance(outbox, AuditOutbox):
             directory = outbox if outbox is not None else default_directory(self._outbox_name())
@@ -400,6 +402,63 @@ def _insert_once(dialect: str, table: Table) -> Executable:
     return insert(table)  # other databases: a duplicate fails the batch, which is retried
 
 
+class _RowInsert:
+    """One audit row inserted through the DBAPI cursor of the request's connection.
+
+    This row is the registry's only statement on a DB-writing request's critical path, and
+    Core's execution machinery (parameter handling, the result object, the events) costs more
+    than the driver's round trip: on PostgreSQL about 100 µs of the 220 µs the row costs. The
+    statement is compiled once per dialect and the row goes through the columns' own bind
+    processors, so the driver receives what ``connection.execute(insert(table), row)`` would
+    send. A driver error is raised as SQLAlchemy's ``DBAPIError``, as Core would raise it.
+    Cursor-level events (``before_cursor_execute``, SQL tracing) do not see this statement.
+    """
+
+    __slots__ = ("_compiled", "_table")
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+        self._compiled: dict[Dialect, tuple[str, list[tuple[str, Any]], bool]] = {}
+
+    def execute(self, connection: Connection, row: dict[str, Any]) -> None:
+        dialect = connection.dialect
+        compiled = self._compiled.get(dialect)
+        if compiled is None:
+            compiled = self._compiled[dialect] = self._compile(dialect, row)
+        statement, processors, positional = compiled
+        values = [
+            (name, row[name] if process is None else process(row[name]))
+            for name, process in processors
+        ]
+        parameters: Any = [value for _name, value in values] if positional else dict(values)
+        driver_connection = connection.connection.dbapi_connection
+        assert driver_connection is not None  # the session's connection is in a transaction
+        cursor = driver_connection.cursor()
+        try:
+            cursor.execute(statement, parameters)
+        except dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(
+                statement, parameters, exc, dialect.loaded_dbapi.Error, dialect=dialect
+            ) from exc
+        finally:
+            cursor.close()
+
+    def _compile(
+        self, dialect: Dialect, row: dict[str, Any]
+    ) -> tuple[str, list[tuple[str, Any]], bool]:
+        names = [column.key for column in self._table.columns if column.key in row]
+        if len(names) != len(row):  # as Core refuses it
+            unknown = ", ".join(sorted(set(row) - set(names)))
+            raise CompileError(f"Unconsumed column names: {unknown}")
+        compiled = insert(self._table).compile(dialect=dialect, column_keys=names)
+        order = list(compiled.positiontup) if compiled.positiontup is not None else names
+        processors = [
+            (name, self._table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+            for name in order
+        ]
+        return compiled.string, processors, compiled.positiontup is not None
+
+
 def _database_key(url: URL) -> tuple[str, str, int | None, str]:
     """Which database a URL names (drivers and credentials aside)."""
     return (url.get_backend_name(), url.host or "", url.port, url.database or "")
@@ -495,8 +554,10 @@ def _insert_with_the_work(session: Session) -> None:
         if not sink.in_transaction_allowed(connection):
             continue  # written after the commit (after_commit below)
         try:
-            # One row, the usual case, as one INSERT, not the executemany path.
-            connection.execute(sink._insert_with_work, rows[0] if len(rows) == 1 else rows)
+            if len(rows) == 1:  # the usual case: one INSERT, straight to the driver
+                sink._row_insert.execute(connection, rows[0])
+            else:
+                connection.execute(sink._insert_with_work, rows)
         except Exception as exc:
             sink._table_failed(exc)  # the next requests keep their rows out of the way
             raise
