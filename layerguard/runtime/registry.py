@@ -363,7 +363,16 @@ class OperationRegistry:
             except BaseException as exc:  # the other sinks get the record, then it goes on
                 self._sink_failed(sink, exc)
                 with contextlib.suppress(BaseException):
-                    self._emit(None, ctx, operation, outcome, result.error_code, duration_ms, state)
+                    self._emit(
+                        sink,
+                        ctx,
+                        operation,
+                        outcome,
+                        result.error_code,
+                        duration_ms,
+                        state,
+                        after_first=True,
+                    )
                 raise
             if wanted:
                 self._emit(sink, ctx, operation, outcome, result.error_code, duration_ms, state)
@@ -379,11 +388,14 @@ class OperationRegistry:
         error_code: str | None,
         duration_ms: float,
         state: GovernanceState,
+        *,
+        after_first: bool = False,
     ) -> None:
         """Build the record once and give it to every sink that wants it, isolating failures.
 
         ``first`` is a sink that already said it is enabled (the sinks before it said no, so
-        they are skipped); ``None`` asks every sink.
+        they are skipped); with ``after_first``, it failed to answer and is skipped too. ``None``
+        asks every sink.
         """
         record = AuditRecord(
             operation=operation,
@@ -405,6 +417,8 @@ class OperationRegistry:
                 if sink is not first:
                     continue  # it already said no
                 skipping = False
+                if after_first:
+                    continue
             try:
                 if sink is first or sink.enabled():
                     sink.emit(record, ctx)

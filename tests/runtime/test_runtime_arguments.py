@@ -172,3 +172,4 @@ async def test_a_sink_whose_enabled_raises_an_interruption_does_not_stop_the_oth
     with pytest.raises(SystemExit):
         await registry.execute("a.op", OperationContext())
     assert len(after.records) == 1
+    assert registry.status()["audit"]["sink_failures"] == 1  # asked once, counted once

@@ -478,14 +478,7 @@ class SavepointUnit:
         if savepoint is None or not _is_open(self._session.sync_session, savepoint):
             return
         try:
-            if POISON_KEY in self._session.info:
-                # A handler wrecked SQLAlchemy's view of the connection (it warns about the
-                # savepoint it no longer knows); the request is rolled back whole anyway.
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", SAWarning)
-                    await self._session.run_sync(lambda _s: savepoint.rollback())
-            else:
-                await self._session.run_sync(lambda _s: savepoint.rollback())
+            await _quiet_if_poisoned(self._session, lambda: savepoint.rollback())
         except Exception as exc:
             poison(self._session, f"savepoint rollback failed ({type(exc).__name__})")
             logger.error("could not roll back a dispatch's savepoint", exc_info=exc)
@@ -502,6 +495,21 @@ class SavepointUnit:
             except ValueError:  # settled from another context: just stop guarding
                 _current_guard.set(None)
             self._token = None
+
+
+async def _quiet_if_poisoned(session: AsyncSession, rollback: Callable[[], None]) -> None:
+    """Run ``rollback`` (synchronous session code) on the session's greenlet.
+
+    On a poisoned session a handler wrecked SQLAlchemy's view of the connection, and it warns
+    about the savepoint or transaction it no longer knows; the request is rolled back whole
+    anyway, so those warnings say nothing new.
+    """
+    if POISON_KEY not in session.info:
+        await session.run_sync(lambda _s: rollback())
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)
+        await session.run_sync(lambda _s: rollback())
 
 
 def _is_open(session: Session, savepoint: SessionTransaction) -> bool:
@@ -544,12 +552,7 @@ class TransactionUnit(SavepointUnit):
         if not self._session.in_transaction():
             return
         try:
-            if POISON_KEY in self._session.info:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", SAWarning)
-                    await self._session.rollback()
-            else:
-                await self._session.rollback()
+            await _quiet_if_poisoned(self._session, self._session.sync_session.rollback)
         except Exception as exc:
             poison(self._session, f"rollback of a dispatch failed ({type(exc).__name__})")
             logger.error("could not roll back a dispatch's transaction", exc_info=exc)

@@ -118,10 +118,6 @@ class PostgresCluster:
         """A SQLAlchemy URL for ``database`` (trust authentication on 127.0.0.1)."""
         return f"{driver}://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
 
-    def dsn(self, database: str = "postgres") -> str:
-        """A libpq/asyncpg DSN for ``database``."""
-        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
-
     # ------------------------------------------------------------------ control
 
     def sql(self, statement: str, database: str = "postgres") -> str:
