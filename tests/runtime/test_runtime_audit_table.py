@@ -7,10 +7,12 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import is_sqlite
 from fastapi import FastAPI, HTTPException
 from runtime_schema import ITEMS
-from sqlalchemy import insert, select
+from sqlalchemy import event, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from layerguard.runtime import OperationContext, OperationRegistry, OperationResult
 from layerguard.runtime.audit.table import TableAuditSink
@@ -19,6 +21,7 @@ from layerguard.runtime.integrations.fastapi import (
     registry_lifespan,
     result_to_response,
 )
+from layerguard.runtime.testing.postgres import PostgresCluster
 
 
 class InsertItem:
@@ -213,3 +216,32 @@ async def test_dispatch_without_session_is_written_separately(
 class _Ok:
     async def execute(self, ctx: OperationContext) -> OperationResult:
         return OperationResult.ok()
+
+
+async def test_connection_lost_before_the_row_is_sent_is_database_unavailable(
+    client: httpx.AsyncClient,
+    reader: AsyncEngine,
+    sink: TableAuditSink,
+    read_items: Any,
+    db_url: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    # The row with the work goes to the driver directly: a lost connection must still be told
+    # apart from a refused statement, as SQLAlchemy tells them apart.
+    if is_sqlite(db_url):
+        pytest.skip("terminates a PostgreSQL backend")
+    cluster: PostgresCluster = request.getfixturevalue("layerguard_postgres")
+
+    def terminate(session: Session) -> None:
+        pid = session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        cluster.sql(f"SELECT pg_terminate_backend({pid})")
+
+    event.listen(Session, "before_commit", terminate, insert=True)  # before the sink's hook
+    try:
+        response = await client.post("/items", params={"name": "a"})
+    finally:
+        event.remove(Session, "before_commit", terminate)
+    assert response.status_code == 503
+    assert response.json()["detail"]["error_code"] == "DATABASE_UNAVAILABLE"
+    assert await read_items() == []
+    assert await audit_rows(reader, sink) == [("items.insert", "ok", None, False)]
