@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from layerguard.contracts.config.errors import ConfigProblem, sentence, unknown_name
-from layerguard.contracts.config.model import EXTERNAL_IMPORT_GROUP
+from layerguard.contracts.config.model import EXTERNAL_IMPORT_GROUP, ContractLayer
 from layerguard.contracts.config.spec import MODULE_PATTERN
 from layerguard.contracts.patterns import (
     ANY_DEPTH,
@@ -245,9 +245,7 @@ def _check_contract_layers(
 ) -> None:
     seen: dict[str, int] = {}
     for j, text in _strings(contract.get("layers")):
-        separator = ":" if ":" in text else "|"
-        for part in text.split(separator):
-            name = part.strip().strip("()").strip()
+        for name in ContractLayer.parse(text).modules:
             if name in seen:
                 report(
                     f"{key_path}.layers[{j}]",

@@ -290,7 +290,7 @@ def _contract(data: Any, key_path: str, lines: dict[str, int]) -> ImportContract
             value = ImportScopeOverride(**value, line=lines.get(f"{key_path}.{key}", 0))
         elif key == "layers":
             value = tuple(
-                _contract_layer(text, lines.get(f"{key_path}.layers[{k}]", 0))
+                ContractLayer.parse(text, lines.get(f"{key_path}.layers[{k}]", 0))
                 for k, text in enumerate(value)
                 if isinstance(text, str)
             )
@@ -299,15 +299,6 @@ def _contract(data: Any, key_path: str, lines: dict[str, int]) -> ImportContract
         values[key] = value
     contract: ImportContract = kind(**values)
     return contract
-
-
-def _contract_layer(text: str, line: int) -> ContractLayer:
-    """`a | b`, `a : b`, `(a)`: siblings, independent or not, optional when parenthesised."""
-    separator = ":" if ":" in text else "|"
-    names = [part.strip() for part in text.split(separator)]
-    optional = frozenset(n[1:-1].strip() for n in names if n.startswith("("))
-    modules = tuple(n[1:-1].strip() if n.startswith("(") else n for n in names)
-    return ContractLayer(modules, independent=separator == "|", optional=optional, line=line)
 
 
 def _layer(data: dict[str, Any], key_path: str, lines: dict[str, int]) -> Layer:

@@ -124,6 +124,28 @@ class ContractLayer:
     optional: frozenset[str] = frozenset()
     line: int = 0
 
+    @classmethod
+    def parse(cls, text: str, line: int = 0) -> ContractLayer:
+        """`a | b`, `a : b`, `(a)`: siblings, independent or not, optional when parenthesised.
+
+        The one reading of the text form: the loader, the cross-reference checks and
+        `migrate` all use it.
+        """
+        separator = ":" if ":" in text else "|"
+        names = [part.strip() for part in text.split(separator)]
+        optional = frozenset(_unparenthesised(n) for n in names if n.startswith("("))
+        modules = tuple(_unparenthesised(n) if n.startswith("(") else n for n in names)
+        return cls(modules, independent=separator == "|", optional=optional, line=line)
+
+    def text(self) -> str:
+        """The one spelling of the layer: `a | b`, `(a) : b` (what `parse` reads back)."""
+        separator = " | " if self.independent else " : "
+        return separator.join(f"({m})" if m in self.optional else m for m in self.modules)
+
+
+def _unparenthesised(name: str) -> str:
+    return name[1:].removesuffix(")").strip()
+
 
 @dataclass(frozen=True, slots=True)
 class ImportContract:

@@ -112,8 +112,7 @@ def _value(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_value(item) for item in value]
     if isinstance(value, ContractLayer):
-        separator = " | " if value.independent else " : "
-        return separator.join(f"({m})" if m in value.optional else m for m in value.modules)
+        return value.text()
     if isinstance(value, IgnoredImport):
         item = {"importer": value.importer, "imported": value.imported, "reason": value.reason}
         return item if value.unmatched is None else {**item, "unmatched": value.unmatched}

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from layerguard.contracts.config.model import ContractLayer
 from layerguard.contracts.config.spec import CONTRACT_ID, CONTRACT_LAYER, IDENTIFIER, MODULE_PATTERN
 from layerguard.linter.migrate.importlinter import ImportLinterConfig, Section
 
@@ -315,7 +316,7 @@ class _Contract:
             elif not _LAYER.match(text):
                 self.error(item.line, f"layer '{text}' is not one or more module names")
             else:
-                layers.append(_normalised_layer(text))
+                layers.append(ContractLayer.parse(text).text())
         data: dict[str, Any] = {"layers": layers}
         containers = self.modules("containers")
         if containers:
@@ -369,15 +370,3 @@ class _Contract:
         if self.boolean("as_packages") is False:
             data["as_packages"] = False
         return data
-
-
-def _normalised_layer(text: str) -> str:
-    """`a|b`, ` (a) : b` -> `a | b`, `(a) : b`: one spelling of the same layer."""
-    separator = ":" if ":" in text else "|"
-    names = []
-    for part in text.split(separator):
-        name = part.strip()
-        if name.startswith("("):
-            name = f"({name[1:-1].strip()})"
-        names.append(name)
-    return f" {separator} ".join(names)

@@ -273,3 +273,14 @@ def test_show_settings_data_of_contracts_reads_back_as_the_same_contract(
     assert [without_lines(c) for c in again.contracts] == [
         without_lines(c) for c in config.contracts
     ]
+
+
+def test_a_contract_layer_is_read_and_written_in_one_spelling() -> None:
+    layer = ContractLayer.parse(" ( helpers ) :db ", line=4)
+    assert layer == ContractLayer(
+        ("helpers", "db"), independent=False, optional=frozenset({"helpers"}), line=4
+    )
+    assert layer.text() == "(helpers) : db"
+    assert ContractLayer.parse("api|(web)").text() == "api | (web)"
+    assert ContractLayer.parse("api").text() == "api"
+    assert ContractLayer.parse(layer.text(), line=4) == layer
