@@ -88,6 +88,11 @@ class RuleInfo:
     ) -> Diagnostic:
         return Diagnostic(source.path, line, col, self.code, message, self.severity, key)
 
+    def scope_policy(self, index: ProjectIndex) -> ImportScopePolicy:
+        """The imports this rule counts in this project: its default, as `import_scopes`
+        changes it."""
+        return index.config.scope_policy(self.code, self.default_scope or ImportScopePolicy())
+
     def statement_finding(
         self,
         source: SourceFile,
@@ -121,22 +126,33 @@ class ImportRule(Rule):
         import statement at a time: a rule reports a statement once, whatever it imports.
 
         Runs over every import of the project on every check: files of other layers are
-        skipped whole, and the scope test is skipped when the policy counts everything.
+        skipped whole.
         """
-        policy = index.config.scope_policy(self.code, self.default_scope or ImportScopePolicy())
-        everything = policy == ImportScopePolicy()
-        for source in index.files.values():
-            match = source.layer
-            if match is None or match.layer not in layers:
-                continue
-            layer = index.layers[match.layer]
-            counted = [
-                resolved
-                for resolved in source.imports
-                if everything or counts(resolved.fact.scope, policy)
-            ]
-            for _, statement in groupby(counted, key=statement_of):
-                yield source, layer, list(statement)
+        sources = (
+            source
+            for source in index.files.values()
+            if source.layer is not None and source.layer.layer in layers
+        )
+        for source, statement in counted_statements(self, index, sources):
+            assert source.layer is not None
+            yield source, index.layers[source.layer.layer], statement
+
+
+def counted_statements(
+    rule: RuleInfo, index: ProjectIndex, sources: Iterable[SourceFile]
+) -> Iterator[tuple[SourceFile, list[ResolvedImport]]]:
+    """The imports of `sources` that `rule` counts (its import scopes), one import statement
+    at a time; the scope test is skipped when the policy counts everything."""
+    policy = rule.scope_policy(index)
+    everything = policy == ImportScopePolicy()
+    for source in sources:
+        counted = [
+            resolved
+            for resolved in source.imports
+            if everything or counts(resolved.fact.scope, policy)
+        ]
+        for _, statement in groupby(counted, key=statement_of):
+            yield source, list(statement)
 
 
 def statement_of(resolved: ResolvedImport) -> tuple[int, int]:

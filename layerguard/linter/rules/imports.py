@@ -61,7 +61,7 @@ def indirect_chains(
     `allow` entry of the layer covers is left out, as the direct import would be."""
     from layerguard.linter.graph.contracts import graph_for
 
-    policy = index.config.scope_policy(rule.code, rule.default_scope or ImportScopePolicy())
+    policy = rule.scope_policy(index)
     graph = graph_for(index, policy)
     sources = {
         source.module.name: source
@@ -321,7 +321,7 @@ import needed only for annotations belongs under `if TYPE_CHECKING:`.
     def _indirect(self, index: ProjectIndex, layer: Layer) -> Iterator[Diagnostic]:
         from layerguard.linter.graph.contracts import graph_for
 
-        policy = index.config.scope_policy(self.code, self.default_scope or ImportScopePolicy())
+        policy = self.scope_policy(index)
         forbidden = frozenset(layer.forbidden_modules)
         targets = {
             module: entry

@@ -10,15 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import groupby
 
 from layerguard.contracts.cards.model import Card, Names
-from layerguard.contracts.config.model import ImportScopePolicy
 from layerguard.contracts.patterns import MODULE, PlaceholderRule, pattern_regex
 from layerguard.linter.diagnostics import Diagnostic
-from layerguard.linter.project.index import ProjectIndex, ResolvedImport, SourceFile, counts
+from layerguard.linter.project.index import ProjectIndex, ResolvedImport, SourceFile
 from layerguard.linter.rules import codes
-from layerguard.linter.rules.base import Example, ImportRule, statement_of
+from layerguard.linter.rules.base import Example, ImportRule, counted_statements
 
 REGISTRY = "backend/app/hoc/cus/hoc_spine/orchestrator/operation_registry.py"
 REGISTRY_CARD = "literature/hoc_spine/operation_registry.md"
@@ -207,24 +205,20 @@ re-exports to routes), or, if the card is too strict, widen its boundary.
         if not cards:
             return
         patterns = InboundPatterns(index)
-        policy = index.config.scope_policy(self.code, self.default_scope or ImportScopePolicy())
-        for source in index.files.values():
-            if source.module is None:
-                continue
-            for _, group in groupby(source.imports, key=statement_of):
-                statement = list(group)
-                judged: dict[str, Verdict] = {}  # by imported file
-                for resolved in statement:
-                    target = resolved.file
-                    if target is None or target is source or target.path not in cards:
-                        continue
-                    if target.path in judged or not counts(resolved.fact.scope, policy):
-                        continue
-                    verdict = self._judge(patterns, source, resolved, *cards[target.path])
-                    if verdict is not None:
-                        judged[target.path] = verdict
-                if judged:
-                    yield self._finding(source, statement, judged)
+        sources = (source for source in index.files.values() if source.module is not None)
+        for source, statement in counted_statements(self, index, sources):
+            judged: dict[str, Verdict] = {}  # by imported file
+            for resolved in statement:
+                target = resolved.file
+                if target is None or target is source or target.path not in cards:
+                    continue
+                if target.path in judged:
+                    continue
+                verdict = self._judge(patterns, source, resolved, *cards[target.path])
+                if verdict is not None:
+                    judged[target.path] = verdict
+            if judged:
+                yield self._finding(source, statement, judged)
 
     def _finding(
         self, source: SourceFile, statement: list[ResolvedImport], judged: dict[str, Verdict]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
-from itertools import groupby
 
 from layerguard.contracts.config.model import ImportScopePolicy
 from layerguard.linter.diagnostics import Diagnostic, Severity, plural
@@ -19,10 +18,9 @@ from layerguard.linter.project.index import (
     ProjectIndex,
     ResolvedImport,
     SourceFile,
-    counts,
 )
 from layerguard.linter.rules import codes
-from layerguard.linter.rules.base import Example, Rule, statement_of
+from layerguard.linter.rules.base import Example, Rule, counted_statements
 
 ROUTE = "backend/app/hoc/api/cus/policies/policies.py"
 HANDLERS = "backend/app/hoc/cus/hoc_spine/orchestrator/handlers"
@@ -299,27 +297,23 @@ ctx)`. Shared code that two handlers need belongs in a spine service or an engin
         yield from self._lookups(index, handlers)
 
     def _imports(self, index: ProjectIndex, handlers: Handlers) -> Iterator[Diagnostic]:
-        policy = index.config.scope_policy(self.code, self.default_scope or ImportScopePolicy())
-        for path in handlers.by_path:
-            source = index.files[path]
-            counted = [r for r in source.imports if counts(r.fact.scope, policy)]
-            for _, group in groupby(counted, key=statement_of):
-                statement = list(group)
-                imported: dict[str, str] = {}  # imported module -> the handler it brings in
-                for resolved in statement:
-                    handler = self._imported_handler(index, handlers, source, resolved)
-                    if handler is not None:
-                        imported.setdefault(resolved.target, handler)
-                if imported:
-                    what = ", ".join(f"`{module}` ({d})" for module, d in imported.items())
-                    yield self.statement_finding(
-                        source,
-                        statement,
-                        f"handler module imports handler module {what}; dispatch the other "
-                        "operation with `registry.execute(...)` or move the shared code to a "
-                        "spine service",
-                        imported,
-                    )
+        sources = (index.files[path] for path in handlers.by_path)
+        for source, statement in counted_statements(self, index, sources):
+            imported: dict[str, str] = {}  # imported module -> the handler it brings in
+            for resolved in statement:
+                handler = self._imported_handler(index, handlers, source, resolved)
+                if handler is not None:
+                    imported.setdefault(resolved.target, handler)
+            if imported:
+                what = ", ".join(f"`{module}` ({d})" for module, d in imported.items())
+                yield self.statement_finding(
+                    source,
+                    statement,
+                    f"handler module imports handler module {what}; dispatch the other "
+                    "operation with `registry.execute(...)` or move the shared code to a "
+                    "spine service",
+                    imported,
+                )
 
     def _imported_handler(
         self, index: ProjectIndex, handlers: Handlers, source: SourceFile, resolved: ResolvedImport
