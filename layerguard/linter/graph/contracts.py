@@ -122,9 +122,10 @@ def contract_policy(config: ProjectConfig, contract: ImportContract) -> ImportSc
     return policy if contract.import_scopes is None else contract.import_scopes.apply(policy)
 
 
-def named_externals(config: ProjectConfig, internal: Collection[str]) -> frozenset[str]:
-    """External modules some contract or indirect `forbid.modules` names: they get nodes of
-    their own, so that `sqlalchemy.orm` can be forbidden while `sqlalchemy.sql` is not."""
+def named_externals(config: ProjectConfig, top_packages: Collection[str]) -> frozenset[str]:
+    """External modules some contract or indirect `forbid.modules` names (those under none
+    of the project's `top_packages`): they get nodes of their own, so that `sqlalchemy.orm`
+    can be forbidden while `sqlalchemy.sql` is not."""
     names = {
         name
         for contract in config.contracts
@@ -135,18 +136,12 @@ def named_externals(config: ProjectConfig, internal: Collection[str]) -> frozens
     names.update(
         name for layer in config.layers if layer.forbid_indirect for name in layer.forbidden_modules
     )
-    roots = _roots(internal)
-    return frozenset(name for name in names if name.split(".")[0] not in roots)
-
-
-def _roots(internal: Collection[str]) -> frozenset[str]:
-    return frozenset(module.split(".")[0] for module in internal)
+    return frozenset(name for name in names if name.split(".")[0] not in top_packages)
 
 
 def graph_for(index: ProjectIndex, policy: ImportScopePolicy) -> ProjectGraph:
     """The shared project graph of `policy`, with the external nodes every contract needs."""
-    roots = {module.split(".")[0] for module in index.by_module}
-    return project_graph(index, policy, named_externals(index.config, roots))
+    return project_graph(index, policy, named_externals(index.config, index.top_packages))
 
 
 def check_contracts(index: ProjectIndex) -> dict[str, ContractCheck]:
@@ -325,7 +320,7 @@ class _Checker:
         forbidden: set[str] = set()
         for i, pattern in enumerate(contract.forbidden_modules):
             matches = self.matching(pattern, nodes)
-            internal = pattern.split(".")[0] in _roots(self.internal)
+            internal = pattern.split(".")[0] in self.index.top_packages
             if not matches and internal:
                 self.missing(
                     f"forbidden_modules[{i}]",

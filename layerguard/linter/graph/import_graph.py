@@ -230,7 +230,7 @@ def build_graph(
 
     named = frozenset(external_names)
     internal = frozenset({*index.by_module, *index.packages})
-    roots = frozenset(module.split(".")[0] for module in internal)
+    roots = index.top_packages
     graph = grimp.ImportGraph()
     for module in sorted(internal):
         graph.add_module(module)

@@ -88,6 +88,7 @@ class ProjectIndex:
         self.files: dict[str, SourceFile] = {}
         self.by_module: dict[str, SourceFile] = {}
         self.packages: set[str] = set()  # every package, namespace packages included
+        top_packages: set[str] = set()
         roots = layer_map.source_roots
         for path in sorted(facts):
             module = module_for_path(path, roots)
@@ -97,6 +98,10 @@ class ProjectIndex:
                 self.by_module.setdefault(module.name, source)
                 parts = module.name.split(".")
                 self.packages.update(".".join(parts[:i]) for i in range(1, len(parts)))
+                top_packages.add(parts[0])
+        self.top_packages = frozenset(top_packages)
+        """The first name of every project module: an import of a name under one of them is
+        internal (the import graph, the contracts)."""
         for source in self.files.values():
             source.imports = self._resolve_imports(source)
 
