@@ -11,6 +11,7 @@ the translation.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -47,11 +48,21 @@ def declares_contract(path: Path) -> bool:
     import tomllib
 
     try:
-        document = tomllib.loads(text)
+        document = toml_document(text)
     except (tomllib.TOMLDecodeError, RecursionError):
         return True  # it looks like one: loading it will report the syntax error
     tool = document.get(TOOL_TABLE[0])
     return isinstance(tool, dict) and TOOL_TABLE[1] in tool
+
+
+@functools.lru_cache(maxsize=1)
+def toml_document(text: str) -> dict[str, Any]:
+    """The parsed document (read only: it is shared). A run parses its `pyproject.toml` once:
+    finding the contract (`declares_contract`) and loading it (`contract_node`) read the same
+    text one after the other."""
+    import tomllib
+
+    return tomllib.loads(text)
 
 
 def _may_hold_tool_table(text: str) -> bool:
@@ -80,7 +91,7 @@ def contract_node(text: str, path: Path) -> yaml.Node:
     from layerguard.contracts.config.toml_lines import locate
 
     try:
-        document = tomllib.loads(text)
+        document = toml_document(text)
     except tomllib.TOMLDecodeError as error:
         message = str(error)
         place = _TOML_ERROR_PLACE.search(message)

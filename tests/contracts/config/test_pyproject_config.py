@@ -456,3 +456,26 @@ def test_an_invalid_table_exits_2_with_its_lines(
         f"{pyproject}:17: LG003 layers[1].forbid.layers[0]: unknown layer id 'apj'; did you "
         "mean 'api'? Layer ids: api, models, services.\n"
     )
+
+
+def test_a_run_parses_the_pyproject_once(
+    tmp_path: Path, run_cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding the contract and loading it read the same document: one TOML parse."""
+    import tomllib
+
+    from layerguard.contracts.config.pyproject import toml_document
+
+    project(tmp_path)
+    parsed: list[int] = []
+    loads = tomllib.loads
+
+    def counted(text: str) -> dict[str, object]:
+        parsed.append(len(text))
+        return loads(text)
+
+    monkeypatch.setattr(tomllib, "loads", counted)
+    toml_document.cache_clear()  # another test may have parsed the same text
+    run = run_cli(["check", "--no-cache", "--output-format", "json"])
+    assert run.findings() == [("LG004", "pyproject.toml", 19), ("LG101", "src/app/models.py", 1)]
+    assert parsed == [len(CONTRACT)]
