@@ -77,3 +77,23 @@ def test_no_cache_writes_no_card_cache(tmp_path: Path, run_cli: Callable[..., Ru
     write_project(tmp_path, {ENGINE: "x = 1\n", "literature/engine.md": GOOD})
     run_cli(["check", "--no-cache"])
     assert not (tmp_path / ".layerguard_cache").exists()
+
+
+def test_a_run_hashes_each_card_once(
+    tmp_path: Path, run_cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The card's meaning (for the results cache) and its reading take one hash."""
+    from layerguard.linter.caching.parses import ParseCache
+
+    write_project(tmp_path, {ENGINE: "x = 1\n", "literature/engine.md": WRONG_LAYER})
+    hashed: list[str] = []
+    file_hash = ParseCache.file_hash
+
+    def counted(self: ParseCache, root: Path, rel_path: str) -> tuple[str, bytes | None]:
+        hashed.append(rel_path)
+        return file_hash(self, root, rel_path)
+
+    monkeypatch.setattr(ParseCache, "file_hash", counted)
+    run = run_cli(["check", "--output-format", "json"])
+    assert run.findings() == [("LG306", "literature/engine.md", 4)]
+    assert hashed.count("literature/engine.md") == 1

@@ -73,10 +73,12 @@ def read_cards_cached(
     use_cache: bool = True,
     cache_dir: Path | None = None,
     store: ParseCache | None = None,
+    hashed: dict[str, tuple[str, bytes | None]] | None = None,
 ) -> tuple[dict[str, CardParseResult], bool]:
     """Parsed cards by project-relative path (labelled `root / path`, as `read_card` labels
     them), and whether the cache could be written (through `store` if given, which the caller
-    then saves: the second value is then True)."""
+    then saves: the second value is then True). `hashed` holds what `store.file_hash` gave
+    earlier in the run for some of the paths: those are not hashed again (and leave it)."""
     from layerguard.contracts.cards.parser import read_card
 
     own = store is None
@@ -85,7 +87,8 @@ def read_cards_cached(
     for path in paths:
         label = str(root / path)
         try:
-            digest, data = store.file_hash(root, path)
+            known = hashed.pop(path, None) if hashed else None
+            digest, data = known if known is not None else store.file_hash(root, path)
             entry = store.get(digest)
             if entry is not None:
                 with contextlib.suppress(KeyError, TypeError, ValueError):  # damaged: parse

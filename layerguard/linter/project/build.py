@@ -77,6 +77,9 @@ class ProjectLoading:
         self.collecting = Collecting(root, readable, settings, self.cache, jobs, limits, progress)
         self._known: dict[str, str] | None = None  # meanings that need no parse
         self._known_done = False
+        self._card_hashes: dict[str, tuple[str, bytes | None]] = {}
+        """Cards hashed for their meaning, not read yet: their reading takes the same digest
+        and bytes (one hash per card, and the parse is of the bytes the meaning names)."""
         self._cards: dict[str, CardParseResult] = {}
         self._index: ProjectIndex | None = None
         self._waiting: list[str] = []  # files indexed before their facts were known
@@ -134,9 +137,10 @@ class ProjectLoading:
         known = {}
         for path in self.readable_cards:
             try:
-                known[f"card:{path}"] = self.card_store.file_hash(self.root, path)[0]
+                hashed = self._card_hashes[path] = self.card_store.file_hash(self.root, path)
             except OSError:
                 return
+            known[f"card:{path}"] = hashed[0]
         parsing = set(self.collecting.to_parse)
         for path in self.files.python:
             if path not in parsing:
@@ -176,7 +180,9 @@ class ProjectLoading:
     def _read_cards(self, paths: list[str]) -> None:
         from layerguard.linter.caching.cards import read_cards_cached
 
-        parsed, _ = read_cards_cached(self.root, paths, store=self.card_store)
+        parsed, _ = read_cards_cached(
+            self.root, paths, store=self.card_store, hashed=self._card_hashes
+        )
         self._cards.update(parsed)
 
     def index(self) -> IndexBuild:
