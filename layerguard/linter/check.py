@@ -223,7 +223,13 @@ def _analyse(
         key = results.key(contract, options.enabled, files.python, files.cards)
     cached = results.get(key) if key is not None and not need_index else None
     if cached is not None:
-        stats = ExtractionStats(cached.files, parsed=0, cached=cached.files, jobs=options.jobs)
+        stats = ExtractionStats(
+            cached.files,
+            parsed=0,
+            cached=cached.files - cached.not_read,
+            jobs=options.jobs,
+            not_read=cached.not_read,
+        )
         return Analysis(cached.diagnostics, stats, cached.cards, cached.documents, None, True)
 
     from layerguard.linter.project.build import ProjectLoading
@@ -266,6 +272,7 @@ def _analyse(
         len(index.cards),
         _elsewhere(index),
         len(index.documents),
+        built.extraction.not_read,
     )
     # Stored only if no input changed while the run read them: the findings are then those of
     # the key's inputs, and of the meanings read on the way (a card is hashed for its meaning

@@ -222,7 +222,10 @@ class _Session:
         for path, new in facts.items():
             index.replace_facts(path, new)
         files = len(index.files)
-        self.extraction = ExtractionStats(files, stats.parsed, files - stats.parsed, 1)
+        unread = sum(1 for source in index.files.values() if source.facts.unread)
+        self.extraction = ExtractionStats(
+            files, stats.parsed, files - stats.parsed - unread, 1, unread
+        )
 
     def _report(self, started: float, cache_written: bool) -> CheckResult:
         from layerguard.linter.rules.runner import run_rules

@@ -201,3 +201,34 @@ def test_jobs_beyond_the_cores_are_capped_and_said(tmp_path: Path) -> None:
         f"layerguard: warning: --jobs 100000: using {cores}, one process per core available\n"
     )
     assert json.loads(run.stdout)["summary"]["jobs"] == cores
+
+
+def test_files_not_read_get_no_missing_card_and_are_counted_apart(tmp_path: Path) -> None:
+    """LG001 says a file was not read; LG302 said again that it had no card (whether it has
+    anything to describe is not known). The summary counted such files as cached."""
+    root = project(tmp_path)
+    engines = 'paths: ["backend/app/hoc/cus/{domain}/L5_*/**"]\n'
+    config = (root / "layerguard.yaml").read_text()
+    assert engines in config
+    config = config.replace(engines, engines + "    requires_cards: true\n")
+    (root / "layerguard.yaml").write_text(config + "max_file_size_kb: 1\n")
+    (root / ENGINE).write_text("")  # nothing to describe: no card needed
+    engines_dir = root / ENGINE.rpartition("/")[0]
+    (engines_dir / "big.py").write_text("x = 1\n" * 200)  # 1,200 bytes
+    os.mkfifo(engines_dir / "fifo.py")
+    (engines_dir / "small.py").write_text("def f():\n    return 1\n")
+    big, fifo, small = (
+        f"{engines_dir.relative_to(root).as_posix()}/{n}.py" for n in ("big", "fifo", "small")
+    )
+    expected = [LG101, ("LG001", big, 1), ("LG001", fifo, 1), ("LG302", small, 1)]
+    for _ in range(2):  # parsed, then answered by the results cache
+        run = check(root)
+        assert findings(run) == expected
+        summary = run.report["summary"]
+        assert (summary["files"], summary["not_read"]) == (5, 2)
+        assert summary["parsed"] + summary["cached"] == 3
+    text = run_process(["check", "--statistics"], root, 30, BOUNDED)
+    assert "files: 5, parsed: 0, cached: 3, not read: 2, cards: 0" in text.stdout
+    assert text.stdout.splitlines()[-1].startswith(
+        "Found 4 findings in 5 files and 0 cards (0 parsed, 3 cached, 2 not read) in "
+    )

@@ -90,6 +90,7 @@ def test_json() -> None:
         "files": 12,
         "parsed": 2,
         "cached": 10,
+        "not_read": 0,
         "cards": 3,
         "documents_skipped": 1,
         "fixed": 0,

@@ -45,6 +45,7 @@ class CachedRun:
     cards: int
     described_elsewhere: dict[str, bool]
     documents: int = 0  # markdown files under `cards.paths` that are not cards
+    not_read: int = 0  # of the `files`: not read at all (reported as LG001)
 
 
 class ResultCache:
@@ -131,6 +132,7 @@ class ResultCache:
                 "files": run.files,
                 "cards": run.cards,
                 "documents": run.documents,
+                "not_read": run.not_read,
                 "described_elsewhere": run.described_elsewhere,
                 "diagnostics": [
                     [d.path, d.line, d.col, d.code, d.message, d.severity.value, d.key]
@@ -157,7 +159,8 @@ class ResultCache:
 def _decode(data: Any) -> CachedRun:
     """A stored run, checked field by field (ValueError, TypeError or KeyError otherwise)."""
     files, cards, documents = data["files"], data["cards"], data["documents"]
-    if not (_count(files) and _count(cards) and _count(documents)):
+    not_read = data["not_read"]
+    if not all(_count(n) for n in (files, cards, documents, not_read)) or not_read > files:
         raise ValueError("bad counts")
     described = data["described_elsewhere"]
     if type(described) is not dict or any(type(v) is not bool for v in described.values()):
@@ -178,7 +181,7 @@ def _decode(data: Any) -> CachedRun:
         diagnostics.append(
             Diagnostic(path, line, col, code, message, Severity(severity), finding_key)
         )
-    return CachedRun(diagnostics, files, cards, described, documents)
+    return CachedRun(diagnostics, files, cards, described, documents, not_read)
 
 
 def _count(value: object) -> bool:

@@ -128,6 +128,10 @@ class SyntaxErrorFact(NamedTuple):
     remedy: str | None = None  # what to do about it; None: fix the syntax
 
 
+UNREAD_MESSAGES = ("not read: ", "too large to analyse ")
+"""How the message of a file that was not read begins (project/extraction.py writes them)."""
+
+
 class FileFacts(NamedTuple):
     imports: tuple[ImportFact, ...] = ()
     transaction_calls: tuple[TransactionCall, ...] = ()
@@ -139,3 +143,14 @@ class FileFacts(NamedTuple):
     docstring: str | None = None
     all_names: tuple[str, ...] | None = None  # a literal `__all__`, if the module has one
     syntax_error: SyntaxErrorFact | None = None
+
+    @property
+    def unread(self) -> bool:
+        """Whether the file was not read at all (not a regular file, unreadable, too large),
+        as opposed to read and not analysed (too deeply nested, a crash) or a syntax error."""
+        error = self.syntax_error
+        return (
+            error is not None
+            and error.remedy is not None
+            and error.message.startswith(UNREAD_MESSAGES)
+        )

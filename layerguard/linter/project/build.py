@@ -170,7 +170,13 @@ class ProjectLoading:
 
     @property
     def extraction(self) -> ExtractionStats:
-        return dataclasses.replace(self.collecting.stats, files=len(self.files.python))
+        """The counts of every Python file: those not read at all are neither parsed nor
+        cached."""
+        stats = self.collecting.stats
+        skipped = sum(path in self.not_read for path in self.files.python)
+        return dataclasses.replace(
+            stats, files=len(self.files.python), not_read=stats.not_read + skipped
+        )
 
     def save(self) -> bool:
         """Write what the caches learnt; False if they could not be written."""

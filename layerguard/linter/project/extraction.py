@@ -35,7 +35,7 @@ from layerguard.contracts.file_access import (
     size_text,
 )
 from layerguard.linter.caching.parses import ParseCache, content_hash
-from layerguard.linter.facts.model import FileFacts, SyntaxErrorFact
+from layerguard.linter.facts.model import UNREAD_MESSAGES, FileFacts, SyntaxErrorFact
 from layerguard.linter.facts.serialize import InvalidFactsDataError, facts_from_data, facts_to_data
 from layerguard.linter.facts.settings import ExtractionSettings
 
@@ -65,10 +65,13 @@ and the facts data."""
 
 @dataclass(frozen=True, slots=True)
 class ExtractionStats:
+    """How a run got the facts of its Python files: `parsed + cached + not_read == files`."""
+
     files: int
     parsed: int
     cached: int
     jobs: int
+    not_read: int = 0  # not regular files, unreadable, too large: their facts are LG001
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,12 +112,13 @@ def problem_facts(message: str, remedy: str) -> FileFacts:
 
 
 def unreadable_facts(reason: str) -> FileFacts:
-    return problem_facts(f"not read: {reason}", f"fix or remove it, or {EXCLUDE_IT}")
+    message = f"{UNREAD_MESSAGES[0]}{reason}"
+    return problem_facts(message, f"fix or remove it, or {EXCLUDE_IT}")
 
 
 def too_large_facts(size: int, limit: int) -> FileFacts:
     return problem_facts(
-        f"too large to analyse ({size_text(size)}; `max_file_size_kb` is {limit // 1024:,})",
+        f"{UNREAD_MESSAGES[1]}({size_text(size)}; `max_file_size_kb` is {limit // 1024:,})",
         f"{EXCLUDE_IT}, or raise `max_file_size_kb`",
     )
 
@@ -621,11 +625,13 @@ class Collecting:
         """Path -> the content hash whose facts the path got (absent: the file was not read)."""
         self._cached: dict[str, str] = {}
         self.to_parse: list[str] = []
+        self._unreadable = 0
         for path in paths:
             try:
                 digest, _ = cache.file_hash(root, path)
             except OSError as error:
                 self.facts[path] = unreadable_facts(f"cannot read it: {error.strerror or error}")
+                self._unreadable += 1
                 continue
             if cache.has(digest):
                 self._cached[path] = digest
@@ -676,7 +682,8 @@ class Collecting:
     @property
     def stats(self) -> ExtractionStats:
         files, parsed = len(self.paths), len(self.to_parse) + len(self._damaged)
-        return ExtractionStats(files, parsed, files - parsed, self.jobs)
+        cached = files - parsed - self._unreadable
+        return ExtractionStats(files, parsed, cached, self.jobs, self._unreadable)
 
     def result(self) -> tuple[dict[str, FileFacts], ExtractionStats]:
         """Every file's facts."""

@@ -40,6 +40,7 @@ def report_data(result: CheckResult, context: ReportContext) -> dict[str, Any]:
             "files": stats.files,
             "parsed": stats.parsed,
             "cached": stats.cached,
+            "not_read": stats.not_read,
             "cards": result.cards,
             "documents_skipped": result.documents,
             "fixed": result.fixed,

@@ -22,9 +22,10 @@ def summary(result: CheckResult) -> str:
         )
     else:
         head = f"Found {plural(found, 'finding')}" if found else "No findings"
+    unread = f", {stats.not_read} not read" if stats.not_read else ""
     return (
         f"{head} in {plural(stats.files, 'file')} and {plural(result.cards, 'card')} "
-        f"({stats.parsed} parsed, {stats.cached} cached) in {result.elapsed:.2f}s."
+        f"({stats.parsed} parsed, {stats.cached} cached{unread}) in {result.elapsed:.2f}s."
     )
 
 
@@ -54,10 +55,11 @@ def _statistics(result: CheckResult) -> list[list[Chunk]]:
         for code, count in sorted(counts.items())
     ]
     stats = result.extraction
+    unread = f"not read: {stats.not_read}, " if stats.not_read else ""
     lines.append(
         [
             (
-                f"files: {stats.files}, parsed: {stats.parsed}, cached: {stats.cached}, "
+                f"files: {stats.files}, parsed: {stats.parsed}, cached: {stats.cached}, {unread}"
                 f"cards: {result.cards}, documents skipped: {result.documents}, "
                 f"jobs: {stats.jobs}",
                 "",

@@ -171,7 +171,8 @@ class MissingCard(Rule):
 A file of a layer with `requires_cards: true` that no placement card describes, reported at
 line 1 of the file. A card describes the file when it matches `cards.paths` and its
 `**Path:**` names the file. Files with nothing to describe (an empty `__init__.py`) are
-exempt.
+exempt, and so are files that are not read (not regular files, unreadable, larger than
+`max_file_size_kb`): LG001 reports them already.
 """
     why = """
 Cards document what the architecture relies on: who may import a file, what it exports, who
@@ -219,6 +220,8 @@ write: the purpose, and the allowed and forbidden inbound imports.
                 continue
             layer = index.config.layer(source.layer.layer)
             if layer is None or not layer.requires_cards or is_blank(source.facts):
+                continue
+            if source.facts.unread:  # LG001 says so; whether it is blank is not known
                 continue
             yield self.finding(
                 source,
