@@ -241,6 +241,37 @@ def test_unwritable_cache_warns_and_still_checks(
     assert "could not write the cache" in run.stderr
 
 
+UNWRITTEN = (
+    "layerguard: warning: could not write the cache (see --cache-dir, $LAYERGUARD_CACHE_DIR); "
+    "the run was checked in full\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("command", "exit_code"),
+    [
+        (["graph"], 0),
+        (["cards", "generate", DRIVERS], 0),
+        (["cards", "sync"], 0),
+        (["baseline", "create", "--force"], 0),
+        (["baseline", "update"], 0),
+    ],
+    ids=["graph", "cards-generate", "cards-sync", "baseline-create", "baseline-update"],
+)
+def test_every_command_that_builds_the_index_warns_when_the_cache_is_unwritable(
+    tmp_path: Path, run_cli: Callable[..., Run], command: list[str], exit_code: int
+) -> None:
+    """A file where the cache directory should be (chmod would not stop root)."""
+    write_project(tmp_path, {f"{DRIVERS}/a.py": COMMITS})
+    assert run_cli(["baseline", "create", "--no-cache"]).exit_code == 0
+    (tmp_path / ".layerguard_cache").write_text("a file where the directory should be", "utf-8")
+    run = run_cli(command)
+    assert (run.exit_code, run.stderr) == (exit_code, UNWRITTEN)
+    (tmp_path / ".layerguard_cache").unlink()
+    written = run_cli(command)
+    assert (written.exit_code, written.stderr) == (exit_code, "")
+
+
 def test_a_cache_directory_linked_out_of_the_tree_is_not_used(
     tmp_path: Path, run_cli: Callable[..., Run]
 ) -> None:

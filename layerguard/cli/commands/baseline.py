@@ -17,6 +17,7 @@ from layerguard.cli.options import (
     NoCacheOption,
     open_project,
     usage_errors,
+    warn_unwritten_cache,
 )
 
 baseline_app = typer.Typer(
@@ -57,9 +58,10 @@ def create_command(
     project = open_project(config)
     path = file or default_baseline_path(project)
     with usage_errors():
-        baseline = create_baseline(
+        baseline, written = create_baseline(
             project, path, replace=force, use_cache=not no_cache, cache_dir=cache_dir
         )
+    warn_unwritten_cache(written)
     typer.echo(
         f"wrote {path}: {baseline.description()}; `layerguard check` now reports only new findings"
     )
@@ -94,6 +96,7 @@ def update_command(
         update = update_baseline(
             project, path, allow_new=allow_new, use_cache=not no_cache, cache_dir=cache_dir
         )
+    warn_unwritten_cache(update.cache_written)
     if update.new:
         context = ReportContext(project.root, Path.cwd())
         for finding in update.new:

@@ -26,6 +26,7 @@ from layerguard.cli.options import (
     output_format,
     project_relative,
     usage_errors,
+    warn_unwritten_cache,
 )
 
 if TYPE_CHECKING:
@@ -284,6 +285,7 @@ def generate_command(
             f"them, e.g. {summary.unread[0]}",
             err=True,
         )
+    warn_unwritten_cache(summary.cache_written)
     failed = summary.count(Generated.NOT_DESCRIBED)
     typer.echo(
         f"{summary.count(Generated.WRITTEN)} card(s) written, {summary.count(Generated.KEPT)} "
@@ -343,6 +345,7 @@ def sync_command(
                 typer.echo(card.diff, nl=False)
             else:
                 typer.echo(f"synced {card.card}: {changes}")
+    warn_unwritten_cache(summary.cache_written)
     changed = summary.count(Synced.CHANGED)
     verb = "out of date" if check else "synced"
     typer.echo(

@@ -20,6 +20,7 @@ from layerguard.cli.options import (
     open_project,
     output_format,
     usage_errors,
+    warn_unwritten_cache,
 )
 
 GRAPH_FORMATS = ("mermaid", "dot", "text")
@@ -72,7 +73,8 @@ def graph_command(
     fmt = output_format(chosen_format, legacy_format, GRAPH_FORMATS)
     project = open_project(config)
     with usage_errors():
-        graph = draw(
+        graph, written = draw(
             project, layer, domain, use_cache=not no_cache, contract=contract, cache_dir=cache_dir
         )
     typer.echo(RENDERERS[fmt](graph), nl=False)
+    warn_unwritten_cache(written)

@@ -31,19 +31,20 @@ class BaselineUpdate:
     removed: int
     added: int
     written: bool
+    cache_written: bool = True  # False: the caches could not be written
 
 
 def _all_findings(
     project: ProjectConfig, use_cache: bool, cache_dir: Path | None
-) -> tuple[list[Diagnostic], frozenset[str]]:
+) -> tuple[list[Diagnostic], frozenset[str], bool]:
     """Every finding of the configured rules (the baseline ignores --select-style narrowing),
-    without applying any existing baseline."""
+    without applying any existing baseline; and whether the caches could be written."""
     enabled = enabled_codes(project)
     options = CheckOptions(
         enabled=enabled, use_baseline=False, use_cache=use_cache, cache_dir=cache_dir
     )
     result = check(project, options)
-    return result.diagnostics, enabled
+    return result.diagnostics, enabled, result.cache_written
 
 
 def create_baseline(
@@ -52,18 +53,19 @@ def create_baseline(
     replace: bool = False,
     use_cache: bool = True,
     cache_dir: Path | None = None,
-) -> Baseline:
+) -> tuple[Baseline, bool]:
     """Record every current finding in a new baseline file at `path` (raises UsageError when
-    it exists and `replace` is not set: `update` is the safe way to change a baseline)."""
+    it exists and `replace` is not set: `update` is the safe way to change a baseline); and
+    whether the caches could be written."""
     if path.exists() and not replace:
         raise UsageError(
             f"{path} already exists; run `layerguard baseline update` to remove fixed findings "
             "from it, or pass --force to record today's findings instead"
         )
-    findings, _ = _all_findings(project, use_cache, cache_dir)
+    findings, _, cache_written = _all_findings(project, use_cache, cache_dir)
     baseline = Baseline.from_findings(findings)
     _write(path, baseline)
-    return baseline
+    return baseline, cache_written
 
 
 def update_baseline(
@@ -78,18 +80,18 @@ def update_baseline(
     if not path.exists():
         raise UsageError(f"{path} does not exist; run `layerguard baseline create` first")
     baseline = read_baseline(path)
-    findings, enabled = _all_findings(project, use_cache, cache_dir)
+    findings, enabled, cache_written = _all_findings(project, use_cache, cache_dir)
     judged = judged_by(project, enabled)
     match = match_baseline(findings, baseline, judged)
     if match.new and not allow_new:
-        return BaselineUpdate(baseline, match.new, 0, 0, written=False)
+        return BaselineUpdate(baseline, match.new, 0, 0, False, cache_written)
     updated = updated_baseline(baseline, match.occurring, judged, allow_new)
     removed = sum(max(0, n - updated.counts.get(k, 0)) for k, n in baseline.counts.items())
     added = sum(max(0, n - baseline.counts.get(k, 0)) for k, n in updated.counts.items())
     changed = updated.counts != dict(baseline.counts)
     if changed:
         _write(path, updated)
-    return BaselineUpdate(updated, [], removed, added, written=changed)
+    return BaselineUpdate(updated, [], removed, added, changed, cache_written)
 
 
 def _write(path: Path, baseline: Baseline) -> None:

@@ -41,6 +41,7 @@ class GeneratedCard:
 class GenerateSummary:
     cards: list[GeneratedCard] = field(default_factory=list)
     unread: list[str] = field(default_factory=list)  # written outside `cards.paths`
+    cache_written: bool = True  # False: the caches could not be written
 
     def count(self, outcome: Generated) -> int:
         return sum(1 for card in self.cards if card.outcome is outcome)
@@ -61,7 +62,8 @@ def generate_cards(
     """Write a card for every selected file into `card_dir` (project-relative), or where the
     file's card already is. `paths` (project-relative) select files; by default every
     non-empty file that belongs to a layer."""
-    index = build_index(project, default_jobs(), use_cache, cache_dir=cache_dir).index
+    built = build_index(project, default_jobs(), use_cache, cache_dir=cache_dir)
+    index = built.index
     if paths is None:
         sources = [s for s in index.files.values() if s.layer is not None and not is_blank(s.facts)]
     else:
@@ -72,7 +74,7 @@ def generate_cards(
                 "no Python file of the project is there (excluded, or outside the source roots)"
             )
     inbound = importers(index)
-    summary = GenerateSummary()
+    summary = GenerateSummary(cache_written=built.cache_written)
     for source in sources:
         target = index.card_of_file.get(source.path) or card_file_for(
             source.path, project, card_dir

@@ -49,6 +49,7 @@ class SyncedCard:
 class SyncSummary:
     written: bool
     cards: list[SyncedCard] = field(default_factory=list)
+    cache_written: bool = True  # False: the caches could not be written
 
     def count(self, outcome: Synced) -> int:
         return sum(1 for card in self.cards if card.outcome is outcome)
@@ -69,10 +70,11 @@ def sync_cards(
 ) -> SyncSummary:
     """Sync every card of `cards.paths` that `selected` holds for (by the card's path or by
     the path of the file it describes)."""
-    index = build_index(project, jobs or default_jobs(), use_cache, cache_dir=cache_dir).index
+    built = build_index(project, jobs or default_jobs(), use_cache, cache_dir=cache_dir)
+    index = built.index
     store = open_card_cache(project.root, use_cache, cache_dir)
     inbound = importers(index)
-    summary = SyncSummary(written=write)
+    summary = SyncSummary(written=write, cache_written=built.cache_written)
     for card_path in sorted(index.cards):
         source_path = index.card_sources.get(card_path)
         if not (selected(card_path) or selected(source_path or "")):

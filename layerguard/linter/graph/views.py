@@ -216,10 +216,11 @@ def draw(
     use_cache: bool = True,
     contract: str | None = None,
     cache_dir: Path | None = None,
-) -> Graph:
+) -> tuple[Graph, bool]:
     """The graph `layerguard graph` prints: the layer graph, with `layer` and/or `domain` the
     module graph of that selection, or with `contract` its broken chains (raises UsageError
-    for an unknown layer, domain or contract, or a contract with a layer or domain)."""
+    for an unknown layer, domain or contract, or a contract with a layer or domain); and
+    whether the caches could be written."""
     from layerguard.linter.project.build import build_index
     from layerguard.linter.project.extraction import default_jobs
 
@@ -231,19 +232,19 @@ def draw(
             raise UsageError(
                 f"unknown contract '{contract}'; the contracts are: {', '.join(ids) or '(none)'}"
             )
-        return contract_graph(
-            build_index(project, default_jobs(), use_cache, cache_dir=cache_dir).index, contract
-        )
+        built = build_index(project, default_jobs(), use_cache, cache_dir=cache_dir)
+        return contract_graph(built.index, contract), built.cache_written
     layer_ids = [entry.id for entry in project.layers]
     if layer is not None and layer not in layer_ids:
         raise UsageError(
             f"unknown layer '{layer}'; the contract's layers are: {', '.join(layer_ids)}"
         )
-    index = build_index(project, default_jobs(), use_cache, cache_dir=cache_dir).index
+    built = build_index(project, default_jobs(), use_cache, cache_dir=cache_dir)
+    index = built.index
     if domain is not None and domain not in (known := domains(index)):
         raise UsageError(
             f"no project file belongs to domain '{domain}'; domains: {', '.join(known) or '(none)'}"
         )
     if layer is None and domain is None:
-        return layer_graph(index)
-    return module_graph(index, layer, domain)
+        return layer_graph(index), built.cache_written
+    return module_graph(index, layer, domain), built.cache_written
