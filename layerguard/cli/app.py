@@ -29,7 +29,7 @@ from layerguard.cli.commands import (
     rules,
     schema,
 )
-from layerguard.cli.options import ColorOption
+from layerguard.cli.options import ColorOption, say
 from layerguard.linter.errors import LayerguardWarning
 
 app = typer.Typer(
@@ -111,7 +111,7 @@ def _warning_printer(others: Callable[..., None]) -> Callable[..., None]:
 
     def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
         if issubclass(category, LayerguardWarning):
-            typer.echo(f"layerguard: warning: {message}", err=True)
+            say(str(message), "warning")
         else:
             others(message, category, *args, **kwargs)
 

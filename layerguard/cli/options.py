@@ -321,11 +321,7 @@ def jobs_to_use(requested: int | None) -> int:
     if requested is None:
         return cores
     if requested > cores:
-        typer.echo(
-            f"layerguard: warning: --jobs {requested}: using {cores}, one process per core "
-            "available",
-            err=True,
-        )
+        say(f"--jobs {requested}: using {cores}, one process per core available", "warning")
         return cores
     return requested
 

@@ -109,6 +109,19 @@ def test_messages_on_stderr_are_coloured_too(tmp_path: Path, run_cli: Callable[.
     assert run_cli(["explain", "LG999"]).stderr.startswith("layerguard: unknown rule 'LG999'")
 
 
+def test_warnings_go_through_the_shared_stderr_helper(
+    tmp_path: Path, run_cli: Callable[..., Run]
+) -> None:
+    """A `layerguard: warning:` line is coloured as the other stderr messages are (the --jobs
+    cap was echoed plain, whatever --color said)."""
+    write_project(tmp_path, {"backend/app/__init__.py": ""})
+    run = run_cli(["check", "--no-cache", "--color", "always", "--jobs", "999"])
+    assert run.exit_code == 0
+    warning = "\x1b[1;33mlayerguard:\x1b[0m \x1b[1;33mwarning: \x1b[0m--jobs 999: using "
+    assert run.stderr.startswith(warning), run.stderr
+    assert plain(run.stderr) == run_cli(["check", "--no-cache", "--jobs", "999"]).stderr
+
+
 def test_colour_on_a_real_terminal(project: Path) -> None:
     """Auto: colour when stdout is a terminal (a pseudo-terminal here), none when piped."""
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}

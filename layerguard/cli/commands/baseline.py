@@ -16,6 +16,7 @@ from layerguard.cli.options import (
     ConfigOption,
     NoCacheOption,
     open_project,
+    say,
     usage_errors,
     warn_unwritten_cache,
 )
@@ -101,10 +102,10 @@ def update_command(
         context = ReportContext(project.root, Path.cwd())
         for finding in update.new:
             typer.echo(context.line(finding))
-        typer.echo(
-            f"layerguard: {path} not updated: {plural(len(update.new), 'finding')} "
-            "not in the baseline; fix the new findings, or pass --allow-new to record them",
-            err=True,
+        say(
+            f"{path} not updated: {plural(len(update.new), 'finding')} not in the baseline; "
+            "fix the new findings, or pass --allow-new to record them",
+            "error",
         )
         raise typer.Exit(FINDINGS)
     typer.echo(

@@ -25,6 +25,7 @@ from layerguard.cli.options import (
     open_project,
     output_format,
     project_relative,
+    say,
     usage_errors,
     warn_unwritten_cache,
 )
@@ -71,7 +72,7 @@ def parse_command(
     missing = False
     for path in paths:
         if not path.exists():
-            typer.echo(f"layerguard: {path}: no such file", err=True)
+            say(f"{path}: no such file", "error")
             missing = True
             continue
         results.append((str(path), read_card(path)))
@@ -279,11 +280,11 @@ def generate_command(
         else:
             typer.echo(f"wrote {card.card}")
     if summary.unread:
-        typer.echo(
-            f"layerguard: warning: {len(summary.unread)} card(s) outside `cards.paths` "
+        say(
+            f"{len(summary.unread)} card(s) outside `cards.paths` "
             f"({', '.join(project.cards.paths) or 'none'}): `layerguard check` will not read "
             f"them, e.g. {summary.unread[0]}",
-            err=True,
+            "warning",
         )
     warn_unwritten_cache(summary.cache_written)
     failed = summary.count(Generated.NOT_DESCRIBED)

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from layerguard.cli.options import usage_errors
+from layerguard.cli.options import say, usage_errors
 
 
 def init_command(
@@ -73,17 +73,14 @@ def init_command(
         if result.also_fitting:
             typer.echo(f"  (also fits: {', '.join(result.also_fitting)}; see --preset)")
     elif not chosen.fits:
-        typer.echo(
-            f"layerguard: warning: this tree does not have the '{chosen.preset}' layout; the "
-            "contract names its default directories",
-            err=True,
+        say(
+            f"this tree does not have the '{chosen.preset}' layout; the contract names its "
+            "default directories",
+            "warning",
         )
     typer.echo(f"wrote {result.target} (preset '{chosen.preset}')")
     if result.listing is None:
-        typer.echo(
-            f"layerguard: warning: the contract does not fit the tree yet:\n{result.problem}",
-            err=True,
-        )
+        say(f"the contract does not fit the tree yet:\n{result.problem}", "warning")
         return
     listing = result.listing
     held = sum(len(layer.files) for layer in listing.layers)

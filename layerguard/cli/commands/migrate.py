@@ -48,7 +48,7 @@ def import_linter_command(
     from layerguard.contracts.config.loader import find_config
     from layerguard.linter.diagnostics import plural
     from layerguard.linter.migrate.files import MigrationInputError
-    from layerguard.linter.migrate.migration import migrate_importlinter
+    from layerguard.linter.migrate.migration import migrate_importlinter, shown_path
 
     if config is None:
         found = find_config(Path.cwd())
@@ -60,13 +60,13 @@ def import_linter_command(
         try:
             migration = migrate_importlinter(directory, path, target, write=not stdout)
         except MigrationInputError as error:
-            where = _shown(error.path)
+            where = shown_path(error.path, Path.cwd())
             for line, message in error.problems:
                 typer.echo(
                     f"{where}:{line}: {message}" if line else f"{where}: {message}", err=True
                 )
             raise typer.Exit(USAGE_ERROR) from None
-    source = _shown(migration.source)
+    source = shown_path(migration.source, Path.cwd())
     listed = ", ".join(f"{c['id']} ({c['type']})" for c in migration.contracts)
     count = plural(len(migration.contracts), "contract")
     if stdout:
@@ -74,16 +74,10 @@ def import_linter_command(
         summary = f"translated {count} from {source}: {listed}"
     else:
         verb = "wrote" if migration.created else "updated"
-        summary = f"{verb} {_shown(migration.target)}: {count} from {source}: {listed}"
+        target_shown = shown_path(migration.target, Path.cwd())
+        summary = f"{verb} {target_shown}: {count} from {source}: {listed}"
     for problem in migration.untranslated:
         typer.echo(f"{source}:{problem.line}: not translated: {problem.message}", err=True)
     for note in migration.notes:
         typer.echo(f"note: {note}", err=True)
     typer.echo(summary, err=stdout)
-
-
-def _shown(path: Path) -> str:
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return str(path)

@@ -21,6 +21,7 @@ from layerguard.cli.options import (
     jobs_to_use,
     open_project,
     output_format,
+    say,
     usage_errors,
     warn_unwritten_cache,
 )
@@ -58,10 +59,9 @@ def operations_command(
         catalogue, written = project_catalogue(project, jobs_to_use(jobs), not no_cache, cache_dir)
     typer.echo(FORMATS[fmt](catalogue, str(project.root)), nl=False)
     if catalogue.unparsed:
-        typer.echo(
-            f"layerguard: warning: {len(catalogue.unparsed)} file(s) do not parse, so their "
-            f"registry calls are missing: {', '.join(catalogue.unparsed)} (`layerguard check` "
-            "says why)",
-            err=True,
+        say(
+            f"{len(catalogue.unparsed)} file(s) do not parse, so their registry calls are "
+            f"missing: {', '.join(catalogue.unparsed)} (`layerguard check` says why)",
+            "warning",
         )
     warn_unwritten_cache(written)

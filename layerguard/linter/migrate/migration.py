@@ -93,7 +93,7 @@ def migrate_importlinter(
             source, [*problems, (0, "nothing could be translated into layerguard contracts")]
         )
     target = target or directory / CONFIG_FILE_NAME
-    origin = _shown(source, target.parent)
+    origin = shown_path(source, target.parent)
     notes: list[str] = []
     created = not target.exists()
     if created:
@@ -125,7 +125,8 @@ def migrate_importlinter(
     )
 
 
-def _shown(path: Path, base: Path) -> str:
+def shown_path(path: Path, base: Path) -> str:
+    """`path` relative to `base` when it is below it (as it is printed), else as given."""
     try:
         return path.resolve().relative_to(base.resolve()).as_posix()
     except ValueError:
