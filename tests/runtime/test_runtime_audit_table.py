@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import is_sqlite
 from fastapi import FastAPI, HTTPException
 from runtime_schema import ITEMS
 from sqlalchemy import event, insert, select
@@ -218,18 +217,16 @@ class _Ok:
         return OperationResult.ok()
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # terminates a backend
 async def test_connection_lost_before_the_row_is_sent_is_database_unavailable(
     client: httpx.AsyncClient,
     reader: AsyncEngine,
     sink: TableAuditSink,
     read_items: Any,
-    db_url: str,
     request: pytest.FixtureRequest,
 ) -> None:
     # The row with the work goes to the driver directly: a lost connection must still be told
     # apart from a refused statement, as SQLAlchemy tells them apart.
-    if is_sqlite(db_url):
-        pytest.skip("terminates a PostgreSQL backend")
     cluster: PostgresCluster = request.getfixturevalue("layerguard_postgres")
 
     def terminate(session: Session) -> None:
