@@ -261,3 +261,92 @@ def test_a_changed_document_affects_no_file(tmp_path: Path, run_cli: Callable[..
     assert run.stderr == (
         "layerguard: --changed: reporting on 0 files (0 changed since HEAD, 0 affected)\n"
     )
+
+
+PARTIAL_SOURCE = """
+class AsyncSession: ...
+
+
+class PolicyOut: ...
+
+
+def get_policy(session: AsyncSession, tenant_id: str = "t", policy_id: int = 1) -> PolicyOut:
+    return PolicyOut()
+
+
+def count_policies(session: AsyncSession, tenant_id: str = "t", active: bool = True) -> int:
+    return 0
+"""
+PARTIAL_CARD = f"literature/{ENGINE.removesuffix('.py')}.md"  # where `cards generate` writes it
+GENERATED_SIGNATURE = (
+    '      signature: "get_policy(session: AsyncSession, tenant_id: str = \\"t\\", '
+    'policy_id: int = 1) -> PolicyOut"\n'
+)
+PARTIAL_SIGNATURE = (
+    "      signature: \"get_policy(session: AsyncSession, tenant_id: str = 't', "
+    'policy_id: int) -> PolicyOut"\n'
+)
+
+
+def partial_defaults_project(root: Path, run_cli: Callable[..., Run]) -> Path:
+    """A generated card whose `get_policy` signature then lost its last default, as another
+    generator writes it (a stated default followed by a left-out one: not valid Python)."""
+    write_project(root, {ENGINE: PARTIAL_SOURCE.lstrip("\n")})
+    assert run_cli(["cards", "generate", ENGINE]).exit_code == 0
+    card = root / PARTIAL_CARD
+    text = card.read_text("utf-8")
+    assert text.count(GENERATED_SIGNATURE) == 1
+    card.write_text(text.replace(GENERATED_SIGNATURE, PARTIAL_SIGNATURE), "utf-8")
+    return card
+
+
+def test_a_card_leaving_a_later_default_out_is_not_drift(
+    tmp_path: Path, run_cli: Callable[..., Run]
+) -> None:
+    card = partial_defaults_project(tmp_path, run_cli)
+    before = card.read_bytes()
+    run = run_cli(["check", "--output-format", "json"])
+    assert (run.exit_code, run.findings()) == (0, [])
+    # Nothing to fix: `check --fix` leaves the card as it is.
+    fixed = run_cli(["check", "--fix"])
+    assert fixed.exit_code == 0, fixed.stdout
+    assert card.read_bytes() == before
+    # `cards sync` writes signatures as `cards generate` does, defaults included, and says that
+    # this is all it would change.
+    synced = run_cli(["cards", "sync", "--check"])
+    assert synced.exit_code == 1
+    assert f"{PARTIAL_CARD}: out of date: Export Contract (defaults written in `get_policy`)\n" in (
+        synced.stdout
+    )
+    assert card.read_bytes() == before
+    assert run_cli(["cards", "sync"]).exit_code == 0
+    assert card.read_text("utf-8").count(GENERATED_SIGNATURE) == 1
+    assert run_cli(["cards", "sync", "--check"]).exit_code == 0
+
+
+def test_a_real_change_next_to_left_out_defaults_is_drift(
+    tmp_path: Path, run_cli: Callable[..., Run]
+) -> None:
+    card = partial_defaults_project(tmp_path, run_cli)
+    source = tmp_path / ENGINE
+    source.write_text(
+        source.read_text("utf-8").replace("active: bool = True", "active: int = 1"), "utf-8"
+    )
+    run = run_cli(["check", "--output-format", "json"])
+    line = (
+        card.read_text("utf-8")
+        .split("\n")
+        .index(
+            '      signature: "count_policies(session: AsyncSession, tenant_id: str = \\"t\\", '
+            'active: bool = True) -> int"'
+        )
+    )
+    assert run.findings() == [("LG305", PARTIAL_CARD, line + 1)]
+    # `check --fix` syncs the card: the Export Contract is written whole, as documented.
+    fixed = run_cli(["check", "--fix"])
+    assert fixed.exit_code == 0, fixed.stdout
+    assert fixed.stderr.splitlines()[-1].endswith(
+        f"{PARTIAL_CARD}: Functions; Export Contract (changed `count_policies`; "
+        "defaults written in `get_policy`)"
+    ), fixed.stderr
+    assert card.read_text("utf-8").count(GENERATED_SIGNATURE) == 1

@@ -158,9 +158,10 @@ def normalise_signature(signature: str) -> str:
 def signature_matches(declared: str, defined: str) -> bool:
     """Whether a card's signature describes the code's: equal once normalised, or equal but for
     default values the card leaves out. Cards written by other generators often omit defaults
-    (`evaluate(policy: str) -> bool` for `evaluate(policy: str = "any") -> bool`); names,
-    order, kinds, annotations and the return type are still compared, and a default the card
-    does state must be the code's."""
+    (`evaluate(policy: str) -> bool` for `evaluate(policy: str = "any") -> bool`), all of them
+    or only some (`f(a: int = 1, b: int)`, which is not valid Python, is read all the same);
+    names, order, kinds, annotations and the return type are still compared, and a default the
+    card does state must be the code's."""
     if normalise_signature(declared) == normalise_signature(defined):
         return True
     card, code = _parameters(declared), _parameters(defined)
@@ -179,43 +180,151 @@ def signature_matches(declared: str, defined: str) -> bool:
 
 
 _Parameter = tuple[str, str, str | None, str | None]  # kind, name, annotation, default
+_PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
 
 
 def _parameters(signature: str) -> list[_Parameter] | None:
     """`[(name, return annotation), *parameters]` of a card-style signature, None when it is
-    not one. Annotations and defaults are compared as `ast.unparse` writes them."""
+    not one. Annotations and defaults are compared as `ast.unparse` writes them.
+
+    A signature that is not valid Python only because a parameter without a default follows
+    one with a default (a card that leaves some defaults out) is read parameter by parameter.
+    """
     import ast
 
     text = " ".join(signature.split()).removeprefix("async ").removeprefix("def ")
     try:
         tree = ast.parse(f"def {text}:\n    pass\n")
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+    except _PARSE_ERRORS:
+        return _parameters_one_by_one(text)
     function = tree.body[0] if len(tree.body) == 1 else None
     if not isinstance(function, ast.FunctionDef):
         return None
-
-    def unparse(node: ast.expr | None) -> str | None:
-        return None if node is None else ast.unparse(node)
-
     args = function.args
     positional = [*args.posonlyargs, *args.args]
     defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
     kinds = ["positional-only"] * len(args.posonlyargs) + ["positional"] * len(args.args)
-    found: list[_Parameter] = [("", function.name, unparse(function.returns), None)]
+    found: list[_Parameter] = [("", function.name, _unparse(function.returns), None)]
     found += [
-        (kind, arg.arg, unparse(arg.annotation), unparse(default))
+        (kind, arg.arg, _unparse(arg.annotation), _unparse(default))
         for kind, arg, default in zip(kinds, positional, defaults, strict=True)
     ]
     if args.vararg is not None:
-        found.append(("*", args.vararg.arg, unparse(args.vararg.annotation), None))
+        found.append(("*", args.vararg.arg, _unparse(args.vararg.annotation), None))
     found += [
-        ("keyword-only", arg.arg, unparse(arg.annotation), unparse(default))
+        ("keyword-only", arg.arg, _unparse(arg.annotation), _unparse(default))
         for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True)
     ]
     if args.kwarg is not None:
-        found.append(("**", args.kwarg.arg, unparse(args.kwarg.annotation), None))
+        found.append(("**", args.kwarg.arg, _unparse(args.kwarg.annotation), None))
     return found
+
+
+def _unparse(node: object) -> str | None:
+    import ast
+
+    return ast.unparse(node) if isinstance(node, ast.AST) else None
+
+
+def _parameters_one_by_one(text: str) -> list[_Parameter] | None:
+    """`_parameters` of a signature whose parameters are each valid Python but not their order
+    of defaults: every parameter is parsed on its own; `/`, `*` and `**` must still be where
+    Python allows them."""
+    import ast
+
+    split = _split_signature(text)
+    if split is None:
+        return None
+    name, pieces, rest = split
+    if rest and not rest.startswith("->"):
+        return None
+    try:
+        returns = ast.unparse(ast.parse(rest[2:].strip(), mode="eval").body) if rest else None
+    except _PARSE_ERRORS:
+        return None
+    found: list[_Parameter] = [("", name, returns, None)]
+    keyword_only = slash = False
+    for piece in pieces:
+        if found[-1][0] == "**":
+            return None  # nothing follows **kwargs
+        if piece == "/":
+            if slash or keyword_only or len(found) == 1:
+                return None
+            slash = True
+            found = [found[0], *(("positional-only", *p[1:]) for p in found[1:])]
+            continue
+        if piece == "*":
+            if keyword_only:
+                return None
+            keyword_only = True
+            continue
+        try:
+            tree = ast.parse(f"def _({piece}):\n    pass\n")
+        except _PARSE_ERRORS:
+            return None
+        function = tree.body[0]
+        if not isinstance(function, ast.FunctionDef):
+            return None
+        args = function.args
+        if args.vararg is not None:
+            if keyword_only:
+                return None
+            keyword_only = True
+            found.append(("*", args.vararg.arg, _unparse(args.vararg.annotation), None))
+        elif args.kwarg is not None:
+            found.append(("**", args.kwarg.arg, _unparse(args.kwarg.annotation), None))
+        elif len(args.args) == 1:
+            arg = args.args[0]
+            default = _unparse(args.defaults[0]) if args.defaults else None
+            kind = "keyword-only" if keyword_only else "positional"
+            found.append((kind, arg.arg, _unparse(arg.annotation), default))
+        else:
+            return None
+    return found
+
+
+def _split_signature(text: str) -> tuple[str, list[str], str] | None:
+    """(name, parameter texts, what follows the closing parenthesis) of `name(...) -> ...` on
+    one line, split at the commas outside brackets and strings; None if it is not that shape."""
+    import io
+    import keyword
+    import tokenize
+
+    try:
+        tokens = [
+            t
+            for t in tokenize.generate_tokens(io.StringIO(text).readline)
+            if t.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER)
+        ]
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    if len(tokens) < 3 or tokens[0].type != tokenize.NAME or tokens[1].string != "(":
+        return None
+    name = tokens[0].string
+    if keyword.iskeyword(name):
+        return None
+    pieces: list[str] = []
+    depth, start = 0, tokens[1].end[1]
+    for token in tokens[2:]:
+        if token.type != tokenize.OP:
+            continue
+        if token.string in "([{":
+            depth += 1
+        elif token.string in ")]}" and depth:
+            depth -= 1
+        elif token.string == ")":
+            pieces.append(text[start : token.start[1]].strip())
+            if pieces == [""]:
+                pieces = []  # no parameters
+            elif pieces[-1] == "":
+                pieces.pop()  # a trailing comma
+            if "" in pieces:
+                return None
+            return name, pieces, text[token.end[1] :].strip()
+        elif token.string == "," and not depth:
+            pieces.append(text[start : token.start[1]].strip())
+            start = token.end[1]
+    return None
 
 
 # --- transactions ----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from layerguard.contracts.cards.model import Card, ExportContract, Section, SectionKind
 from layerguard.contracts.cards.parser import heading_name
 from layerguard.linter.cards.content import CardContent
-from layerguard.linter.cards.derive import normalise_signature
+from layerguard.linter.cards.derive import normalise_signature, signature_matches
 from layerguard.linter.cards.render import (
     actual_imports_lines,
     class_lines,
@@ -97,19 +97,29 @@ def _names(values: Sequence[str]) -> str:
 
 
 def _export_change(exports: ExportContract, content: CardContent) -> str:
-    declared = {
-        f.name.value: normalise_signature(f.signature.value) if f.signature else None
-        for f in exports.functions
-    }
+    declared = {f.name.value: f.signature.value if f.signature else None for f in exports.functions}
     methods = {
         c.name.value: tuple(m.value for m in c.methods)
         for c in (*exports.classes, *exports.protocols)
     }
-    wanted = {f.name: normalise_signature(f.signature) for f in content.exported_functions}
+    wanted = {f.name: f.signature for f in content.exported_functions}
     wanted_methods = {c.name: c.methods for c in content.exported_classes}
     before = {*declared, *methods}
     after = {*wanted, *wanted_methods}
-    changed = [name for name in wanted if name in declared and declared[name] != wanted[name]]
+    written = {name: declared[name] for name in wanted if name in declared}
+    # A signature that only leaves defaults out is not a change (LG305 accepts it); sync
+    # writes it as `cards generate` does, defaults included, and says so.
+    changed = [
+        name
+        for name, signature in written.items()
+        if signature is None or not signature_matches(signature, wanted[name])
+    ]
+    defaults = [
+        name
+        for name, signature in written.items()
+        if name not in changed
+        and normalise_signature(signature or "") != normalise_signature(wanted[name])
+    ]
     changed += [
         name
         for name, names in wanted_methods.items()
@@ -122,6 +132,8 @@ def _export_change(exports: ExportContract, content: CardContent) -> str:
         parts.append("removed " + _names(sorted(before - after)))
     if changed:
         parts.append("changed " + _names(sorted(changed)))
+    if defaults:
+        parts.append("defaults written in " + _names(sorted(defaults)))
     return "Export Contract" + (f" ({'; '.join(parts)})" if parts else "")
 
 

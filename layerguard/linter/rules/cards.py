@@ -525,9 +525,9 @@ at the card line to change:
 
 - a declared function, class (or protocol) or method that the file no longer defines;
 - a function whose signature changed (compared without whitespace differences, quote style,
-  trailing commas or an `async ` prefix; a card that leaves out default values matches the
-  code's signature with them, while names, order, annotations and the return type are still
-  compared, and a default the card states must be the code's);
+  trailing commas or an `async ` prefix; a card that leaves out default values, all of them or
+  only some, matches the code's signature with them, while names, order, kinds, annotations and
+  the return type are still compared, and a default the card states must be the code's);
 - a public symbol the contract does not declare: a top-level function or class without a
   leading underscore (or, when the module has a literal `__all__`, one named in it), and a
   public method of a declared class.
@@ -610,6 +610,34 @@ removing it was the mistake.
             },
             title="A card from another generator leaves default values out",
         ),
+        Example(
+            {
+                ENGINE: """
+                    def get(s: Session, tenant: str = "t", pid: int = 1) -> Out:
+                        return Out()
+
+                    def page(t: str = "t", /, n: int = 50, *, live: bool = True) -> list:
+                        return []
+                """,
+                ENGINE_CARD: """
+                    # policy_engine.py
+
+                    **Path:** `backend/app/hoc/cus/policies/L5_engines/policy_engine.py`
+
+                    ## Export Contract
+
+                    ```yaml
+                    exports:
+                      functions:
+                        - name: get
+                          signature: "get(s: Session, tenant: str = 't', pid: int) -> Out"
+                        - name: page
+                          signature: "page(t: str = 't', /, n: int, *, live: bool = True) -> list"
+                    ```
+                """,
+            },
+            title="A stated default, then a left-out one (not valid Python, read all the same)",
+        ),
     )
     invalid = (
         Example(
@@ -647,6 +675,59 @@ removing it was the mistake.
             },
             expected=((ENGINE_CARD, 8), (ENGINE_CARD, 11), (ENGINE_CARD, 12), (ENGINE_CARD, 16)),
             title="A changed signature, a removed function and method, an undeclared function",
+        ),
+        Example(
+            {
+                ENGINE: """
+                    def get(s: Session, tenant: str = "t", pid: int = 1) -> Out:
+                        return Out()
+
+                    def find(s: Session, tenant: str = "t", pid: int = 1) -> Out:
+                        return Out()
+
+                    def count(s: Session, tenant: str = "t", live: bool = True) -> int:
+                        return 0
+
+                    def drop(s: Session, tenant: str = "t", pid: int = 1) -> None:
+                        pass
+
+                    def load(s: Session, tenant: str = "t") -> Out:
+                        return Out()
+                """,
+                ENGINE_CARD: """
+                    # policy_engine.py
+
+                    **Path:** `backend/app/hoc/cus/policies/L5_engines/policy_engine.py`
+
+                    ## Export Contract
+
+                    ```yaml
+                    exports:
+                      functions:
+                        - name: get
+                          signature: "get(s: Session, tenant: str = 'u', pid: int) -> Out"
+                        - name: find
+                          signature: "find(s: Session, tenant: str = 't', id: int) -> Out"
+                        - name: count
+                          signature: "count(s: Session, tenant: str = 't', live: int) -> int"
+                        - name: drop
+                          signature: "drop(s: Session, tenant: str = 't') -> None"
+                        - name: load
+                          signature: "load(s: Session, tenant: str = 't', pid: int) -> Out"
+                    ```
+                """,
+            },
+            expected=(
+                (ENGINE_CARD, 11, 1, "the signature of `get` changed"),
+                (ENGINE_CARD, 13, 1, "the signature of `find` changed"),
+                (ENGINE_CARD, 15, 1, "the signature of `count` changed"),
+                (ENGINE_CARD, 17, 1, "the signature of `drop` changed"),
+                (ENGINE_CARD, 19, 1, "the signature of `load` changed"),
+            ),
+            title=(
+                "Left-out defaults excuse nothing else: a stated default that differs, a renamed "
+                "parameter, a changed annotation, a removed parameter, an added one"
+            ),
         ),
     )
 
