@@ -161,10 +161,14 @@ def test_hoc_is_proposed_and_moved_to_the_detected_package(tmp_path: Path) -> No
         "engines, drivers, models), as:",
         "  src/svc/hoc/api/ and src/svc/hoc/cus/ hold the hoc layers",
     ]
-    assert out.splitlines()[-1] == (
+    assert out.splitlines()[-3:] == [
         "its layers hold 8 of 9 Python files (L2 1, L2.1 1, L4 1, L4_handlers 1, L4_services 1, "
-        "L5 1, L6 1, L7 1); `layerguard layers` lists them, `layerguard check` checks them"
-    )
+        "L5 1, L6 1, L7 1); `layerguard layers` lists them, `layerguard check` checks them",
+        # No card yet: the preset's `cards.paths` matches nothing.
+        "`layerguard check` reports 1 finding with it on the current code: LG004 empty-scope ×1",
+        "Fix it, change layerguard.yaml where it does not describe the architecture you want, or "
+        "accept it for now with `layerguard baseline create` so that only new ones fail.",
+    ]
     config = load_config(tmp_path / "layerguard.yaml")
     assert config.source_roots == ("src",)
     l2 = config.layer("L2")

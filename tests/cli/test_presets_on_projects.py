@@ -226,6 +226,13 @@ TEMPLATE_PLANTED = [
 ]
 
 
+ACCEPT = (
+    "Fix them, change layerguard.yaml where it does not describe the architecture you want, or "
+    "accept them for now with `layerguard baseline create` so that only new ones fail.\n"
+)
+"""How `init` ends when the contract it wrote reports findings on the current code."""
+
+
 def generate(root: Path, files: dict[str, str]) -> Path:
     write_project(root, {p: textwrap.dedent(t).lstrip("\n") for p, t in files.items()}, None)
     return root
@@ -245,6 +252,10 @@ def test_init_proposes_fastapi_for_the_template_and_says_why(tmp_path: Path, run
         "wrote layerguard.yaml (preset 'fastapi')\n"
         "its layers hold 14 of 19 Python files (api 8, crud 1, models 1, core 4); "
         "`layerguard layers` lists them, `layerguard check` checks them\n"
+        "`layerguard check` reports 3 findings with it on the current code: "
+        "LG101 forbidden-layer-import ×1, LG201 transaction-outside-owner ×1 (only crud, core "
+        "may commit), LG202 session-construction-outside-creator ×1 (only app.api.deps, core may "
+        "build sessions)\n" + ACCEPT
     )
     contract = (tmp_path / "layerguard.yaml").read_text(encoding="utf-8")
     assert "source_roots: [backend]\n" in contract
@@ -283,6 +294,212 @@ def test_an_empty_layer_of_the_template_is_reported(tmp_path: Path, run_cli: Cli
         "layer 'crud' matches no file; fix its `paths`/`modules` (`layerguard layers` lists "
         "what each layer holds), or remove the layer"
     )
+
+
+# The template's routes as they are: they commit after `session.add(...)` in ten places (the
+# real template does in about ten), and nothing else is planted.
+TEMPLATE_ROUTES = {
+    **TEMPLATE,
+    "backend/app/api/routes/items.py": """
+        from fastapi import APIRouter
+
+        from app.api.deps import CurrentUser, SessionDep
+        from app.models import Item, ItemCreate, ItemUpdate
+
+        router = APIRouter(prefix="/items", tags=["items"])
+
+
+        @router.post("/")
+        def create_item(*, session: SessionDep, current_user: CurrentUser, item_in: ItemCreate):
+            item = Item.model_validate(item_in, update={"owner_id": current_user.id})
+            session.add(item)
+            session.commit()
+            return item
+
+
+        @router.put("/{id}")
+        def update_item(*, session: SessionDep, id: int, item_in: ItemUpdate):
+            item = session.get(Item, id)
+            item.sqlmodel_update(item_in.model_dump(exclude_unset=True))
+            session.add(item)
+            session.commit()
+            return item
+
+
+        @router.delete("/{id}")
+        def delete_item(session: SessionDep, id: int):
+            session.delete(session.get(Item, id))
+            session.commit()
+    """,
+    "backend/app/api/routes/users.py": """
+        from fastapi import APIRouter
+
+        from app.api.deps import CurrentUser, SessionDep
+        from app.core.security import get_password_hash
+        from app.models import User, UserUpdate, UserUpdateMe
+
+        router = APIRouter(prefix="/users", tags=["users"])
+
+
+        @router.patch("/me")
+        def update_user_me(*, session: SessionDep, user_in: UserUpdateMe, me: CurrentUser):
+            me.sqlmodel_update(user_in.model_dump(exclude_unset=True))
+            session.add(me)
+            session.commit()
+            return me
+
+
+        @router.patch("/me/password")
+        def update_password_me(*, session: SessionDep, new_password: str, me: CurrentUser):
+            me.hashed_password = get_password_hash(new_password)
+            session.add(me)
+            session.commit()
+
+
+        @router.delete("/me")
+        def delete_user_me(session: SessionDep, me: CurrentUser):
+            session.delete(me)
+            session.commit()
+
+
+        @router.patch("/{user_id}")
+        def update_user(*, session: SessionDep, user_id: int, user_in: UserUpdate):
+            user = session.get(User, user_id)
+            user.sqlmodel_update(user_in.model_dump(exclude_unset=True))
+            session.add(user)
+            session.commit()
+            return user
+
+
+        @router.delete("/{user_id}")
+        def delete_user(session: SessionDep, user_id: int):
+            session.delete(session.get(User, user_id))
+            session.commit()
+    """,
+    "backend/app/api/routes/login.py": """
+        from fastapi import APIRouter
+
+        from app.api.deps import SessionDep
+        from app.core.security import get_password_hash
+        from app.models import NewPassword, User
+
+        router = APIRouter(tags=["login"])
+
+
+        @router.post("/reset-password/")
+        def reset_password(session: SessionDep, body: NewPassword):
+            user = session.get(User, body.user_id)
+            user.hashed_password = get_password_hash(body.new_password)
+            session.add(user)
+            session.commit()
+    """,
+    "backend/app/api/routes/private.py": """
+        from fastapi import APIRouter
+
+        from app.api.deps import SessionDep
+        from app.models import User, UserPublic
+
+        router = APIRouter(tags=["private"], prefix="/private")
+
+
+        @router.post("/users/", response_model=UserPublic)
+        def create_user(session: SessionDep, email: str):
+            user = User(email=email)
+            session.add(user)
+            session.commit()
+            return user
+    """,
+    "backend/app/models.py": """
+        import uuid
+
+        from sqlmodel import Field, SQLModel
+
+
+        class User(SQLModel, table=True):
+            id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+            email: str
+    """,
+    "backend/app/crud.py": """
+        from sqlmodel import Session
+
+        from app.core.security import get_password_hash
+        from app.models import User, UserCreate
+
+
+        def create_user(*, session: Session, user_create: UserCreate) -> User:
+            db_obj = User.model_validate(user_create)
+            session.add(db_obj)
+            session.commit()
+            session.refresh(db_obj)
+            return db_obj
+    """,
+}
+ROUTE_COMMITS = sorted(
+    ("LG201", path, number)
+    for path, text in TEMPLATE_ROUTES.items()
+    if "/routes/" in path
+    for number, line in enumerate(textwrap.dedent(text).lstrip("\n").splitlines(), 1)
+    if line.strip() == "session.commit()"
+)
+"""Where the routes commit: LG201 for each, as the preset lets only crud and core commit."""
+
+
+def test_init_ends_with_what_check_will_report_on_the_template(
+    tmp_path: Path, run_cli: Cli
+) -> None:
+    """A new user of the template gets, with the contract, the count of what it reports (each
+    route's commit: only crud and core own the transaction) and what to do about it; `init`
+    writes nothing else, and `check` then reports exactly that."""
+    generate(tmp_path, TEMPLATE_ROUTES)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    run = run_cli(["init"])
+    assert (run.exit_code, run.stderr) == (0, "")
+    assert run.stdout.splitlines()[-3:] == [
+        "its layers hold 15 of 20 Python files (api 9, crud 1, models 1, core 4); "
+        "`layerguard layers` lists them, `layerguard check` checks them",
+        "`layerguard check` reports 10 findings with it on the current code: "
+        "LG201 transaction-outside-owner ×10 (only crud, core may commit)",
+        ACCEPT.rstrip("\n"),
+    ]
+    # docs/configuration.md shows this ending as it is.
+    docs = (Path(__file__).parents[2] / "docs/configuration.md").read_text(encoding="utf-8")
+    assert "```text\n" + "\n".join(run.stdout.splitlines()[-4:]) + "\n```\n" in docs
+    after = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    assert sorted({*after} - {*before}) == [Path("layerguard.yaml")]
+    assert len(after) == len(before) + 1
+    check = run_cli(["check", "--no-cache", "--output-format", "json"])
+    assert len(ROUTE_COMMITS) == 10
+    assert (check.exit_code, sorted(check.findings())) == (1, ROUTE_COMMITS)
+    # Accepted as the summary suggests: `check` passes, and a second init (over the first)
+    # says what the baseline hides and how to record what it does not.
+    assert run_cli(["baseline", "create", "--no-cache"]).exit_code == 0
+    assert run_cli(["check", "--no-cache"]).exit_code == 0
+    items = tmp_path / "backend/app/api/routes/items.py"
+    items.write_text(items.read_text("utf-8") + "\n\ndef archive(session):\n    session.commit()\n")
+    rerun = run_cli(["init", "--force"])
+    assert rerun.exit_code == 0
+    assert rerun.stdout.splitlines()[-2:] == [
+        "`layerguard check` reports 1 finding with it on the current code (10 more hidden by "
+        ".layerguard-baseline.json): LG201 transaction-outside-owner ×1 (only crud, core may "
+        "commit)",
+        "Fix it, change layerguard.yaml where it does not describe the architecture you want, or "
+        "accept it for now with `layerguard baseline update --allow-new` so that only new ones "
+        "fail.",
+    ]
+
+
+def test_init_says_when_the_current_code_cannot_be_checked(tmp_path: Path, run_cli: Cli) -> None:
+    generate(tmp_path, TEMPLATE_ROUTES)
+    (tmp_path / ".layerguard-baseline.json").write_text("{not json\n")
+    run = run_cli(["init"])
+    assert run.exit_code == 0  # the contract is written all the same
+    assert run.stdout.splitlines()[-1].startswith("its layers hold 15 of 20 Python files")
+    assert run.stderr == (
+        "layerguard: warning: the current code could not be checked with the contract:\n"
+        f"{tmp_path / '.layerguard-baseline.json'}:1:2: invalid JSON: Expecting property name "
+        "enclosed in double quotes\n"
+    )
+    assert (tmp_path / "layerguard.yaml").is_file()
 
 
 # --- the per-domain incident-management app -------------------------------------------------
@@ -438,6 +655,10 @@ def test_init_proposes_domains_for_the_per_domain_app(tmp_path: Path, run_cli: C
         "wrote layerguard.yaml (preset 'domains')\n"
         "its layers hold 23 of 36 Python files (views 6, flows 4, service 7, models 6); "
         "`layerguard layers` lists them, `layerguard check` checks them\n"
+        "`layerguard check` reports 3 findings with it on the current code: "
+        "LG101 forbidden-layer-import ×1, LG201 transaction-outside-owner ×1 (only flows, "
+        "service may commit), LG202 session-construction-outside-creator ×1 (no module may build "
+        "sessions)\n" + ACCEPT
     )
     contract = (tmp_path / "layerguard.yaml").read_text(encoding="utf-8")
     assert "source_roots: [src]\n" in contract
@@ -571,6 +792,7 @@ def test_init_proposes_packages_for_the_gui_app(tmp_path: Path, run_cli: Cli) ->
         "wrote layerguard.yaml (preset 'packages')\n"
         "its layers hold 17 of 19 Python files (core 4, io 3, plugins 2, ui 8); "
         "`layerguard layers` lists them, `layerguard check` checks them\n"
+        "`layerguard check` reports no findings with it on the current code\n"
     )
     assert "\n# No transactions section: no module imports SQLAlchemy or SQLModel." in (
         tmp_path / "layerguard.yaml"

@@ -3,7 +3,8 @@
 Without --preset it looks at the tree and proposes the preset whose layers hold the most of
 its files, saying what it found where; the draft names the detected source root and only the
 layers the tree has. It writes `layerguard.yaml`, or with --pyproject a `[tool.layerguard]`
-table in pyproject.toml, and ends with what each layer holds.
+table in pyproject.toml, and ends with what each layer holds and what `layerguard check` will
+report with the contract on the current code.
 """
 
 from __future__ import annotations
@@ -89,3 +90,11 @@ def init_command(
         f"its layers hold {held} of {plural(listing.files, 'Python file')} ({counts}); "
         "`layerguard layers` lists them, `layerguard check` checks them"
     )
+    if result.findings is not None:
+        typer.echo(result.findings.description(result.target.name))
+    else:
+        typer.echo(
+            f"layerguard: warning: the current code could not be checked with the contract:\n"
+            f"{result.check_problem}",
+            err=True,
+        )

@@ -1,5 +1,6 @@
 """The `layerguard init` use case: choose a preset for a tree (or take the one asked for),
-write it as `layerguard.yaml` or into `pyproject.toml`, and say what its layers hold.
+write it as `layerguard.yaml` or into `pyproject.toml`, and say what its layers hold and what
+`layerguard check` will report with it on the current code.
 
 Nothing is written that would not load: the text is validated first (in pyproject.toml, as
 part of the whole file), and written atomically so that an interrupted write leaves the user's
@@ -9,6 +10,7 @@ pyproject.toml as it was. A directory never ends up with two contracts.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from layerguard.contracts.config.pyproject import PYPROJECT_NAME, TOOL_HEADER
 from layerguard.contracts.config.toml_output import yaml_to_toml
 from layerguard.contracts.layers import LayerMap
 from layerguard.linter.cards.output import write_text
+from layerguard.linter.diagnostics import plural
 from layerguard.linter.errors import UsageError
 from layerguard.linter.layers.listing import LayerListing, list_layers
 from layerguard.linter.project.discovery import is_python_file_of
@@ -42,9 +45,56 @@ class InitOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class DraftFindings:
+    """What `layerguard check` reports on the current code with the drafted contract: the
+    count per rule, and how many findings an existing baseline hides."""
+
+    counts: tuple[tuple[str, int], ...]  # (code, findings), in code order
+    failing: int  # findings that fail a check (info findings never do)
+    hidden: int  # findings an existing baseline file hides
+    baseline: Path | None  # that file, when there is one
+    names: dict[str, str]  # code -> rule name
+    notes: dict[str, str]  # code -> what of the contract the finding is about
+
+    @property
+    def total(self) -> int:
+        return sum(count for _, count in self.counts)
+
+    def description(self, contract: str) -> str:
+        """The summary `init` ends with; `contract` names the file it wrote."""
+        hidden = ""
+        if self.hidden and self.baseline is not None:
+            hidden = f" ({self.hidden} more hidden by {self.baseline.name})"
+        if not self.counts:
+            return f"`layerguard check` reports no findings with it on the current code{hidden}"
+        per_code = ", ".join(
+            " ".join(filter(None, (code, self.names.get(code), f"×{count}")))
+            + (f" ({self.notes[code]})" if code in self.notes else "")
+            for code, count in self.counts
+        )
+        head = (
+            f"`layerguard check` reports {plural(self.total, 'finding')} with it on the current "
+            f"code{hidden}: {per_code}"
+        )
+        if not self.failing:
+            return head
+        accept = (
+            "`layerguard baseline update --allow-new`"
+            if self.baseline is not None
+            else "`layerguard baseline create`"
+        )
+        them = "it" if self.failing == 1 else "them"
+        return (
+            f"{head}\nFix {them}, change {contract} where it does not describe the architecture "
+            f"you want, or accept {them} for now with {accept} so that only new ones fail."
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class InitResult:
     """What was written where, from which draft; the layers' files (None when the contract
-    does not fit the tree, with the problem); the other presets that fit."""
+    does not fit the tree, with the problem); the other presets that fit; what `check` reports
+    with the contract on the current code (None when it could not run, with the problem)."""
 
     target: Path
     draft: Draft
@@ -52,6 +102,8 @@ class InitResult:
     listing: LayerListing | None
     problem: str | None
     also_fitting: tuple[str, ...]
+    findings: DraftFindings | None = None
+    check_problem: str | None = None
 
 
 def init_project(options: InitOptions) -> InitResult:
@@ -79,7 +131,17 @@ def init_project(options: InitOptions) -> InitResult:
         text = chosen.text
     write_text(target, text, target.parent)
     listing, problem = _listing(config)
-    return InitResult(target, chosen, options.preset is None, listing, problem, others)
+    findings, check_problem = (None, None) if listing is None else _draft_findings(config)
+    return InitResult(
+        target,
+        chosen,
+        options.preset is None,
+        listing,
+        problem,
+        others,
+        findings,
+        check_problem,
+    )
 
 
 def propose(tree: Tree, directory: Path) -> tuple[Draft, tuple[str, ...]]:
@@ -179,3 +241,43 @@ def _listing(config: ProjectConfig) -> tuple[LayerListing | None, str | None]:
         return list_layers(config), None
     except ConfigError as error:
         return None, str(error)
+
+
+def _draft_findings(config: ProjectConfig) -> tuple[DraftFindings | None, str | None]:
+    """`layerguard check` with the written contract, as the user will run it next (the
+    configured rules, an existing baseline applied), but without the caches: init writes
+    nothing besides the contract."""
+    from layerguard.linter.check import CheckOptions, check
+    from layerguard.linter.rules.codes import (
+        SESSION_CONSTRUCTION_OUTSIDE_CREATOR,
+        TRANSACTION_OUTSIDE_OWNER,
+    )
+    from layerguard.linter.rules.registry import RULES_BY_CODE
+    from layerguard.linter.rules.selection import enabled_codes
+
+    try:
+        result = check(config, CheckOptions(enabled=enabled_codes(config), use_cache=False))
+    except (ConfigError, UsageError) as error:
+        return None, str(error)
+    counts = Counter(d.code for d in result.diagnostics)
+    transactions = config.transactions
+    notes = {
+        TRANSACTION_OUTSIDE_OWNER: _only(transactions.owners, "commit"),
+        SESSION_CONSTRUCTION_OUTSIDE_CREATOR: _only(
+            transactions.session_creators, "build sessions"
+        ),
+    }
+    applied = result.baseline
+    return DraftFindings(
+        counts=tuple(sorted(counts.items())),
+        failing=sum(1 for d in result.diagnostics if d.severity.value != "info"),
+        hidden=applied.hidden if applied is not None else 0,
+        baseline=applied.path if applied is not None else None,
+        names={code: RULES_BY_CODE[code].name for code in counts if code in RULES_BY_CODE},
+        notes={code: note for code, note in notes.items() if code in counts},
+    ), None
+
+
+def _only(names: tuple[str, ...], what: str) -> str:
+    """`only crud, core may commit`: who the contract lets do what a finding reports."""
+    return f"only {', '.join(names)} may {what}" if names else f"no module may {what}"
