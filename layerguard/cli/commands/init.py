@@ -93,8 +93,7 @@ def init_command(
     if result.findings is not None:
         typer.echo(result.findings.description(result.target.name))
     else:
-        typer.echo(
-            f"layerguard: warning: the current code could not be checked with the contract:\n"
-            f"{result.check_problem}",
-            err=True,
+        say(
+            f"the current code could not be checked with the contract:\n{result.check_problem}",
+            "warning",
         )
