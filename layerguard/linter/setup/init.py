@@ -245,8 +245,8 @@ def _listing(config: ProjectConfig) -> tuple[LayerListing | None, str | None]:
 
 def _draft_findings(config: ProjectConfig) -> tuple[DraftFindings | None, str | None]:
     """`layerguard check` with the written contract, as the user will run it next (the
-    configured rules, an existing baseline applied), but without the caches: init writes
-    nothing besides the contract."""
+    configured rules, an existing baseline applied). It fills the cache as that check
+    would, so the user's next `check` does not parse the project a second time."""
     from layerguard.linter.check import CheckOptions, check
     from layerguard.linter.rules.codes import (
         SESSION_CONSTRUCTION_OUTSIDE_CREATOR,
@@ -256,7 +256,7 @@ def _draft_findings(config: ProjectConfig) -> tuple[DraftFindings | None, str | 
     from layerguard.linter.rules.selection import enabled_codes
 
     try:
-        result = check(config, CheckOptions(enabled=enabled_codes(config), use_cache=False))
+        result = check(config, CheckOptions(enabled=enabled_codes(config)))
     except (ConfigError, UsageError) as error:
         return None, str(error)
     counts = Counter(d.code for d in result.diagnostics)
