@@ -9,6 +9,7 @@ asked ends the command with exit status 2 and a message on stderr, never a trace
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -298,17 +299,30 @@ def project_relative(paths: Sequence[Path], root: Path, hint: str = "PATHS") -> 
     """Paths as project-relative posix strings ("" for the root); a missing path or one
     outside the project is a usage error."""
     relative = []
+    real_root = Path(os.path.realpath(root))
     for path in paths:
-        absolute = path.resolve()
-        if not absolute.exists():
-            raise typer.BadParameter(f"'{path}' does not exist", param_hint=hint)
         try:
-            relative.append(absolute.relative_to(root.resolve()).as_posix())
+            os.stat(path)
+        except OSError as error:
+            raise typer.BadParameter(
+                f"'{path}' {_cannot_look_at(error)}", param_hint=hint
+            ) from None
+        absolute = Path(os.path.realpath(path))  # never raises: Path.resolve does on a loop
+        try:
+            relative.append(absolute.relative_to(real_root).as_posix())
         except ValueError:
             raise typer.BadParameter(
                 f"'{path}' is outside the project ({root})", param_hint=hint
             ) from None
     return tuple("" if r == "." else r for r in relative)
+
+
+def _cannot_look_at(error: OSError) -> str:
+    if error.errno == errno.ENOENT:
+        return "does not exist"
+    if error.errno == errno.ELOOP:
+        return "is a symbolic link loop"
+    return f"cannot be read ({error.strerror or error})"
 
 
 def jobs_to_use(requested: int | None) -> int:

@@ -232,3 +232,130 @@ def test_files_not_read_get_no_missing_card_and_are_counted_apart(tmp_path: Path
     assert text.stdout.splitlines()[-1].startswith(
         "Found 4 findings in 5 files and 0 cards (0 parsed, 3 cached, 2 not read) in "
     )
+
+
+LOOP_FIX = "fix or remove it, or exclude it (`exclude` in layerguard.yaml)"
+SELF_LOOP = (
+    f"layerguard: warning: backend/app/self: not followed: a symbolic link loop: self -> self; "
+    f"{LOOP_FIX}"
+)
+EVERY_COMMAND = [
+    (["check"], 1),
+    (["operations"], 0),
+    (["layers"], 0),
+    (["graph"], 0),
+    (["baseline", "create"], 0),
+    (["cards", "generate", "--out", "cards"], 0),
+]
+
+
+def loop_warnings(run: Run) -> list[str]:
+    assert "Traceback" not in run.stderr, run.stderr
+    return [line for line in run.stderr.splitlines() if "symbolic link loop" in line]
+
+
+@pytest.mark.parametrize(
+    ("command", "exit_code"),
+    EVERY_COMMAND,
+    ids=lambda c: " ".join(c) if isinstance(c, list) else str(c),
+)
+def test_a_link_loop_not_named_py_is_said_and_the_run_goes_on(
+    tmp_path: Path, command: list[str], exit_code: int
+) -> None:
+    """`ln -s self app/self` crashed every command with OSError ELOOP (exit 1)."""
+    root = project(tmp_path)
+    (root / "backend/app/self").symlink_to("self")
+    run = run_process(command, root, 30, BOUNDED)
+    assert loop_warnings(run) == [SELF_LOOP]
+    assert run.exit_code == exit_code, run.stderr
+
+
+def test_a_link_loop_is_said_by_init_too(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / "layerguard.yaml").unlink()
+    (root / "backend/app/loop1").symlink_to("loop2")
+    (root / "backend/app/loop2").symlink_to("loop1")
+    run = run_process(["init", "--preset", "hoc"], root, 30, BOUNDED)
+    assert run.exit_code == 0, run.stderr
+    assert loop_warnings(run) == [
+        "layerguard: warning: backend/app/loop1: not followed: a symbolic link loop: "
+        f"loop1 -> loop2 -> loop1; {LOOP_FIX}",
+        "layerguard: warning: backend/app/loop2: not followed: a symbolic link loop: "
+        f"loop2 -> loop1 -> loop2; {LOOP_FIX}",
+    ]
+    assert (root / "layerguard.yaml").is_file()
+
+
+def test_an_excluded_link_loop_is_not_said(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / "backend/app/self").symlink_to("self")
+    config = (root / "layerguard.yaml").read_text()
+    (root / "layerguard.yaml").write_text(
+        config.replace("exclude:\n", 'exclude:\n  - "**/self"\n', 1)
+    )
+    run = check(root)
+    assert (run.exit_code, findings(run), run.stderr) == (1, [LG101], "")
+
+
+def test_a_link_loop_given_as_a_path_is_a_usage_error(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / "backend/app/self").symlink_to("self")
+    run = check(root, "backend/app/self")
+    assert run.exit_code == 2, run.stderr
+    assert "'backend/app/self' is a symbolic link loop" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_a_link_with_a_name_too_long_is_said(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / "backend/app/long").symlink_to("a" * 300)
+    run = check(root)
+    assert (run.exit_code, findings(run)) == (1, [LG101]), run.stderr
+    assert run.stderr == (
+        f"layerguard: warning: backend/app/long: not followed: File name too long; {LOOP_FIX}\n"
+    )
+
+
+def test_a_directory_too_deep_to_list_is_said(tmp_path: Path) -> None:
+    """A path beyond PATH_MAX cannot be listed (ENAMETOOLONG): said, never a traceback."""
+    root = project(tmp_path)
+    name = "d" * 250
+    fd = os.open(root / "backend/app", os.O_RDONLY)
+    try:
+        for _ in range(20):
+            os.mkdir(name, dir_fd=fd)
+            inner = os.open(name, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+    finally:
+        os.close(fd)
+    run = check(root)
+    assert (run.exit_code, findings(run)) == (1, [LG101]), run.stderr
+    [warning] = run.stderr.splitlines()
+    assert warning.startswith(f"layerguard: warning: backend/app/{name}/")
+    assert warning.endswith(
+        f"/: not read: the directory cannot be listed (File name too long); {LOOP_FIX}"
+    )
+
+
+def test_a_directory_that_cannot_be_listed_is_said(tmp_path: Path) -> None:
+    """A directory without read permission was passed over silently (its files unchecked).
+    The refusal is planted: the tests may run as root, whom permissions do not stop."""
+    root = project(tmp_path)
+    (root / "backend/app/locked").mkdir()
+    (root / "backend/app/locked/m.py").write_text("x = 1\n")
+    refuse = (
+        "import errno, os\n"
+        "scandir = os.scandir\n"
+        "def refusing(path='.'):\n"
+        "    if str(path).endswith('/locked'):\n"
+        "        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)\n"
+        "    return scandir(path)\n"
+        "os.scandir = refusing\n"
+    )
+    run = run_process(["check", "--output-format", "json"], root, 30, f"{BOUNDED}\n{refuse}")
+    assert (run.exit_code, findings(run)) == (1, [LG101]), run.stderr
+    assert run.stderr == (
+        "layerguard: warning: backend/app/locked/: not read: the directory cannot be listed "
+        f"(Permission denied); {LOOP_FIX}\n"
+    )

@@ -38,6 +38,7 @@ ALWAYS_SKIPPED_DIRS = frozenset(
     }
 )
 _WILDCARDS = frozenset("*?[{")
+_FIX_IT = "fix or remove it, or exclude it (`exclude` in layerguard.yaml)"
 
 
 class NotRead(NamedTuple):
@@ -51,11 +52,34 @@ class NotRead(NamedTuple):
         return self.size >= 0
 
 
-class SkippedLink(NamedTuple):
-    """A symbolic link out of the project: never followed, reported once."""
+class Skipped(NamedTuple):
+    """A directory entry that is not looked into, reported once (a warning): a symbolic link
+    out of the project or in a loop, a directory that cannot be listed."""
 
-    path: str  # project-relative
-    target: str  # where it resolves to
+    path: str  # project-relative; a directory's ends in "/"
+    why: str  # what is wrong and what to do
+
+    @classmethod
+    def outside(cls, path: str, target: str) -> Skipped:
+        return cls(
+            path,
+            f"not followed: a symbolic link to {printable(target)}, outside the project "
+            "(remove the link, or `exclude` it)",
+        )
+
+    @classmethod
+    def failed(cls, path: str, full: str, error: OSError) -> Skipped:
+        """An entry the system refused to look at (a link loop, no permission, a name too
+        long): said with the path, the run goes on without what lies below it."""
+        verb = "not followed" if os.path.islink(full) else "not read"
+        return cls(path, f"{verb}: {_stat_failure(full, error)}; {_FIX_IT}")
+
+    @classmethod
+    def unlisted(cls, directory: str, error: OSError) -> Skipped:
+        reason = printable(str(error.strerror or error))
+        return cls(
+            f"{directory}/", f"not read: the directory cannot be listed ({reason}); {_FIX_IT}"
+        )
 
 
 @dataclass(slots=True)
@@ -67,7 +91,7 @@ class _Inspection:
     limit: int
     real_root: str = ""
     not_read: dict[str, NotRead] = field(default_factory=dict)
-    skipped: list[SkippedLink] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
     _real_dirs: dict[str, bool] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -104,7 +128,7 @@ class _Inspection:
             return True
         real = os.path.realpath(full)
         if not self.inside(real):
-            self.skipped.append(SkippedLink(rel, real))
+            self.skipped.append(Skipped.outside(rel, real))
             return False
         if not stat.S_ISREG(info.st_mode):
             self.not_read[rel] = NotRead(f"{kind_of(info.st_mode)}, not a regular file")
@@ -172,22 +196,40 @@ def _walk(
     root = inspection.root
     while stack:
         rel_dir = stack.pop()
+        directory = os.path.join(root, rel_dir)
         try:
-            entries = list(os.scandir(root / rel_dir if rel_dir else root))
-        except OSError:
+            entries = list(os.scandir(directory))
+        except OSError as error:  # no permission, a path too long: what lies below is unknown
+            inspection.skipped.append(Skipped.unlisted(rel_dir or ".", error))
             continue
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
-            if entry.is_dir(follow_symlinks=False):
-                if entry.name not in ALWAYS_SKIPPED_DIRS and not excluded(rel + "/"):
-                    stack.append(rel)
-            elif wanted(rel) and not excluded(rel):
-                if inspection.admit(rel, entry):
-                    yield rel
-            elif entry.is_symlink() and entry.is_dir() and not excluded(rel + "/"):
-                real = os.path.realpath(entry.path)
-                if not inspection.inside(real) and entry.name not in ALWAYS_SKIPPED_DIRS:
-                    inspection.skipped.append(SkippedLink(rel + "/", real))
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in ALWAYS_SKIPPED_DIRS and not excluded(rel + "/"):
+                        stack.append(rel)
+                elif wanted(rel) and not excluded(rel):
+                    if inspection.admit(rel, entry):
+                        yield rel
+                elif entry.is_symlink() and not excluded(rel + "/") and not excluded(rel):
+                    _other_link(inspection, rel, entry)
+            except OSError as error:  # gone since listed, or refused: said, never a traceback
+                inspection.skipped.append(Skipped.failed(rel, entry.path, error))
+
+
+def _other_link(inspection: _Inspection, rel: str, entry: os.DirEntry[str]) -> None:
+    """A link that is no wanted file: a link to a directory is never followed (one out of the
+    project is reported); a loop is reported; a link to a missing file is nothing."""
+    try:
+        info = os.stat(entry.path)
+    except OSError as error:
+        if error.errno != errno.ENOENT:  # a loop, a name too long, no permission
+            inspection.skipped.append(Skipped.failed(rel, entry.path, error))
+        return
+    if stat.S_ISDIR(info.st_mode) and entry.name not in ALWAYS_SKIPPED_DIRS:
+        real = os.path.realpath(entry.path)
+        if not inspection.inside(real):
+            inspection.skipped.append(Skipped.outside(rel + "/", real))
 
 
 def discover_python_files(
@@ -245,9 +287,8 @@ def discover_cards(inspection: _Inspection, patterns: tuple[str, ...]) -> list[s
     found: set[str] = set()
     for start in sorted({fixed_directory(pattern) for pattern in patterns}):
         if start and not inspection.dir_inside(start):
-            inspection.skipped.append(
-                SkippedLink(start + "/", os.path.realpath(inspection.root / start))
-            )
+            real = os.path.realpath(inspection.root / start)
+            inspection.skipped.append(Skipped.outside(start + "/", real))
             continue
         if not start or (inspection.root / start).is_dir():
             found.update(_walk(inspection, start, lambda rel: False, matches))
@@ -266,7 +307,7 @@ class ProjectFiles:
     python: list[str]
     cards: list[str]
     not_read: dict[str, NotRead] = field(default_factory=dict)
-    skipped: tuple[SkippedLink, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
 
 
@@ -287,13 +328,8 @@ def discover(config: ProjectConfig) -> ProjectFiles:
         raise ConfigError(problems)
     cards = discover_cards(inspection, config.cards.paths)
     skipped = tuple(sorted(set(inspection.skipped)))
-    for link in skipped:
-        warnings.warn(
-            f"{printable(link.path)}: not followed: a symbolic link to {printable(link.target)}, "
-            "outside the project (remove the link, or `exclude` it)",
-            LayerguardWarning,
-            stacklevel=2,
-        )
+    for entry in skipped:
+        warnings.warn(f"{printable(entry.path)}: {entry.why}", LayerguardWarning, stacklevel=2)
     return ProjectFiles(layer_map, paths, cards, inspection.not_read, skipped, inspection.limit)
 
 
