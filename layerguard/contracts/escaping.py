@@ -9,6 +9,7 @@ _UNPRINTABLE = re.compile(
     "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
 )
 _NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def printable(text: str) -> str:
@@ -24,3 +25,10 @@ def escaped(match: re.Match[str]) -> str:
     char = match.group()
     code = ord(char)
     return _NAMED_ESCAPES.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def surrogates_escaped(text: str) -> str:
+    """`text` with each lone surrogate as its escape `\\ud800`: what UTF-8 cannot encode, and
+    analysed code (`"\\ud800"`) or a file name (an undecodable byte is `\\udcff`) can hold.
+    In a JSON string the escape is read back as the surrogate itself."""
+    return _SURROGATE.sub(escaped, text)

@@ -390,3 +390,42 @@ def test_a_baseline_that_is_no_regular_file_exits_2(project: Path, special: str)
             f"layerguard: {project / BASELINE}: cannot read the baseline: {kind}, not a regular "
             "file\n"
         )
+
+
+SURROGATE_ROUTE = """\
+from app.hoc.cus.policies.L5_engines.policy_engine import PolicyEngine
+from app.hoc.hoc_spine import registry
+
+
+def route():
+    return registry.execute("\\ud800", None)
+"""
+
+
+def test_a_lone_surrogate_in_a_finding_key_is_written_and_read_back(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    """`baseline create` and `update` ended in UnicodeEncodeError, no baseline written: the
+    key is written as its JSON escape, and the next `check` matches it again."""
+    write_project(tmp_path, {**FILES, ROUTE: SURROGATE_ROUTE})
+    odd = "backend/app/hoc/api/cus/policies/x\udcff.py"  # a file name's undecodable byte
+    (tmp_path / odd).write_bytes(b"from app.hoc.cus.policies.L6_drivers import policy_driver\n")
+    created = run_cli(["baseline", "create"])
+    assert created.exit_code == 0, created.stderr
+    text = (tmp_path / BASELINE).read_bytes().decode("utf-8")
+    assert '"route:\\ud800": 1' in text
+    assert '"backend/app/hoc/api/cus/policies/x\\udcff.py": {' in text
+    recorded = json.loads(text)["findings"]
+    assert recorded[ROUTE]["LG401"] == {"route:\ud800": 1}
+    assert recorded[odd] == {"LG101": {"app.hoc.cus.policies.L6_drivers.policy_driver": 1}}
+    run = check(run_cli)
+    assert (run.exit_code, run.findings()) == (0, [])
+    edit(tmp_path, ROUTE, "from app.hoc.cus.policies.L5_engines.policy_engine import Po", "# ")
+    stale = check(run_cli)
+    assert stale.findings() == [("LG904", BASELINE, line_of(text, "policy_engine"))]
+    updated = run_cli(["baseline", "update"])
+    assert updated.exit_code == 0, updated.stderr
+    text = (tmp_path / BASELINE).read_bytes().decode("utf-8")
+    assert '"route:\\ud800": 1' in text
+    assert "policy_engine" not in text
+    assert (check(run_cli).exit_code, check(run_cli).findings()) == (0, [])

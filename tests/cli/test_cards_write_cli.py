@@ -414,3 +414,23 @@ def test_hand_written_sections_named_like_machine_owned_parts_are_left_alone(
     synced = card.read_text("utf-8")
     assert synced.startswith(text[: text.index("## Placement Card")])
     assert "    - name: Rule\n" in synced
+
+
+def test_a_lone_surrogate_in_a_docstring_is_written_escaped_and_synced_once(
+    tmp_path: Path, run_cli: Callable[..., Run]
+) -> None:
+    """`cards generate` and `cards sync` ended in UnicodeEncodeError (no card written): the
+    surrogate is written as its escape, and `sync` finds the card up to date afterwards."""
+    engine = 'def evaluate():\n    """Evaluate \\ud800 policies."""\n    return 1\n'
+    write_project(tmp_path, {**PROJECT, ENGINE: engine})
+    generated = cards(run_cli, "generate", ENGINE)
+    assert generated.stdout.splitlines()[-1] == "1 card(s) written, 0 kept, 0 not described."
+    card = tmp_path / card_of(ENGINE)
+    text = card.read_bytes().decode("utf-8")
+    assert "\nEvaluate \\ud800 policies.\n" in text
+    assert cards(run_cli, "sync", "--check").exit_code == 0
+    (tmp_path / ENGINE).write_text(engine.replace("Evaluate", "Judge"), encoding="utf-8")
+    synced = cards(run_cli, "sync")
+    assert synced.stdout.splitlines()[0] == f"synced {card_of(ENGINE)}: Functions"
+    assert "\nJudge \\ud800 policies.\n" in card.read_bytes().decode("utf-8")
+    assert cards(run_cli, "sync", "--check").exit_code == 0

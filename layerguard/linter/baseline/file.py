@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from layerguard.contracts.escaping import surrogates_escaped
 from layerguard.contracts.file_access import (
     MIB,
     UnreadableFileError,
@@ -69,7 +70,10 @@ def format_baseline(baseline: Baseline) -> str:
     for key, count in sorted(baseline.counts.items()):
         findings.setdefault(key.path, {}).setdefault(key.code, {})[key.key] = count
     data = {"about": ABOUT, "findings": findings, "version": FORMAT_VERSION}
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    # Readable as UTF-8, except lone surrogates (a key quoting "\ud800" in analysed code, a
+    # path with an undecodable byte): UTF-8 cannot hold them, their JSON escape reads back.
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+    return surrogates_escaped(text) + "\n"
 
 
 def write_baseline(path: Path, baseline: Baseline) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from layerguard.contracts.escaping import surrogates_escaped
 from layerguard.linter.cards.content import CardContent, ClassDoc, FunctionDoc
 from layerguard.linter.cards.derive import ImportGroups
 
@@ -315,4 +316,10 @@ def render_card(content: CardContent) -> str:
     ]
     for heading, body in section_bodies(content).items():
         lines.extend(["", f"## {heading}", "", *body])
-    return "\n".join(lines) + "\n"
+    return card_text("\n".join(lines) + "\n")
+
+
+def card_text(text: str) -> str:
+    """A card's text as it is written: a lone surrogate from the code (a docstring holding
+    `\\ud800`, a file name with an undecodable byte) as its escape, which UTF-8 can hold."""
+    return surrogates_escaped(text)

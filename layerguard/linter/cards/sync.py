@@ -22,6 +22,7 @@ from layerguard.linter.cards.content import card_content
 from layerguard.linter.cards.derive import importers
 from layerguard.linter.cards.merge import merge_card
 from layerguard.linter.cards.output import write_text
+from layerguard.linter.cards.render import card_text
 from layerguard.linter.project.build import build_index
 from layerguard.linter.project.extraction import default_jobs
 
@@ -107,14 +108,15 @@ def sync_cards(
         content = card_content(index, source, inbound.get(source.path, []))
         merged = merge_card(text, result.card, content)
         problems = tuple(f"cannot sync part of it: {p}" for p in merged.problems)
-        if merged.text == text:
+        after = card_text(merged.text)
+        if after == text:
             summary.cards.append(SyncedCard(card_path, Synced.CURRENT, problems=problems))
             continue
         diff = ""
         if write:
-            write_text(location, ("\ufeff" if bom else "") + merged.text, project.root)
+            write_text(location, ("\ufeff" if bom else "") + after, project.root)
         else:
-            diff = _diff(card_path, text, merged.text)
+            diff = _diff(card_path, text, after)
         summary.cards.append(
             SyncedCard(card_path, Synced.CHANGED, tuple(merged.changes), problems, diff)
         )
