@@ -21,7 +21,8 @@ and with the violations the generator planted. Every target is printed with its 
 PASS/FAIL; the exit status is 1 if any failed.
 Then it measures import contracts on the same project (benchmarks/contracts_speed.py: the
 import graph and one contract of every type, <= 0.3 s on a run the results cache does not
-answer; a warm run stays warm).
+answer; a warm run stays warm), and a warm check with a 20,000-entry baseline on a project of
+its own (benchmarks/baseline_speed.py: <= 1.5x the check with --no-baseline).
 """
 
 from __future__ import annotations
@@ -359,6 +360,18 @@ def main() -> int:
         "import contracts (contracts_speed.py)",
         contracts[-1].endswith("PASS"),
         "graph and every contract type <= 0.3 s; a warm run stays warm",
+    )
+    # --- a large baseline: benchmarks/baseline_speed.py (its own project) ------------------
+    from baseline_speed import measure as measure_baseline
+
+    baseline_root = Path(tempfile.mkdtemp(prefix="layerguard-baseline-"))
+    baseline = measure_baseline(baseline_root, rounds=args.rounds)
+    shutil.rmtree(baseline_root, ignore_errors=True)
+    print("\nbaseline (benchmarks/baseline_speed.py):\n" + "\n".join(baseline))
+    verdicts.line(
+        "warm check with a 20,000-entry baseline",
+        baseline[-1].endswith("PASS"),
+        "<= 1.5x the same check with --no-baseline",
     )
     if not args.dir:
         shutil.rmtree(root, ignore_errors=True)

@@ -429,3 +429,21 @@ def test_a_lone_surrogate_in_a_finding_key_is_written_and_read_back(
     assert '"route:\\ud800": 1' in text
     assert "policy_engine" not in text
     assert (check(run_cli).exit_code, check(run_cli).findings()) == (0, [])
+
+
+def test_stale_entries_of_a_hand_edited_baseline_are_reported_at_their_lines(
+    project: Path, run_cli: RunCli
+) -> None:
+    """Lines are found in one pass over the file (it was a search from the top for every
+    entry): keys written with escapes, a key's text elsewhere in the file, keys in any order."""
+    gone = '"app.hoc.cus.policies.L6_drivers.gone": 1'
+    text = EXPECTED_BASELINE.replace(
+        '"about": "', '"about": "mentions \\"app.hoc.cus.policies.L6_drivers.gone\\": and '
+    ).replace('"LG101": {', '"LG101": {\n        "\\u0061pp.gone": 3,\n        ' + gone + ",", 1)
+    (project / BASELINE).write_text(text, "utf-8")
+    run = check(run_cli)
+    assert run.findings() == [
+        ("LG904", BASELINE, line_of(text, '"\\u0061pp.gone": 3')),
+        ("LG904", BASELINE, line_of(text, f"        {gone}")),
+    ]
+    assert "the 3 baselined findings LG101" in run.report["findings"][0]["message"]

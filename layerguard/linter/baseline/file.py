@@ -22,9 +22,10 @@ may have.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +133,6 @@ def parse_baseline(text: str, label: str) -> Baseline:
     if not isinstance(findings, dict):
         raise fail(["findings"] if "findings" in data else [], "expected a `findings` object")
     counts: dict[EntryKey, int] = {}
-    lines: dict[EntryKey, int] = {}
     for path, codes in findings.items():
         if not isinstance(codes, dict):
             raise fail(
@@ -150,10 +150,8 @@ def parse_baseline(text: str, label: str) -> Baseline:
                         ["findings", path, code, key],
                         f"expected a count (a positive integer), found {json.dumps(count)}",
                     )
-                entry = EntryKey(path, code, key)
-                counts[entry] = count
-                lines[entry] = locator.line(["findings", path, code, key])
-    return Baseline(counts, lines)
+                counts[EntryKey(path, code, key)] = count
+    return Baseline(counts, _EntryLines(locator, counts))
 
 
 class _DuplicateKeyError(Exception):
@@ -226,31 +224,77 @@ def _kind(value: Any) -> str:
 
 
 class _Locator:
-    """Lines of object keys, found by searching the text key after key (json keeps none).
-
-    Each key is searched after the previous one, which finds the right occurrence in any file
-    written by `format_baseline` or edited by hand without reordering; a key it cannot find
-    gets the line of its parent.
-    """
+    """Lines of object keys (json keeps none), found in one pass over the text when first
+    asked for: a run whose baseline has no stale entry never looks (a baseline of 20,000
+    entries is 1 MB of text). Where a key repeats, the first is meant; a key that cannot be
+    found gets the line of its parent."""
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self._offsets: dict[tuple[str, ...], int] | None = None
+        self._newlines: list[int] = []
 
-    def line(self, keys: list[str]) -> int:
-        position = 0
-        line = 1
-        for key in keys:
-            found = self._find(key, position)
-            if found is None:
-                break
-            position = found
-            line = self.text.count("\n", 0, found) + 1
-        return line
+    def line(self, keys: Sequence[str]) -> int:
+        if self._offsets is None:
+            self._offsets = _key_offsets(self.text)
+            self._newlines = [match.start() for match in _NEWLINE.finditer(self.text)]
+        for end in range(len(keys), 0, -1):
+            offset = self._offsets.get(tuple(keys[:end]))
+            if offset is not None:
+                return bisect.bisect_left(self._newlines, offset) + 1
+        return 1
 
-    def _find(self, key: str, start: int) -> int | None:
-        found = [
-            match.start()
-            for encoded in (json.dumps(key, ensure_ascii=False), json.dumps(key))
-            if (match := re.compile(re.escape(encoded) + r"\s*:").search(self.text, start))
-        ]
-        return min(found, default=None)
+
+class _EntryLines(Mapping[EntryKey, int]):
+    """The line of each entry of a baseline file, looked up only for the entries reported
+    (stale ones)."""
+
+    def __init__(self, locator: _Locator, entries: Collection[EntryKey]) -> None:
+        self._locator = locator
+        self._entries = entries
+
+    def __getitem__(self, entry: EntryKey) -> int:
+        if entry not in self._entries:
+            raise KeyError(entry)
+        return self._locator.line(("findings", entry.path, entry.code, entry.key))
+
+    def __iter__(self) -> Iterator[EntryKey]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_NEWLINE = re.compile("\n")
+_KEY_END = re.compile(r"\s*:")
+
+
+def _key_offsets(text: str) -> dict[tuple[str, ...], int]:
+    """The offset of each object key of a (valid) JSON text by its path of keys, the first
+    where a key repeats; keys inside arrays are left out. One pass over its strings and
+    brackets."""
+    offsets: dict[tuple[str, ...], int] = {}
+    open_: list[tuple[str, ...] | None] = []  # the path of each open object; None: an array
+    key: str | None = None  # the last key read in the innermost object
+    for offset, token in _positions(text):
+        if token == "{":
+            if not open_:
+                open_.append(())
+            elif (parent := open_[-1]) is None or key is None:
+                open_.append(None)
+            else:
+                open_.append((*parent, key))
+            key = None
+        elif token == "[":
+            open_.append(None)
+            key = None
+        elif token == "}" or token == "]":
+            if open_:
+                open_.pop()
+            key = None
+        elif (
+            open_ and (where := open_[-1]) is not None and _KEY_END.match(text, offset + len(token))
+        ):
+            key = json.loads(token) if "\\" in token else token[1:-1]
+            offsets.setdefault((*where, key), offset)
+    return offsets
