@@ -24,8 +24,9 @@ import pytest
 from layerguard.contracts.config.loader import load_config
 from layerguard.linter.changed.affected import Affected, affected_files
 from layerguard.linter.changed.base_index import base_index
-from layerguard.linter.changed.git import changes_since
+from layerguard.linter.changed.git import FETCH_MORE, changes_since
 from layerguard.linter.changed.scope import changed_scope
+from layerguard.linter.errors import LayerguardWarning
 from layerguard.linter.project.build import build_index
 from layerguard.linter.rules.runner import run_rules
 from layerguard.linter.rules.selection import enabled_codes
@@ -525,7 +526,12 @@ def test_outside_a_repository_or_with_a_bad_revision_exits_2(
     bad = run_cli(["check", "--changed", "--base", "no-such-branch"])
     assert bad.exit_code == 2
     assert bad.stderr == (
-        "layerguard: --changed: unknown revision 'no-such-branch' for --base: no such commit\n"
+        "layerguard: --changed: unknown revision 'no-such-branch' for --base: no such revision\n"
+    )
+    tree = run_cli(["check", "--changed", "--base", "HEAD^{tree}"])
+    assert (tree.exit_code, tree.stderr) == (
+        2,
+        "layerguard: --changed: unknown revision 'HEAD^{tree}' for --base: it names no commit\n",
     )
     (project / ".git").rename(tmp_path.parent / f"{tmp_path.name}.git")  # no repository now
     run = run_cli(["check", "--changed"])
@@ -592,3 +598,43 @@ def test_a_shallow_clone_says_it_is_one_and_how_to_deepen_it(
         0,
         "layerguard: --changed: reporting on 4 files (1 changed since HEAD~1, 3 affected)\n",
     )
+
+
+@pytest.mark.parametrize(
+    ("base", "why"),
+    [
+        ("nonexist", "no such revision"),
+        ("nonexist~1", "no such revision"),
+        ("main~1", "this is a shallow clone, and its history may stop before 'main~1'; "),
+        ("0123abcd", "this is a shallow clone, and its history may stop before '0123abcd'; "),
+        (
+            "origin/feature",
+            "this is a shallow clone, which fetched one branch; fetch 'feature' from 'origin' "
+            "(`git fetch origin feature:refs/remotes/origin/feature`)",
+        ),
+    ],
+)
+def test_a_shallow_clone_is_blamed_only_where_it_can_be_the_reason(
+    project: Path, tmp_path_factory: pytest.TempPathFactory, run_cli: RunCli, base: str, why: str
+) -> None:
+    """`--base nonexist` in a shallow clone said its history may stop before 'nonexist'."""
+    git(project, "branch", "feature")
+    (project / INCIDENTS_ROUTE).write_text((project / INCIDENTS_ROUTE).read_text() + "\n")
+    git(project, "commit", "-q", "-am", "second")
+    clone = tmp_path_factory.mktemp("shallow") / "clone"
+    git(project, "clone", "-q", "--depth", "1", f"file://{project}", str(clone))
+    run = run_cli(["check", "--changed", "--base", base], cwd=clone)
+    assert run.exit_code == 2
+    prefix = f"layerguard: --changed: unknown revision '{base}' for --base: "
+    said = run.stderr.removeprefix(prefix)
+    assert said.startswith(why), run.stderr
+    if why.endswith("; "):
+        assert said == f"{why}{FETCH_MORE}\n"
+    elif base == "origin/feature":
+        git(clone, "fetch", "-q", "origin", "feature:refs/remotes/origin/feature")
+        with pytest.warns(LayerguardWarning, match="no common ancestor with HEAD"):
+            fetched = run_cli(["check", "--changed", "--base", base], cwd=clone)
+        assert fetched.exit_code in (0, 1), fetched.stderr
+        assert "unknown revision" not in fetched.stderr
+    else:
+        assert said == f"{why}\n"

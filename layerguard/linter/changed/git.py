@@ -8,6 +8,7 @@ directory of the repository.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import warnings
 from dataclasses import dataclass
@@ -57,12 +58,7 @@ def changes_since(root: Path, base: str) -> GitChanges:
         root, "rev-parse", "--verify", "--quiet", "--end-of-options", base + "^{commit}"
     )
     if resolved.returncode != 0:
-        if _shallow(root):
-            raise GitError(
-                f"unknown revision '{base}' for --base: this is a shallow clone, and its history "
-                f"may stop before '{base}'; {FETCH_MORE}"
-            )
-        raise GitError(f"unknown revision '{base}' for --base: no such commit")
+        raise GitError(f"unknown revision '{base}' for --base: {_why_unknown(root, base)}")
     commit = resolved.stdout.decode().strip()
     merge_base = _git(root, "merge-base", commit, "HEAD")
     if merge_base.returncode == 0:
@@ -91,6 +87,41 @@ FETCH_MORE = (
     "fetch more history (`git fetch --deepen=100`, or `git fetch --unshallow`; with GitHub's "
     "actions/checkout, `fetch-depth: 0`)"
 )
+
+
+_COMMIT_HASH = re.compile(r"[0-9a-fA-F]{4,64}")
+_ANCESTRY = re.compile(r"(.+?)(?:[~^][0-9]*)+")  # HEAD~3, main^2~1: from `start`, back
+
+
+def _why_unknown(root: Path, base: str) -> str:
+    """Why `base` names no commit here. The shallow clone is blamed only where it can be
+    the reason: a commit hash, an ancestor of a commit it has (`HEAD~3`), or a branch of a
+    remote (a shallow clone fetches one branch)."""
+    if _shallow(root):
+        ancestry = _ANCESTRY.fullmatch(base)
+        if _COMMIT_HASH.fullmatch(base) or (ancestry and _resolves(root, ancestry[1])):
+            return (
+                f"this is a shallow clone, and its history may stop before '{base}'; {FETCH_MORE}"
+            )
+        remote, _, branch = base.partition("/")
+        if branch and remote in _remotes(root):
+            return (
+                f"this is a shallow clone, which fetched one branch; fetch '{branch}' from "
+                f"'{remote}' (`git fetch {remote} {branch}:refs/remotes/{remote}/{branch}`)"
+            )
+    if _resolves(root, base, "^{object}"):
+        return "it names no commit"
+    return "no such revision"
+
+
+def _resolves(root: Path, revision: str, peel: str = "^{commit}") -> bool:
+    found = _git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", revision + peel)
+    return found.returncode == 0
+
+
+def _remotes(root: Path) -> list[str]:
+    listed = _git(root, "remote")
+    return listed.stdout.decode("utf-8", "replace").split() if listed.returncode == 0 else []
 
 
 def _shallow(root: Path) -> bool:
