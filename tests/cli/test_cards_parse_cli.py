@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from layerguard.cli.app import app
@@ -155,3 +156,25 @@ def test_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
     card = _seed_copy(tmp_path)
     result = CliRunner().invoke(app, ["cards", "parse", str(card), "--output-format", "xml"])
     assert result.exit_code == 2
+
+
+def test_a_card_linked_out_of_its_project_is_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It was read (here /etc/passwd), while `check` refuses a path outside the project."""
+    (tmp_path / "layerguard.yaml").write_text("version: 1\n", encoding="utf-8")
+    cards = tmp_path / "cards/app/api"
+    cards.mkdir(parents=True)
+    (cards / "evil.md").symlink_to("/etc/passwd")
+    (cards / "linked.md").symlink_to(_seed_copy(tmp_path))  # inside: read like any card
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        app, ["cards", "parse", "cards/app/api/evil.md", "cards/app/api/linked.md"]
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"layerguard: cards/app/api/evil.md: not read: it is outside the project ({tmp_path}), "
+        "a symbolic link to /etc/passwd\n"
+    )
+    assert result.stdout.splitlines()[0] == "cards/app/api/linked.md"
+    assert "root:" not in result.stdout

@@ -63,9 +63,11 @@ def parse_command(
     """Parse placement cards and print what was read from them and any card errors.
 
     Exit status: 0 when every card parsed cleanly, 1 when a card has errors, 2 when a path does
-    not exist.
+    not exist or is a link out of the project it is in (such a card is not read).
     """
     from layerguard.contracts.cards.parser import read_card
+    from layerguard.contracts.config.loader import project_left_by
+    from layerguard.contracts.escaping import printable
 
     fmt = output_format(chosen_format, legacy_format, PARSE_FORMATS)
     results: list[tuple[str, CardParseResult]] = []
@@ -73,6 +75,16 @@ def parse_command(
     for path in paths:
         if not path.exists():
             say(f"{path}: no such file", "error")
+            missing = True
+            continue
+        left = project_left_by(path)
+        if left is not None:
+            root, real = left
+            typer.echo(
+                f"layerguard: {printable(str(path))}: not read: it is outside the project "
+                f"({printable(str(root))}), a symbolic link to {printable(real)}",
+                err=True,
+            )
             missing = True
             continue
         results.append((str(path), read_card(path)))

@@ -85,6 +85,22 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
+def project_left_by(path: Path) -> tuple[Path, str] | None:
+    """(the project root, where `path` really is) when `path` is named inside a project (a
+    directory above it, as written, holds a contract) but leads out of it through a link;
+    None otherwise. Such a file is not the project's, and is not read (a card linked to
+    /etc/passwd)."""
+    named = Path(os.path.abspath(path))
+    for directory in named.parents:
+        if contracts_in(directory):
+            root = os.path.realpath(directory)
+            real = os.path.realpath(named)
+            if real == root or real.startswith(root.rstrip(os.sep) + os.sep):
+                return None
+            return directory, real
+    return None
+
+
 def contracts_in(directory: Path) -> list[Path]:
     """The contract files of one directory: `layerguard.yaml` (whatever it is), then a
     `pyproject.toml` that has a `[tool.layerguard]` table (a regular file only: a FIFO would
