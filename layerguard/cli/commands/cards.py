@@ -80,10 +80,10 @@ def parse_command(
         left = project_left_by(path)
         if left is not None:
             root, real = left
-            typer.echo(
-                f"layerguard: {printable(str(path))}: not read: it is outside the project "
+            say(
+                f"{printable(str(path))}: not read: it is outside the project "
                 f"({printable(str(root))}), a symbolic link to {printable(real)}",
-                err=True,
+                "error",
             )
             missing = True
             continue
