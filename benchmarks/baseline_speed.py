@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from measure import LAYERGUARD, Timing, median, run, seconds
+from measure import LAYERGUARD, Timing, finish, median, run, seconds
 from synthetic_project import PRESET
 
 TARGET = 1.5
@@ -83,10 +83,7 @@ def main() -> int:
     args = parser.parse_args()
     root = args.dir or Path(tempfile.mkdtemp(prefix="layerguard-baseline-"))
     lines = measure(root, args.files, args.rounds)
-    print("\n".join(lines))
-    if not args.dir:
-        shutil.rmtree(root, ignore_errors=True)
-    return 0 if lines[-1].endswith("PASS") else 1
+    return finish(lines, root, keep=args.dir is not None)
 
 
 if __name__ == "__main__":

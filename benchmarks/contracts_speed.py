@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import ast
 import json
-import shutil
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from measure import finish
 from synthetic_project import generate
 
 TARGET_SECONDS = 0.3
@@ -169,10 +169,7 @@ def main() -> int:
     layerguard = str(Path(sys.executable).parent / "layerguard")
     _run([layerguard, "check"], root)  # parse once: the facts cache is what a real run has
     lines = measure(root)
-    print("\n".join(lines))
-    if not args.dir:
-        shutil.rmtree(root, ignore_errors=True)
-    return 0 if lines[-1].endswith("PASS") else 1
+    return finish(lines, root, keep=args.dir is not None)
 
 
 if __name__ == "__main__":

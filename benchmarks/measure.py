@@ -13,6 +13,7 @@ import json
 import os
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -239,3 +240,12 @@ def importlinter_findings(output: str) -> set[tuple[str, str, int]]:
         for line in re.findall(r"l\.(\d+)", lines):
             found.add((importer, imported, int(line)))
     return found
+
+
+def finish(lines: list[str], root: Path, keep: bool) -> int:
+    """Print a measurement's report, remove its project unless `keep`; the exit status of a
+    report whose last line says PASS or FAIL."""
+    print("\n".join(lines))
+    if not keep:
+        shutil.rmtree(root, ignore_errors=True)
+    return 0 if lines[-1].endswith("PASS") else 1
