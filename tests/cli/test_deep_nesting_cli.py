@@ -59,21 +59,57 @@ def test_check_with_enough_files_for_the_worker_processes(tmp_path: Path) -> Non
     assert "Traceback" not in run.stderr
 
 
+def too_deep(what: str) -> str:
+    return (
+        f"too deeply nested to analyse ({what}); split it into smaller expressions, or exclude "
+        "the file (`exclude` in layerguard.yaml)"
+    )
+
+
+DEEP_EXPRESSION = too_deep("an expression nested more than 2400 levels deep")
+
+
 @pytest.mark.parametrize("terms", [5000, 10000])
 def test_a_long_sum_is_refused_before_it_is_parsed(tmp_path: Path, terms: int) -> None:
     """5,000 terms took 18 s, 10,000 terms 74 s and then a segmentation fault."""
     deep = "x = " + "+".join(["1"] * terms) + "\n"
     run = run_process(["check", "--output-format", "json"], project(tmp_path, deep), timeout=30)
     assert run.exit_code == 1, run.stderr
-    assert lg001(run.stdout) == [
-        (
-            DEEP,
-            1,
-            "too deeply nested to analyse (an expression nested more than 1000 levels deep); "
-            "split it into smaller expressions, or exclude the file (`exclude` in "
-            "layerguard.yaml)",
-        )
-    ]
+    assert lg001(run.stdout) == [(DEEP, 1, DEEP_EXPRESSION)]
+
+
+CHAINS = {
+    # The audit's files: each got past the estimate and was parsed for 4-10 s until the
+    # worker was ended for taking more than 1,024 MB (SIGABRT).
+    "2,500 conditional expressions": (
+        "x = " + " if c else ".join(["1"] * 2500) + "\n",
+        DEEP_EXPRESSION,
+    ),
+    "3,000 conditional expressions": (
+        "x = " + " if c else ".join(["1"] * 3000) + "\n",
+        DEEP_EXPRESSION,
+    ),
+    "3,000 lambdas": ("x = " + "lambda: " * 3000 + "1\n", DEEP_EXPRESSION),
+    # Under the old estimate too: ~550 MB.
+    "3,000 unary minus": ("x = " + "- " * 3000 + "1\n", DEEP_EXPRESSION),
+    # Each statement within the limit, together ~950 MB: libcst keeps what each one took.
+    "5 statements of 1,000 lambdas": (
+        ("x = " + "lambda: " * 1000 + "1\n") * 5,
+        too_deep("too many deeply nested expressions"),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", CHAINS)
+def test_a_chain_that_would_take_gigabytes_is_refused_before_it_is_parsed(
+    tmp_path: Path, name: str
+) -> None:
+    deep, message = CHAINS[name]
+    run = run_process(["check", "--output-format", "json"], project(tmp_path, deep), timeout=60)
+    assert run.exit_code == 1, run.stderr
+    line = 2 if "statements" in name else 1
+    assert lg001(run.stdout) == [(DEEP, line, message)]
+    assert run.stderr == ""
 
 
 def test_operations_lists_the_rest_and_names_the_file(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,31 @@ TOO_DEEP = {
     "conditional expressions": ("x = " + "1 if a else " * 4000 + "2", DEEP_EXPRESSION),
     "lambdas": ("x = " + "lambda: " * 4000 + "1", DEEP_EXPRESSION),
     "adjacent strings": ("x = (\n" + '"a"\n' * 4000 + ")", DEEP_EXPRESSION),
+    # ~270 MB or more to parse, each (libcst's memory grows with the square of the depth).
+    "1,300 conditional expressions": ("x = " + " if c else ".join(["1"] * 1300), DEEP_EXPRESSION),
+    "1,300 lambdas": ("x = " + "lambda: " * 1300 + "1", DEEP_EXPRESSION),
+    "2,500 unary operators": ("x = " + "-~" * 1250 + "1", DEEP_EXPRESSION),
+    "power": ("x = " + "**".join(["2"] * 1300), DEEP_EXPRESSION),
+    "lambdas returning conditional expressions": (
+        "x = " + "lambda: 1 if c else " * 700 + "1",
+        DEEP_EXPRESSION,
+    ),
+    "lambdas in brackets": (
+        "x = " + "(lambda: lambda: lambda: lambda: " * 200 + "1" + ")" * 200,
+        DEEP_EXPRESSION,
+    ),
+    # Slow rather than big: 2,000 links take 2.5-4 s.
+    "a chain of 1,300 calls": ("x = f" + "()" * 1300, DEEP_EXPRESSION),
+    "a chain of 1,300 subscripts": ("x = a" + "[0]" * 1300, DEEP_EXPRESSION),
+}
+
+TOO_MANY = "too many deeply nested expressions"
+TOO_MANY_TOGETHER = {
+    # Each statement is within the limit; libcst keeps what each took until the module is done.
+    "lambdas": (("x = " + "lambda: " * 1000 + "1\n") * 3, 2),
+    "nested calls": (("x = " + "f(" * 14 + "1" + ")" * 14 + "\n") * 1000, 600),
+    "conditional expressions": (("x = " + " if c else ".join(["1"] * 600) + "\n") * 8, 5),
+    "chains of calls": (("x = f" + "()" * 1000 + "\n") * 3, 2),
 }
 
 
@@ -45,6 +71,14 @@ def test_too_deep_is_found_at_its_line(name: str) -> None:
     assert found.message == what
     if "\n" not in source:
         assert found.line == 4
+
+
+@pytest.mark.parametrize("name", TOO_MANY_TOGETHER)
+def test_deep_statements_that_together_cost_too_much_are_found_where_the_budget_ends(
+    name: str,
+) -> None:
+    source, line = TOO_MANY_TOGETHER[name]
+    assert nesting_problem(source.encode()) == NestingProblem(line, TOO_MANY)
 
 
 def test_an_elif_chain_is_found_at_the_branch_past_the_limit() -> None:
@@ -69,6 +103,18 @@ JUST_DEEP_ENOUGH = {
     "brackets in a docstring": '"""' + "{" * 5000 + '\n"""',
     "escaped quotes": r"x = '\'' + '(' * 3" + "\ny = " + "(" * 150 + ")" * 150,
     "operators in strings": "x = '" + "+" * 50000 + "'",
+    # Within ~200 MB or ~1 s each (measured).
+    "1,000 conditional expressions": "x = " + " if c else ".join(["1"] * 1000),
+    "1,000 lambdas": "x = " + "lambda: " * 1000 + "1",
+    "2,000 unary operators": "x = " + "not " * 2000 + "a",
+    "200 nested calls": "x = " + "f(" * 200 + "1" + ")" * 200,
+    "a chain of 1,000 calls": "x = f" + "()" * 1000,
+    "2,000 attributes": "x = a" + ".b" * 2000,
+    "many statements of 100 lambdas": ("x = " + "lambda: " * 100 + "1\n") * 100,
+    "many nested calls": ("x = " + "f(" * 14 + "1" + ")" * 14 + "\n") * 500,
+    "long chained comparisons": "x = " + " < ".join(["a"] * 5000),
+    "many decorators": "@d\n" * 5000 + "def f(): pass",
+    "a comprehension with many conditions": "x = [a for a in b" + " if a" * 2000 + "]",
 }
 
 
@@ -82,6 +128,16 @@ def test_no_real_module_is_refused() -> None:
     root = Path(__file__).parents[2]
     sources = [*root.glob("layerguard/**/*.py"), *root.glob("examples/**/*.py")]
     assert len(sources) > 100
+    refused = [path for path in sources if nesting_problem(path.read_bytes()) is not None]
+    assert refused == []
+
+
+def test_no_installed_module_is_refused() -> None:
+    """Every module installed beside layerguard (site-packages: ~3,500 files, 50 MB of real
+    code, from libcst and mypy to sqlalchemy), as a user's project may hold them."""
+    site_packages = Path(sysconfig.get_paths()["purelib"])
+    sources = list(site_packages.glob("**/*.py"))
+    assert len(sources) > 1000
     refused = [path for path in sources if nesting_problem(path.read_bytes()) is not None]
     assert refused == []
 

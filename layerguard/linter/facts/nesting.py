@@ -1,19 +1,25 @@
 """How deeply a Python source nests, estimated from its bytes before libcst sees them.
 
-libcst's native parser recurses once per level of nesting, and its cost grows faster than the
-depth. Measured on the 2-core development machine: 1,000 nested brackets take 134 MB and a
-chain of 4,000 `+` takes 2 s to parse, while 1,500 brackets, a 20,000-segment dotted name or a
-20,000-branch `elif` chain overflow the C stack (a segmentation fault, not an exception).
-CPython itself refuses more than 200 nested brackets, and extraction, whose code generation
-recurses in Python, gives up past ~330 levels of any kind anyway. So a source nested beyond
-anything real code does is refused here, with the line where it happens, before it is parsed.
+libcst's native parser recurses once per level of nesting, and its memory grows with the
+square of each statement's depth and is held until the whole module is parsed. Measured on the
+2-core development machine (libcst 1.9, each parse in a process of its own): 1,000 conditional
+expressions or lambdas in a chain take ~200 MB, 2,500 take over 1 GB; 4,000 `not` or unary
+`-` take ~900 MB; 200 nested calls take ~90 MB, and a thousand statements of 14 nested calls
+each ~520 MB; a chain of 2,000 calls or subscripts (`f()()`) takes 2.5-4 s; 1,500 brackets,
+8,000 `or` or a 20,000-segment dotted name overflow the C stack (a segmentation fault, not an
+exception). CPython itself refuses more than 200 nested brackets, and extraction, whose code
+generation recurses in Python, gives up past ~330 levels of any kind anyway. So a source whose
+nesting would cost more than ~300 MB or ~2 s to parse is refused here, with the line where it
+happens, before it is parsed.
 
-Ordinary files cost a few microseconds: byte counts bound the depth of a file with few
-operators, and nested brackets are peeled pair by pair with a regular expression. Only a file
-those bounds cannot vouch for (in practice, one of more than ~20 KB) is scanned token by token
-(~2 % of its parse time). The estimate is an upper bound on the depth of the syntax tree, not
-a parser: input crafted to fool it (such as f-strings nested inside each other) is contained
-by the worker process that parses it (see linter/project/extraction.py).
+The estimate weighs each kind of level by what it costs libcst, adds up the squares of the
+statements' depths and refuses a file past `_BUDGET`. Ordinary files cost a few microseconds:
+byte counts bound the sum of their statements' depths, and so the square root of the sum of
+their squares. Only a file those counts cannot vouch for (in practice, one of more than
+~8 KB) is scanned token by token (~2 % of its parse time). The estimate is an upper bound on
+the depth of the syntax tree, not a parser: input crafted to fool it (such as f-strings nested
+inside each other) is contained by the worker process that parses it (see
+linter/project/extraction.py).
 """
 
 from __future__ import annotations
@@ -24,25 +30,37 @@ from typing import Any, NamedTuple
 MAX_BRACKET_DEPTH = 200
 """Deeper brackets are a syntax error for CPython too ("too many nested parentheses")."""
 
-MAX_DEPTH = 1000
-"""The deepest estimated syntax tree that is parsed. Extraction would fail past ~330 levels
-anyway; below this, libcst parses in a fraction of a second and well within the stack."""
+MAX_DEPTH = 2400
+"""The deepest estimated syntax tree of one statement that is parsed, in weighted levels (see
+`_CALL`, `_GROUP` and `_KEYWORD_WEIGHTS`); it is also the square root of the budget of all the
+statements of a file together (`_BUDGET`). libcst's memory grows with the square of the depth
+of each statement, and what one statement took is held until the whole module is parsed: a
+statement at this depth takes ~300 MB, and so do many shallower ones whose squared depths add up
+to the same. Extraction would fail past ~330 levels anyway."""
+
+_BUDGET = MAX_DEPTH * MAX_DEPTH
+"""The sum over a file's statements of their squared depths above which it is not parsed."""
+
+_CALL = 2
+"""Levels a bracket adds to what precedes it (a call or a subscript: `f()()` costs libcst
+twice the time per link that `a.b.c` does)."""
+
+_GROUP = 5
+"""Levels a bracketed group adds to its content: a level of nested brackets costs libcst about
+45 times the memory of an operator level, so a pair counts as seven (with `_CALL`)."""
 
 MAX_ELIF_CHAIN = 1000
 """`elif` branches of one `if` statement: each is nested inside the previous one."""
 
-_SCAN_ABOVE = 3000
-"""A file with at most this many brackets, operators and quotes needs no scan: no expression
-in it can be deeper, and a chain that long still parses in about a second, within the stack
-(extraction then reports it as too deeply nested)."""
-
-_KEYWORD = re.compile(rb"\b(?:and|or|not|if|else|lambda|await|for)\b")
-_KEYWORD_PARTS = (b"and", b"or", b"not", b"if", b"lambda")
-"""Substrings of every keyword operator that can be chained without other operators (`else`
-comes with `if`, `for` with a comprehension, `await` cannot be chained): counting them is
-cheaper than matching keywords, and counts each at least once."""
+_KEYWORD = re.compile(rb"\b(?:and|or|not|if|else|for)\b")
+_LAMBDA = re.compile(rb"\blambda\b")
+_KEYWORD_WEIGHTS = ((b"and", 1), (b"or", 1), (b"not", 1), (b"if", 1), (b"else", 1), (b"lambda", 2))
+"""Substrings of every keyword the scan counts as an operator (`for` contains `or`; `await`
+cannot be chained without brackets), with the levels each stands for (a `lambda` costs libcst
+about four times the memory of a `not`): counting them is cheaper than matching keywords,
+and counts each at least once."""
 _KEYWORDS_IGNORED_UP_TO = 300
-"""Keyword operators the scan may leave out (a file with fewer adds at most as many levels,
+"""Keyword levels the scan may leave out (a file with fewer adds at most as many levels,
 far from a depth that matters): finding them costs more than the rest of the scan."""
 
 _OPENERS = (b"(", b"[", b"{")
@@ -80,6 +98,9 @@ _OPEN, _CLOSE, _SEPARATOR, _NEWLINE, _LITERAL = 1, 2, 3, 4, 5
 _STATEMENT_START = re.compile(rb"^([ \t]*)(?:(elif|else)\b|(?=[^\s#]))", re.MULTILINE)
 
 
+_TOO_MANY = "too many deeply nested expressions"
+
+
 class NestingProblem(NamedTuple):
     """Where and how a source nests too deeply to be parsed."""
 
@@ -91,10 +112,13 @@ def nesting_problem(source: bytes) -> NestingProblem | None:
     """Why `source` is too deeply nested to parse, or None when it is not."""
     counted = source.translate(None, _NOT_COUNTED)  # brackets, quotes and operators
     brackets = sum(map(counted.count, _OPENERS))
-    keywords = sum(map(source.count, _KEYWORD_PARTS))
-    bound = len(counted) + keywords
-    deep_brackets = brackets > MAX_BRACKET_DEPTH and _bracket_depth(source) > MAX_BRACKET_DEPTH
-    if deep_brackets or bound > _SCAN_ABOVE:
+    keywords = sum(source.count(part) * weight for part, weight in _KEYWORD_WEIGHTS)
+    # At least the sum of the depths of the statements, so at least the square root of the sum
+    # of their squares: a file within MAX_DEPTH needs no scan.
+    bound = len(counted) + brackets * (_CALL + _GROUP - 2) + keywords
+    if bound > MAX_DEPTH or (
+        brackets > MAX_BRACKET_DEPTH and _bracket_depth(source) > MAX_BRACKET_DEPTH
+    ):
         found = _scan(source, keywords > _KEYWORDS_IGNORED_UP_TO)
         if found is not None:
             return found
@@ -122,6 +146,8 @@ def _compact(source: bytes, keywords: bool, literal: Any = b"'") -> bytes:
     operators as `~` when `keywords`), each string literal and comment replaced by `literal`
     (bytes, or a function of the match)."""
     if keywords:
+        if b"lambda" in source:
+            source = _LAMBDA.sub(b"~~", source)
         source = _KEYWORD.sub(b"~", source)
     if b"\\" in source:
         source = _ESCAPE.sub(b"", source)
@@ -146,18 +172,23 @@ def _scan(source: bytes, keywords: bool) -> NestingProblem | None:
 def _first_excess(compact: bytes) -> tuple[int, str] | None:
     """Where, in the compact text, nesting first exceeds a limit, and which limit.
 
-    The estimated depth of a bracketed group is one more than that of its deepest
+    The estimated depth of a bracketed group is `_GROUP` more than that of its deepest
     comma-separated segment; a segment's is the number of its operators (each binary
-    operator, attribute access, call, subscript, unary or keyword operator and each literal
-    adjacent to another nests what precedes it one level deeper) plus the depth of its
-    deepest group. A statement ends at a newline outside brackets.
+    operator, attribute access, unary or keyword operator and each literal adjacent to another
+    nests what precedes it one level deeper, a call or subscript `_CALL` levels, a lambda two)
+    plus the depth of its deepest group. A statement ends at a newline outside brackets; the
+    squares of the statements' depths add up to at most `_BUDGET`.
     """
     stack: list[tuple[int, int, int]] = []
-    operators = child = group = 0
+    operators = child = group = spent = 0
     after_literal = False
     for position, kind in enumerate(compact.translate(_KIND)):
         if kind == _NEWLINE:
             if not stack:
+                depth = max(group, operators + child)
+                spent += depth * depth
+                if spent > _BUDGET:
+                    return position, _TOO_MANY
                 operators = child = group = 0
             continue  # a literal on the next line still continues a concatenation
         if kind == _LITERAL:
@@ -166,12 +197,12 @@ def _first_excess(compact: bytes) -> tuple[int, str] | None:
         else:
             after_literal = False
             if kind == _OPEN:
-                stack.append((operators + 1, child, group))
+                stack.append((operators + _CALL, child, group))
                 operators = child = group = 0
                 if len(stack) > MAX_BRACKET_DEPTH:
                     return position, f"brackets nested more than {MAX_BRACKET_DEPTH} deep"
             elif kind == _CLOSE:
-                depth = max(group, operators + child) + 1
+                depth = max(group, operators + child) + _GROUP
                 if stack:
                     operators, child, group = stack.pop()
                     child = max(child, depth)
@@ -184,6 +215,9 @@ def _first_excess(compact: bytes) -> tuple[int, str] | None:
                 operators += 1
         if operators + child > MAX_DEPTH:
             return position, f"an expression nested more than {MAX_DEPTH} levels deep"
+    depth = max(group, operators + child)
+    if spent + depth * depth > _BUDGET:
+        return len(compact), _TOO_MANY
     return None
 
 
