@@ -11,6 +11,7 @@ watchfiles, an optional extra imported only here.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
@@ -80,7 +81,7 @@ def watch(
     def watch_files() -> None:
         for batch in watchfiles.watch(
             project.root,
-            watch_filter=lambda _change, path: session.wanted(path),
+            watch_filter=lambda _change, path: session.wanted(path) or session.holds_files(path),
             stop_event=stopping,
             debounce=800,
             step=30,
@@ -106,7 +107,9 @@ def watch(
             while not batches.empty():  # saves made during the previous re-check
                 batch |= batches.get()
             started = time.perf_counter()
-            changed = tuple(sorted({session.relative(path) for _change, path in batch}))
+            changed = session.changed_files(batch)
+            if not changed:  # a directory without a file the check reads
+                continue
             try:
                 result = session.recheck(changed)
             except ConfigError as error:
@@ -141,9 +144,18 @@ class _Session:
     def _load(self, project: ProjectConfig) -> None:
         self.project = project
         self.config_path = project.path or project.root / CONFIG_FILE_NAME
-        self.files = discover(project)
         self.is_card = card_matcher(project.cards.paths)
+        self._discover()
         self.index: ProjectIndex | None = None
+
+    def _discover(self) -> None:
+        self.files = discover(self.project)
+        self.directories = {
+            "/".join(parts[:end])
+            for path in (*self.files.python, *self.files.cards)
+            for parts in [path.split("/")]
+            for end in range(1, len(parts))
+        }
 
     def relative(self, path: str) -> str:
         try:
@@ -161,6 +173,41 @@ class _Session:
         if any(part in ALWAYS_SKIPPED_DIRS for part in relative.split("/")[:-1]):
             return False
         return is_python_file_of(relative, self.files.layer_map) or self.is_card(relative)
+
+    def holds_files(self, path: str) -> bool:
+        """Whether `path` is a directory that may hold files the check reads: one that
+        appeared (the watcher may report it without the files written into it before it was
+        watched: inotify watches a new directory only once it has seen it created) or one
+        that held some (moved away, its files are not reported one by one)."""
+        if self.relative(path) in self.directories:
+            return True
+        if Path(path).is_relative_to(self.cache_dir) or not os.path.isdir(path):
+            return False
+        return not any(part in ALWAYS_SKIPPED_DIRS for part in self.relative(path).split("/"))
+
+    def changed_files(self, batch: set[tuple[Any, str]]) -> tuple[str, ...]:
+        """The project-relative files the check reads among the changes of a batch (watchfiles'
+        (Change, path) pairs), a directory that appeared or went standing for every such file
+        under it, now or in the index."""
+        from watchfiles import Change
+
+        changed: set[str] = set()
+        for change, path in batch:
+            relative = self.relative(path)
+            if os.path.isdir(path):
+                if change == Change.modified:  # its metadata: its files report their own
+                    continue
+                for directory, subdirectories, names in os.walk(path):
+                    subdirectories[:] = [d for d in subdirectories if d not in ALWAYS_SKIPPED_DIRS]
+                    found = (os.path.join(directory, name) for name in names)
+                    changed.update(self.relative(file) for file in found if self.wanted(file))
+            elif relative in self.directories:
+                inside = relative + "/"
+                known = (*self.files.python, *self.files.cards)
+                changed.update(file for file in known if file.startswith(inside))
+            else:
+                changed.add(relative)
+        return tuple(sorted(changed))
 
     def check_all(self) -> CheckResult:
         """A check over a freshly built index (from the caches)."""
@@ -187,7 +234,7 @@ class _Session:
             exists = (self.root / path).is_file()
             if self.is_card(path) or exists != (path in index.files):
                 if self.is_card(path) or is_python_file_of(path, self.files.layer_map):
-                    self.files = discover(self.project)  # appeared, disappeared, or a card
+                    self._discover()  # appeared, disappeared, or a card
                     return self.check_all()
             elif exists:
                 modified.append(path)
