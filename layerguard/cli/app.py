@@ -107,11 +107,17 @@ def main() -> None:
 
 
 def _warning_printer(others: Callable[..., None]) -> Callable[..., None]:
-    """Print layerguard's own notices as the command line prints messages; others as before."""
+    """Print layerguard's own notices as the command line prints messages, each once per
+    process (a command that reads the tree twice, as `init` does, or `check --watch`
+    re-reading it, says the same thing once); others as before."""
+    shown: set[str] = set()
 
     def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
         if issubclass(category, LayerguardWarning):
-            say(str(message), "warning")
+            text = str(message)
+            if text not in shown:
+                shown.add(text)
+                say(text, "warning")
         else:
             others(message, category, *args, **kwargs)
 

@@ -392,6 +392,21 @@ def test_a_baseline_that_is_no_regular_file_exits_2(project: Path, special: str)
         )
 
 
+@pytest.mark.parametrize("link", ["loop", "dangling"])
+def test_a_baseline_that_is_a_broken_link_is_said_not_ignored(
+    project: Path, run_cli: RunCli, link: str
+) -> None:
+    """`exists()` is false for a link loop or a dangling link: the baseline was silently not
+    applied (all its findings back), and --baseline called it missing."""
+    (project / BASELINE).unlink()
+    (project / BASELINE).symlink_to(BASELINE if link == "loop" else "gone.json")
+    for args in (["check"], ["check", "--baseline", BASELINE], ["baseline", "update"]):
+        run = run_cli(args)
+        assert run.exit_code == 2, (args, run.stdout)
+        assert f"{BASELINE}: cannot read the baseline: " in run.stderr, args
+    assert run_cli(["baseline", "create"]).exit_code == 2  # not overwritten unasked
+
+
 SURROGATE_ROUTE = """\
 from app.hoc.cus.policies.L5_engines.policy_engine import PolicyEngine
 from app.hoc.hoc_spine import registry

@@ -56,7 +56,7 @@ def apply_baseline(
     stale.
     """
     path = explicit or default_baseline_path(project)
-    if not path.exists():
+    if not os.path.lexists(path):  # a broken link or a loop is read, and said
         if explicit is None:
             return diagnostics, None
         raise BaselineFileError(str(explicit), 0, "no such baseline file")

@@ -8,6 +8,7 @@ unless told to).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +58,7 @@ def create_baseline(
     """Record every current finding in a new baseline file at `path` (raises UsageError when
     it exists and `replace` is not set: `update` is the safe way to change a baseline); and
     whether the caches could be written."""
-    if path.exists() and not replace:
+    if os.path.lexists(path) and not replace:
         raise UsageError(
             f"{path} already exists; run `layerguard baseline update` to remove fixed findings "
             "from it, or pass --force to record today's findings instead"
@@ -77,7 +78,7 @@ def update_baseline(
 ) -> BaselineUpdate:
     """Remove the entries of `path` that no longer occur; refuse new findings unless
     `allow_new` (entries of rules that are not enabled are kept)."""
-    if not path.exists():
+    if not os.path.lexists(path):  # a broken link or a loop is read, and said
         raise UsageError(f"{path} does not exist; run `layerguard baseline create` first")
     baseline = read_baseline(path)
     findings, enabled, cache_written = _all_findings(project, use_cache, cache_dir)
