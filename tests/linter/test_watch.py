@@ -287,14 +287,16 @@ def test_a_new_directory_stands_for_the_files_already_written_into_it(project: P
     assert session.changed_files({(Change.modified, str(project / "literature"))}) == ()
 
 
-def test_a_directory_moved_away_stands_for_the_files_it_held(project: Path) -> None:
+def test_a_directory_moved_away_stands_for_the_files_it_held(
+    project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """Moved out of the project, a directory is reported alone, not file by file."""
     from watchfiles import Change
 
     session = _Session(load_config(project / "layerguard.yaml"), CheckOptions(enabled=ENABLED))
     session.check_all()
     drivers = project / Path(DRIVER).parent
-    drivers.rename(project.parent / "elsewhere")
+    drivers.rename(tmp_path_factory.mktemp("moved") / "drivers")  # not into a shared directory
     deleted = {(Change.deleted, str(drivers))}
     assert session.holds_files(str(drivers))
     changed = session.changed_files(deleted)
