@@ -19,6 +19,7 @@ from layerguard.linter.baseline.model import Baseline, match_baseline, updated_b
 from layerguard.linter.check import CheckOptions, check
 from layerguard.linter.diagnostics import Diagnostic
 from layerguard.linter.errors import UsageError
+from layerguard.linter.project.extraction import Progress
 from layerguard.linter.rules.selection import enabled_codes
 
 
@@ -36,13 +37,17 @@ class BaselineUpdate:
 
 
 def _all_findings(
-    project: ProjectConfig, use_cache: bool, cache_dir: Path | None
+    project: ProjectConfig, use_cache: bool, cache_dir: Path | None, progress: Progress | None
 ) -> tuple[list[Diagnostic], frozenset[str], bool]:
     """Every finding of the configured rules (the baseline ignores --select-style narrowing),
     without applying any existing baseline; and whether the caches could be written."""
     enabled = enabled_codes(project)
     options = CheckOptions(
-        enabled=enabled, use_baseline=False, use_cache=use_cache, cache_dir=cache_dir
+        enabled=enabled,
+        use_baseline=False,
+        use_cache=use_cache,
+        cache_dir=cache_dir,
+        progress=progress,
     )
     result = check(project, options)
     return result.diagnostics, enabled, result.cache_written
@@ -54,6 +59,7 @@ def create_baseline(
     replace: bool = False,
     use_cache: bool = True,
     cache_dir: Path | None = None,
+    progress: Progress | None = None,
 ) -> tuple[Baseline, bool]:
     """Record every current finding in a new baseline file at `path` (raises UsageError when
     it exists and `replace` is not set: `update` is the safe way to change a baseline); and
@@ -63,7 +69,7 @@ def create_baseline(
             f"{path} already exists; run `layerguard baseline update` to remove fixed findings "
             "from it, or pass --force to record today's findings instead"
         )
-    findings, _, cache_written = _all_findings(project, use_cache, cache_dir)
+    findings, _, cache_written = _all_findings(project, use_cache, cache_dir, progress)
     baseline = Baseline.from_findings(findings)
     _write(path, baseline)
     return baseline, cache_written
@@ -75,13 +81,14 @@ def update_baseline(
     allow_new: bool = False,
     use_cache: bool = True,
     cache_dir: Path | None = None,
+    progress: Progress | None = None,
 ) -> BaselineUpdate:
     """Remove the entries of `path` that no longer occur; refuse new findings unless
     `allow_new` (entries of rules that are not enabled are kept)."""
     if not os.path.lexists(path):  # a broken link or a loop is read, and said
         raise UsageError(f"{path} does not exist; run `layerguard baseline create` first")
     baseline = read_baseline(path)
-    findings, enabled, cache_written = _all_findings(project, use_cache, cache_dir)
+    findings, enabled, cache_written = _all_findings(project, use_cache, cache_dir, progress)
     judged = judged_by(project, enabled)
     match = match_baseline(findings, baseline, judged)
     if match.new and not allow_new:

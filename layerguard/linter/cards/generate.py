@@ -18,7 +18,7 @@ from layerguard.linter.cards.render import render_card
 from layerguard.linter.errors import UsageError
 from layerguard.linter.project.build import build_index
 from layerguard.linter.project.discovery import selected_by
-from layerguard.linter.project.extraction import default_jobs
+from layerguard.linter.project.extraction import Progress, default_jobs
 
 
 class Generated(Enum):
@@ -58,11 +58,12 @@ def generate_cards(
     replace: bool = False,
     use_cache: bool = True,
     cache_dir: Path | None = None,
+    progress: Progress | None = None,
 ) -> GenerateSummary:
     """Write a card for every selected file into `card_dir` (project-relative), or where the
     file's card already is. `paths` (project-relative) select files; by default every
     non-empty file that belongs to a layer."""
-    built = build_index(project, default_jobs(), use_cache, cache_dir=cache_dir)
+    built = build_index(project, default_jobs(), use_cache, None, cache_dir, progress)
     index = built.index
     if paths is None:
         sources = [s for s in index.files.values() if s.layer is not None and not is_blank(s.facts)]

@@ -24,7 +24,7 @@ from layerguard.linter.cards.merge import merge_card
 from layerguard.linter.cards.output import write_text
 from layerguard.linter.cards.render import card_text
 from layerguard.linter.project.build import build_index
-from layerguard.linter.project.extraction import default_jobs
+from layerguard.linter.project.extraction import Progress, default_jobs
 
 
 class Synced(Enum):
@@ -68,10 +68,11 @@ def sync_cards(
     jobs: int | None = None,
     use_cache: bool = True,
     cache_dir: Path | None = None,
+    progress: Progress | None = None,
 ) -> SyncSummary:
     """Sync every card of `cards.paths` that `selected` holds for (by the card's path or by
     the path of the file it describes)."""
-    built = build_index(project, jobs or default_jobs(), use_cache, cache_dir=cache_dir)
+    built = build_index(project, jobs or default_jobs(), use_cache, None, cache_dir, progress)
     index = built.index
     store = open_card_cache(project.root, use_cache, cache_dir)
     inbound = importers(index)

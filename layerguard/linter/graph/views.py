@@ -20,11 +20,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from layerguard.contracts.config.model import ProjectConfig
 from layerguard.linter.errors import UsageError
 from layerguard.linter.project.index import ProjectIndex, ResolvedImport, SourceFile
 from layerguard.linter.rules.imports import CrossDomainImport, ForbiddenLayerImport
+
+if TYPE_CHECKING:
+    from layerguard.linter.project.extraction import Progress
 
 UNLAYERED = "(no layer)"
 
@@ -216,6 +220,7 @@ def draw(
     use_cache: bool = True,
     contract: str | None = None,
     cache_dir: Path | None = None,
+    progress: Progress | None = None,
 ) -> tuple[Graph, bool]:
     """The graph `layerguard graph` prints: the layer graph, with `layer` and/or `domain` the
     module graph of that selection, or with `contract` its broken chains (raises UsageError
@@ -232,14 +237,14 @@ def draw(
             raise UsageError(
                 f"unknown contract '{contract}'; the contracts are: {', '.join(ids) or '(none)'}"
             )
-        built = build_index(project, default_jobs(), use_cache, cache_dir=cache_dir)
+        built = build_index(project, default_jobs(), use_cache, None, cache_dir, progress)
         return contract_graph(built.index, contract), built.cache_written
     layer_ids = [entry.id for entry in project.layers]
     if layer is not None and layer not in layer_ids:
         raise UsageError(
             f"unknown layer '{layer}'; the contract's layers are: {', '.join(layer_ids)}"
         )
-    built = build_index(project, default_jobs(), use_cache, cache_dir=cache_dir)
+    built = build_index(project, default_jobs(), use_cache, None, cache_dir, progress)
     index = built.index
     if domain is not None and domain not in (known := domains(index)):
         raise UsageError(

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from layerguard.contracts.config.model import ProjectConfig
 from layerguard.linter.operations.handlers import HandlerClass, Handlers, RegistrationKey
 from layerguard.linter.project.index import ProjectIndex
+
+if TYPE_CHECKING:
+    from layerguard.linter.project.extraction import Progress
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -110,11 +114,15 @@ def build_catalogue(index: ProjectIndex, handlers: Handlers | None = None) -> Ca
 
 
 def project_catalogue(
-    project: ProjectConfig, jobs: int, use_cache: bool, cache_dir: Path | None = None
+    project: ProjectConfig,
+    jobs: int,
+    use_cache: bool,
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
 ) -> tuple[Catalogue, bool]:
     """`layerguard operations`: the catalogue of the project, from the same cached facts as
     `check`, and whether the caches could be written."""
     from layerguard.linter.project.build import build_index
 
-    built = build_index(project, jobs, use_cache, cache_dir=cache_dir)
+    built = build_index(project, jobs, use_cache, None, cache_dir, progress)
     return build_catalogue(built.index), built.cache_written
