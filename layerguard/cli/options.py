@@ -74,8 +74,8 @@ QuietOption = Annotated[
     typer.Option(
         "--quiet",
         "-q",
-        help="Print the report and nothing else: no progress bar, no notes on stderr "
-        "(warnings and errors are still printed).",
+        help="Print only what the command is for (a report, graph, catalogue or diff): no "
+        "progress bar, no notes or summary lines. Warnings and errors are still printed.",
     ),
 ]
 

@@ -1,5 +1,6 @@
 """The progress bar of a long cold run: on a terminal's stderr only, never beside
-machine-readable output, never with --quiet; --quiet also silences the informational notes."""
+machine-readable output, never with --quiet; --quiet also silences the informational notes.
+Every command that parses the whole project shows it, not only `check`."""
 
 from __future__ import annotations
 
@@ -25,13 +26,15 @@ def many_files(tmp_path: Path) -> Path:
     return write_project(tmp_path, files)
 
 
-def on_a_terminal(root: Path, *args: str) -> tuple[int, str, str]:
-    """Run `layerguard check ARGS` with stderr on a pseudo-terminal (stdout a file)."""
+def on_a_terminal(
+    root: Path, *args: str, command: tuple[str, ...] = ("check",)
+) -> tuple[int, str, str]:
+    """Run `layerguard COMMAND ARGS` with stderr on a pseudo-terminal (stdout a file)."""
     controller, terminal = pty.openpty()
     stdout = root / "stdout.txt"  # a file, not a pipe: a big report cannot block the run
     with stdout.open("wb") as handle:
         process = subprocess.Popen(
-            [LAYERGUARD, "check", *args],
+            [LAYERGUARD, *command, *args],
             cwd=root,
             stdout=handle,
             stderr=terminal,
@@ -98,3 +101,61 @@ def test_quiet_silences_the_notes_not_the_report(
     quiet = run_cli(["check", "--quiet"])
     assert (quiet.exit_code, quiet.stderr) == (0, "")
     assert quiet.stdout.startswith("No findings in 1 file and 0 cards")  # the report itself
+
+
+BAR_COMMANDS = {  # the command, and all it prints on stdout ({root}: the project)
+    "baseline create": (
+        ("baseline", "create"),
+        "wrote {root}/.layerguard-baseline.json: 0 findings in 0 files; `layerguard check` now "
+        "reports only new findings\n",
+    ),
+    "cards generate": (("cards", "generate"), "0 card(s) written, 0 kept, 0 not described.\n"),
+    "cards sync": (
+        ("cards", "sync"),
+        "0 card(s) synced, 0 up to date, 0 skipped (no file), 0 could not be synced.\n",
+    ),
+    "graph text": (("graph", "--output-format", "text"), "layers\n"),
+    "operations": (("operations",), "No operations: no registry calls in 250 files.\n"),
+}
+
+
+@pytest.mark.parametrize("name", BAR_COMMANDS)
+def test_every_command_that_parses_the_project_shows_the_bar(many_files: Path, name: str) -> None:
+    command, printed = BAR_COMMANDS[name]
+    code, out, terminal = on_a_terminal(many_files, command=command)
+    assert code == 0
+    assert "layerguard: parsing" in terminal
+    assert "/250" in terminal
+    assert out == printed.format(root=many_files)
+
+
+def test_baseline_update_shows_the_bar_on_a_cold_run(many_files: Path) -> None:
+    create = subprocess.run(
+        [LAYERGUARD, "baseline", "create", "--no-cache"], cwd=many_files, capture_output=True
+    )
+    assert (create.returncode, create.stderr) == (0, b"")
+    code, out, terminal = on_a_terminal(many_files, command=("baseline", "update"))
+    assert code == 0
+    assert "layerguard: parsing" in terminal
+    assert out.startswith(f"{many_files / '.layerguard-baseline.json'}: 0 findings removed")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("baseline", "create", "-q"),
+        ("cards", "generate", "--quiet"),
+        ("cards", "sync", "-q"),
+        ("graph", "--output-format", "text", "-q"),
+        ("graph",),  # Mermaid, read by a program
+        ("graph", "--output-format", "dot"),
+        ("operations", "--quiet"),
+        ("operations", "--output-format", "json"),
+    ],
+    ids=" ".join,
+)
+def test_no_bar_beside_machine_readable_output_or_with_quiet_on_any_command(
+    many_files: Path, command: tuple[str, ...]
+) -> None:
+    code, out, terminal = on_a_terminal(many_files, command=command)
+    assert (code, "parsing" in terminal, "parsing" in out) == (0, False, False)

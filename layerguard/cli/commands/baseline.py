@@ -15,7 +15,9 @@ from layerguard.cli.options import (
     CacheDirOption,
     ConfigOption,
     NoCacheOption,
+    QuietOption,
     open_project,
+    parsing_progress,
     say,
     usage_errors,
     warn_unwritten_cache,
@@ -46,6 +48,7 @@ def create_command(
     ] = False,
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Record every current finding (of the configured rules) in a new baseline file.
 
@@ -58,14 +61,21 @@ def create_command(
 
     project = open_project(config)
     path = file or default_baseline_path(project)
-    with usage_errors():
+    with usage_errors(), parsing_progress(quiet, text_output=True) as progress:
         baseline, written = create_baseline(
-            project, path, replace=force, use_cache=not no_cache, cache_dir=cache_dir
+            project,
+            path,
+            replace=force,
+            use_cache=not no_cache,
+            cache_dir=cache_dir,
+            progress=progress,
         )
     warn_unwritten_cache(written)
-    typer.echo(
-        f"wrote {path}: {baseline.description()}; `layerguard check` now reports only new findings"
-    )
+    if not quiet:
+        typer.echo(
+            f"wrote {path}: {baseline.description()}; `layerguard check` now reports only new "
+            "findings"
+        )
 
 
 @baseline_app.command("update")
@@ -78,6 +88,7 @@ def update_command(
     ] = False,
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Remove the baseline entries that no longer occur.
 
@@ -93,9 +104,14 @@ def update_command(
 
     project = open_project(config)
     path = file or default_baseline_path(project)
-    with usage_errors():
+    with usage_errors(), parsing_progress(quiet, text_output=True) as progress:
         update = update_baseline(
-            project, path, allow_new=allow_new, use_cache=not no_cache, cache_dir=cache_dir
+            project,
+            path,
+            allow_new=allow_new,
+            use_cache=not no_cache,
+            cache_dir=cache_dir,
+            progress=progress,
         )
     warn_unwritten_cache(update.cache_written)
     if update.new:
@@ -108,7 +124,8 @@ def update_command(
             "error",
         )
         raise typer.Exit(FINDINGS)
-    typer.echo(
-        f"{path}: {plural(update.removed, 'finding')} removed, {update.added} added; "
-        f"{update.baseline.description()} remain baselined"
-    )
+    if not quiet:
+        typer.echo(
+            f"{path}: {plural(update.removed, 'finding')} removed, {update.added} added; "
+            f"{update.baseline.description()} remain baselined"
+        )

@@ -21,9 +21,11 @@ from layerguard.cli.options import (
     ConfigOption,
     LegacyFormatOption,
     NoCacheOption,
+    QuietOption,
     format_option,
     open_project,
     output_format,
+    parsing_progress,
     project_relative,
     say,
     usage_errors,
@@ -265,6 +267,7 @@ def generate_command(
     config: ConfigOption = None,
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Write placement cards for Python files, in the seed card's format.
 
@@ -280,13 +283,21 @@ def generate_command(
     project = open_project(config)
     card_dir = _card_dir(out, project)
     wanted = project_relative(paths, project.root) if paths else None
-    with usage_errors():
+    with usage_errors(), parsing_progress(quiet, text_output=True) as progress:
         summary = generate_cards(
-            project, card_dir, wanted, replace=force, use_cache=not no_cache, cache_dir=cache_dir
+            project,
+            card_dir,
+            wanted,
+            replace=force,
+            use_cache=not no_cache,
+            cache_dir=cache_dir,
+            progress=progress,
         )
     for card in summary.cards:
         if card.outcome is Generated.NOT_DESCRIBED:
             typer.echo(f"{card.source}: not described: it does not parse (see LG001)", err=True)
+        elif quiet:
+            continue
         elif card.outcome is Generated.KEPT:
             typer.echo(f"kept {card.card}: it exists (`cards sync` updates it; --force overwrites)")
         else:
@@ -300,10 +311,11 @@ def generate_command(
         )
     warn_unwritten_cache(summary.cache_written)
     failed = summary.count(Generated.NOT_DESCRIBED)
-    typer.echo(
-        f"{summary.count(Generated.WRITTEN)} card(s) written, {summary.count(Generated.KEPT)} "
-        f"kept, {failed} not described."
-    )
+    if not quiet:
+        typer.echo(
+            f"{summary.count(Generated.WRITTEN)} card(s) written, {summary.count(Generated.KEPT)} "
+            f"kept, {failed} not described."
+        )
     raise typer.Exit(FINDINGS if failed else OK)
 
 
@@ -328,6 +340,7 @@ def sync_command(
     config: ConfigOption = None,
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Rewrite the machine-owned parts of existing cards from the code.
 
@@ -342,28 +355,35 @@ def sync_command(
 
     project = open_project(config)
     selected = selected_by(project_relative(paths, project.root) if paths else ())
-    with usage_errors():
+    with usage_errors(), parsing_progress(quiet, text_output=True) as progress:
         summary = sync_cards(
-            project, selected, write=not check, use_cache=not no_cache, cache_dir=cache_dir
+            project,
+            selected,
+            write=not check,
+            use_cache=not no_cache,
+            cache_dir=cache_dir,
+            progress=progress,
         )
     for card in summary.cards:
         for problem in card.problems:
             typer.echo(f"{card.card}: {problem}", err=True)
-        if card.outcome is Synced.NO_FILE:
+        if card.outcome is Synced.NO_FILE and not quiet:
             typer.echo(f"{card.card}: skipped: it describes no project file (see LG301)")
         elif card.outcome is Synced.CHANGED:
             changes = "; ".join(card.changes)
-            if check:
+            if check:  # what --check is for: printed with --quiet too
                 typer.echo(f"{card.card}: out of date: {changes}")
                 typer.echo(card.diff, nl=False)
-            else:
+            elif not quiet:
                 typer.echo(f"synced {card.card}: {changes}")
     warn_unwritten_cache(summary.cache_written)
     changed = summary.count(Synced.CHANGED)
     verb = "out of date" if check else "synced"
-    typer.echo(
-        f"{changed} card(s) {verb}, {summary.count(Synced.CURRENT)} up to date, "
-        f"{summary.count(Synced.NO_FILE)} skipped (no file), {summary.failed} could not be "
-        "synced." + (" Run `layerguard cards sync` to update them." if check and changed else "")
-    )
+    if not quiet:
+        typer.echo(
+            f"{changed} card(s) {verb}, {summary.count(Synced.CURRENT)} up to date, "
+            f"{summary.count(Synced.NO_FILE)} skipped (no file), {summary.failed} could not be "
+            "synced."
+            + (" Run `layerguard cards sync` to update them." if check and changed else "")
+        )
     raise typer.Exit(FINDINGS if summary.failed or (check and changed) else OK)

@@ -16,9 +16,11 @@ from layerguard.cli.options import (
     ConfigOption,
     LegacyFormatOption,
     NoCacheOption,
+    QuietOption,
     format_option,
     open_project,
     output_format,
+    parsing_progress,
     usage_errors,
     warn_unwritten_cache,
 )
@@ -58,6 +60,7 @@ def graph_command(
     ] = None,
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Print the dependency graph: layers and the number of imports between them.
 
@@ -72,9 +75,16 @@ def graph_command(
 
     fmt = output_format(chosen_format, legacy_format, GRAPH_FORMATS)
     project = open_project(config)
-    with usage_errors():
+    # Mermaid and DOT are read by programs: no bar beside them, as beside `check`'s JSON.
+    with usage_errors(), parsing_progress(quiet, fmt == "text") as progress:
         graph, written = draw(
-            project, layer, domain, use_cache=not no_cache, contract=contract, cache_dir=cache_dir
+            project,
+            layer,
+            domain,
+            use_cache=not no_cache,
+            contract=contract,
+            cache_dir=cache_dir,
+            progress=progress,
         )
     typer.echo(RENDERERS[fmt](graph), nl=False)
     warn_unwritten_cache(written)

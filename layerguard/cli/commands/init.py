@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from layerguard.cli.options import say, usage_errors
+from layerguard.cli.options import QuietOption, say, usage_errors
 
 
 def init_command(
@@ -49,6 +49,7 @@ def init_command(
             file_okay=False,
         ),
     ] = Path("."),
+    quiet: QuietOption = False,
 ) -> None:
     """Write the project's layer contract from the preset that fits its tree.
 
@@ -68,20 +69,24 @@ def init_command(
         result = init_project(InitOptions(directory, preset, pyproject, force))
     chosen = result.draft
     if result.proposed:
-        typer.echo(f"proposing preset '{chosen.preset}' ({PRESETS[chosen.preset]}), as:")
-        for reason in chosen.reasons:
-            typer.echo(f"  {reason}")
-        if result.also_fitting:
-            typer.echo(f"  (also fits: {', '.join(result.also_fitting)}; see --preset)")
+        if not quiet:
+            typer.echo(f"proposing preset '{chosen.preset}' ({PRESETS[chosen.preset]}), as:")
+            for reason in chosen.reasons:
+                typer.echo(f"  {reason}")
+            if result.also_fitting:
+                typer.echo(f"  (also fits: {', '.join(result.also_fitting)}; see --preset)")
     elif not chosen.fits:
         say(
             f"this tree does not have the '{chosen.preset}' layout; the contract names its "
             "default directories",
             "warning",
         )
-    typer.echo(f"wrote {result.target} (preset '{chosen.preset}')")
+    if not quiet:
+        typer.echo(f"wrote {result.target} (preset '{chosen.preset}')")
     if result.listing is None:
         say(f"the contract does not fit the tree yet:\n{result.problem}", "warning")
+        return
+    if quiet:
         return
     listing = result.listing
     held = sum(len(layer.files) for layer in listing.layers)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from layerguard.cli.options import USAGE_ERROR, ConfigOption, usage_errors
+from layerguard.cli.options import USAGE_ERROR, ConfigOption, QuietOption, usage_errors
 
 migrate_app = typer.Typer(
     help="Bring another tool's architecture contracts into layerguard.yaml.",
@@ -34,6 +34,7 @@ def import_linter_command(
         bool,
         typer.Option("--stdout", help="Print the contracts instead of writing layerguard.yaml."),
     ] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Translate import-linter's contracts into the project's contract.
 
@@ -78,6 +79,7 @@ def import_linter_command(
         summary = f"{verb} {target_shown}: {count} from {source}: {listed}"
     for problem in migration.untranslated:
         typer.echo(f"{source}:{problem.line}: not translated: {problem.message}", err=True)
-    for note in migration.notes:
+    for note in migration.notes:  # a root package the contract cannot reach: kept with --quiet
         typer.echo(f"note: {note}", err=True)
-    typer.echo(summary, err=stdout)
+    if not quiet:
+        typer.echo(summary, err=stdout)

@@ -17,10 +17,12 @@ from layerguard.cli.options import (
     JobsOption,
     LegacyFormatOption,
     NoCacheOption,
+    QuietOption,
     format_option,
     jobs_to_use,
     open_project,
     output_format,
+    parsing_progress,
     say,
     usage_errors,
     warn_unwritten_cache,
@@ -43,6 +45,7 @@ def operations_command(
     jobs: JobsOption = None,
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """List every operation: its handler class (file and line) and every call site that
     dispatches it, sorted by name. Operations dispatched but never registered are marked, and
@@ -55,8 +58,10 @@ def operations_command(
 
     fmt = output_format(chosen_format, legacy_format, CATALOGUE_FORMATS)
     project = open_project(config)
-    with usage_errors():
-        catalogue, written = project_catalogue(project, jobs_to_use(jobs), not no_cache, cache_dir)
+    with usage_errors(), parsing_progress(quiet, fmt == "text") as progress:
+        catalogue, written = project_catalogue(
+            project, jobs_to_use(jobs), not no_cache, cache_dir, progress
+        )
     typer.echo(FORMATS[fmt](catalogue, str(project.root)), nl=False)
     if catalogue.unparsed:
         say(

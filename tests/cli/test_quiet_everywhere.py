@@ -1,0 +1,216 @@
+"""`--quiet` and `--color` on every command that has something to silence or to colour, as ruff
+has them on every command: --quiet drops the notes, progress and summary lines and keeps what
+the command is for (findings, diffs, graphs, catalogues), warnings and errors; --color decides
+whether the messages on stderr are coloured."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+import pytest
+import typer.main
+
+from layerguard.cli.app import app
+from tests.helpers import Run, write_project
+
+RunCli = Callable[..., Run]
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+ENGINES = "backend/app/hoc/cus/policies/L5_engines"
+DRIVERS = "backend/app/hoc/cus/policies/L6_drivers"
+ENGINE = f"{ENGINES}/engine.py"
+DRIVER = f"{DRIVERS}/driver.py"
+CARDS = "literature/backend/app/hoc/cus/policies"
+FILES = {
+    ENGINE: '"""Policy rules."""\n\n\ndef evaluate(policy: str) -> bool:\n    return True\n',
+    DRIVER: "async def save(session):\n    await session.commit()\n",
+}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return write_project(tmp_path, FILES)
+
+
+def test_baseline_create_and_update_quiet_keep_only_refused_findings(
+    project: Path, run_cli: RunCli
+) -> None:
+    baseline = project / ".layerguard-baseline.json"
+    assert run_cli(["baseline", "create", "--quiet"]) == Run(0, "", "")
+    recorded = baseline.read_text("utf-8")
+    assert '"LG201"' in recorded
+    loud = run_cli(["baseline", "create", "--force"])
+    assert loud == Run(
+        0,
+        f"wrote {baseline}: 1 finding in 1 file; `layerguard check` now reports only new "
+        "findings\n",
+        "",
+    )
+    assert baseline.read_text("utf-8") == recorded
+    assert run_cli(["baseline", "update"]).stdout == (
+        f"{baseline}: 0 findings removed, 0 added; 1 finding in 1 file remain baselined\n"
+    )
+    assert run_cli(["baseline", "update", "-q"]) == Run(0, "", "")
+    write_project(project, {f"{DRIVERS}/other.py": FILES[DRIVER]}, config=None)
+    refused = run_cli(["baseline", "update", "-q"])
+    assert refused.exit_code == 1
+    assert [line.split(" ")[:2] for line in refused.stdout.splitlines()] == [
+        [f"{DRIVERS}/other.py:2:11:", "LG201"]
+    ]
+    assert refused.stderr == (
+        f"layerguard: {baseline} not updated: 1 finding not in the baseline; fix the new "
+        "findings, or pass --allow-new to record them\n"
+    )
+    assert baseline.read_text("utf-8") == recorded
+
+
+def test_cards_generate_quiet_prints_only_what_could_not_be_described(
+    project: Path, run_cli: RunCli
+) -> None:
+    write_project(project, {f"{ENGINES}/broken.py": "def (:\n"}, config=None)
+    run = run_cli(["cards", "generate", "--quiet"])
+    assert run == Run(1, "", f"{ENGINES}/broken.py: not described: it does not parse (see LG001)\n")
+    assert sorted(p.name for p in (project / CARDS).rglob("*.md")) == ["driver.md", "engine.md"]
+    loud = run_cli(["cards", "generate", str(project / ENGINE)])
+    assert loud == Run(
+        0,
+        f"kept {CARDS}/L5_engines/engine.md: it exists (`cards sync` updates it; --force "
+        "overwrites)\n0 card(s) written, 1 kept, 0 not described.\n",
+        "",
+    )
+
+
+def test_cards_sync_quiet_keeps_the_check_diff_and_drops_the_summary(
+    project: Path, run_cli: RunCli
+) -> None:
+    assert run_cli(["cards", "generate", "-q"]).exit_code == 0
+    card = project / CARDS / "L5_engines/engine.md"
+    (project / ENGINE).write_text(FILES[ENGINE] + "\n\ndef audit() -> None:\n    pass\n")
+    loud = run_cli(["cards", "sync", "--check"])
+    quiet = run_cli(["cards", "sync", "--check", "--quiet"])
+    summary = (
+        "1 card(s) out of date, 1 up to date, 0 skipped (no file), 0 could not be synced. "
+        "Run `layerguard cards sync` to update them.\n"
+    )
+    assert loud.exit_code == quiet.exit_code == 1
+    assert loud.stdout.endswith(summary)
+    assert quiet == Run(1, loud.stdout.removesuffix(summary), "")
+    lines = quiet.stdout.splitlines()
+    assert lines[:3] == [
+        f"{CARDS}/L5_engines/engine.md: out of date: Functions; Export Contract (added `audit`)",
+        f"--- a/{CARDS}/L5_engines/engine.md",
+        f"+++ b/{CARDS}/L5_engines/engine.md",
+    ]
+    assert "+### `audit() -> None`" in lines
+    before = card.read_text("utf-8")
+    assert run_cli(["cards", "sync", "-q"]) == Run(0, "", "")
+    assert card.read_text("utf-8") != before
+    assert run_cli(["cards", "sync", "--check", "-q"]) == Run(0, "", "")
+    assert run_cli(["cards", "sync"]).stdout == (
+        "0 card(s) synced, 2 up to date, 0 skipped (no file), 0 could not be synced.\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["graph"], ["graph", "--output-format", "text"], ["operations"]],
+    ids=" ".join,
+)
+def test_quiet_never_changes_a_graph_or_a_catalogue(
+    project: Path, run_cli: RunCli, command: list[str]
+) -> None:
+    loud = run_cli(command)
+    assert (loud.exit_code, loud.stderr) == (0, "")
+    assert loud.stdout.strip()
+    assert run_cli([*command, "-q"]) == loud
+
+
+def test_init_quiet_writes_silently_but_still_warns(tmp_path: Path, run_cli: RunCli) -> None:
+    proposed = tmp_path / "proposed"
+    write_project(
+        proposed,
+        {
+            "src/svc/__init__.py": "",
+            "src/svc/hoc/api/cus/policies/policies.py": "",
+            "src/svc/hoc/cus/policies/L5_engines/engine.py": "",
+            "src/svc/hoc/cus/policies/L6_drivers/driver.py": "",
+        },
+        config=None,
+    )
+    assert run_cli(["init", "--directory", str(proposed), "--quiet"]) == Run(0, "", "")
+    assert (proposed / "layerguard.yaml").is_file()
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    run = run_cli(["init", "--preset", "hoc", "-q"], cwd=bare)
+    assert run == Run(
+        0,
+        "",
+        "layerguard: warning: this tree does not have the 'hoc' layout; the contract names its "
+        "default directories\n"
+        "layerguard: warning: the contract does not fit the tree yet:\n"
+        "layerguard.yaml:10: LG003 source_roots[0]: 'backend' is not a directory.\n",
+    )
+
+
+IMPORTLINTER = """\
+[importlinter]
+root_packages =
+    shop
+
+[importlinter:contract:layers]
+name = Layered
+type = layers
+containers =
+    shop
+layers =
+    api
+    service
+"""
+
+
+def test_migrate_quiet_drops_the_summary(tmp_path: Path, run_cli: RunCli) -> None:
+    package = {"src/shop/__init__.py": "", "src/shop/api.py": "", "src/shop/service.py": ""}
+    write_project(tmp_path, {**package, ".importlinter": IMPORTLINTER}, config=None)
+    loud = run_cli(["migrate", "import-linter", "--stdout"])
+    assert loud.stderr == "translated 1 contract from .importlinter: layers (layers)\n"
+    assert run_cli(["migrate", "import-linter", "--stdout", "-q"]) == Run(0, loud.stdout, "")
+    assert run_cli(["migrate", "import-linter", "-q"]) == Run(0, "", "")
+    assert "id: layers" in (tmp_path / "layerguard.yaml").read_text("utf-8")
+
+
+def _commands() -> list[tuple[str, click.Command]]:
+    found = []
+
+    def walk(command: click.Command, path: str) -> None:
+        if isinstance(command, click.Group):
+            for name in command.list_commands(click.Context(command)):
+                sub = command.get_command(click.Context(command), name)
+                assert sub is not None
+                walk(sub, f"{path} {name}".strip())
+        else:
+            found.append((path, command))
+
+    walk(typer.main.get_command(app), "")
+    return found
+
+
+def test_every_command_that_parses_the_project_takes_quiet_and_color() -> None:
+    """A command that parses the project (it has --cache-dir) can show the progress bar: it
+    must take --quiet to hide it, as `check` does."""
+    parsing = {}
+    for path, command in _commands():
+        options = {name for param in command.params for name in param.opts}
+        if "--cache-dir" in options:
+            parsing[path] = {"--quiet", "-q"} <= options
+    assert parsing == {
+        "baseline create": True,
+        "baseline update": True,
+        "cards generate": True,
+        "cards sync": True,
+        "check": True,
+        "graph": True,
+        "operations": True,
+    }
