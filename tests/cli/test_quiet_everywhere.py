@@ -181,6 +181,46 @@ def test_migrate_quiet_drops_the_summary(tmp_path: Path, run_cli: RunCli) -> Non
     assert "id: layers" in (tmp_path / "layerguard.yaml").read_text("utf-8")
 
 
+BROKEN_CONTRACT = "version: 1\nlayerz: []\n"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["baseline", "create"],
+        ["baseline", "update"],
+        ["cards", "generate"],
+        ["cards", "sync"],
+        ["graph"],
+        ["layers"],
+        ["operations"],
+        ["migrate", "import-linter"],
+    ],
+    ids=" ".join,
+)
+def test_color_on_every_command_that_colours_its_messages(
+    tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    write_project(tmp_path, {".importlinter": IMPORTLINTER}, BROKEN_CONTRACT)
+    coloured = run_cli([*command, "--color", "always"])
+    assert coloured.exit_code == 2
+    assert "\x1b[1;31mLG003\x1b[0m" in coloured.stderr
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    uncoloured = run_cli([*command, "--color", "never"])
+    assert uncoloured == Run(2, "", ANSI.sub("", coloured.stderr))
+    assert uncoloured.stderr.startswith(f"{tmp_path / 'layerguard.yaml'}:2: LG003 layerz: ")
+
+
+def test_color_on_init_and_explain(tmp_path: Path, run_cli: RunCli) -> None:
+    write_project(tmp_path, {})
+    init = run_cli(["init", "--preset", "hoc", "--color", "always"])
+    assert init.exit_code == 2
+    assert init.stderr.startswith("\x1b[1;31mlayerguard:\x1b[0m layerguard.yaml")
+    explain = run_cli(["explain", "LG999", "--color", "always"])
+    assert explain.exit_code == 2
+    assert explain.stderr.startswith("\x1b[1;31mlayerguard:\x1b[0m unknown rule 'LG999'")
+
+
 def _commands() -> list[tuple[str, click.Command]]:
     found = []
 
@@ -199,12 +239,12 @@ def _commands() -> list[tuple[str, click.Command]]:
 
 def test_every_command_that_parses_the_project_takes_quiet_and_color() -> None:
     """A command that parses the project (it has --cache-dir) can show the progress bar: it
-    must take --quiet to hide it, as `check` does."""
+    must take --quiet to hide it, and --color, as `check` does."""
     parsing = {}
     for path, command in _commands():
         options = {name for param in command.params for name in param.opts}
         if "--cache-dir" in options:
-            parsing[path] = {"--quiet", "-q"} <= options
+            parsing[path] = {"--quiet", "-q", "--color"} <= options
     assert parsing == {
         "baseline create": True,
         "baseline update": True,

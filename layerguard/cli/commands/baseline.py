@@ -13,6 +13,7 @@ import typer
 from layerguard.cli.options import (
     FINDINGS,
     CacheDirOption,
+    ColorOption,
     ConfigOption,
     NoCacheOption,
     QuietOption,
@@ -49,6 +50,7 @@ def create_command(
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
     quiet: QuietOption = False,
+    color: ColorOption = None,
 ) -> None:
     """Record every current finding (of the configured rules) in a new baseline file.
 
@@ -89,6 +91,7 @@ def update_command(
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
     quiet: QuietOption = False,
+    color: ColorOption = None,
 ) -> None:
     """Remove the baseline entries that no longer occur.
 

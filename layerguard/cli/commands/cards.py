@@ -18,6 +18,7 @@ from layerguard.cli.options import (
     OK,
     USAGE_ERROR,
     CacheDirOption,
+    ColorOption,
     ConfigOption,
     LegacyFormatOption,
     NoCacheOption,
@@ -268,6 +269,7 @@ def generate_command(
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
     quiet: QuietOption = False,
+    color: ColorOption = None,
 ) -> None:
     """Write placement cards for Python files, in the seed card's format.
 
@@ -341,6 +343,7 @@ def sync_command(
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
     quiet: QuietOption = False,
+    color: ColorOption = None,
 ) -> None:
     """Rewrite the machine-owned parts of existing cards from the code.
 

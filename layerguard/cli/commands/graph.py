@@ -13,6 +13,7 @@ import typer
 
 from layerguard.cli.options import (
     CacheDirOption,
+    ColorOption,
     ConfigOption,
     LegacyFormatOption,
     NoCacheOption,
@@ -61,6 +62,7 @@ def graph_command(
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
     quiet: QuietOption = False,
+    color: ColorOption = None,
 ) -> None:
     """Print the dependency graph: layers and the number of imports between them.
 

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from layerguard.cli.options import QuietOption, say, usage_errors
+from layerguard.cli.options import ColorOption, QuietOption, say, usage_errors
 
 
 def init_command(
@@ -50,6 +50,7 @@ def init_command(
         ),
     ] = Path("."),
     quiet: QuietOption = False,
+    color: ColorOption = None,
 ) -> None:
     """Write the project's layer contract from the preset that fits its tree.
 

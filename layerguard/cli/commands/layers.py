@@ -11,7 +11,13 @@ from typing import Annotated
 
 import typer
 
-from layerguard.cli.options import ConfigOption, format_option, open_project, usage_errors
+from layerguard.cli.options import (
+    ColorOption,
+    ConfigOption,
+    format_option,
+    open_project,
+    usage_errors,
+)
 
 LISTING_FORMATS = ("text", "json")
 
@@ -22,6 +28,7 @@ def layers_command(
         str,
         format_option(LISTING_FORMATS, "text (the default) or json."),
     ] = "text",
+    color: ColorOption = None,
 ) -> None:
     """List each layer's files (project-relative, with their domain) and the files in no layer.
 

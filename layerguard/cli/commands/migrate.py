@@ -9,7 +9,13 @@ from typing import Annotated
 
 import typer
 
-from layerguard.cli.options import USAGE_ERROR, ConfigOption, QuietOption, usage_errors
+from layerguard.cli.options import (
+    USAGE_ERROR,
+    ColorOption,
+    ConfigOption,
+    QuietOption,
+    usage_errors,
+)
 
 migrate_app = typer.Typer(
     help="Bring another tool's architecture contracts into layerguard.yaml.",
@@ -35,6 +41,7 @@ def import_linter_command(
         typer.Option("--stdout", help="Print the contracts instead of writing layerguard.yaml."),
     ] = False,
     quiet: QuietOption = False,
+    color: ColorOption = None,
 ) -> None:
     """Translate import-linter's contracts into the project's contract.
 

@@ -13,6 +13,7 @@ import typer
 
 from layerguard.cli.options import (
     CacheDirOption,
+    ColorOption,
     ConfigOption,
     JobsOption,
     LegacyFormatOption,
@@ -46,6 +47,7 @@ def operations_command(
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
     quiet: QuietOption = False,
+    color: ColorOption = None,
 ) -> None:
     """List every operation: its handler class (file and line) and every call site that
     dispatches it, sorted by name. Operations dispatched but never registered are marked, and

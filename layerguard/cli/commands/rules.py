@@ -10,7 +10,13 @@ from typing import Annotated
 
 import typer
 
-from layerguard.cli.options import LegacyFormatOption, fail, format_option, output_format
+from layerguard.cli.options import (
+    ColorOption,
+    LegacyFormatOption,
+    fail,
+    format_option,
+    output_format,
+)
 
 RULES_FORMATS = ("text", "json", "markdown")
 
@@ -55,6 +61,7 @@ def explain_command(
             show_default=False,
         ),
     ],
+    color: ColorOption = None,
 ) -> None:
     """Explain one rule: what it catches, why it matters, an example (the ones the test suite
     runs), what to write instead, and its options (configuration, import scopes, suppression).
