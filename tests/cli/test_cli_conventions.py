@@ -258,10 +258,12 @@ def help_screens() -> list[tuple[str, ...]]:
 @pytest.mark.parametrize("path", help_screens(), ids=" ".join)
 def test_help_wraps_at_the_terminal_width_only(path: tuple[str, ...], width: int) -> None:
     """Every line of a paragraph is as full as the terminal allows: the next word would not
-    have fitted (no break where the docstring's source line happened to end)."""
+    have fitted (no break where the docstring's source line happened to end); and no word is
+    cut (rich ends a word longer than the option panel's help column with `…`)."""
     result = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": str(width)})
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
+    assert [text for text in lines if "…" in text] == []
     usage = next(i for i, text in enumerate(lines) if "Usage:" in text)
     description = lines[usage + 1 :]
     description = description[: next(i for i, text in enumerate(description) if "─" in text)]

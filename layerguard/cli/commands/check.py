@@ -163,8 +163,8 @@ def check_command(
         Path | None,
         typer.Option(
             "--baseline",
-            help="The baseline file whose findings are hidden (default: "
-            ".layerguard-baseline.json next to the contract file, when it exists).",
+            help="The baseline file whose findings are hidden (default: the file "
+            "`layerguard baseline create` writes next to the contract file, when it exists).",
             dir_okay=False,
             show_default=False,
         ),
