@@ -67,6 +67,10 @@ def test_ci_snippets_are_valid_yaml_and_use_real_options() -> None:
     gitlab_cache = gitlab["layerguard"]["cache"]
     assert gitlab_cache["paths"] == [".layerguard_cache/"]
     assert gitlab_cache["fallback_keys"] == ["layerguard-$CI_DEFAULT_BRANCH"]
+    # GitLab keeps the caches of protected and unprotected branches apart by default, so the
+    # fallback works only with that setting off: the recipe's section must say so.
+    gitlab_section = read("ci.md").split("\n## GitLab CI\n")[1].split("\n## ")[0]
+    assert "*Use separate caches for protected branches*" in gitlab_section
 
 
 def test_the_documented_pre_commit_hook_exists() -> None:
