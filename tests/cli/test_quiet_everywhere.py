@@ -5,7 +5,6 @@ whether the messages on stderr are coloured."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,20 +13,14 @@ import pytest
 import typer.main
 
 from layerguard.cli.app import app
+from tests.cli.test_cli_conventions import ANSI, DRIVER, ENGINE, FILES
+from tests.cli.test_migrate_cli import INI, PACKAGE
 from tests.helpers import Run, write_project
 
 RunCli = Callable[..., Run]
 
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
-ENGINES = "backend/app/hoc/cus/policies/L5_engines"
-DRIVERS = "backend/app/hoc/cus/policies/L6_drivers"
-ENGINE = f"{ENGINES}/engine.py"
-DRIVER = f"{DRIVERS}/driver.py"
+ENGINES, DRIVERS = ENGINE.rsplit("/", 1)[0], DRIVER.rsplit("/", 1)[0]
 CARDS = "literature/backend/app/hoc/cus/policies"
-FILES = {
-    ENGINE: '"""Policy rules."""\n\n\ndef evaluate(policy: str) -> bool:\n    return True\n',
-    DRIVER: "async def save(session):\n    await session.commit()\n",
-}
 
 
 @pytest.fixture
@@ -73,11 +66,14 @@ def test_cards_generate_quiet_prints_only_what_could_not_be_described(
     write_project(project, {f"{ENGINES}/broken.py": "def (:\n"}, config=None)
     run = run_cli(["cards", "generate", "--quiet"])
     assert run == Run(1, "", f"{ENGINES}/broken.py: not described: it does not parse (see LG001)\n")
-    assert sorted(p.name for p in (project / CARDS).rglob("*.md")) == ["driver.md", "engine.md"]
+    assert sorted(p.name for p in (project / CARDS).rglob("*.md")) == [
+        "policy_driver.md",
+        "policy_engine.md",
+    ]
     loud = run_cli(["cards", "generate", str(project / ENGINE)])
     assert loud == Run(
         0,
-        f"kept {CARDS}/L5_engines/engine.md: it exists (`cards sync` updates it; --force "
+        f"kept {CARDS}/L5_engines/policy_engine.md: it exists (`cards sync` updates it; --force "
         "overwrites)\n0 card(s) written, 1 kept, 0 not described.\n",
         "",
     )
@@ -87,7 +83,7 @@ def test_cards_sync_quiet_keeps_the_check_diff_and_drops_the_summary(
     project: Path, run_cli: RunCli
 ) -> None:
     assert run_cli(["cards", "generate", "-q"]).exit_code == 0
-    card = project / CARDS / "L5_engines/engine.md"
+    card = project / CARDS / "L5_engines/policy_engine.md"
     (project / ENGINE).write_text(FILES[ENGINE] + "\n\ndef audit() -> None:\n    pass\n")
     loud = run_cli(["cards", "sync", "--check"])
     quiet = run_cli(["cards", "sync", "--check", "--quiet"])
@@ -100,9 +96,10 @@ def test_cards_sync_quiet_keeps_the_check_diff_and_drops_the_summary(
     assert quiet == Run(1, loud.stdout.removesuffix(summary), "")
     lines = quiet.stdout.splitlines()
     assert lines[:3] == [
-        f"{CARDS}/L5_engines/engine.md: out of date: Functions; Export Contract (added `audit`)",
-        f"--- a/{CARDS}/L5_engines/engine.md",
-        f"+++ b/{CARDS}/L5_engines/engine.md",
+        f"{CARDS}/L5_engines/policy_engine.md: out of date: Functions; Export Contract "
+        "(added `audit`)",
+        f"--- a/{CARDS}/L5_engines/policy_engine.md",
+        f"+++ b/{CARDS}/L5_engines/policy_engine.md",
     ]
     assert "+### `audit() -> None`" in lines
     before = card.read_text("utf-8")
@@ -155,27 +152,13 @@ def test_init_quiet_writes_silently_but_still_warns(tmp_path: Path, run_cli: Run
     )
 
 
-IMPORTLINTER = """\
-[importlinter]
-root_packages =
-    shop
-
-[importlinter:contract:layers]
-name = Layered
-type = layers
-containers =
-    shop
-layers =
-    api
-    service
-"""
-
-
 def test_migrate_quiet_drops_the_summary(tmp_path: Path, run_cli: RunCli) -> None:
-    package = {"src/shop/__init__.py": "", "src/shop/api.py": "", "src/shop/service.py": ""}
-    write_project(tmp_path, {**package, ".importlinter": IMPORTLINTER}, config=None)
+    write_project(tmp_path, {**PACKAGE, ".importlinter": INI}, config=None)
     loud = run_cli(["migrate", "import-linter", "--stdout"])
-    assert loud.stderr == "translated 1 contract from .importlinter: layers (layers)\n"
+    assert loud.stderr == (
+        "translated 5 contracts from .importlinter: layers (layers), no-db (forbidden), "
+        "domains (independence), cycles (acyclic_siblings), db (protected)\n"
+    )
     assert run_cli(["migrate", "import-linter", "--stdout", "-q"]) == Run(0, loud.stdout, "")
     assert run_cli(["migrate", "import-linter", "-q"]) == Run(0, "", "")
     assert "id: layers" in (tmp_path / "layerguard.yaml").read_text("utf-8")
@@ -201,7 +184,7 @@ BROKEN_CONTRACT = "version: 1\nlayerz: []\n"
 def test_color_on_every_command_that_colours_its_messages(
     tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch, command: list[str]
 ) -> None:
-    write_project(tmp_path, {".importlinter": IMPORTLINTER}, BROKEN_CONTRACT)
+    write_project(tmp_path, {".importlinter": INI}, BROKEN_CONTRACT)
     coloured = run_cli([*command, "--color", "always"])
     assert coloured.exit_code == 2
     assert "\x1b[1;31mLG003\x1b[0m" in coloured.stderr
