@@ -115,6 +115,17 @@ BAR_COMMANDS = {  # the command, and all it prints on stdout ({root}: the projec
         "0 card(s) synced, 0 up to date, 0 skipped (no file), 0 could not be synced.\n",
     ),
     "graph text": (("graph", "--output-format", "text"), "layers\n"),
+    "init": (  # it ends with a check of the project under the contract it wrote
+        ("init", "--preset", "hoc", "--force"),
+        "wrote layerguard.yaml (preset 'hoc')\n"
+        "its layers hold 250 of 250 Python files (L2 0, L2.1 0, L4 0, L4_handlers 0, "
+        "L4_services 0, L5 0, L6 250, L7 0); `layerguard layers` lists them, `layerguard check` "
+        "checks them\n"
+        "`layerguard check` reports 8 findings with it on the current code: LG004 empty-scope "
+        "×8\n"
+        "Fix them, change layerguard.yaml where it does not describe the architecture you want, "
+        "or accept them for now with `layerguard baseline create` so that only new ones fail.\n",
+    ),
     "operations": (("operations",), "No operations: no registry calls in 250 files.\n"),
 }
 
@@ -147,6 +158,7 @@ def test_baseline_update_shows_the_bar_on_a_cold_run(many_files: Path) -> None:
         ("cards", "generate", "--quiet"),
         ("cards", "sync", "-q"),
         ("graph", "--output-format", "text", "-q"),
+        ("init", "--preset", "hoc", "--force", "-q"),
         ("graph",),  # Mermaid, read by a program
         ("graph", "--output-format", "dot"),
         ("operations", "--quiet"),

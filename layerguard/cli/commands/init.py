@@ -14,7 +14,13 @@ from typing import Annotated
 
 import typer
 
-from layerguard.cli.options import ColorOption, QuietOption, say, usage_errors
+from layerguard.cli.options import (
+    ColorOption,
+    QuietOption,
+    parsing_progress,
+    say,
+    usage_errors,
+)
 
 
 def init_command(
@@ -66,8 +72,8 @@ def init_command(
         for name, about in PRESETS.items():
             typer.echo(f"{name:<{width}}  {about}")
         return
-    with usage_errors():
-        result = init_project(InitOptions(directory, preset, pyproject, force))
+    with usage_errors(), parsing_progress(quiet, text_output=True) as progress:
+        result = init_project(InitOptions(directory, preset, pyproject, force, progress))
     chosen = result.draft
     if result.proposed:
         if not quiet:
@@ -87,17 +93,17 @@ def init_command(
     if result.listing is None:
         say(f"the contract does not fit the tree yet:\n{result.problem}", "warning")
         return
-    if quiet:
-        return
     listing = result.listing
-    held = sum(len(layer.files) for layer in listing.layers)
-    counts = ", ".join(f"{layer.id} {len(layer.files)}" for layer in listing.layers)
-    typer.echo(
-        f"its layers hold {held} of {plural(listing.files, 'Python file')} ({counts}); "
-        "`layerguard layers` lists them, `layerguard check` checks them"
-    )
+    if not quiet:
+        held = sum(len(layer.files) for layer in listing.layers)
+        counts = ", ".join(f"{layer.id} {len(layer.files)}" for layer in listing.layers)
+        typer.echo(
+            f"its layers hold {held} of {plural(listing.files, 'Python file')} ({counts}); "
+            "`layerguard layers` lists them, `layerguard check` checks them"
+        )
     if result.findings is not None:
-        typer.echo(result.findings.description(result.target.name))
+        if not quiet:
+            typer.echo(result.findings.description(result.target.name))
     else:
         say(
             f"the current code could not be checked with the contract:\n{result.check_problem}",

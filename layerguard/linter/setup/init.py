@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from layerguard.contracts.config.errors import ConfigError
 from layerguard.contracts.config.loader import contracts_in, parse_config
@@ -28,6 +29,9 @@ from layerguard.linter.project.discovery import is_python_file_of
 from layerguard.linter.setup.drafts import PRESETS, Draft, draft
 from layerguard.linter.setup.tree import Tree, scan
 
+if TYPE_CHECKING:
+    from layerguard.linter.project.extraction import Progress
+
 PROPOSED_IN_ORDER = ("hoc", "domains", "fastapi")
 """The presets of a known layout, most specific first: `init` proposes the one whose layers
 hold the most files (ties go to the earlier); `packages` only when none of them fits."""
@@ -42,6 +46,7 @@ class InitOptions:
     preset: str | None = None  # None: propose the preset that fits the tree
     pyproject: bool = False  # write [tool.layerguard] into pyproject.toml
     force: bool = False
+    progress: Progress | None = field(default=None, compare=False)  # the check's parsing
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +136,9 @@ def init_project(options: InitOptions) -> InitResult:
         text = chosen.text
     write_text(target, text, target.parent)
     listing, problem = _listing(config)
-    findings, check_problem = (None, None) if listing is None else _draft_findings(config)
+    findings, check_problem = (
+        (None, None) if listing is None else _draft_findings(config, options.progress)
+    )
     return InitResult(
         target,
         chosen,
@@ -243,7 +250,9 @@ def _listing(config: ProjectConfig) -> tuple[LayerListing | None, str | None]:
         return None, str(error)
 
 
-def _draft_findings(config: ProjectConfig) -> tuple[DraftFindings | None, str | None]:
+def _draft_findings(
+    config: ProjectConfig, progress: Progress | None
+) -> tuple[DraftFindings | None, str | None]:
     """`layerguard check` with the written contract, as the user will run it next (the
     configured rules, an existing baseline applied). It fills the cache as that check
     would, so the user's next `check` does not parse the project a second time."""
@@ -256,7 +265,7 @@ def _draft_findings(config: ProjectConfig) -> tuple[DraftFindings | None, str | 
     from layerguard.linter.rules.selection import enabled_codes
 
     try:
-        result = check(config, CheckOptions(enabled=enabled_codes(config)))
+        result = check(config, CheckOptions(enabled=enabled_codes(config), progress=progress))
     except (ConfigError, UsageError) as error:
         return None, str(error)
     counts = Counter(d.code for d in result.diagnostics)
