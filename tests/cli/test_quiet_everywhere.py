@@ -194,7 +194,7 @@ def test_color_on_every_command_that_colours_its_messages(
     assert uncoloured.stderr.startswith(f"{tmp_path / 'layerguard.yaml'}:2: LG003 layerz: ")
 
 
-def test_color_on_init_and_explain(tmp_path: Path, run_cli: RunCli) -> None:
+def test_color_on_init_explain_and_cards_parse(tmp_path: Path, run_cli: RunCli) -> None:
     write_project(tmp_path, {})
     init = run_cli(["init", "--preset", "hoc", "--color", "always"])
     assert init.exit_code == 2
@@ -202,6 +202,8 @@ def test_color_on_init_and_explain(tmp_path: Path, run_cli: RunCli) -> None:
     explain = run_cli(["explain", "LG999", "--color", "always"])
     assert explain.exit_code == 2
     assert explain.stderr.startswith("\x1b[1;31mlayerguard:\x1b[0m unknown rule 'LG999'")
+    parse = run_cli(["cards", "parse", "missing.md", "--color", "always"])
+    assert parse == Run(2, "", "\x1b[1;31mlayerguard:\x1b[0m missing.md: no such file\n")
 
 
 def _commands() -> list[tuple[str, click.Command]]:

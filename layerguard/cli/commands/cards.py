@@ -62,6 +62,7 @@ def parse_command(
         ),
     ] = None,
     legacy_format: LegacyFormatOption = None,
+    color: ColorOption = None,
 ) -> None:
     """Parse placement cards and print what was read from them and any card errors.
 
