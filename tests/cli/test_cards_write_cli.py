@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from layerguard.contracts.cards.model import CardParseResult
 from layerguard.contracts.cards.parser import parse_card
 from tests.helpers import HOC_CONTRACT, Run, write_project
 from tests.linter.test_card_rules import DATA, HANDLER, REGISTRY, ROUTE, SPINE
@@ -434,3 +437,36 @@ def test_a_lone_surrogate_in_a_docstring_is_written_escaped_and_synced_once(
     assert synced.stdout.splitlines()[0] == f"synced {card_of(ENGINE)}: Functions"
     assert "\nJudge \\ud800 policies.\n" in card.read_bytes().decode("utf-8")
     assert cards(run_cli, "sync", "--check").exit_code == 0
+
+
+def test_the_check_after_a_sync_parses_no_card(
+    tmp_path: Path, run_cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cards sync` leaves the parse of every card it writes in the card cache: the `check`
+    after it reads the cards from there (as one after a `check` does)."""
+    from layerguard.contracts.cards import parser
+
+    write_project(tmp_path, PROJECT)
+    assert cards(run_cli, "generate").exit_code == 0
+    run_cli(["check"])
+    source = tmp_path / REGISTRY
+    text = source.read_text("utf-8")
+    source.write_text(text.replace("ext.asyncio import AsyncSession", "orm import Session"))
+    parsed: list[str] = []
+    parse_card_bytes = parser.parse_card_bytes
+
+    def counted(data: bytes, label: str) -> CardParseResult:
+        parsed.append(label.removeprefix(f"{tmp_path}/"))  # sync labels relative, check not
+        return parse_card_bytes(data, label)
+
+    monkeypatch.setattr(parser, "parse_card_bytes", counted)
+    synced = cards(run_cli, "sync")
+    assert synced.stdout.splitlines()[0].startswith(f"synced {card_of(REGISTRY)}: actual_imports")
+    by_sync = parsed[:]
+    parsed.clear()
+    check = run_cli(["check", "--output-format", "json", "--select", "LG3,LG104"])
+    assert (by_sync, parsed, check.findings()) == ([card_of(REGISTRY)], [], [])
+    parsed.clear()
+    fresh = run_cli(["check", "--output-format", "json", "--no-cache", "--select", "LG3,LG104"])
+    assert fresh.findings() == []
+    assert len(parsed) == len(LAYERED)  # without the cache, every card is parsed

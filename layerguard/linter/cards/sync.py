@@ -7,6 +7,7 @@ out-of-date card's unified diff (the CI step).
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -115,13 +116,16 @@ def sync_cards(
             continue
         diff = ""
         if write:
-            write_text(location, ("\ufeff" if bom else "") + after, project.root)
+            written = ("\ufeff" if bom else "") + after
+            write_text(location, written, project.root)
+            # Parsed now, the card is read from the cache by the next `check`.
+            parse_cached(store, written.encode("utf-8"), card_path)
         else:
             diff = _diff(card_path, text, after)
         summary.cards.append(
             SyncedCard(card_path, Synced.CHANGED, tuple(merged.changes), problems, diff)
         )
-    return summary
+    return dataclasses.replace(summary, cache_written=built.cache_written and store.save())
 
 
 def _diff(path: str, before: str, after: str) -> str:
