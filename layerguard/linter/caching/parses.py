@@ -101,6 +101,14 @@ class ParseCache:
     def file_hash(self, root: Path, rel_path: str) -> tuple[str, bytes | None]:
         """The content hash of a file, read only when the memo cannot vouch for it (returns
         the bytes read, if any). Raises OSError when the file cannot be read."""
+        digest, stat = self.vouched(root, rel_path)
+        if digest is not None:
+            return digest, None
+        return self.read_hash(root, rel_path, stat)
+
+    def vouched(self, root: Path, rel_path: str) -> tuple[str | None, FileStat]:
+        """The file's stat data, and its content hash when the memo vouches for it (None: only
+        reading it can tell). Raises OSError when it is not a regular file."""
         full = f"{os.fspath(root)}/{rel_path}"  # os.stat of a string: cheaper than pathlib's
         status = os.stat(full)
         if not S_ISREG(status.st_mode):  # never opened (a FIFO would block)
@@ -109,14 +117,29 @@ class ParseCache:
         memo = self._memos().get(rel_path)
         self._hashed.add(rel_path)
         if memo is not None and memo.stat == stat and not memo.stat.racy_at(memo.recorded_ns):
-            return memo.digest, None
-        with open(full, "rb") as handle:
+            return memo.digest, stat
+        return None, stat
+
+    def read_hash(self, root: Path, rel_path: str, stat: FileStat) -> tuple[str, bytes]:
+        """Read a file whose stat data `vouched` gave: its content hash and bytes. Raises
+        OSError when it cannot be read."""
+        with open(f"{os.fspath(root)}/{rel_path}", "rb") as handle:
             data = handle.read()
         digest = content_hash(data)
+        self.remember(rel_path, stat, digest)
+        return digest, data
+
+    def remember(self, rel_path: str, stat: FileStat, digest: str) -> None:
+        """Record that the file had `digest` when it had `stat`: taken before the bytes were
+        read (here or by a worker process), so that a change in between leaves stat data the
+        next run does not find (ctime moves on every write; within one tick, it is racy)."""
         if self.database is not None and _storable(rel_path):
             # Recorded at the start of the run, before the read: the safe side of racy.
             self._new_stats[rel_path] = _Memo(stat, digest, self.started_ns)
-        return digest, data
+
+    def holds_any(self) -> bool:
+        """Whether any entry is stored: when none is, hashing a file cannot find its parse."""
+        return bool(self._loaded())
 
     def has(self, digest: str) -> bool:
         """Whether an entry is stored for `digest` (it may still turn out damaged)."""

@@ -34,7 +34,7 @@ from layerguard.contracts.file_access import (
     read_regular_file,
     size_text,
 )
-from layerguard.linter.caching.parses import ParseCache, content_hash
+from layerguard.linter.caching.parses import FileStat, ParseCache, content_hash
 from layerguard.linter.facts.model import UNREAD_MESSAGES, FileFacts, SyntaxErrorFact
 from layerguard.linter.facts.serialize import InvalidFactsDataError, facts_from_data, facts_to_data
 from layerguard.linter.facts.settings import ExtractionSettings
@@ -50,6 +50,10 @@ REPORT_IT = f"{EXCLUDE_IT}; please report it"  # to layerguard: a crash is its d
 _CHUNK_LIMIT = 32
 """Files handed to a worker at once, at most (fewer when there are few files per worker)."""
 
+_CONTENT_BUDGET = 16 * MIB
+"""The bytes of files read to look up their parse that a run keeps to send to the workers
+when the cache does not hold it (past it, a worker reads the file again)."""
+
 _COLLECT_EVERY = 64
 """Files a worker extracts between two cyclic garbage collections."""
 
@@ -59,8 +63,11 @@ _extracted = 0
 Task = tuple[int, "str | bytes"]
 """A file to extract: its index, and its path to read or its content."""
 Result = tuple["str | None", dict[str, Any]]
-"""What a worker answers for a file: the hash of the bytes it parsed (None when it read none)
-and the facts data."""
+"""What a worker answers for a file: the hash of the bytes it read and parsed (GIVEN when it
+parsed the content it was sent, whose hash the sender knows; None when it parsed nothing) and
+the facts data."""
+GIVEN = ""
+"""The hash a worker answers for content it was sent: not hashed again (the sender did)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +183,7 @@ def _extract_one(task: str | bytes, limits: WorkerLimits) -> Result:
     if _extracted % _COLLECT_EVERY == 0:
         gc.collect()
     max_bytes = limits.max_file_bytes
+    given = isinstance(task, bytes)
     if isinstance(task, bytes):
         source = task
     else:
@@ -195,7 +203,7 @@ def _extract_one(task: str | bytes, limits: WorkerLimits) -> Result:
     except MemoryError:
         reason = f"not analysed: it needs {_more_memory(limits)}"
         return None, facts_to_data(problem_facts(reason, EXCLUDE_IT))
-    return content_hash(source), facts_to_data(facts)
+    return GIVEN if given else content_hash(source), facts_to_data(facts)
 
 
 def _worker(
@@ -530,6 +538,8 @@ class _Run:
             return
         worker.outstanding.remove(index)
         self.answers[index] = result
+        if isinstance(self.tasks[index], bytes):
+            self.tasks[index] = b""  # answered: its content need not be kept
         if self.progress is not None:
             self.progress(len(self.answers), len(self.tasks))
         if len(worker.outstanding) <= (self.chunk if self.prefetch else 0):
@@ -626,24 +636,45 @@ class Collecting:
         self._cached: dict[str, str] = {}
         self.to_parse: list[str] = []
         self._unreadable = 0
+        self._unread_by_workers = 0
+        # Each file is read and hashed once. A file the stat memo cannot vouch for is read
+        # and hashed here only when the cache may hold its parse; if it does not, the worker
+        # is sent those bytes (within a budget) and their hash is this one. Otherwise the
+        # worker reads the file and hashes what it parsed, and the stat taken here, before
+        # that read, goes into the memo with the worker's hash.
+        self._given: dict[str, str] = {}  # path -> hash of the content sent to the worker
+        self._unhashed: dict[str, FileStat] = {}  # path -> its stat, before a worker read it
+        tasks: list[str | bytes] = []
+        budget = _CONTENT_BUDGET
+        may_hit = cache.holds_any()
         for path in paths:
+            data = None
             try:
-                digest, _ = cache.file_hash(root, path)
+                digest, stat = cache.vouched(root, path)
+                if digest is None and may_hit:
+                    digest, data = cache.read_hash(root, path, stat)
             except OSError as error:
                 self.facts[path] = unreadable_facts(f"cannot read it: {error.strerror or error}")
                 self._unreadable += 1
                 continue
-            if cache.has(digest):
+            if digest is not None and cache.has(digest):
                 self._cached[path] = digest
-            else:
-                self.to_parse.append(path)
+                continue
+            self.to_parse.append(path)
+            if digest is not None and data is not None and len(data) <= budget:
+                budget -= len(data)
+                self._given[path] = digest
+                tasks.append(data)
+                continue
+            if digest is None:
+                self._unhashed[path] = stat
+            tasks.append(f"{root}/{path}")
         self._undecoded = iter(list(self._cached.items()))
         self._left = len(self._cached)
         self._damaged: list[str] = []
         self._answers: list[Result] | None = None
         self._run: _Run | None = None
-        if self.to_parse:
-            tasks: list[str | bytes] = [str(root / path) for path in self.to_parse]
+        if tasks:
             self._run = start_extraction(tasks, settings, jobs, self.limits, progress)
 
     def decode_some(self, count: int | None = None) -> bool:
@@ -681,9 +712,10 @@ class Collecting:
 
     @property
     def stats(self) -> ExtractionStats:
-        files, parsed = len(self.paths), len(self.to_parse) + len(self._damaged)
-        cached = files - parsed - self._unreadable
-        return ExtractionStats(files, parsed, cached, self.jobs, self._unreadable)
+        unread = self._unreadable + self._unread_by_workers
+        files = len(self.paths)
+        parsed = len(self.to_parse) + len(self._damaged) - self._unread_by_workers
+        return ExtractionStats(files, parsed, files - parsed - unread, self.jobs, unread)
 
     def result(self) -> tuple[dict[str, FileFacts], ExtractionStats]:
         """Every file's facts."""
@@ -696,10 +728,17 @@ class Collecting:
 
     def _store(self, paths: list[str], answers: list[Result]) -> None:
         for path, (parsed_digest, data) in zip(paths, answers, strict=True):
-            if parsed_digest is not None:  # keyed by what was parsed, even if it changed since
-                self.cache.put(parsed_digest, data)
-                self.digests[path] = parsed_digest
-            self.facts[path] = facts_from_data(data)
+            # Keyed by the hash of the bytes parsed, even if the file changed since.
+            digest = self._given.pop(path) if parsed_digest == GIVEN else parsed_digest
+            stat = self._unhashed.pop(path, None)
+            facts = self.facts[path] = facts_from_data(data)
+            if digest is not None:
+                self.cache.put(digest, data)
+                self.digests[path] = digest
+                if stat is not None:
+                    self.cache.remember(path, stat, digest)
+            elif facts.unread:  # the worker could not read it (it changed since)
+                self._unread_by_workers += 1
 
 
 def collect_facts(
