@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -9,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, HTTPException
 from runtime_schema import ITEMS
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -242,3 +243,107 @@ async def test_connection_lost_before_the_row_is_sent_is_database_unavailable(
     assert response.json()["detail"]["error_code"] == "DATABASE_UNAVAILABLE"
     assert await read_items() == []
     assert await audit_rows(reader, sink) == [("items.insert", "ok", None, False)]
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # terminates a backend
+async def test_connection_found_closed_at_the_commit_is_database_unavailable(
+    sessions: async_sessionmaker[AsyncSession],
+    registry: OperationRegistry,
+    reader: AsyncEngine,
+    sink: TableAuditSink,
+    read_items: Any,
+    request: pytest.FixtureRequest,
+) -> None:
+    """The backend dies after the dispatch and the driver has noticed by the commit: its
+    "connection is closed" is a lost database, not a refused row, so the audit table is not
+    marked failing, and the dead connection does not go back to the pool."""
+    cluster: PostgresCluster = request.getfixturevalue("layerguard_postgres")
+    app = FastAPI(lifespan=registry_lifespan(registry=registry, session_factory=sessions))
+
+    @app.post("/items")
+    async def create(session: SessionDep, name: str, kill: bool = False) -> Any:
+        context = OperationContext(session, "t1", {"name": name})
+        result = await registry.execute("items.insert", context)
+        if kill:
+            pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            await asyncio.to_thread(cluster.sql, f"SELECT pg_terminate_backend({pid})")
+            await asyncio.sleep(0.2)  # the driver sees the socket close
+        return {"error_code": result.error_code}
+
+    transport = httpx.ASGITransport(app, raise_app_exceptions=False)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://api") as client,
+    ):
+        lost = await client.post("/items", params={"name": "lost", "kill": "true"})
+        after = await client.post("/items", params={"name": "after"})
+    assert lost.status_code == 503, lost.text
+    assert lost.json()["detail"]["error_code"] == "DATABASE_UNAVAILABLE"
+    assert (after.status_code, after.json()) == (200, {"error_code": None})
+    assert await read_items() == ["after"]
+    assert not sink.status()["table_failing"]
+    assert sorted(await audit_rows(reader, sink)) == [
+        ("items.insert", "ok", None, False),
+        ("items.insert", "ok", None, True),
+    ]
+
+
+class FailsWith:
+    async def execute(self, ctx: OperationContext) -> OperationResult:
+        return OperationResult.fail("refused", ctx.params["code"])
+
+
+@pytest.mark.parametrize(
+    ("tenant", "stored"),
+    [
+        ("t" * 300, "t" * 199 + "…"),
+        ("a\x00b", "a\\x00b"),
+        ("a\ud800b", "a\\ud800b"),
+        ("ünïcödé", "ünïcödé"),
+    ],
+)
+async def test_texts_the_table_would_refuse_are_stored_fitted(
+    sessions: async_sessionmaker[AsyncSession],
+    registry: OperationRegistry,
+    reader: AsyncEngine,
+    sink: TableAuditSink,
+    read_items: Any,
+    tenant: str,
+    stored: str,
+) -> None:
+    """A tenant id or an error code comes from outside: one longer than its column (which
+    PostgreSQL enforces), or holding a NUL or a lone surrogate, failed the request's commit,
+    then blocked the outbox for every later row."""
+    registry.register("items.refuse", FailsWith())
+    app = FastAPI(lifespan=registry_lifespan(registry=registry, session_factory=sessions))
+
+    @app.post("/items")
+    async def create(session: SessionDep, name: str) -> Any:
+        await registry.execute("items.insert", OperationContext(session, tenant, {"name": name}))
+        refused = OperationContext(session, tenant, {"code": "E" * 250})
+        return {"error_code": (await registry.execute("items.refuse", refused)).error_code}
+
+    transport = httpx.ASGITransport(app, raise_app_exceptions=False)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://api") as client,
+    ):
+        first = await client.post("/items", params={"name": "a"})
+        second = await client.post("/items", params={"name": "b"})
+    assert (first.status_code, second.status_code) == (200, 200), first.text
+    assert await read_items() == ["a", "b"]
+    await sink.drain()
+    assert not sink.status()["table_failing"]
+    table = sink.table
+    async with reader.connect() as conn:
+        rows = await conn.execute(
+            select(table.c.operation, table.c.tenant_id, table.c.error_code).order_by(
+                table.c.operation, table.c.id
+            )
+        )
+        assert [tuple(row) for row in rows] == [
+            ("items.insert", stored, None),
+            ("items.insert", stored, None),
+            ("items.refuse", stored, "E" * 199 + "…"),
+            ("items.refuse", stored, "E" * 199 + "…"),
+        ]

@@ -133,6 +133,7 @@ class TableAuditSink:
         # Built once: their compiled forms are cached.
         self._insert_with_work = insert(self.table)
         self._row_insert = _RowInsert(self.table)
+        self._text_limits = _text_limits(self.table)
         self._insert_idempotent = _insert_once(engine.dialect.name, self.table)
         if not isinstance(outbox, AuditOutbox):
             directory = outbox if outbox is not None else default_directory(self._outbox_name())
@@ -167,17 +168,20 @@ class TableAuditSink:
         """Attach the row to the request's transaction, or queue it for the separate writer."""
         session = _sync_session(ctx.session)
         if session is None:
-            self.enqueue(_row(record, None))
+            self.enqueue(self._row(record, None))
         elif record.outcome is not AuditOutcome.OK:
-            self.enqueue(_row(record, False))
+            self.enqueue(self._row(record, False))
         elif not session.info.get(_CONNECTED) or not session.in_transaction():
-            self.enqueue(_row(record, None))  # no database work of the request to tie it to
+            self.enqueue(self._row(record, None))  # no database work of the request to tie it to
         else:
             # Tagged with the innermost open savepoint (nested dispatches): if that savepoint
             # is rolled back later, the row moves to the separate writer, flagged uncommitted.
             nested = session.get_nested_transaction()
-            entry = [self, _row(record, True), None if nested is None else weakref.ref(nested)]
+            entry = [self, self._row(record, True), None if nested is None else weakref.ref(nested)]
             _pending(session).append(entry)
+
+    def _row(self, record: AuditRecord, work_committed: bool | None) -> dict[str, Any]:
+        return _fitted(_row(record, work_committed), self._text_limits)
 
     # ------------------------------------------------------------------ status
 
@@ -362,7 +366,8 @@ class TableAuditSink:
         (drain() and the replay loop may both ask): a second one finds nothing left."""
         async with self._replaying:
             for batch in self.outbox.take():
-                if not await self._insert(batch.rows, attempts=1):
+                rows = [_fitted(row, self._text_limits) for row in batch.rows]  # older rows
+                if not await self._insert(rows, attempts=1):
                     batch.release()
                     return False
                 batch.done()
@@ -437,8 +442,18 @@ class _RowInsert:
         try:
             cursor.execute(statement, parameters)
         except dialect.loaded_dbapi.Error as exc:
+            # As Core does: a lost connection is flagged, and invalidated so that the pool
+            # does not hand it out again.
+            lost = dialect.is_disconnect(exc, driver_connection, cursor)
+            if lost:
+                connection.invalidate(exc)
             raise DBAPIError.instance(
-                statement, parameters, exc, dialect.loaded_dbapi.Error, dialect=dialect
+                statement,
+                parameters,
+                exc,
+                dialect.loaded_dbapi.Error,
+                connection_invalidated=lost,
+                dialect=dialect,
             ) from exc
         finally:
             cursor.close()
@@ -493,6 +508,33 @@ def _sync_session(session: object) -> Session | None:
     if isinstance(session, Session):
         return session
     return None
+
+
+def _text_limits(table: Table) -> dict[str, int | None]:
+    """The text columns of the audit table, with their length (None: unbounded)."""
+    return {
+        column.key: column.type.length
+        for column in table.columns
+        if isinstance(column.type, String) and column.key != "record_id"
+    }
+
+
+def _fitted(row: dict[str, Any], limits: dict[str, int | None]) -> dict[str, Any]:
+    """``row`` with every text the table could refuse made storable: a NUL character and a
+    lone surrogate escaped, a text longer than its column cut (ending in "…"). A tenant id,
+    a correlation id or an error code comes from outside; one the table refuses would fail
+    the request's commit, and then every replay of the outbox that holds it."""
+    for key, limit in limits.items():
+        value = row.get(key)
+        if not isinstance(value, str):
+            continue
+        if not value.isascii() or "\x00" in value:
+            value = value.replace("\x00", "\\x00")
+            value = value.encode("utf-8", "backslashreplace").decode("utf-8")
+        if limit is not None and len(value) > limit:
+            value = value[: limit - 1] + "…"
+        row[key] = value
+    return row
 
 
 def _row(record: AuditRecord, work_committed: bool | None) -> dict[str, Any]:
@@ -559,7 +601,8 @@ def _insert_with_the_work(session: Session) -> None:
             else:
                 connection.execute(sink._insert_with_work, rows)
         except Exception as exc:
-            sink._table_failed(exc)  # the next requests keep their rows out of the way
+            if not database_unavailable(exc):  # the table refused: keep rows out of its way
+                sink._table_failed(exc)
             raise
         inserted.append(sink)
     session.info[_INSERTED] = inserted
