@@ -111,6 +111,15 @@ class TransactionOwnershipError(RuntimeError):
     """
 
 
+class ConcurrentDispatchError(RuntimeError):
+    """A dispatch was started on a session that another task's dispatch is using.
+
+    A session and its transaction are one line of work: two dispatches interleaved on it
+    (``asyncio.gather`` over one context) would each take the other's writes for its own, and
+    a failure of one would discard the other's. The second one fails without running.
+    """
+
+
 class UnitOfWorkError(RuntimeError):
     """The request's unit of work was not committed; ``error_code`` says why.
 

@@ -529,3 +529,59 @@ async def test_savepoint_that_cannot_start_fails_with_transaction_error(
     assert result.error_code == "TRANSACTION_ERROR:IntegrityError"
     assert result.error == "operation 'items.insert' could not start its unit of work"
     assert await read_items() == []
+
+
+class InsertsThenWaits:
+    """Writes, then lets other tasks run before it succeeds or fails."""
+
+    async def execute(self, ctx: OperationContext) -> OperationResult:
+        await add_item(ctx.session, ctx.params["name"])
+        await asyncio.sleep(0.05)
+        if ctx.params.get("then") == "fail":
+            return OperationResult.fail("refused by the domain", "VALIDATION_ERROR")
+        return OperationResult.ok()
+
+
+class GathersInner:
+    """Dispatches two inner operations at once on its own session."""
+
+    async def execute(self, ctx: OperationContext) -> OperationResult:
+        registry = get_operation_registry()
+        results = await asyncio.gather(
+            *(
+                registry.execute("items.wait", OperationContext(ctx.session, params={"name": n}))
+                for n in ("inner-1", "inner-2")
+            )
+        )
+        return OperationResult.ok([r.error_code for r in results])
+
+
+async def test_concurrent_dispatches_on_one_session_are_refused_not_interleaved(
+    sessions: async_sessionmaker[AsyncSession],
+    layerguard_registry: OperationRegistry,
+    read_items: ReadItems,
+) -> None:
+    """Two dispatches interleaved on one session (asyncio.gather over one context) each took
+    the whole transaction for its own: the failing one discarded the other's write, which
+    still reported success. The second now fails without running; the first is unaffected."""
+    layerguard_registry.register("items.wait", InsertsThenWaits())
+    layerguard_registry.register("items.gather", GathersInner())
+    refused = "TRANSACTION_ERROR:ConcurrentDispatchError"
+    async with sessions() as session:
+        ok, failing = await asyncio.gather(
+            layerguard_registry.execute(
+                "items.wait", OperationContext(session, params={"name": "a"})
+            ),
+            layerguard_registry.execute(
+                "items.wait", OperationContext(session, params={"name": "b", "then": "fail"})
+            ),
+        )
+        assert (ok.error_code, failing.error_code) == (None, refused)
+        nested = await layerguard_registry.execute("items.gather", OperationContext(session))
+        assert (nested.success, nested.data) == (True, [None, refused])
+        after = await layerguard_registry.execute(
+            "items.wait", OperationContext(session, params={"name": "after"})
+        )
+        assert after.success  # one after the other is fine
+        await session.commit()
+    assert sorted(await read_items()) == ["a", "after", "inner-1"]

@@ -60,6 +60,7 @@ from sqlalchemy.sql.elements import TextClause
 from layerguard.runtime.errors import (
     CommitFailedError,
     CommitOutcomeUnknownError,
+    ConcurrentDispatchError,
     DatabaseUnavailableError,
     TransactionOwnershipError,
     UnitOfWorkError,
@@ -84,6 +85,7 @@ POISON_KEY = "layerguard.poisoned"
 
 _COMMIT_SENT = "layerguard.commit_sent"
 _CONNECTED = "layerguard.connected"  # the session's transaction has sent SQL
+_RUNNING = "layerguard.running_dispatch"  # the innermost dispatch running on the session
 
 
 # --------------------------------------------------------------------------- engines
@@ -448,12 +450,15 @@ def _keep_connection_on_cancellation(context: Any) -> None:
 class SavepointUnit:
     """One dispatch inside the request's session: a savepoint plus the ownership guard."""
 
-    __slots__ = ("_guard", "_session", "_token")
+    __slots__ = ("_enclosing", "_guard", "_session", "_token")
 
     def __init__(self, session: AsyncSession, guard: _Guard) -> None:
         self._session = session
         self._guard = guard
         self._token: Token[_Guard | None] | None = _current_guard.set(guard)
+        info = session.sync_session.info
+        self._enclosing: _Guard | None = info.get(_RUNNING)
+        info[_RUNNING] = guard
 
     @property
     def violation(self) -> str | None:
@@ -489,6 +494,9 @@ class SavepointUnit:
         poison(self._session, "a dispatch was aborted before its savepoint was rolled back")
 
     def _end_guard(self) -> None:
+        info = self._session.sync_session.info
+        if info.get(_RUNNING) is self._guard:
+            info[_RUNNING] = self._enclosing
         if self._token is not None:
             try:
                 _current_guard.reset(self._token)
@@ -566,6 +574,15 @@ class SavepointPerDispatch:
         session's transaction has sent nothing yet, holds no pending objects and no other
         dispatch is running on it, the whole transaction as the unit."""
         sync = session.sync_session
+        running = sync.info.get(_RUNNING)
+        if running is not None and running is not _current_guard.get():
+            # Another task's dispatch is using the session (only the innermost running
+            # dispatch may start one inside it, from its own task).
+            raise ConcurrentDispatchError(
+                f"operation {operation!r} was dispatched on a session another dispatch is "
+                "using; run operations on one session one after the other (await each), or "
+                "give concurrent ones sessions of their own"
+            )
         if _owns_transaction(sync):
             return TransactionUnit(session, _Guard(sync, None))
         savepoint = await session.run_sync(_begin_nested)
