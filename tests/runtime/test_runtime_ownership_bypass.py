@@ -215,3 +215,81 @@ async def test_outside_a_dispatch_the_connection_is_not_guarded(
         await session.execute(insert(ITEMS).values(name="owner"))
         await (await session.connection()).commit()
     assert await read_items() == ["owner"]
+
+
+async def _driver_commit(session: AsyncSession) -> None:
+    connection = await (await session.connection()).get_raw_connection()
+    driver = connection.driver_connection
+    if hasattr(driver, "is_in_transaction"):  # asyncpg
+        await driver.execute("COMMIT")
+    else:  # aiosqlite
+        await driver.commit()
+
+
+async def _driver_rollback(session: AsyncSession) -> None:
+    connection = await (await session.connection()).get_raw_connection()
+    driver = connection.driver_connection
+    if hasattr(driver, "is_in_transaction"):
+        await driver.execute("ROLLBACK")
+    else:
+        await driver.rollback()
+
+
+@pytest.mark.parametrize(
+    ("bypass", "left"),
+    [(_driver_commit, ["bad-after", "bad-before", "ok-op"]), (_driver_rollback, ["bad-after"])],
+)
+async def test_ending_the_transaction_through_the_driver_fails_the_request(
+    bypass: Bypass, left: list[str], run_route: Any, read_items: Any
+) -> None:
+    """Past SQLAlchemy, on the driver itself, nothing can refuse the COMMIT; but the driver
+    tells that the transaction ended, so the operation is TRANSACTION_OWNERSHIP and the
+    request fails as a whole instead of reporting success (what the driver already committed
+    or discarded cannot be undone: the handler left SQLAlchemy's control)."""
+    response, _bad, audit = await run_route(bypass)
+    assert response.status_code == 500
+    assert response.json()["detail"]["error_code"] == "UNIT_OF_WORK_POISONED"
+    assert [r.error_code for r in audit.records] == [None, "TRANSACTION_OWNERSHIP"]
+    assert sorted(await read_items()) == left
+
+
+async def test_a_dispatch_that_only_takes_the_connection_or_reads_is_no_violation(
+    sessions: async_sessionmaker[AsyncSession], read_items: Any, db_url: str
+) -> None:
+    """The driver check must not mistake "no BEGIN sent yet" (asyncpg sends it with the first
+    statement; sqlite3's own transaction control only before a write) for a transaction a
+    handler ended."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    class TakesTheConnection:
+        async def execute(self, ctx: OperationContext) -> OperationResult:
+            await ctx.session.connection()
+            return OperationResult.ok()
+
+    class Writes:
+        async def execute(self, ctx: OperationContext) -> OperationResult:
+            await ctx.session.execute(insert(ITEMS).values(name=ctx.params["name"]))
+            return OperationResult.ok()
+
+    class Reads:
+        async def execute(self, ctx: OperationContext) -> OperationResult:
+            await ctx.session.execute(text("SELECT count(*) FROM items"))
+            return OperationResult.ok()
+
+    registry = OperationRegistry(audit_sinks=[])
+    registry.register("items.connection", TakesTheConnection())
+    registry.register("items.read", Reads())
+    registry.register("items.write", Writes())
+    plain = create_async_engine(db_url)  # no savepoint recipe: the driver's own BEGIN rules
+    try:
+        for name, factory in (("recipe", sessions), ("plain", async_sessionmaker(plain))):
+            async with factory() as session:
+                for operation in ("items.connection", "items.read", "items.write"):
+                    context = OperationContext(session, params={"name": name})
+                    result = await registry.execute(operation, context)
+                    assert result.error_code is None, operation
+                assert "layerguard.poisoned" not in session.info
+                await session.commit()
+    finally:
+        await plain.dispose()
+    assert sorted(await read_items()) == ["plain", "recipe"]

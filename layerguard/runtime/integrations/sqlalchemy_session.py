@@ -85,6 +85,7 @@ POISON_KEY = "layerguard.poisoned"
 
 _COMMIT_SENT = "layerguard.commit_sent"
 _CONNECTED = "layerguard.connected"  # the session's transaction has sent SQL
+_CONNECTION = "layerguard.connection"  # (weakly) the connection of the session's transaction
 _RUNNING = "layerguard.running_dispatch"  # the innermost dispatch running on the session
 
 
@@ -306,6 +307,7 @@ def _refuse_close(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is not None:
         return
     session.info.pop(_CONNECTED, None)
+    session.info.pop(_CONNECTION, None)
     guard = _current_guard.get()
     if guard is None or guard.session is not session:
         return
@@ -340,6 +342,7 @@ def _watch_connection(session: Session, _transaction: Any, connection: Connectio
     # the dispatch's savepoint can still be rolled back and the earlier operations keep their
     # writes. (The connection events fire too late for that: see _refuse_connection_commit.)
     session.info[_CONNECTED] = True
+    session.info[_CONNECTION] = weakref.ref(connection)
     _connection_sessions[connection] = weakref.ref(session)
     if "commit" not in connection.__dict__:
         reference = weakref.ref(connection)
@@ -462,8 +465,18 @@ class SavepointUnit:
 
     @property
     def violation(self) -> str | None:
-        """What the handler tried (``"commit"``, ``"roll back"``, ``"send COMMIT to"``...)."""
-        return self._guard.violation
+        """What the handler tried (``"commit"``, ``"roll back"``, ``"send COMMIT to"``...).
+
+        Also what only the driver can tell: a handler that reached past SQLAlchemy (the raw
+        driver connection, a DBAPI cursor) and ended the transaction. That cannot be undone
+        any more (the earlier operations' writes are committed or gone), so the request fails
+        as a whole.
+        """
+        guard = self._guard
+        if guard.violation is None and _driver_left_transaction(self._session.sync_session):
+            guard.violation = "end (through the driver)"
+            poison(self._session, "a handler ended the request's transaction through the driver")
+        return guard.violation
 
     async def commit(self) -> None:
         """Release the savepoint; if the deferred flush fails, roll back to it and re-raise."""
@@ -518,6 +531,25 @@ async def _quiet_if_poisoned(session: AsyncSession, rollback: Callable[[], None]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SAWarning)
         await session.run_sync(lambda _s: rollback())
+
+
+def _driver_left_transaction(session: Session) -> bool:
+    """Whether the driver says the session's connection is in no transaction while SQLAlchemy
+    believes it is in one (drivers that cannot tell are not asked)."""
+    reference = session.info.get(_CONNECTION)
+    connection = None if reference is None else reference()
+    if connection is None or connection.invalidated or not connection.in_transaction():
+        return False
+    pooled = connection.connection
+    driver = pooled.driver_connection
+    in_transaction = getattr(driver, "is_in_transaction", None)  # asyncpg
+    if callable(in_transaction):
+        # SQLAlchemy's adapter sends BEGIN with the first statement: before, there is none.
+        began = getattr(pooled.dbapi_connection, "_transaction", None) is not None
+        return began and not in_transaction()
+    if getattr(driver, "isolation_level", "") is None:  # sqlite3/aiosqlite, BEGIN sent by
+        return getattr(driver, "in_transaction", None) is False  # create_sqlite_engine's hook
+    return False  # the driver's own transaction control (or none known) says nothing sure
 
 
 def _is_open(session: Session, savepoint: SessionTransaction) -> bool:
