@@ -8,8 +8,12 @@ looks like to the sink) and writable again by renaming it back.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +24,12 @@ from conftest import app_engine
 from fastapi import FastAPI
 from runtime_schema import ITEMS
 from sqlalchemy import event, insert, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from layerguard.runtime import OperationContext, OperationRegistry, OperationResult
 from layerguard.runtime.audit.outbox import AuditOutbox
@@ -174,7 +183,9 @@ async def test_a_replay_interrupted_before_the_outbox_was_truncated_duplicates_n
     await survivor.drain()
     await survivor.aclose()
     assert sorted(r[0] for r in await audit_rows(reader, sink)) == ["op.n0", "op.n1", "op.n2"]
-    assert list((tmp_path / "outbox").glob("*.jsonl")) == []
+    # start-up claimed the free file for itself (checking the outbox can be written) and
+    # replayed it as its own: emptied, not removed
+    assert [p.stat().st_size for p in (tmp_path / "outbox").glob("*.jsonl")] == [0]
 
 
 async def test_the_outbox_is_bounded_and_says_when_it_is_full(
@@ -348,7 +359,149 @@ async def test_an_unreachable_database_at_start_up_is_not_a_configuration_error(
     with caplog.at_level(logging.WARNING, logger="layerguard.runtime.audit"):
         await sink.check_configuration()
     assert "the database is unreachable at start-up (" in caplog.text
+    await sink.aclose()
     await engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("where", "errno"),
+    [
+        ("a-file", "[Errno 17] File exists"),
+        ("a-file/outbox", "[Errno 20] Not a directory"),
+        ("/proc/version/x", "[Errno 20] Not a directory"),
+    ],
+)
+async def test_an_outbox_that_cannot_be_written_is_refused_at_start_up(
+    sessions: async_sessionmaker[AsyncSession],
+    sink_engine: AsyncEngine,
+    tmp_path: Path,
+    where: str,
+    errno: str,
+) -> None:
+    """It used to pass: the app started, and lost the records when the database failed."""
+    (tmp_path / "a-file").write_text("not a directory\n")
+    directory = Path(where) if where.startswith("/") else tmp_path / where
+    sink = TableAuditSink(sink_engine, outbox=directory)
+    await sink.create_table()
+    app = FastAPI(
+        lifespan=registry_lifespan(
+            registry=OperationRegistry(audit_sinks=[sink]), session_factory=sessions
+        )
+    )
+    started = False
+    with pytest.raises(AuditConfigurationError) as caught:
+        async with app.router.lifespan_context(app):
+            started = True
+    assert started is False
+    assert str(caught.value).startswith(
+        f"audit outbox {str(directory)!r} cannot be written ({errno}"
+    )
+    assert "Point outbox= (or $LAYERGUARD_AUDIT_OUTBOX) at a writable directory" in str(
+        caught.value
+    )
+    assert isinstance(caught.value.__cause__, OSError)
+    sink.outbox.close()
+
+
+_SPOOL_AND_EXIT = """
+import sys, uuid
+from datetime import UTC, datetime
+from layerguard.runtime.audit.outbox import AuditOutbox
+
+outbox = AuditOutbox(sys.argv[1])
+rows = [
+    {"record_id": uuid.uuid4().hex, "recorded_at": datetime.now(UTC),
+     "operation": f"sibling.n{i}", "tenant_id": None, "outcome": "ok", "error_code": None,
+     "duration_ms": 1.0, "governance": "active", "unguarded": False, "degraded": False,
+     "governance_reason": None, "correlation_id": None, "work_committed": None}
+    for i in range(int(sys.argv[2]))
+]
+assert outbox.append(rows)
+print(outbox.path)
+"""
+
+
+def spool_in_another_process(directory: Path, rows: int) -> Path:
+    """A sibling worker spools ``rows`` into ``directory`` and exits (its lock goes with it);
+    the path of the file it leaves."""
+    done = subprocess.run(
+        [sys.executable, "-c", _SPOOL_AND_EXIT, str(directory), str(rows)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return Path(done.stdout.strip())
+
+
+def test_a_running_outbox_notices_a_file_a_sibling_left_after_its_first_look(
+    tmp_path: Path,
+) -> None:
+    """It looked once and remembered the answer: a sibling's rows waited for a restart."""
+    outbox = AuditOutbox(tmp_path / "shared", rescan_interval=0)
+    assert outbox.append([_row("op.mine")])
+    mine = outbox.pending_bytes()
+    outbox.take()[0].done()
+    assert (outbox.has_pending(), outbox.pending_bytes()) == (False, 0)
+
+    left = spool_in_another_process(tmp_path / "shared", 5)
+    assert (outbox.has_pending(), outbox.pending_bytes()) == (True, left.stat().st_size)
+    sink = TableAuditSink(create_async_engine("sqlite+aiosqlite://"), outbox=outbox)
+    assert sink.status()["outbox_pending_bytes"] == left.stat().st_size
+    assert mine > 0
+    (batch,) = outbox.take()
+    assert [row["operation"] for row in batch.rows] == [f"sibling.n{i}" for i in range(5)]
+    assert outbox.pending_bytes() == left.stat().st_size  # adopted, not replayed yet
+    batch.release()  # the table refused it: still waiting, for anyone
+    assert outbox.pending_bytes() == left.stat().st_size
+    (batch,) = outbox.take()
+    batch.done()
+    assert (outbox.has_pending(), outbox.pending_bytes(), left.exists()) == (False, 0, False)
+    outbox.close()
+
+
+def test_between_two_looks_has_pending_answers_from_memory(tmp_path: Path) -> None:
+    """``has_pending()`` lists the directory at most once per ``rescan_interval``."""
+    outbox = AuditOutbox(tmp_path / "shared", rescan_interval=3600)
+    assert outbox.has_pending() is False
+    spool_in_another_process(tmp_path / "shared", 1)
+    assert outbox.has_pending() is False
+    assert outbox.rescan() > 0
+    assert outbox.has_pending() is True
+    outbox.close()
+
+
+async def test_a_running_sink_replays_what_an_exited_sibling_left_while_the_table_is_healthy(
+    sink_engine: AsyncEngine, tmp_path: Path, reader: AsyncEngine
+) -> None:
+    """Process B is alive throughout; process A spools rows into the shared outbox and
+    exits. B replays them, once, within a few replay intervals, not at its next start."""
+    shared = tmp_path / "shared"
+    sink = TableAuditSink(sink_engine, outbox=shared, replay_interval=0.05)
+    await sink.create_table()
+    await sink.check_configuration()
+    registry = OperationRegistry(audit_sinks=[sink])
+    registry.register("pure.compute", Compute())
+    assert (await registry.execute("pure.compute", OperationContext())).success
+    await sink.drain()
+    assert sink.status()["outbox_pending_bytes"] == 0
+
+    left = spool_in_another_process(shared, 5)
+    # Serving goes on; neither a restart nor drain() picks the file up: the sink's own watch.
+    deadline = time.monotonic() + 30  # a bound for slow machines, not a speed assertion
+    while sink.replayed < 5 and time.monotonic() < deadline:
+        assert (await registry.execute("pure.compute", OperationContext())).success
+        await asyncio.sleep(0.05)
+    assert sink.replayed == 5
+    await sink.drain()
+    operations = [row[0] for row in await audit_rows(reader, sink)]
+    assert sorted(op for op in operations if op.startswith("sibling.")) == [
+        f"sibling.n{i}" for i in range(5)
+    ]
+    assert sink.status()["outbox_replayed"] == 5
+    assert sink.status()["outbox_pending_bytes"] == 0
+    assert left.exists() is False
+    await sink.aclose()
 
 
 def _row(operation: str) -> dict[str, Any]:

@@ -12,17 +12,22 @@ file (a crash, a kill) cannot duplicate anything.
 
 Several processes (``uvicorn --workers N``) share one directory: each claims a file of its own
 by holding an exclusive ``flock`` on its ``.lock`` companion, and a process that finds an
-unclaimed file (its owner died) adopts it and replays it too. Standard library only.
+unclaimed file (its owner died) adopts it and replays it too. Running processes look for such
+files again at most every ``rescan_interval`` (``watch()`` does it in the background), so a
+worker that exits with rows spooled does not leave them waiting for the next start.
+Standard library only.
 """
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import json
 import logging
 import os
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -38,6 +43,7 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 _PREFIX = "outbox-"
 _SUFFIX = ".jsonl"
 _MAX_FILES = 4096
+DEFAULT_RESCAN_INTERVAL = 1.0
 
 
 def default_directory(name: str) -> Path:
@@ -54,8 +60,14 @@ class AuditOutbox:
     """Append-only, fsync'd, bounded spool of audit rows (dicts of JSON-able values)."""
 
     def __init__(
-        self, directory: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        rescan_interval: float = DEFAULT_RESCAN_INTERVAL,
     ) -> None:
+        """``rescan_interval``: how often, at most, ``has_pending()`` looks for files that
+        other processes left (a directory listing; between two, it answers from memory)."""
         if max_bytes <= 0:
             raise ValueError(f"max_bytes must be positive, got {max_bytes!r}")
         self.directory = Path(directory)
@@ -69,7 +81,11 @@ class AuditOutbox:
         self._size = 0
         self._full = False
         self._log = ThrottledLog(logger)
-        self._orphans_seen: bool | None = None
+        self.rescan_interval = rescan_interval
+        self._orphan_bytes = 0  # in unclaimed files, at the last look
+        self._adopted_bytes = 0  # in orphaned files taken for a replay, not yet done
+        self._scanned_at: float | None = None  # time.monotonic() of the last look
+        self._watcher: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ state
 
@@ -84,16 +100,55 @@ class AuditOutbox:
         return self._full
 
     def pending_bytes(self) -> int:
-        """Bytes waiting in this process's file."""
-        return self._size
+        """Bytes waiting: in this process's file, and in orphaned files found at the last
+        look (or adopted and not replayed yet). Answers from memory."""
+        return self._size + self._orphan_bytes + self._adopted_bytes
 
     def has_pending(self) -> bool:
-        """Whether this process's file or an orphaned one holds rows (orphans are looked for
-        at the first call and by ``take()``, not on every call)."""
-        if self._orphans_seen is None:
-            with self._lock:
-                self._orphans_seen = bool(self._orphans())
-        return self._size > 0 or self._orphans_seen
+        """Whether this process's file or an orphaned one holds rows. Orphans are looked for
+        at the first call, then at most every ``rescan_interval`` (and by ``take()``)."""
+        scanned = self._scanned_at
+        if scanned is None or time.monotonic() - scanned >= self.rescan_interval:
+            self.rescan()
+        return self.pending_bytes() > 0
+
+    def rescan(self) -> int:
+        """Look for orphaned files now; the bytes they hold."""
+        with self._lock:
+            self._scanned_at = time.monotonic()
+            self._orphan_bytes = sum(size for _path, size, _lock in self._orphans())
+            return self._orphan_bytes
+
+    def watch(self, interval: float, found: Callable[[], object]) -> None:
+        """Look for orphaned files every ``interval`` seconds in a task of the running loop
+        and call ``found()`` when one holds rows, until ``close()``. Idempotent."""
+        if self._watcher is not None and not self._watcher.done():
+            return
+        self.rescan_interval = interval
+        self._watcher = asyncio.get_running_loop().create_task(self._watch(interval, found))
+
+    async def _watch(self, interval: float, found: Callable[[], object]) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                orphaned = self.rescan()
+            except OSError as exc:  # the directory vanished, say: try again later
+                self._log.log("rescan", logging.WARNING, "audit outbox %s: %s", self.directory, exc)
+                continue
+            if orphaned:
+                found()
+
+    def check(self) -> None:
+        """Make sure rows can be spooled: create the directory, claim this process's file and
+        ``fsync`` it and the directory (nothing is written). Raises ``OSError`` if not."""
+        with self._lock:
+            handle = self._claim()
+            os.fsync(handle.fileno())
+            descriptor = os.open(self.directory, os.O_RDONLY)
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
 
     # ------------------------------------------------------------------ writing
 
@@ -143,10 +198,12 @@ class AuditOutbox:
             batches: list[Batch] = []
             if self._size > 0 and self._path is not None:
                 batches.append(Batch(self, self._path, _read(self._path), self._size, None))
-            for path, handle in self._orphans(claim=True):
-                rows = _read(path)
-                batches.append(Batch(self, path, rows, path.stat().st_size, handle))
-            self._orphans_seen = False
+            for path, size, handle in self._orphans(claim=True):
+                assert handle is not None
+                batches.append(Batch(self, path, _read(path), size, handle))
+                self._adopted_bytes += size
+            self._scanned_at = time.monotonic()
+            self._orphan_bytes = 0
             return batches
 
     def _consumed(self, batch: Batch) -> None:
@@ -154,6 +211,7 @@ class AuditOutbox:
             if batch.orphan is not None:
                 batch.path.unlink(missing_ok=True)
                 batch.orphan.close()  # releases its lock
+                self._adopted_bytes -= batch.size
                 return
             if self._file is None:  # closed meanwhile (shutdown): the next start replays it
                 return
@@ -180,10 +238,15 @@ class AuditOutbox:
         if batch.orphan is not None:
             with self._lock:
                 batch.orphan.close()
-                self._orphans_seen = True
+                self._adopted_bytes -= batch.size
+                self._orphan_bytes += batch.size
 
     def close(self) -> None:
-        """Release this process's file (its rows stay on disk for the next start)."""
+        """Release this process's file (its rows stay on disk for the next start) and stop
+        watching for orphans."""
+        if self._watcher is not None:
+            self._watcher.cancel()
+            self._watcher = None
         with self._lock:
             for handle in (self._file, self._lock_file):
                 if handle is not None:
@@ -197,15 +260,22 @@ class AuditOutbox:
         if self._file is not None:
             return self._file
         self.directory.mkdir(parents=True, exist_ok=True)
+        first_error: OSError | None = None
         for number in range(_MAX_FILES):
             path = self.directory / f"{_PREFIX}{number}{_SUFFIX}"
-            lock = _try_lock(path)
+            try:
+                lock = _try_lock(path)
+            except OSError as exc:  # e.g. a lock file of another user: try the next one
+                first_error = first_error or exc
+                continue
             if lock is None:
                 continue
             self._lock_file, self._path = lock, path
             self._file = open(path, "ab")  # noqa: SIM115  (kept open for appends)
             self._size = self._file.seek(0, os.SEEK_END)
             return self._file
+        if first_error is not None:  # the directory refuses every file: say why
+            raise first_error
         raise OSError(f"no free outbox file among {_MAX_FILES} in {self.directory}")
 
     def _reopen(self, path: Path) -> None:
@@ -213,34 +283,36 @@ class AuditOutbox:
         self._file.close()
         self._file = open(path, "ab")  # noqa: SIM115
 
-    def _orphans(self, claim: bool = False) -> list[tuple[Path, IO[bytes]]]:
-        """Non-empty files no live process holds (their owner died); locked if ``claim``."""
+    def _orphans(self, claim: bool = False) -> list[tuple[Path, int, IO[bytes] | None]]:
+        """Non-empty files no live process holds (their owner died), with their size; their
+        lock is kept (and returned) if ``claim``."""
         if not self.directory.is_dir():
             return []
-        found: list[tuple[Path, IO[bytes]]] = []
+        found: list[tuple[Path, int, IO[bytes] | None]] = []
         for path in sorted(self.directory.glob(f"{_PREFIX}*{_SUFFIX}")):
             if path == self._path:
                 continue
             try:
-                if path.stat().st_size == 0:
-                    continue
+                lock = _try_lock(path) if path.stat().st_size else None
             except OSError:
                 continue
-            lock = _try_lock(path)
             if lock is None:
+                continue
+            try:  # its size now that no one can append to it
+                size = path.stat().st_size
+            except OSError:
+                lock.close()
                 continue
             if not claim:
                 lock.close()
-            found.append((path, lock))
+            found.append((path, size, lock if claim else None))
         return found
 
 
 def _try_lock(path: Path) -> IO[bytes] | None:
-    """The exclusively locked ``.lock`` companion of ``path``, or None if someone holds it."""
-    try:
-        lock = open(path.with_suffix(".lock"), "ab")  # noqa: SIM115  (held open: the lock)
-    except OSError:
-        return None
+    """The exclusively locked ``.lock`` companion of ``path``, or None if someone holds it
+    (``OSError`` if it cannot be opened)."""
+    lock = open(path.with_suffix(".lock"), "ab")  # noqa: SIM115  (held open: the lock)
     try:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:

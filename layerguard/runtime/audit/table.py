@@ -249,11 +249,13 @@ class TableAuditSink:
     async def check_configuration(
         self, session_factory: async_sessionmaker[AsyncSession] | None = None
     ) -> None:
-        """Refuse, with a clear error, what would fail requests later: a table that is
+        """Refuse, with a clear error, what would fail requests later: an outbox directory
+        that cannot be written (a file, a path under a file, ...), a table that is
         missing or not writable, or (``atomic``) another database than the request sessions'.
 
         An unreachable database is not refused (it may come back): that is logged, and rows
-        go to the outbox meanwhile. Leftover outbox rows are replayed.
+        go to the outbox meanwhile. Leftover outbox rows are replayed, and files that other
+        processes leave later are looked for every ``replay_interval``.
         """
         bind = None if session_factory is None else session_factory.kw.get("bind")
         if self.atomic and isinstance(bind, AsyncEngine):
@@ -266,6 +268,15 @@ class TableAuditSink:
                     "request sessions' database (on SQLite, a separate engine on the same file "
                     "is fine), or pass atomic=False to write every row separately."
                 )
+        try:
+            self.outbox.check()
+        except OSError as exc:
+            raise AuditConfigurationError(
+                f"audit outbox {str(self.outbox.directory)!r} cannot be written ({exc}): the "
+                "records the table cannot take would be lost. Point outbox= (or "
+                "$LAYERGUARD_AUDIT_OUTBOX) at a writable directory on persistent storage."
+            ) from exc
+        self._loop = asyncio.get_running_loop()
         try:
             async with self._engine.connect() as conn:
                 transaction = await conn.begin()
@@ -282,6 +293,7 @@ class TableAuditSink:
                     type(exc).__name__,
                     self.outbox.directory,
                 )
+                self.outbox.watch(self._replay_interval, self._schedule_replay)
                 return
             raise AuditConfigurationError(
                 f"audit table {self.table.name!r} is missing or cannot be written "
@@ -289,8 +301,8 @@ class TableAuditSink:
                 "sink.create_table(), or audit_table(metadata) in your migrations) and grant "
                 "INSERT on it"
             ) from exc
+        self.outbox.watch(self._replay_interval, self._schedule_replay)
         if self.outbox.has_pending():
-            self._loop = asyncio.get_running_loop()
             self._schedule_replay()
 
     # ------------------------------------------------------------------ internals
