@@ -28,9 +28,10 @@ Every row carries a ``record_id`` (unique): a replay interrupted between its INS
 truncation of the outbox, or a row written both with its work and separately (the connection
 died during COMMIT), is stored once.
 
-``check_configuration()`` (called by the FastAPI lifespan helper) refuses at start-up a table
-that is missing or not writable, and a sink on another database than the request sessions
-(with ``atomic=True``, the default, its rows could not commit with the work).
+``check_configuration()`` (called by the FastAPI lifespan helper) refuses at start-up an
+outbox that cannot be written, a table that is missing or not writable, and a sink on another
+database than the request sessions (with ``atomic=True``, the default, its rows could not
+commit with the work); it also starts watching the outbox for files that exited siblings left.
 """
 
 from __future__ import annotations
