@@ -8,8 +8,15 @@ reaches the database.
 The scan is lexical and conservative about what it skips: string literals (``'...'`` with
 ``''``, ``E'...'`` with backslash escapes), quoted identifiers, dollar-quoted bodies
 (``$tag$ ... $tag$``, so a ``DO $$ BEGIN ... END $$`` block is not mistaken for ``BEGIN``),
-``--`` and (nested) ``/* */`` comments. Every statement of a multi-statement string is checked,
-because ``SELECT 1; COMMIT`` commits too where the driver accepts it.
+``--`` and ``/* */`` comments. Block comments nest in PostgreSQL and not in SQLite, where
+``/* /* */ COMMIT`` commits: the statement is scanned under both readings and flagged if
+either finds a command. (The rest of the scan follows PostgreSQL: SQLite's driver runs one
+statement per call, and before a statement's first keyword SQLite allows only spaces and
+comments, so no other difference can hide a command there.)
+
+Every statement of a multi-statement string is checked, because ``SELECT 1; COMMIT`` commits
+too where the driver accepts it. The function is total: any string gives a command or
+``None``, never an exception (a legitimate query must not fail because of the guard).
 """
 
 from __future__ import annotations
@@ -29,17 +36,21 @@ _CONTROL = frozenset(
         "START",  # START TRANSACTION
     }
 )
-_WORD = re.compile(r"[A-Za-z_]+")
-_DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z_0-9]*)?\$")
+# Both databases take every non-ASCII character as part of an identifier, and PostgreSQL a
+# "$" after its first character (``a$b$`` is a name, not the start of a dollar quote).
+_WORD = re.compile(r"[^\W\d]|[^\x00-\x7f]")
+_WORD_REST = re.compile(r"(?:\w|\$|[^\x00-\x7f])*")
+_DOLLAR_TAG = re.compile(r"\$(?:(?:[^\W\d]|[^\x00-\x7f])(?:\w|[^\x00-\x7f])*)?\$")
 
 
 def transaction_control(statement: str) -> str | None:
     """The transaction-control command in ``statement`` (``"COMMIT"``, ``"ROLLBACK TO"``...),
-    or ``None`` if it has none."""
-    for words in _statement_heads(statement):
-        command = _command(words)
-        if command is not None:
-            return command
+    or ``None`` if it has none under either reading of block comments."""
+    for nested_comments in (True, False):  # PostgreSQL's reading, then SQLite's
+        for words in _statement_heads(statement, nested_comments):
+            command = _command(words)
+            if command is not None:
+                return command
     return None
 
 
@@ -57,8 +68,10 @@ def _command(words: list[str]) -> str | None:
     return first
 
 
-def _statement_heads(sql: str) -> list[list[str]]:
-    """The first two keywords of each statement, upper-cased, outside quotes and comments."""
+def _statement_heads(sql: str, nested_comments: bool) -> list[list[str]]:
+    """The first two keywords of each statement, upper-cased, outside quotes and comments.
+
+    Every branch advances ``i`` by at least one character, so the loop ends on any input."""
     heads: list[list[str]] = []
     words: list[str] = []
     i, n = 0, len(sql)
@@ -72,20 +85,23 @@ def _statement_heads(sql: str) -> list[list[str]]:
             end = sql.find("\n", i)
             i = n if end < 0 else end + 1
         elif char == "/" and sql.startswith("/*", i):
-            i = _skip_block_comment(sql, i)
+            i = _skip_block_comment(sql, i, nested_comments)
         elif char in "'\"":
-            escapes = char == "'" and i > 0 and sql[i - 1] in "eE" and _word_start(sql, i - 1)
-            i = _skip_quoted(sql, i, char, escapes)
+            i = _skip_quoted(sql, i, char, backslash_escapes=False)
             words.append("")  # a literal is a token: the statement's head is over
         elif char == "$" and (match := _DOLLAR_TAG.match(sql, i)):
             end = sql.find(match.group(0), match.end())
             i = n if end < 0 else end + len(match.group(0))
             words.append("")
-        elif char.isalpha() or char == "_":
-            match = _WORD.match(sql, i)
-            assert match is not None
-            words.append(match.group(0).upper())
-            i = match.end()
+        elif _WORD.match(char):
+            end = _WORD_REST.match(sql, i + 1).end()  # type: ignore[union-attr]  # matches ""
+            word = sql[i:end]
+            if word in ("e", "E") and sql.startswith("'", end):
+                i = _skip_quoted(sql, end, "'", backslash_escapes=True)
+                words.append("")
+            else:
+                words.append(word.upper())
+                i = end
         elif char.isspace():
             i += 1
         else:
@@ -95,11 +111,10 @@ def _statement_heads(sql: str) -> list[list[str]]:
     return [head[:2] for head in heads if head]
 
 
-def _word_start(sql: str, i: int) -> bool:
-    return i == 0 or not (sql[i - 1].isalnum() or sql[i - 1] == "_")
-
-
-def _skip_block_comment(sql: str, i: int) -> int:
+def _skip_block_comment(sql: str, i: int, nested: bool) -> int:
+    if not nested:
+        end = sql.find("*/", i + 2)
+        return len(sql) if end < 0 else end + 2
     depth, i = 1, i + 2
     while i < len(sql) and depth:
         if sql.startswith("/*", i):
@@ -111,7 +126,7 @@ def _skip_block_comment(sql: str, i: int) -> int:
     return i
 
 
-def _skip_quoted(sql: str, i: int, quote: str, backslash_escapes: bool) -> int:
+def _skip_quoted(sql: str, i: int, quote: str, *, backslash_escapes: bool) -> int:
     i += 1
     while i < len(sql):
         char = sql[i]

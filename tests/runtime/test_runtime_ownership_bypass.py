@@ -15,6 +15,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from runtime_schema import ITEMS
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -27,6 +29,7 @@ from layerguard.runtime import (
     TransactionOwnershipError,
 )
 from layerguard.runtime.integrations.fastapi import SessionDep, registry_lifespan
+from layerguard.runtime.transaction_control import transaction_control
 
 Bypass = Callable[[AsyncSession], Awaitable[Any]]
 
@@ -76,6 +79,11 @@ BYPASSES: dict[str, Bypass] = {
             "ROLLBACK TO SAVEPOINT sa_savepoint_1",
             "/* hidden */ commit",
             "SELECT 1; COMMIT",
+            # SQLite's block comments do not nest (the first commits there), PostgreSQL's do
+            # (the third commits there): each is refused on both.
+            "/* /* */ COMMIT",
+            "/* */ COMMIT",
+            "/* /* */ */ COMMIT",
         )
     },
     **{
@@ -198,13 +206,17 @@ async def test_the_handlers_own_savepoints_and_plain_sql_still_work(
             except LookupError:
                 pass
             await ctx.session.execute(text("SELECT 'COMMIT; ROLLBACK' -- not a commit"))
+            # Non-ASCII names once failed the guard itself (HANDLER_EXCEPTION:AssertionError).
+            assert (await ctx.session.execute(text("SELECT 1 AS é"))).keys() == ["é"]
+            await ctx.session.execute(text("INSERT INTO items (name) VALUES ('café')"))
+            await ctx.session.execute(text('SELECT name AS "ünï" FROM items'))
             return OperationResult.ok()
 
     registry.register("items.own", OwnSavepoint())
     async with sessions() as session:
         assert (await registry.execute("items.own", OperationContext(session))).success
         await session.commit()
-    assert await read_items() == ["kept"]
+    assert sorted(await read_items()) == ["café", "kept"]
 
 
 async def test_outside_a_dispatch_the_connection_is_not_guarded(
@@ -293,3 +305,80 @@ async def test_a_dispatch_that_only_takes_the_connection_or_reads_is_no_violatio
     finally:
         await plain.dispose()
     assert sorted(await read_items()) == ["plain", "recipe"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "command"),
+    [
+        # Non-ASCII text is a name or a literal, never an error.
+        ("SELECT 1 AS é", None),
+        ("café", None),
+        ("É COMMIT", None),
+        ("SELECT 1 AS ß; commit", "COMMIT"),
+        ('SELECT 1 AS "é; COMMIT"', None),
+        ("SELECT 'naïve; ROLLBACK'", None),
+        # Block comments: a command visible under PostgreSQL's (nested) or SQLite's (flat)
+        # reading is flagged.
+        ("/* /* */ COMMIT", "COMMIT"),
+        ("/* */ COMMIT", "COMMIT"),
+        ("/* /* */ */ COMMIT", "COMMIT"),
+        ("/* /* */ */ SELECT 1", None),
+        ("/* COMMIT */ SELECT 1", None),
+        # Dollar quoting (PostgreSQL), including tags with non-ASCII letters.
+        ("DO $$ BEGIN NULL; END $$", None),
+        ("SELECT $é$; COMMIT; $é$", None),
+        ("SELECT $é$ x $é$; COMMIT", "COMMIT"),
+        ("SELECT 1 AS a$x$; COMMIT; SELECT 1 AS b$x$", "COMMIT"),  # a$x$ is a name
+        # E'' strings take backslash escapes (PostgreSQL); a name ending in e is no prefix.
+        ("SELECT E'it''s; COMMIT'", None),
+        ("SELECT E'\\'; COMMIT; --'", None),
+        ("SELECT E'it\\'s; COMMIT'", None),
+        ("SELECT '\\'; COMMIT; --'", "COMMIT"),
+        ("SELECT e'x'; end", "END"),
+        ("SELECT ee'\\'; COMMIT; --'", "COMMIT"),  # ee is a name, not an E prefix
+        # Unterminated comments and literals swallow the rest; nothing raises.
+        ("/*", None),
+        ("SELECT 1; /* COMMIT", None),
+        ("SELECT 'COMMIT", None),
+        ('SELECT "COMMIT', None),
+        ("SELECT E'\\", None),
+        ("SELECT $a$ COMMIT", None),
+        ("SELECT [COMMIT", None),
+        ("-- COMMIT", None),
+        ("", None),
+        ("ROLLBACK TO SAVEPOINT x", "ROLLBACK TO"),
+        ("start transaction", "START TRANSACTION"),
+        ("START", None),
+    ],
+)
+def test_transaction_control_exact_cases(sql: str, command: str | None) -> None:
+    assert transaction_control(sql) == command
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_transaction_control_is_total(sql: str) -> None:
+    """Any string gives a command or None: a query must never fail because of the guard."""
+    assert transaction_control(sql) in {None, *COMMANDS}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*"/*;'\"$eE-\n xé", "/*", "*/", "$$", "$é$", "--"])).map("".join))
+def test_transaction_control_is_total_on_sql_punctuation(sql: str) -> None:
+    """Comment, quote and dollar characters in every order (where a scanner gets stuck)."""
+    assert transaction_control(sql) in {None, *COMMANDS}
+    assert transaction_control(sql + "; COMMIT") in {None, *COMMANDS}
+
+
+COMMANDS = {
+    "ABORT",
+    "BEGIN",
+    "COMMIT",
+    "END",
+    "PREPARE TRANSACTION",
+    "RELEASE",
+    "ROLLBACK",
+    "ROLLBACK TO",
+    "SAVEPOINT",
+    "START TRANSACTION",
+}
