@@ -14,7 +14,6 @@ import inspect
 import logging
 import math
 import os
-import re
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -29,6 +28,7 @@ from layerguard.runtime.correlation import current_correlation_id
 from layerguard.runtime.governance.memory import InMemoryKillSwitch
 from layerguard.runtime.governance.provider import AuthorityGate
 from layerguard.runtime.governance.state import ACTIVE_STATE, GovernanceMode, GovernanceState
+from layerguard.runtime.names import MAX_NAME_LENGTH, is_valid_name, safe_name
 from layerguard.runtime.result import OperationResult
 from layerguard.runtime.stats import OperationStats
 from layerguard.runtime.throttle import ThrottledLog
@@ -684,40 +684,18 @@ class OperationRegistry:
         )
 
 
-OPERATION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)*\Z")
-"""What an operation name looks like: dot-separated segments of ASCII letters, digits, ``_``
-and ``-``, each starting with a letter or ``_`` (``policies.query``, ``billing.v2.refund``)."""
-
-MAX_NAME_LENGTH = 200
-"""Longer names are refused (the audit table's ``operation`` column holds 200 characters)."""
-
-
 def _check_name(operation: object) -> None:
     if not isinstance(operation, str):
         raise errors.RegistrationError(
             "operation names are non-empty strings such as 'policies.query'; the operation "
             f"argument is a {type(operation).__name__}"
         )
-    if not _is_valid_name(operation):
+    if not is_valid_name(operation):
         raise errors.RegistrationError(
             f"operation names are non-empty strings such as 'policies.query' (dot-separated "
             f"segments of letters, digits, '_' and '-', at most {MAX_NAME_LENGTH} characters); "
             f"got {safe_name(operation)}"
         )
-
-
-def _is_valid_name(operation: str) -> bool:
-    return len(operation) <= MAX_NAME_LENGTH and OPERATION_NAME.match(operation) is not None
-
-
-def safe_name(operation: object) -> str:
-    """A name from input as it may appear in a log line or a record: valid names as they are,
-    anything else quoted, escaped (no newline or control character survives) and truncated."""
-    if isinstance(operation, str) and _is_valid_name(operation):
-        return operation
-    text = repr(operation) if isinstance(operation, str) else f"<{type(operation).__name__}>"
-    text = text.encode("ascii", "backslashreplace").decode("ascii")
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _check_handler(operation: str, handler: object) -> None:
