@@ -6,6 +6,8 @@ import logging
 from functools import partial
 from typing import TYPE_CHECKING
 
+from layerguard.runtime.names import safe_text
+
 if TYPE_CHECKING:
     from layerguard.runtime.audit.record import AuditRecord
     from layerguard.runtime.context import OperationContext
@@ -49,6 +51,11 @@ class LoggingAuditSink:
         Builds the ``LogRecord`` and hands it to the logger like ``Logger.log`` does, minus
         the caller lookup: ``findCaller`` walks the stack to report this very line, which
         tells nobody anything and is most of the cost of a log call.
+
+        Texts from input that reach the message (the operation name, a handler's error code)
+        go through ``safe_text``: a newline in an error code must not forge a log line. The
+        other fields (tenant, correlation id, governance reason) are only in the ``extra``
+        dict, which formatters serialise (JSON, or a dict repr) rather than print raw.
         """
         logger = self._logger
         logger.handle(
@@ -59,10 +66,10 @@ class LoggingAuditSink:
                 0,
                 "operation %s %s in %.3f ms%s",
                 (
-                    record.operation,
+                    safe_text(record.operation),
                     str(record.outcome),
                     record.duration_ms,
-                    f" ({record.error_code})" if record.error_code else "",
+                    f" ({safe_text(record.error_code)})" if record.error_code else "",
                 ),
                 None,
                 "emit",
