@@ -38,7 +38,6 @@ _CONTROL = frozenset(
 )
 # Both databases take every non-ASCII character as part of an identifier, and PostgreSQL a
 # "$" after its first character (``a$b$`` is a name, not the start of a dollar quote).
-_WORD = re.compile(r"[^\W\d]|[^\x00-\x7f]")
 _WORD_REST = re.compile(r"(?:\w|\$|[^\x00-\x7f])*")
 _DOLLAR_TAG = re.compile(r"\$(?:(?:[^\W\d]|[^\x00-\x7f])(?:\w|[^\x00-\x7f])*)?\$")
 
@@ -46,7 +45,9 @@ _DOLLAR_TAG = re.compile(r"\$(?:(?:[^\W\d]|[^\x00-\x7f])(?:\w|[^\x00-\x7f])*)?\$
 def transaction_control(statement: str) -> str | None:
     """The transaction-control command in ``statement`` (``"COMMIT"``, ``"ROLLBACK TO"``...),
     or ``None`` if it has none under either reading of block comments."""
-    for nested_comments in (True, False):  # PostgreSQL's reading, then SQLite's
+    # PostgreSQL's reading, then SQLite's: they differ only where a comment opens inside one
+    nestable = statement.count("/*") > 1
+    for nested_comments in (True, False) if nestable else (True,):
         for words in _statement_heads(statement, nested_comments):
             command = _command(words)
             if command is not None:
@@ -93,7 +94,7 @@ def _statement_heads(sql: str, nested_comments: bool) -> list[list[str]]:
             end = sql.find(match.group(0), match.end())
             i = n if end < 0 else end + len(match.group(0))
             words.append("")
-        elif _WORD.match(char):
+        elif char.isalpha() or char == "_" or not char.isascii():
             end = _WORD_REST.match(sql, i + 1).end()  # type: ignore[union-attr]  # matches ""
             word = sql[i:end]
             if word in ("e", "E") and sql.startswith("'", end):
