@@ -59,12 +59,16 @@ def handler_exception_code(exc: BaseException) -> str:
 
 # SQLSTATE: class 08 connection exception; 57P01 admin shutdown (a terminated backend),
 # 57P02 crash shutdown, 57P03 cannot connect now (starting up, shutting down); 53300 too many
-# connections.
-_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+# connections; 55P03 lock not available (lock_timeout, NOWAIT).
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300", "55P03")
+# SQLite's primary result codes SQLITE_BUSY and SQLITE_LOCKED: another connection held the
+# lock for longer than the busy timeout ("database is locked").
+_SQLITE_BUSY_CODES = (5, 6)
 
 
 def database_unavailable(exc: BaseException) -> bool:
-    """Whether ``exc`` says the database could not be reached, rather than refused a statement.
+    """Whether ``exc`` says the database could not be reached (or not in time: a lock held
+    elsewhere beyond the wait allowed), rather than refused a statement.
 
     Duck-typed, so the core needs no driver: socket-level ``ConnectionError``/``gaierror``, a
     DBAPI error SQLAlchemy flagged ``connection_invalidated``, or a SQLSTATE of the connection
@@ -81,6 +85,9 @@ def database_unavailable(exc: BaseException) -> bool:
             return True
         state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
         if isinstance(state, str) and state.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        sqlite_code = getattr(current, "sqlite_errorcode", None)
+        if isinstance(sqlite_code, int) and sqlite_code & 0xFF in _SQLITE_BUSY_CODES:
             return True
         orig = getattr(current, "orig", None)
         current = orig if isinstance(orig, BaseException) else current.__cause__

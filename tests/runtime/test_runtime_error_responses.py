@@ -204,6 +204,35 @@ async def test_backend_terminated_before_the_handler_runs_is_database_unavailabl
     assert await count_items(pg_engine) == 1
 
 
+async def test_a_lock_held_elsewhere_beyond_the_wait_is_database_unavailable(
+    tmp_path: Any, client_for: Any
+) -> None:
+    """SQLite's "database is locked" (another connection kept the write lock longer than the
+    busy timeout) is contention, not a bug in the handler: 503 DATABASE_UNAVAILABLE, and the
+    request after the lock is released succeeds."""
+    import sqlite3
+
+    path = tmp_path / "locked.db"
+    engine = app_engine(f"sqlite+aiosqlite:///{path}", connect_args={"timeout": 0.1})
+    async with engine.begin() as conn:
+        await conn.run_sync(ITEMS.metadata.create_all)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        async with client_for(async_sessionmaker(engine)) as client:
+            locked = await client.post("/items", params={"name": "waits"})
+            holder.execute("ROLLBACK")
+            after = await client.post("/items", params={"name": "after"})
+        assert_json_error(locked, 503, "DATABASE_UNAVAILABLE")
+        assert after.status_code == 200, after.text
+        async with engine.connect() as conn:
+            names = (await conn.execute(text("SELECT name FROM items"))).scalars().all()
+        assert names == ["after"]
+    finally:
+        holder.close()
+        await engine.dispose()
+
+
 def test_database_unavailable_classification() -> None:
     class DriverError(Exception):
         sqlstate = "57P01"
@@ -215,6 +244,12 @@ def test_database_unavailable_classification() -> None:
     assert errors.database_unavailable(ConnectionRefusedError())
     assert errors.database_unavailable(WrappedError(DriverError()))
     assert not errors.database_unavailable(ValueError())
+    busy = Exception("database is locked")
+    busy.sqlite_errorcode = 5  # type: ignore[attr-defined]  # sqlite3's attribute
+    assert errors.database_unavailable(busy)
+    constraint = Exception("UNIQUE constraint failed")
+    constraint.sqlite_errorcode = 2067  # type: ignore[attr-defined]  # SQLITE_CONSTRAINT_UNIQUE
+    assert not errors.database_unavailable(constraint)
     assert not errors.database_unavailable(TimeoutError())  # a handler's own timeout
     refused = RuntimeError("wrapped")
     refused.__cause__ = ConnectionResetError()
