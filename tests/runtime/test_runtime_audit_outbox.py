@@ -9,6 +9,7 @@ looks like to the sink) and writable again by renaming it back.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import gc
 import logging
 import subprocess
@@ -297,6 +298,12 @@ async def test_missing_table_is_refused_at_start_up(
         "audit table 'layerguard_audit' is missing or cannot be written ("
     )
     assert "create it (await sink.create_table(), or audit_table(metadata)" in str(caught.value)
+    # The refused start-up closed the sink: the outbox file it claimed is free for others.
+    locks = sorted((tmp_path / "o").glob("*.lock"))
+    assert locks
+    for lock in locks:
+        with open(lock, "rb") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError if held
 
 
 async def test_a_sink_on_another_database_is_refused_at_start_up(

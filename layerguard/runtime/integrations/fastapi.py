@@ -201,13 +201,13 @@ def registry_lifespan(
         target.freeze()
         if check_session_scope:
             check_session_scopes(app)
-        await check_backends(target, session_factory)
-        if error_responses and install_error_handlers(app):
-            # Starlette built its middleware stack (with a copy of the handlers) before the
-            # lifespan ran: rebuild it on the next request so the new handlers take part.
-            app.middleware_stack = None
-        app.state.operation_registry = target
-        try:
+        try:  # a refused start-up closes the backends too (the outbox's claim, its watch)
+            await check_backends(target, session_factory)
+            if error_responses and install_error_handlers(app):
+                # Starlette built its middleware stack (with a copy of the handlers) before
+                # the lifespan ran: rebuild it on the next request so the handlers take part.
+                app.middleware_stack = None
+            app.state.operation_registry = target
             if inner is None:
                 yield
             else:
