@@ -7,6 +7,7 @@ they are plain string constants that never change meaning.
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from typing import Final
 
 UNKNOWN_OPERATION: Final = "UNKNOWN_OPERATION"
@@ -59,26 +60,24 @@ def handler_exception_code(exc: BaseException) -> str:
 
 # SQLSTATE: class 08 connection exception; 57P01 admin shutdown (a terminated backend),
 # 57P02 crash shutdown, 57P03 cannot connect now (starting up, shutting down); 53300 too many
-# connections; 55P03 lock not available (lock_timeout, NOWAIT).
-_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300", "55P03")
+# connections.
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+_LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout, NOWAIT
 # SQLite's primary result codes SQLITE_BUSY and SQLITE_LOCKED: another connection held the
 # lock for longer than the busy timeout ("database is locked").
 _SQLITE_BUSY_CODES = (5, 6)
 
 
 def database_unavailable(exc: BaseException) -> bool:
-    """Whether ``exc`` says the database could not be reached (or not in time: a lock held
-    elsewhere beyond the wait allowed), rather than refused a statement.
+    """Whether ``exc`` says the database could not be reached (or not in time: see
+    ``lock_wait_exceeded``), rather than refused a statement.
 
     Duck-typed, so the core needs no driver: socket-level ``ConnectionError``/``gaierror``, a
     DBAPI error SQLAlchemy flagged ``connection_invalidated``, or a SQLSTATE of the connection
     classes, found on the exception, its ``orig`` (SQLAlchemy's wrapped driver error) or its
     ``__cause__`` chain.
     """
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
+    for current in _causes(exc):
         if isinstance(current, ConnectionError | socket.gaierror):
             return True
         if getattr(current, "connection_invalidated", False) is True:
@@ -86,12 +85,33 @@ def database_unavailable(exc: BaseException) -> bool:
         state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
         if isinstance(state, str) and state.startswith(_UNAVAILABLE_SQLSTATES):
             return True
+    return lock_wait_exceeded(exc)
+
+
+def lock_wait_exceeded(exc: BaseException) -> bool:
+    """Whether ``exc`` says a lock held elsewhere outlasted the wait allowed (SQLite's
+    "database is locked", PostgreSQL's ``lock_timeout``): the statement did not run, and the
+    connection is fine."""
+    for current in _causes(exc):
+        state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
+        if state == _LOCK_NOT_AVAILABLE:
+            return True
         sqlite_code = getattr(current, "sqlite_errorcode", None)
         if isinstance(sqlite_code, int) and sqlite_code & 0xFF in _SQLITE_BUSY_CODES:
             return True
+    return False
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc``, the driver error SQLAlchemy wrapped in it (``orig``), and so on down the
+    ``__cause__`` chain."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
         orig = getattr(current, "orig", None)
         current = orig if isinstance(orig, BaseException) else current.__cause__
-    return False
 
 
 class RegistrationError(Exception):

@@ -233,6 +233,32 @@ async def test_a_lock_held_elsewhere_beyond_the_wait_is_database_unavailable(
         await engine.dispose()
 
 
+async def test_a_commit_refused_for_a_lock_is_not_an_unknown_outcome(
+    tmp_path: Any, client_for: Any
+) -> None:
+    """SQLite refuses a COMMIT that cannot get its lock (a reader holds one, beyond the busy
+    timeout): nothing was committed, and the client is told so, not "outcome unknown"."""
+    import sqlite3
+
+    path = tmp_path / "read-locked.db"
+    engine = app_engine(f"sqlite+aiosqlite:///{path}", connect_args={"timeout": 0.1})
+    async with engine.begin() as conn:
+        await conn.run_sync(ITEMS.metadata.create_all)
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM items").fetchall()  # a shared lock, kept
+    try:
+        async with client_for(async_sessionmaker(engine)) as client:
+            refused = await client.post("/items", params={"name": "waits"})
+        detail = assert_json_error(refused, 503, "DATABASE_UNAVAILABLE")
+        assert "nothing was committed" in detail["error"]
+    finally:
+        reader.close()
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM items"))).scalar_one() == 0
+    await engine.dispose()
+
+
 def test_database_unavailable_classification() -> None:
     class DriverError(Exception):
         sqlstate = "57P01"
@@ -247,6 +273,12 @@ def test_database_unavailable_classification() -> None:
     busy = Exception("database is locked")
     busy.sqlite_errorcode = 5  # type: ignore[attr-defined]  # sqlite3's attribute
     assert errors.database_unavailable(busy)
+    assert errors.lock_wait_exceeded(busy)
+    lock_timeout = Exception("canceling statement due to lock timeout")
+    lock_timeout.sqlstate = "55P03"  # type: ignore[attr-defined]  # asyncpg's attribute
+    assert errors.database_unavailable(WrappedError(lock_timeout))
+    assert errors.lock_wait_exceeded(WrappedError(lock_timeout))
+    assert not errors.lock_wait_exceeded(ConnectionRefusedError())
     constraint = Exception("UNIQUE constraint failed")
     constraint.sqlite_errorcode = 2067  # type: ignore[attr-defined]  # SQLITE_CONSTRAINT_UNIQUE
     assert not errors.database_unavailable(constraint)

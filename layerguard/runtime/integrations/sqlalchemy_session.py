@@ -65,6 +65,7 @@ from layerguard.runtime.errors import (
     TransactionOwnershipError,
     UnitOfWorkError,
     database_unavailable,
+    lock_wait_exceeded,
 )
 from layerguard.runtime.transaction import register_unit_of_work
 from layerguard.runtime.transaction_control import transaction_control
@@ -207,7 +208,8 @@ async def get_session_dep() -> AsyncGenerator[AsyncSession, None]:
 def _commit_error(session: AsyncSession, exc: Exception) -> UnitOfWorkError:
     logger.error("the request's commit failed", exc_info=exc)
     if database_unavailable(exc):
-        if session.info.pop(_COMMIT_SENT, False):
+        # A lock that outlasted the wait refused the COMMIT: nothing was committed.
+        if session.info.pop(_COMMIT_SENT, False) and not lock_wait_exceeded(exc):
             return CommitOutcomeUnknownError(
                 "the connection was lost while committing: the request's writes may or may "
                 "not be committed"
