@@ -204,6 +204,14 @@ async def test_backend_terminated_before_the_handler_runs_is_database_unavailabl
     assert await count_items(pg_engine) == 1
 
 
+async def impatient_sqlite(path: Any) -> AsyncEngine:
+    """The app's SQLite engine with the items table, waiting 0.1 s for a lock held elsewhere."""
+    engine = app_engine(f"sqlite+aiosqlite:///{path}", connect_args={"timeout": 0.1})
+    async with engine.begin() as conn:
+        await conn.run_sync(ITEMS.metadata.create_all)
+    return engine
+
+
 async def test_a_lock_held_elsewhere_beyond_the_wait_is_database_unavailable(
     tmp_path: Any, client_for: Any
 ) -> None:
@@ -213,9 +221,7 @@ async def test_a_lock_held_elsewhere_beyond_the_wait_is_database_unavailable(
     import sqlite3
 
     path = tmp_path / "locked.db"
-    engine = app_engine(f"sqlite+aiosqlite:///{path}", connect_args={"timeout": 0.1})
-    async with engine.begin() as conn:
-        await conn.run_sync(ITEMS.metadata.create_all)
+    engine = await impatient_sqlite(path)
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
@@ -241,9 +247,7 @@ async def test_a_commit_refused_for_a_lock_is_not_an_unknown_outcome(
     import sqlite3
 
     path = tmp_path / "read-locked.db"
-    engine = app_engine(f"sqlite+aiosqlite:///{path}", connect_args={"timeout": 0.1})
-    async with engine.begin() as conn:
-        await conn.run_sync(ITEMS.metadata.create_all)
+    engine = await impatient_sqlite(path)
     reader = sqlite3.connect(path, isolation_level=None)
     reader.execute("BEGIN")
     reader.execute("SELECT count(*) FROM items").fetchall()  # a shared lock, kept
