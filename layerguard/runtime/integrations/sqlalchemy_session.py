@@ -85,8 +85,8 @@ POISON_KEY = "layerguard.poisoned"
 """``session.info`` key set when the unit of work must not be committed (value: the reason)."""
 
 _COMMIT_SENT = "layerguard.commit_sent"
-_CONNECTED = "layerguard.connected"  # the session's transaction has sent SQL
-_CONNECTION = "layerguard.connection"  # (weakly) the connection of the session's transaction
+# (weakly) the connection of the session's transaction, once it has one: it has sent SQL
+_CONNECTION = "layerguard.connection"
 _RUNNING = "layerguard.running_dispatch"  # the innermost dispatch running on the session
 
 
@@ -308,7 +308,6 @@ def _refuse_close(session: Session, transaction: SessionTransaction) -> None:
     # undone here, so the request must not report success.
     if transaction.parent is not None:
         return
-    session.info.pop(_CONNECTED, None)
     session.info.pop(_CONNECTION, None)
     guard = _current_guard.get()
     if guard is None or guard.session is not session:
@@ -343,7 +342,6 @@ def _watch_connection(session: Session, _transaction: Any, connection: Connectio
     # refusing *before* Connection.commit() runs leaves the transaction exactly as it was, so
     # the dispatch's savepoint can still be rolled back and the earlier operations keep their
     # writes. (The connection events fire too late for that: see _refuse_connection_commit.)
-    session.info[_CONNECTED] = True
     session.info[_CONNECTION] = weakref.ref(connection)
     _connection_sessions[connection] = weakref.ref(session)
     if "commit" not in connection.__dict__:
@@ -628,7 +626,7 @@ def _owns_transaction(session: Session) -> bool:
     outer = _current_guard.get()
     if outer is not None and outer.session is session:
         return False
-    if session.info.get(_CONNECTED) or session.get_nested_transaction() is not None:
+    if _CONNECTION in session.info or session.get_nested_transaction() is not None:
         return False
     return not (session.new or session.deleted or session.dirty)
 
