@@ -81,6 +81,21 @@ def test_kinds_and_brackets_are_read_parameter_by_parameter() -> None:
     )
 
 
+def test_a_lambda_default_keeps_its_commas_in_the_tolerant_reading() -> None:
+    # Not valid Python (a parameter without a default after one with), so it is read parameter
+    # by parameter; the lambda's own commas and colon do not split it.
+    code = "f(a: int = 1, key=lambda x, y: (x, y), b: int = 2) -> int"
+    assert _parameters("f(a=1, key=lambda x, y: (x, y), b)") == [
+        ("", "f", None, None),
+        ("positional", "a", None, "1"),
+        ("positional", "key", None, "lambda x, y: (x, y)"),
+        ("positional", "b", None, None),
+    ]
+    assert signature_matches("f(a: int, key=lambda x, y: (x, y), b: int) -> int", code)
+    assert not signature_matches("f(a: int, key=lambda x, y: (y, x), b: int) -> int", code)
+    assert not signature_matches("f(a: int, key=lambda x, y: (x, y), b: str) -> int", code)
+
+
 @pytest.mark.parametrize(
     "card",
     [
@@ -96,9 +111,6 @@ def test_kinds_and_brackets_are_read_parameter_by_parameter() -> None:
         "f(a=1, *, *, b)",
         "f(a=1, *args, *, b)",
         "f(a=1, **kw, b)",  # nothing follows **kwargs
-        # A lambda default with a comma, in a signature that needs the tolerant reading: its
-        # comma splits the lambda (valid Python, `f(a, key=lambda x, y: x)`, is read whole).
-        "f(a=1, key=lambda x, y: x, b)",
         "f(a=1, b c)",
         "not a signature",
     ],

@@ -305,8 +305,14 @@ def _split_signature(text: str) -> tuple[str, list[str], str] | None:
         return None
     pieces: list[str] = []
     depth, start = 0, tokens[1].end[1]
+    lambdas = 0  # open `lambda` parameter lists at depth 0: their commas split nothing
     for token in tokens[2:]:
+        if token.type == tokenize.NAME and token.string == "lambda" and not depth:
+            lambdas += 1
         if token.type != tokenize.OP:
+            continue
+        if token.string == ":" and lambdas and not depth:
+            lambdas -= 1
             continue
         if token.string in "([{":
             depth += 1
@@ -321,7 +327,7 @@ def _split_signature(text: str) -> tuple[str, list[str], str] | None:
             if "" in pieces:
                 return None
             return name, pieces, text[token.end[1] :].strip()
-        elif token.string == "," and not depth:
+        elif token.string == "," and not depth and not lambdas:
             pieces.append(text[start : token.start[1]].strip())
             start = token.end[1]
     return None
