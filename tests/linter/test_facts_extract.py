@@ -139,11 +139,13 @@ def test_transaction_calls_whatever_the_receiver_and_never_in_strings() -> None:
 
 
 def test_transaction_calls_only_in_the_shape_of_sqlalchemys_api() -> None:
-    """commit/rollback/begin/begin_nested take no positional argument in SQLAlchemy: a call
-    that passes one (Qt's `QPainter.begin(device)`, `repo.commit(sha)`) is not a transaction;
-    keywords, `**kwargs` and `async with x.begin():` still are."""
+    """SQLAlchemy's commit/rollback/begin_nested take no argument and begin takes `nested=`
+    only (`subtransactions=` in 1.x): a call that passes anything else (Qt's
+    `QPainter.begin(device)`, `repo.commit(sha)`, pre-commit's `git.commit(repo=shadow)`) is
+    not a transaction; `**kwargs` counts where a keyword is taken, and `async with x.begin():`
+    counts."""
     source = """
-        def paint(self, qp, session, options, parts):
+        def paint(self, qp, session, options, parts, shadow):
             qp.begin(self)
             repo.commit("abc123")
             tx.rollback(*parts)
@@ -151,6 +153,12 @@ def test_transaction_calls_only_in_the_shape_of_sqlalchemys_api() -> None:
             session.begin_nested(**options)
             session.flush([self])
             qp.end()
+            git.commit(repo=shadow)
+            lock.commit(message="x")
+            lock.rollback(**options)
+            session.begin(**options)
+            session.begin(subtransactions=True)
+            conn.begin(isolation="SERIALIZABLE")
         async def save(session, conn):
             async with session.begin():
                 pass
@@ -161,11 +169,46 @@ def test_transaction_calls_only_in_the_shape_of_sqlalchemys_api() -> None:
     calls = [(c.line, c.method, c.receiver) for c in facts.transaction_calls]
     assert calls == [
         (5, "begin", "session"),
-        (6, "begin_nested", "session"),
         (7, "flush", "session"),
-        (10, "begin", "session"),
-        (12, "begin", "conn"),
-        (13, "commit", "tx"),
+        (12, "begin", "session"),
+        (13, "begin", "session"),
+        (16, "begin", "session"),
+        (18, "begin", "conn"),
+        (19, "commit", "tx"),
+    ]
+
+
+def test_transaction_calls_on_modules_are_not_sessions() -> None:
+    """A receiver that an `import` statement names is a module: `transaction.commit()` is a
+    function of it, not a session's method. A `from` import may bind a module or an object
+    (a scoped session): the call keeps the receiver's origin for the index to decide."""
+    source = """
+        import transaction
+        import vcs.git as g
+        import pkg.sub.mod
+        from app.ext import db
+        from app import git
+        from .. import uow
+        def run(self):
+            transaction.commit()
+            g.rollback()
+            pkg.sub.begin()
+            pkg.sub.session.commit()
+            db.session.commit()
+            git.commit()
+            uow.commit()
+            self.session.commit()
+            pkg.save_all()
+    """
+    settings = ExtractionSettings(transaction_methods=(*SETTINGS.transaction_methods, "save_all"))
+    calls = [(c.line, c.receiver, c.origin) for c in facts_of(source, settings).transaction_calls]
+    assert calls == [
+        (11, "pkg.sub.session", "pkg.sub.session"),
+        (12, "db.session", "app.ext.db.session"),
+        (13, "git", "app.git"),
+        (14, "uow", "..uow"),
+        (15, "self.session", None),
+        (16, "pkg", None),  # a name the project adds: its own API, whatever the receiver
     ]
 
 
@@ -193,6 +236,46 @@ def test_session_construction() -> None:
         (5, "sessionmaker()"),
         (6, "AsyncSessionLocal"),
         (8, "orm.Session"),
+    ]
+
+
+def test_session_construction_goes_by_what_the_name_was_imported_as() -> None:
+    """An alias counts by its imported name (also in a statement without a factory's name),
+    another package's `Session` is recorded with its origin for the index to drop, and a
+    factory's name that an import made something else is not a session."""
+    source = """
+        import boto3
+        import requests
+        import sqlalchemy.orm
+        from sqlalchemy import orm
+        from sqlalchemy.orm import Session as S
+        from sqlalchemy.ext.asyncio import async_sessionmaker as make
+        from requests import Session
+        from app.widgets import Frame as AsyncSession
+        from .db import SessionLocal
+        def make_all(engine):
+            requests.Session()
+            Session()
+            boto3.Session(region_name="x")
+            S(engine)
+            orm.Session(engine)
+            sqlalchemy.orm.Session(engine)
+            make(engine)()
+            AsyncSession()
+            SessionLocal()
+            AsyncSessionLocal()
+    """
+    built = [(s.line, s.factory, s.origin) for s in facts_of(source).session_constructions]
+    assert built == [
+        (11, "requests.Session", "requests.Session"),
+        (12, "Session", "requests.Session"),
+        (13, "boto3.Session", "boto3.Session"),
+        (14, "S", "sqlalchemy.orm.Session"),
+        (15, "orm.Session", "sqlalchemy.orm.Session"),
+        (16, "sqlalchemy.orm.Session", "sqlalchemy.orm.Session"),
+        (17, "make()", "sqlalchemy.ext.asyncio.async_sessionmaker"),
+        (19, "SessionLocal", ".db.SessionLocal"),
+        (20, "AsyncSessionLocal", None),
     ]
 
 

@@ -633,7 +633,9 @@ SPEC = Record(
                     Key(
                         "session_factories",
                         _strings(CALL_NAME),
-                        "Names whose call constructs a session.",
+                        "Names whose call constructs a session (LG202): SQLAlchemy's, "
+                        "SQLModel's or the project's own, by the name they were imported as; "
+                        "another package's (`requests.Session`) never counts.",
                         default=list(_TX.session_factories),
                     ),
                     Key(

@@ -128,7 +128,7 @@ def card_content(
     facts = source.facts
     listed = listed_imports(index, source)
     groups = group_imports(config, listed)
-    use = transaction_use(config, facts)
+    use = transaction_use(index, source)
     layer = config.layer(source.layer.layer) if source.layer is not None else None
     name = posixpath.basename(source.path)
     callers = _callers(index, importing)

@@ -347,13 +347,12 @@ class TransactionUse:
         return any(call.method == method for call in (*self.controlled, *self.flushes))
 
 
-def transaction_use(config: ProjectConfig, facts: FileFacts) -> TransactionUse:
-    controlled = frozenset(config.transactions.calls)
+def transaction_use(index: ProjectIndex, source: SourceFile) -> TransactionUse:
+    controlled = frozenset(index.config.transactions.calls)
+    calls = index.transaction_calls(source)
     return TransactionUse(
-        controlled=tuple(c for c in facts.transaction_calls if c.method in controlled),
-        flushes=tuple(
-            c for c in facts.transaction_calls if c.method == "flush" and "flush" not in controlled
-        ),
+        controlled=tuple(c for c in calls if c.method in controlled),
+        flushes=tuple(c for c in calls if c.method == "flush" and "flush" not in controlled),
     )
 
 

@@ -44,7 +44,7 @@ from layerguard.linter.facts.model import (
     TransactionCall,
 )
 from layerguard.linter.facts.nesting import nesting_problem
-from layerguard.linter.facts.settings import TAKES_NO_POSITIONAL_ARGUMENTS, ExtractionSettings
+from layerguard.linter.facts.settings import SQLALCHEMY_KEYWORDS, ExtractionSettings
 
 _NO_OP: contextlib.nullcontext[None] = contextlib.nullcontext()
 
@@ -153,9 +153,37 @@ def _dotted(node: cst.BaseExpression) -> str | None:
     return ".".join(reversed(parts))
 
 
-def _has_positional(node: cst.Call) -> bool:
-    """`f(a)` and `f(*args)` pass positional arguments; `f(key=a)` and `f(**kwargs)` do not."""
-    return any(arg.keyword is None and arg.star != "**" for arg in node.args)
+def _fits(node: cst.Call, keywords: frozenset[str]) -> bool:
+    """Whether SQLAlchemy's method would take the call's arguments: only `keywords`, and
+    `**kwargs` only where it takes a keyword at all."""
+    for arg in node.args:
+        if arg.keyword is not None:
+            if arg.keyword.value not in keywords:
+                return False
+        elif arg.star != "**" or not keywords:
+            return False
+    return True
+
+
+_SESSION_METHODS = frozenset({*SQLALCHEMY_KEYWORDS, "flush"})
+"""SQLAlchemy's own names among the transaction calls: a receiver that is a module (`git` in
+`git.commit()`) is not a session there. Names a project adds to `transactions.calls` are its
+own API, whatever their receiver."""
+
+
+def _call_words(names: Sequence[str]) -> str:
+    """A regular expression for a call of one of `names`: the name, then the call's
+    parenthesis past whitespace, line continuations, comments and the closing parentheses of
+    a parenthesised callee."""
+    alternatives = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
+    return rf"(?:{alternatives})(?=(?:[\s\\)]|#[^\r\n]*)*\()"
+
+
+def _bound_name(asname: cst.AsName | None) -> str | None:
+    """The name an import's `as` clause binds."""
+    if asname is None or not isinstance(asname.name, cst.Name):
+        return None
+    return asname.name.value
 
 
 def _string_literal(node: cst.BaseExpression) -> str | None:
@@ -195,8 +223,7 @@ def _fact_words(settings: ExtractionSettings) -> re.Pattern[str]:
         *(name.rsplit(".", 1)[-1] for name in settings.registry_register),
         *(name.rsplit(".", 1)[-1] for name in settings.registry_lookup),
     }
-    names = "|".join(re.escape(name) for name in sorted(called, key=len, reverse=True) if name)
-    call = rf"(?:{names})(?=(?:[\s\\)]|#[^\r\n]*)*\()"
+    call = _call_words([name for name in called if name])
     prefix = r"(?<!\w)(?:[fFtT][rRbB]?|[rRbB][fFtT])['\"]"  # not `"tenant"`'s t"
     return re.compile(rf"import|{call}|(?i:layerguard)|{prefix}")
 
@@ -283,6 +310,12 @@ class _FactCollector(CodegenState):
         self._tx_methods = frozenset(settings.transaction_methods)
         self._factories = frozenset(settings.session_factories)
         self._makers = frozenset(settings.session_makers)
+        # What the file's imports bind, as met in source order (see `_origin`).
+        self._bindings: dict[str, str] = {}  # bound name -> the dotted name it stands for
+        self._imported_modules: set[str] = set()  # modules an `import` statement names
+        self._factory_calls = set(self._factories)  # the names above, and their import aliases
+        self._maker_calls = set(self._makers)
+        self._alias_calls: Callable[[str], object] | None = None  # finds calls of the aliases
         self._execute = _suffix_patterns(settings.registry_execute)
         self._register = _suffix_patterns(settings.registry_register)
         self._lookup = _suffix_patterns(settings.registry_lookup)
@@ -435,7 +468,9 @@ class _FactCollector(CodegenState):
         if last is None or last >= len(starts):  # no logical line starts there; no newline
             return None
         text = self._text[starts[line - 1] : starts[last]]
-        return None if self._may_hold_facts(text) else text
+        if self._may_hold_facts(text) or (self._alias_calls and self._alias_calls(text)):
+            return None
+        return text
 
     def _block(self, block: cst.IndentedBlock) -> None:
         """An indented block whose header (the rest of the colon's line) is emitted: as
@@ -582,50 +617,101 @@ class _FactCollector(CodegenState):
             for alias in node.names:
                 module = _dotted(alias.name) or ""
                 self.imports.append(ImportFact(line, col, module, None, 0, scope, False, symbol))
+                self._bind_module(module, alias.asname)
             return
         from_module = (_dotted(node.module) or "") if node.module is not None else ""
         level = len(node.relative)
         if isinstance(node.names, cst.ImportStar):
-            names = ["*"]
-        else:
-            names = [_dotted(alias.name) or "" for alias in node.names]
-        for name in names:
+            self.imports.append(
+                ImportFact(line, col, from_module, "*", level, scope, False, symbol)
+            )
+            return
+        prefix = "." * level + (from_module + "." if from_module else "")
+        for alias in node.names:
+            name = _dotted(alias.name) or ""
             self.imports.append(
                 ImportFact(line, col, from_module, name, level, scope, False, symbol)
             )
+            bound = _bound_name(alias.asname) or name
+            self._bindings[bound] = prefix + name
+            if bound != name and (name in self._factories or name in self._makers):
+                self._alias(
+                    bound, self._factory_calls if name in self._factories else self._maker_calls
+                )
+
+    def _bind_module(self, module: str, asname: cst.AsName | None) -> None:
+        """`import a.b.c` binds `a`, `import a.b as c` binds `c`; either names modules."""
+        if not module:
+            return
+        parts = module.split(".")
+        self._imported_modules.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+        bound = _bound_name(asname)
+        if bound is not None:
+            self._bindings[bound] = module
+        else:
+            self._bindings[parts[0]] = parts[0]
+
+    def _alias(self, bound: str, calls: set[str]) -> None:
+        """`from sqlalchemy.orm import Session as S`: calls of `S` are looked at, also in
+        statements the words of `_fact_words` would skip."""
+        calls.add(bound)
+        aliases = (self._factory_calls - self._factories) | (self._maker_calls - self._makers)
+        self._alias_calls = re.compile(_call_words(sorted(aliases))).search
+
+    def _origin(self, dotted: str | None) -> str | None:
+        """What `dotted` stands for through the imports met so far (see model.py): the dotted
+        name its first name was imported as, followed by the rest; None if no import bound it
+        (or the chain holds a call)."""
+        if dotted is None or "(" in dotted:
+            return None
+        first, dot, rest = dotted.partition(".")
+        bound = self._bindings.get(first)
+        return None if bound is None else bound + dot + rest
 
     def _on_call(self, node: cst.Call) -> None:
         func = node.func
         if isinstance(func, cst.Attribute):
             attr = func.attr.value
             if attr in self._tx_methods and (
-                attr not in TAKES_NO_POSITIONAL_ARGUMENTS or not _has_positional(node)
+                attr not in SQLALCHEMY_KEYWORDS or _fits(node, SQLALCHEMY_KEYWORDS[attr])
             ):
-                receiver = _dotted(func.value)
-                if receiver is None:
-                    receiver = self._module.code_for_node(func.value)
-                line, col = self._position()
-                self.transaction_calls.append(
-                    TransactionCall(line, col, attr, receiver, self._symbol)
-                )
+                self._transaction_call(func, attr)
             elif attr == "import_module":
                 self._dynamic_import(node)
-            elif attr in self._factories:
-                self._session_construction(_dotted(func) or attr)
+            elif attr in self._factory_calls:
+                dotted = _dotted(func)
+                self._session_construction(dotted or attr, self._factories, self._origin(dotted))
             elif attr in self._registry_last:
                 self._maybe_registry_call(node)
         elif isinstance(func, cst.Name):
             name = func.value
-            if name in self._factories:
-                self._session_construction(name)
+            if name in self._factory_calls:
+                self._session_construction(name, self._factories, self._origin(name))
             elif name == "__import__" or name == "import_module":
                 self._dynamic_import(node)
             elif name in self._registry_last:
                 self._maybe_registry_call(node)
         elif isinstance(func, cst.Call):
             maker = _dotted(func.func)
-            if maker is not None and maker.rsplit(".", 1)[-1] in self._makers:
-                self._session_construction(maker + "()")
+            if maker is not None and maker.rsplit(".", 1)[-1] in self._maker_calls:
+                self._session_construction(maker + "()", self._makers, self._origin(maker))
+
+    def _transaction_call(self, func: cst.Attribute, method: str) -> None:
+        """A call of a transaction method; for SQLAlchemy's names, not on a module that an
+        `import` statement names (`import transaction; transaction.commit()`), and with the
+        receiver's origin, which tells the index about modules `from` imports name."""
+        receiver = _dotted(func.value)
+        origin = None
+        if method in _SESSION_METHODS:
+            origin = self._origin(receiver)
+            if origin in self._imported_modules:
+                return
+        if receiver is None:
+            receiver = self._module.code_for_node(func.value)
+        line, col = self._position()
+        self.transaction_calls.append(
+            TransactionCall(line, col, method, receiver, self._symbol, origin)
+        )
 
     def _maybe_registry_call(self, node: cst.Call) -> None:
         callee = _dotted(node.func)
@@ -638,9 +724,18 @@ class _FactCollector(CodegenState):
         elif _matches_suffix(callee, self._lookup):
             self._registry_call(node, "lookup", callee)
 
-    def _session_construction(self, factory: str) -> None:
+    def _session_construction(
+        self, factory: str, names: frozenset[str], origin: str | None
+    ) -> None:
+        """A call of `factory` (a maker's call: `sessionmaker()`), if what it stands for is
+        one of `names`: an alias counts by its imported name, and a name that an import made
+        something else (`from x import Other as Session`) does not."""
+        if origin is not None and origin.rsplit(".", 1)[-1] not in names:
+            return
         line, col = self._position()
-        self.session_constructions.append(SessionConstruction(line, col, factory, self._symbol))
+        self.session_constructions.append(
+            SessionConstruction(line, col, factory, self._symbol, origin)
+        )
 
     def _dynamic_import(self, node: cst.Call) -> None:
         if not node.args or node.args[0].keyword is not None:

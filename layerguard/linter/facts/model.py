@@ -54,6 +54,7 @@ class TransactionCall(NamedTuple):
     method: str
     receiver: str  # the receiver as written, e.g. "self._session", "ctx.session"
     symbol: str | None = None
+    origin: str | None = None  # what the receiver names through the file's imports (below)
 
 
 class SessionConstruction(NamedTuple):
@@ -63,6 +64,14 @@ class SessionConstruction(NamedTuple):
     col: int
     factory: str  # the factory as written, e.g. "AsyncSessionLocal" or "sessionmaker()"
     symbol: str | None = None
+    origin: str | None = None  # what the factory (or maker) names through the file's imports
+
+
+# An `origin` is the dotted name a receiver or callee stands for through the imports of its file:
+# `sqlalchemy.orm.Session` for `S` after `from sqlalchemy.orm import Session as S`, `app.db.git`
+# for `git` after `from app.db import git`, with the import's leading dots when it is relative
+# (`..db.SessionLocal`). None: its first name is bound by no import of the file (a local
+# variable, `self`, a name the file defines).
 
 
 RegistryCallKind = Literal["execute", "register", "lookup"]

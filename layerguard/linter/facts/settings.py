@@ -10,23 +10,36 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 
-from layerguard.contracts.config.model import ProjectConfig
+from layerguard.contracts.config.model import ProjectConfig, TransactionPolicy
 from layerguard.linter.caching.fingerprint import code_fingerprint
 
 BASE_TRANSACTION_METHODS = ("commit", "rollback", "begin", "begin_nested", "flush")
 """Always collected: cards describe flushes too (`Flush only`), even where no rule forbids them."""
 
-TAKES_NO_POSITIONAL_ARGUMENTS = frozenset({"commit", "rollback", "begin", "begin_nested"})
-"""SQLAlchemy's sessions and connections take no positional argument in these calls, so a call
-that passes one is another library's method of the same name (`painter.begin(device)` in Qt),
-not a transaction. Other names of `transactions.calls` are the project's own: any call counts."""
+SQLALCHEMY_KEYWORDS: dict[str, frozenset[str]] = {
+    "commit": frozenset(),
+    "rollback": frozenset(),
+    "begin": frozenset({"nested", "subtransactions"}),
+    "begin_nested": frozenset(),
+}
+"""The arguments SQLAlchemy's sessions, connections and engines (sync and async) accept in
+these calls: none positional, and keywords only in `Session.begin(nested=...)` (and
+`subtransactions=`, SQLAlchemy 1.x's). A call passing anything else is another library's method
+of the same name (`painter.begin(device)` in Qt, `git.commit(repo=...)`), not a transaction.
+Other names of `transactions.calls` are the project's own: any call counts."""
+
+SQLALCHEMY_PACKAGES = frozenset({"sqlalchemy", "sqlmodel"})
+"""The packages whose sessions the transaction rules mean: SQLAlchemy, and SQLModel, whose
+`Session` and `AsyncSession` are SQLAlchemy's subclasses (FastAPI's full-stack template)."""
+
+_DEFAULT_POLICY = TransactionPolicy()
 
 
 @dataclass(frozen=True, slots=True)
 class ExtractionSettings:
     transaction_methods: tuple[str, ...] = BASE_TRANSACTION_METHODS
-    session_factories: tuple[str, ...] = ("AsyncSession", "Session", "AsyncSessionLocal")
-    session_makers: tuple[str, ...] = ("sessionmaker", "async_sessionmaker")
+    session_factories: tuple[str, ...] = _DEFAULT_POLICY.session_factories
+    session_makers: tuple[str, ...] = _DEFAULT_POLICY.session_makers
     registry_execute: tuple[str, ...] = ("registry.execute",)
     registry_register: tuple[str, ...] = ("registry.register",)
     registry_lookup: tuple[str, ...] = ("registry.get_handler",)

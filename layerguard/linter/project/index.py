@@ -15,7 +15,15 @@ from layerguard.contracts.cards.location import card_source_file
 from layerguard.contracts.cards.model import CardParseResult
 from layerguard.contracts.config.model import ImportScopePolicy, ProjectConfig
 from layerguard.contracts.layers import LayerMap, LayerMatch
-from layerguard.linter.facts.model import FileFacts, ImportFact, RegistryCall, Scope
+from layerguard.linter.facts.model import (
+    FileFacts,
+    ImportFact,
+    RegistryCall,
+    Scope,
+    SessionConstruction,
+    TransactionCall,
+)
+from layerguard.linter.facts.settings import SQLALCHEMY_PACKAGES
 from layerguard.linter.project.modules import ModuleName, module_for_path, resolve_relative
 
 
@@ -124,6 +132,40 @@ class ProjectIndex:
         if source is not None:
             return source.layer
         return self.layer_map.classify_module(module)
+
+    def transaction_calls(self, source: SourceFile) -> list[TransactionCall]:
+        """The file's transaction calls but those on a project module, which a `from` import
+        named (`from app import git` then `git.commit()`): a module is not a session. (The
+        extractor already dropped the modules `import` statements name.)"""
+        return [
+            call
+            for call in source.facts.transaction_calls
+            if call.origin is None
+            or (target := self._absolute(source, call.origin)) is None
+            or (target not in self.by_module and target not in self.packages)
+        ]
+
+    def session_constructions(self, source: SourceFile) -> list[SessionConstruction]:
+        """The file's session constructions whose factory is SQLAlchemy's (or SQLModel's), the
+        project's own, or of no known origin (a name no import binds: the file defines it, or
+        a star import brought it): never another package's (`requests.Session()`)."""
+        return [
+            built
+            for built in source.facts.session_constructions
+            if built.origin is None
+            or built.origin.startswith(".")
+            or (top := built.origin.partition(".")[0]) in SQLALCHEMY_PACKAGES
+            or top in self.top_packages
+        ]
+
+    @staticmethod
+    def _absolute(source: SourceFile, origin: str) -> str | None:
+        """An origin with the leading dots of a relative import made absolute."""
+        name = origin.lstrip(".")
+        level = len(origin) - len(name)
+        if not level:
+            return origin
+        return resolve_relative(source.module, level, name) if source.module is not None else None
 
     def _resolve_imports(self, source: SourceFile) -> list[ResolvedImport]:
         resolved = []

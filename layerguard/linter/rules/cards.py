@@ -488,7 +488,7 @@ must say what the code does (the message suggests the value).
                     "transaction",
                 )
                 continue
-            use = transaction_use(index.config, source.facts)
+            use = transaction_use(index, source)
             calls = contradiction(declared, use)
             if calls is None:
                 continue

@@ -12,6 +12,7 @@ from layerguard.linter.rules.base import Example, Rule
 HANDLER = "backend/app/hoc/cus/hoc_spine/orchestrator/handlers/policies_handler.py"
 DRIVER = "backend/app/hoc/cus/policies/L6_drivers/policy_driver.py"
 ENGINE = "backend/app/hoc/cus/policies/L5_engines/policy_engine.py"
+GIT = "backend/app/hoc/cus/policies/L5_engines/git.py"
 
 HANDLERS_OWN = """
 version: 1
@@ -72,11 +73,14 @@ class TransactionOutsideOwner(Rule):
 A call of `commit()`, `rollback()`, `begin()` or `begin_nested()` (the names in
 `transactions.calls`) in a file of a layer that `transactions.owners` does not name, whatever
 the receiver is called (`self._session`, `db`, `ctx.session`, `conn`), including
-`async with x.begin():`. A call counts in the shape of SQLAlchemy's API only: these four take
-no positional argument there, so `painter.begin(device)` (Qt) or `repo.commit(sha)` is another
-library's method and not a finding; `session.begin(nested=True)` is one. Only code counts: a
-docstring or comment that mentions `session.commit()` is not a finding. Files in no layer are
-not checked.
+`async with x.begin():`. A call counts in the shape of SQLAlchemy's API only: `commit()`,
+`rollback()` and `begin_nested()` take no argument there and `begin()` only `nested=`, so
+`painter.begin(device)` (Qt), `repo.commit(sha)` or `git.commit(repo=shadow)` is another
+library's method and not a finding; `session.begin(nested=True)` is one. Nor is a module's
+function: `transaction.commit()` after `import transaction`, or `git.commit()` where `git` is a
+project module (`from app.vcs import git`). A name imported by `from` from another package may
+be an object (a scoped session), so its calls count. Only code counts: a docstring or comment
+that mentions `session.commit()` is not a finding. Files in no layer are not checked.
 
 The message names the configured owners; it speaks of the request's session dependency only
 in a project that uses layerguard's runtime (a `registry:` section, or an import of
@@ -122,12 +126,27 @@ end of the unit of work: it sends the pending SQL without ending the transaction
         Example(
             {
                 ENGINE: """
-                    def render(self, painter, repo):
+                    def render(self, painter, repo, lock):
                         painter.begin(self)  # Qt's QPainter.begin(device)
                         repo.commit("v1")
+                        lock.commit(message="release")
                 """
             },
-            title="Methods of the same name that take a positional argument are not SQLAlchemy's",
+            title="Methods of the same name that take arguments SQLAlchemy's do not",
+        ),
+        Example(
+            {
+                ENGINE: """
+                    import transaction
+                    from app.hoc.cus.policies.L5_engines import git
+
+                    def publish(self):
+                        git.commit()
+                        transaction.commit()
+                """,
+                GIT: "def commit(): ...\n",
+            },
+            title="A module's function of the same name is not a session's method",
         ),
     )
     invalid = (
@@ -165,7 +184,7 @@ end of the unit of work: it sends the pending SQL without ending the transaction
         controlled = frozenset(policy.calls)
         owners: str | None = None  # what the message says about them, once there is one
         for source in index.files.values():
-            calls = [c for c in source.facts.transaction_calls if c.method in controlled]
+            calls = [c for c in index.transaction_calls(source) if c.method in controlled]
             if not calls or source.layer is None or _is_owner(index, source, policy.owners):
                 continue
             if owners is None:
@@ -199,6 +218,14 @@ name: a call of one of the `transactions.session_factories` (`AsyncSession(...)`
 `Session(...)`, `AsyncSessionLocal()`), or a call of what one of the
 `transactions.session_makers` returns (`sessionmaker(...)()`). Files in no layer are not
 checked.
+
+A name counts by what the file imported it as: SQLAlchemy's or SQLModel's
+(`orm.Session(engine)` after `from sqlalchemy import orm`, `S(engine)` after
+`from sqlalchemy.orm import Session as S`), or the project's own (`from app.db import
+SessionLocal`). Another package's session is not a database session: `requests.Session()`,
+`boto3.Session()`, `Session()` after `from requests import Session`, `aiohttp.ClientSession()`.
+A name that no import of the file binds is taken as the project's own and counts (the file
+defines it, as in `SessionLocal = sessionmaker(...)`, or a star import brought it).
 """
     why = """
 A session built inside a handler, engine or driver is a second unit of work next to the
@@ -214,13 +241,30 @@ dependency, so that the work joins the request's unit of work.
   this section, as LG201.
 - `transactions.session_creators`: the layers or module patterns that may construct sessions
   (none in the hoc preset: sessions come from the runtime's dependency).
-- `transactions.session_factories`: the names whose call constructs a session.
+- `transactions.session_factories`: the names whose call constructs a session (add your
+  own factories' names; an import alias counts by the name it imports).
 - `transactions.session_makers`: the names whose result constructs a session when called.
 """
     valid = (
         Example(
             {ENGINE: "async def run(ctx):\n    return await ctx.session.get(Policy, 1)\n"},
             title="An engine uses the context's session",
+        ),
+        Example(
+            {
+                ENGINE: """
+                    import boto3
+                    import requests
+                    from requests import Session
+
+                    def fetch(url):
+                        with Session() as http:
+                            http.get(url)
+                        requests.Session().get(url)
+                        return boto3.Session(region_name="eu-west-1")
+                """
+            },
+            title="HTTP and cloud clients' sessions are not database sessions",
         ),
     )
     invalid = (
@@ -240,13 +284,28 @@ dependency, so that the work joins the request's unit of work.
             expected=((HANDLER, 6), (HANDLER, 8)),
             title="A handler opens its own sessions",
         ),
+        Example(
+            {
+                ENGINE: """
+                    from sqlalchemy import orm
+                    from sqlalchemy.ext.asyncio import AsyncSession as Database
+
+                    def run(engine):
+                        with orm.Session(engine) as session:
+                            pass
+                        return Database(engine)
+                """
+            },
+            expected=((ENGINE, 5, 10, "`orm.Session(...)` builds a session"), (ENGINE, 7)),
+            title="SQLAlchemy's sessions, under whatever name the engine imports them",
+        ),
     )
 
     def check(self, index: ProjectIndex) -> Iterator[Diagnostic]:
         creators = index.config.transactions.session_creators
         advice: str | None = None  # where the session should come from, once there is one
         for source in index.files.values():
-            built = source.facts.session_constructions
+            built = index.session_constructions(source)
             if not built or source.layer is None or _is_owner(index, source, creators):
                 continue
             if advice is None:

@@ -1,0 +1,109 @@
+"""LG201/LG202 count SQLAlchemy's sessions only: another package's `Session` (requests, boto3)
+is not one, nor is a call that SQLAlchemy's signatures would refuse (`git.commit(repo=...)`),
+nor a module's `commit()` function. The project's own factories still count."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.helpers import Run, write_project
+
+SERVICES = """\
+version: 1
+source_roots: [src]
+layers:
+  - id: services
+    name: Services
+    paths: ["src/app/services/**"]
+transactions: {owners: [services], session_creators: []}
+"""
+
+HTTP = "src/app/services/http.py"
+DB = "src/app/services/db.py"
+WORK = "src/app/services/work.py"
+PACKAGES = {"src/app/__init__.py": "", "src/app/services/__init__.py": ""}
+
+
+def test_sessions_of_other_packages_are_not_sessions(
+    tmp_path: Path, run_cli: Callable[..., Run]
+) -> None:
+    http = """\
+import boto3
+import requests
+from requests import Session
+
+
+def call():
+    requests.Session()
+    Session()
+    boto3.session.Session()
+    boto3.Session(region_name="x")
+"""
+    write_project(tmp_path, {**PACKAGES, HTTP: http}, SERVICES)
+    run = run_cli(["check", "--output-format", "json"])
+    assert (run.exit_code, run.findings()) == (0, [])
+
+
+def test_sqlalchemys_and_the_projects_own_factories_still_count(
+    tmp_path: Path, run_cli: Callable[..., Run]
+) -> None:
+    db = """\
+import sqlalchemy.orm
+from sqlalchemy import orm
+from sqlalchemy.orm import Session as S, sessionmaker
+from sqlmodel import Session as ModelSession
+
+from app.core.db import SessionLocal
+from ..core import db as core_db
+
+AsyncSessionLocal = sessionmaker()
+
+
+def build(engine):
+    S(engine)
+    orm.Session(engine)
+    sqlalchemy.orm.Session(engine)
+    sessionmaker(bind=engine)()
+    ModelSession(engine)
+    SessionLocal()
+    core_db.SessionLocal()
+    AsyncSessionLocal()
+"""
+    files = {**PACKAGES, "src/app/core/__init__.py": "", "src/app/core/db.py": "", DB: db}
+    write_project(tmp_path, files, SERVICES)
+    run = run_cli(["check", "--output-format", "json"])
+    assert run.exit_code == 1
+    assert run.findings() == [("LG202", DB, line) for line in range(13, 21)]
+    assert run.report["findings"][0]["message"].startswith("`S(...)` builds a session in services")
+
+
+def test_calls_sqlalchemy_would_refuse_and_module_functions_are_not_transactions(
+    tmp_path: Path, run_cli: Callable[..., Run]
+) -> None:
+    work = """\
+import transaction
+from app.ext import db
+from app.vcs import git
+from .. import vcs
+
+
+def run(shadow, lock, session):
+    git.commit(repo=shadow)
+    git.commit()
+    vcs.git.rollback()
+    transaction.commit()
+    lock.commit(message="x")
+    db.session.commit()
+    session.begin(nested=True)
+"""
+    files = {
+        **PACKAGES,
+        "src/app/ext.py": "db = None\n",  # an object: `db.session` may be a scoped session
+        "src/app/vcs/__init__.py": "",
+        "src/app/vcs/git.py": "def commit(repo=None): ...\ndef rollback(): ...\n",
+        WORK: work,
+    }
+    write_project(tmp_path, files, SERVICES.replace("owners: [services]", "owners: []"))
+    run = run_cli(["check", "--output-format", "json"])
+    assert run.findings() == [("LG201", WORK, 13), ("LG201", WORK, 14)]
