@@ -107,3 +107,22 @@ def run(shadow, lock, session):
     write_project(tmp_path, files, SERVICES.replace("owners: [services]", "owners: []"))
     run = run_cli(["check", "--output-format", "json"])
     assert run.findings() == [("LG201", WORK, 13), ("LG201", WORK, 14)]
+
+
+def test_a_session_parameter_named_like_an_imported_module_still_counts(
+    tmp_path: Path, run_cli: Callable[..., Run]
+) -> None:
+    work = """\
+from fastapi import Depends
+from sqlalchemy.orm import Session
+
+from app import db
+
+
+def create(item, db: Session = Depends(db.get_db)):
+    db.add(item)
+    db.commit()
+"""
+    files = {**PACKAGES, "src/app/db.py": "def get_db(): ...\n", WORK: work}
+    write_project(tmp_path, files, SERVICES.replace("owners: [services]", "owners: []"))
+    assert run_cli(["check", "--output-format", "json"]).findings() == [("LG201", WORK, 9)]

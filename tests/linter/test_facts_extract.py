@@ -212,6 +212,22 @@ def test_transaction_calls_on_modules_are_not_sessions() -> None:
     ]
 
 
+def test_a_name_also_bound_otherwise_is_not_resolved_through_its_import() -> None:
+    """FastAPI's `def create(db: Session = Depends(get_db))` in a file that also imports a
+    module `db`: the parameter is the session, and its commit counts."""
+    source = """
+        import transaction
+        from app import db
+        def create(db, item):
+            db.commit()
+        def replay(batches):
+            for transaction in batches:
+                transaction.commit()
+    """
+    calls = [(c.line, c.receiver, c.origin) for c in facts_of(source).transaction_calls]
+    assert calls == [(4, "db", None), (7, "transaction", None)]
+
+
 def test_configured_transaction_names_count_with_any_arguments() -> None:
     settings = ExtractionSettings(transaction_methods=(*SETTINGS.transaction_methods, "save_all"))
     facts = facts_of("uow.save_all(rows)\nqp.begin(widget)\n", settings)

@@ -179,6 +179,39 @@ def _call_words(names: Sequence[str]) -> str:
     return rf"(?:{alternatives})(?=(?:[\s\\)]|#[^\r\n]*)*\()"
 
 
+_TARGETS = (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.NamedExpr, cst.For, cst.CompFor)
+
+
+def _other_bindings(module: cst.Module) -> frozenset[str]:
+    """The names a module binds otherwise than by imports: parameters, definitions, and the
+    targets of assignments, `for`, `with ... as`, `except ... as` and `:=`. A walk with a
+    stack: a tree that parsed may still be too deep for recursion."""
+    names: set[str] = set()
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        if isinstance(node, (cst.Param, cst.FunctionDef, cst.ClassDef)):
+            names.add(node.name.value)
+        elif isinstance(node, _TARGETS):
+            _add_targets(node.target, names)
+        elif isinstance(node, cst.WithItem) and node.asname is not None:
+            _add_targets(node.asname.name, names)
+        elif isinstance(node, cst.ExceptHandler) and node.name is not None:
+            _add_targets(node.name.name, names)
+    return frozenset(names)
+
+
+def _add_targets(node: cst.BaseExpression, names: set[str]) -> None:
+    if isinstance(node, cst.Name):
+        names.add(node.value)
+    elif isinstance(node, (cst.Tuple, cst.List)):
+        for element in node.elements:
+            _add_targets(element.value, names)
+    elif isinstance(node, cst.StarredElement):
+        _add_targets(node.value, names)
+
+
 def _bound_name(asname: cst.AsName | None) -> str | None:
     """The name an import's `as` clause binds."""
     if asname is None or not isinstance(asname.name, cst.Name):
@@ -316,6 +349,7 @@ class _FactCollector(CodegenState):
         self._factory_calls = set(self._factories)  # the names above, and their import aliases
         self._maker_calls = set(self._makers)
         self._alias_calls: Callable[[str], object] | None = None  # finds calls of the aliases
+        self._other_bindings: frozenset[str] | None = None  # see `_rebound`
         self._execute = _suffix_patterns(settings.registry_execute)
         self._register = _suffix_patterns(settings.registry_register)
         self._lookup = _suffix_patterns(settings.registry_lookup)
@@ -658,6 +692,15 @@ class _FactCollector(CodegenState):
         aliases = (self._factory_calls - self._factories) | (self._maker_calls - self._makers)
         self._alias_calls = re.compile(_call_words(sorted(aliases))).search
 
+    def _rebound(self, dotted: str | None) -> bool:
+        """Whether the first name of `dotted` is also bound otherwise than by an import
+        somewhere in the file (a parameter, an assignment): then the import may not be what
+        it names where it is used. Found once per file, when first asked (rarely: a
+        transaction call on an imported name), by a walk of the whole tree."""
+        if self._other_bindings is None:
+            self._other_bindings = _other_bindings(self._module)
+        return dotted is not None and dotted.partition(".")[0] in self._other_bindings
+
     def _origin(self, dotted: str | None) -> str | None:
         """What `dotted` stands for through the imports met so far (see model.py): the dotted
         name its first name was imported as, followed by the rest; None if no import bound it
@@ -704,6 +747,8 @@ class _FactCollector(CodegenState):
         origin = None
         if method in _SESSION_METHODS:
             origin = self._origin(receiver)
+            if origin is not None and self._rebound(receiver):
+                origin = None  # `def f(db): db.commit()` where the file imports a module `db`
             if origin in self._imported_modules:
                 return
         if receiver is None:
