@@ -1,7 +1,8 @@
 """`--quiet` and `--color` on every command that has something to silence or to colour, as ruff
 has them on every command: --quiet drops the notes, progress and summary lines and keeps what
-the command is for (findings, diffs, graphs, catalogues), warnings and errors; --color decides
-whether the messages on stderr are coloured."""
+the command is for (findings, diffs, graphs, catalogues), warnings and errors, as `ruff check
+-q` prints the diagnostics and nothing else; --color decides whether the messages on stderr
+are coloured."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import typer.main
 from layerguard.cli.app import app
 from tests.cli.test_cli_conventions import ANSI, DRIVER, ENGINE, FILES
 from tests.cli.test_migrate_cli import INI, PACKAGE
+from tests.cli.test_operations_cli import SMALL, SMALL_CONFIG
 from tests.helpers import Run, write_project
 
 RunCli = Callable[..., Run]
@@ -111,14 +113,74 @@ def test_cards_sync_quiet_keeps_the_check_diff_and_drops_the_summary(
     )
 
 
+FINDING = f"{DRIVER}:2:11: LG201 "
+
+
+def test_check_quiet_prints_the_findings_and_nothing_else(project: Path, run_cli: RunCli) -> None:
+    loud = run_cli(["check"])
+    assert loud.exit_code == 1
+    finding, summary = loud.stdout.splitlines()
+    assert finding.startswith(FINDING)
+    assert summary.startswith("Found 1 finding in 2 files and 0 cards (")
+    for flag in ("--quiet", "-q"):
+        assert run_cli(["check", flag]) == Run(1, finding + "\n", "")
+    coloured = run_cli(["check", "-q", "--color", "always"])
+    assert (coloured.exit_code, ANSI.sub("", coloured.stdout)) == (1, finding + "\n")
+    (project / DRIVER).write_text("async def save(session, row):\n    await session.flush()\n")
+    assert run_cli(["check", "-q"]) == Run(0, "", "")  # as `ruff check -q` on a clean tree
+
+
+def test_check_quiet_keeps_the_statistics_asked_for_and_drops_the_summary(
+    project: Path, run_cli: RunCli
+) -> None:
+    run = run_cli(["check", "-q", "--statistics", "--no-cache", "--jobs", "1"])
+    assert run.exit_code == 1
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith(FINDING)
+    assert lines[1:] == [
+        "     1  LG201  transaction-outside-owner",
+        "files: 2, parsed: 2, cached: 0, cards: 0, documents skipped: 0, jobs: 1",
+    ]
+
+
+def test_check_quiet_github_annotations_without_the_summary(project: Path, run_cli: RunCli) -> None:
+    loud = run_cli(["check", "--output-format", "github"])
+    annotation, summary = loud.stdout.splitlines()
+    assert annotation.startswith(f"::error file={DRIVER},line=2,col=11,title=LG201 ")
+    assert summary.startswith("Found 1 finding")
+    assert run_cli(["check", "--output-format", "github", "-q"]) == Run(1, annotation + "\n", "")
+
+
+def test_operations_quiet_prints_the_catalogue_without_its_summary(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    write_project(tmp_path, SMALL, SMALL_CONFIG)
+    loud = run_cli(["operations"])
+    summary = (
+        "\n3 operations: 2 registered, 1 not registered; 1 registered more than once; "
+        "3 call sites, 2 dynamic (in 4 files).\n"
+    )
+    assert loud.stdout.endswith("registry.register at module level\n" + summary)
+    assert run_cli(["operations", "-q"]) == Run(0, loud.stdout.removesuffix(summary), "")
+    for fmt in ("json", "markdown"):  # documents, not reports: nothing to drop
+        assert run_cli(["operations", "-q", "--output-format", fmt]) == run_cli(
+            ["operations", "--output-format", fmt]
+        )
+
+
+def test_operations_quiet_on_a_project_without_operations_prints_nothing(
+    project: Path, run_cli: RunCli
+) -> None:
+    assert run_cli(["operations"]) == Run(0, "No operations: no registry calls in 2 files.\n", "")
+    assert run_cli(["operations", "-q"]) == Run(0, "", "")
+
+
 @pytest.mark.parametrize(
     "command",
-    [["graph"], ["graph", "--output-format", "text"], ["operations"]],
+    [["graph"], ["graph", "--output-format", "text"], ["graph", "--output-format", "dot"]],
     ids=" ".join,
 )
-def test_quiet_never_changes_a_graph_or_a_catalogue(
-    project: Path, run_cli: RunCli, command: list[str]
-) -> None:
+def test_quiet_never_changes_a_graph(project: Path, run_cli: RunCli, command: list[str]) -> None:
     loud = run_cli(command)
     assert (loud.exit_code, loud.stderr) == (0, "")
     assert loud.stdout.strip()
@@ -162,6 +224,19 @@ def test_migrate_quiet_drops_the_summary(tmp_path: Path, run_cli: RunCli) -> Non
     assert run_cli(["migrate", "import-linter", "--stdout", "-q"]) == Run(0, loud.stdout, "")
     assert run_cli(["migrate", "import-linter", "-q"]) == Run(0, "", "")
     assert "id: layers" in (tmp_path / "layerguard.yaml").read_text("utf-8")
+
+
+def test_migrate_quiet_keeps_an_unreachable_root_package_as_one_warning(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    write_project(tmp_path, {".importlinter": INI.replace("    shop\n", "    nowhere\n", 1)}, None)
+    run = run_cli(["migrate", "import-linter", "-q"])
+    assert run == Run(
+        0,
+        "",
+        f"layerguard: warning: root package `nowhere` was not found under {tmp_path}: set "
+        "`source_roots` to the directory that holds it\n",
+    )
 
 
 BROKEN_CONTRACT = "version: 1\nlayerz: []\n"

@@ -252,7 +252,9 @@ def check_command(
     if show_settings:
         typer.echo(settings_text(project, options, fmt, colored), nl=False)
         raise typer.Exit(OK)
-    context = ReportContext(project.root, Path.cwd(), statistics=statistics, color=colored)
+    context = ReportContext(
+        project.root, Path.cwd(), statistics=statistics, color=colored, summary=not quiet
+    )
     render = renderer(fmt)
     if watch:
         if fix:

@@ -14,6 +14,7 @@ from layerguard.cli.options import (
     ColorOption,
     ConfigOption,
     QuietOption,
+    say,
     usage_errors,
 )
 
@@ -86,7 +87,7 @@ def import_linter_command(
         summary = f"{verb} {target_shown}: {count} from {source}: {listed}"
     for problem in migration.untranslated:
         typer.echo(f"{source}:{problem.line}: not translated: {problem.message}", err=True)
-    for note in migration.notes:  # a root package the contract cannot reach: kept with --quiet
-        typer.echo(f"note: {note}", err=True)
+    for unreachable in migration.unreachable:  # modules that will not be checked
+        say(unreachable, "warning")
     if not quiet:
         typer.echo(summary, err=stdout)

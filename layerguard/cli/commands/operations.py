@@ -56,7 +56,7 @@ def operations_command(
     Exit status: 0, or 2 on a usage or configuration error.
     """
     from layerguard.linter.operations.catalogue import project_catalogue
-    from layerguard.linter.operations.render import FORMATS
+    from layerguard.linter.operations.render import FORMATS, render_text
 
     fmt = output_format(chosen_format, legacy_format, CATALOGUE_FORMATS)
     project = open_project(config)
@@ -64,7 +64,11 @@ def operations_command(
         catalogue, written = project_catalogue(
             project, jobs_to_use(jobs), not no_cache, cache_dir, progress
         )
-    typer.echo(FORMATS[fmt](catalogue, str(project.root)), nl=False)
+    if fmt == "text":  # the only format with a summary line, which --quiet drops
+        shown = render_text(catalogue, str(project.root), summary=not quiet)
+    else:
+        shown = FORMATS[fmt](catalogue, str(project.root))
+    typer.echo(shown, nl=False)
     if catalogue.unparsed:
         say(
             f"{len(catalogue.unparsed)} file(s) do not parse, so their registry calls are "

@@ -45,7 +45,7 @@ class Migration:
     target: Path  # the layerguard.yaml written (or that would be)
     contracts: list[dict[str, Any]]
     untranslated: list[Problem]
-    notes: list[str] = field(default_factory=list)
+    unreachable: list[str] = field(default_factory=list)  # root packages no source root holds
     text: str = ""  # the `contracts:` section (with `write=False`), or the file written
     created: bool = False  # the target did not exist before
 
@@ -94,13 +94,15 @@ def migrate_importlinter(
         )
     target = target or directory / CONFIG_FILE_NAME
     origin = shown_path(source, target.parent)
-    notes: list[str] = []
+    unreachable: list[str] = []
+    missing: list[str] = []  # root packages not found at all: one warning each, not two
     created = not target.exists()
     if created:
         roots = package_roots(target.parent, translation.root_packages)
         for package in translation.root_packages:
             if package not in roots:
-                notes.append(
+                missing.append(package)
+                unreachable.append(
                     f"root package `{package}` was not found under {target.parent}: set "
                     "`source_roots` to the directory that holds it"
                 )
@@ -111,7 +113,8 @@ def migrate_importlinter(
         in_pyproject = target.suffix == ".toml"
         text = (splice_tables if in_pyproject else splice)(existing, translation.contracts, origin)
     project = parse_config(text, target)  # raises ConfigError: nothing is written
-    notes += _unreachable_roots(project, translation.root_packages)
+    located = [package for package in translation.root_packages if package not in missing]
+    unreachable += _unreachable_roots(project, located)
     if write:
         from layerguard.linter.cards.output import write_text
 
@@ -121,7 +124,7 @@ def migrate_importlinter(
     else:
         text = "\n".join(["contracts:", *render_contracts(translation.contracts)]) + "\n"
     return Migration(
-        source, target, translation.contracts, translation.untranslated, notes, text, created
+        source, target, translation.contracts, translation.untranslated, unreachable, text, created
     )
 
 

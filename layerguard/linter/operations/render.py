@@ -97,8 +97,12 @@ def _text_rows(operation: Operation) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def render_text(catalogue: Catalogue, project_root: str) -> str:
+def render_text(catalogue: Catalogue, project_root: str, summary: bool = True) -> str:
+    """The table, the dynamic call sites, then a summary line unless `summary` is off (--quiet:
+    an empty catalogue is then nothing at all)."""
     if not catalogue.operations and not catalogue.dynamic:
+        if not summary:
+            return ""
         return f"No operations: no registry calls in {plural(catalogue.files, 'file')}.\n"
     lines = []
     if catalogue.operations:
@@ -119,8 +123,9 @@ def render_text(catalogue: Catalogue, project_root: str) -> str:
         lines.extend(
             f"  {site.kind:<8}  {printable(_dynamic_line(site))}" for site in catalogue.dynamic
         )
-    lines.append("")
-    lines.append(_summary(catalogue))
+    if summary:
+        lines.append("")
+        lines.append(_summary(catalogue))
     return "\n".join(lines) + "\n"
 
 

@@ -16,6 +16,7 @@ class ReportContext:
     cwd: Path
     statistics: bool = False
     color: bool = False  # the text report only: machine-readable formats are never coloured
+    summary: bool = True  # the "Found N findings ..." line of text and github (off: --quiet)
 
     def display_path(self, project_path: str) -> str:
         """A path as the user typed it: relative to the working directory when below it."""

@@ -44,5 +44,6 @@ def render(result: CheckResult, context: ReportContext) -> str:
             )
         )
         lines.append(f"::{COMMANDS[d.severity]} {properties}::{escape_data(d.message)}")
-    lines.append(summary(result))
-    return "\n".join(lines) + "\n"
+    if context.summary:
+        lines.append(summary(result))
+    return "".join(line + "\n" for line in lines)

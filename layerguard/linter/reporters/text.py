@@ -1,5 +1,6 @@
-"""`path:line:col: CODE message`, sorted, then a summary line (and `--statistics`); coloured
-when the run is (`--color`): the same text, with the path, the code and the summary styled."""
+"""`path:line:col: CODE message`, sorted, then `--statistics` and a summary line (not with
+--quiet); coloured when the run is (`--color`): the same text, with the path, the code and the
+summary styled."""
 
 from __future__ import annotations
 
@@ -73,8 +74,9 @@ def render(result: CheckResult, context: ReportContext) -> str:
     lines = [_finding(context, d) for d in result.diagnostics]
     if context.statistics:
         lines.extend(_statistics(result))
-    failing = any(d.severity.value != "info" for d in result.diagnostics)
-    lines.append([(summary(result), "bold red" if failing else "bold green")])
+    if context.summary:
+        failing = any(d.severity.value != "info" for d in result.diagnostics)
+        lines.append([(summary(result), "bold red" if failing else "bold green")])
     if not context.color:
         return "".join("".join(text for text, _ in line) + "\n" for line in lines)
     return paint([chunk for line in lines for chunk in (*line, ("\n", ""))])
