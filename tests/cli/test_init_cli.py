@@ -119,10 +119,94 @@ def test_no_preset_fits_an_empty_tree(tmp_path: Path) -> None:
     code, out, err = invoke("init", "--directory", str(tmp_path))
     assert (code, out) == (2, "")
     assert err == (
-        f"layerguard: no preset fits {tmp_path}: it has no Python package with sub-packages to "
-        "make layers of; choose one with --preset (`layerguard init --preset list`)\n"
+        f"layerguard: no preset fits {tmp_path}: it does not have the hoc, domains or fastapi "
+        "layout, and it holds no Python package (a directory of .py files); write the layers "
+        "by hand (docs/configuration.md), or a preset's layout for code still to come with "
+        "--preset (`layerguard init --preset list`)\n"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+STARLETTE_LIKE = (  # one sub-package beside the modules, as starlette (middleware/)
+    "src/web/__init__.py",
+    "src/web/_utils.py",
+    "src/web/routing.py",
+    "src/web/requests.py",
+    "src/web/middleware/__init__.py",
+    "src/web/middleware/cors.py",
+    "src/web/middleware/gzip.py",
+)
+CLICK_LIKE = ("cli/__init__.py", "cli/_compat.py", "cli/core.py", "cli/types.py")  # flat
+
+
+def test_one_sub_package_fits_no_preset_and_says_so(tmp_path: Path) -> None:
+    empty_files(tmp_path, *STARLETTE_LIKE)
+    code, out, err = invoke("init", "--directory", str(tmp_path))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"layerguard: no preset fits {tmp_path}: it does not have the hoc, domains or fastapi "
+        "layout, and src/web/ has one sub-package (middleware) beside 3 modules, so `packages` "
+        "would make a single layer (middleware, 3 files) and no other to keep it apart from; "
+        'write the layers by hand (a layer can be single modules: `paths: ["src/web/requests.py"]`'
+        "; docs/configuration.md), or start from that layer with --preset packages\n"
+    )
+    assert not (tmp_path / "layerguard.yaml").exists()
+
+
+def test_packages_asked_for_writes_the_one_sub_package_without_a_false_warning(
+    tmp_path: Path,
+) -> None:
+    empty_files(tmp_path, *STARLETTE_LIKE)
+    code, out, err = invoke("init", "--preset", "packages", "--directory", str(tmp_path))
+    assert (code, err) == (0, "")
+    assert out == (
+        f"wrote {tmp_path / 'layerguard.yaml'} (preset 'packages')\n"
+        "its layers hold 3 of 7 Python files (middleware 3); `layerguard layers` lists them, "
+        "`layerguard check` checks them\n"
+        "`layerguard check` reports no findings with it on the current code\n"
+    )
+    config = load_config(tmp_path / "layerguard.yaml")
+    assert [(layer.id, layer.paths) for layer in config.layers] == [
+        ("middleware", ("src/web/middleware/**",))
+    ]
+
+
+@pytest.mark.parametrize("pyproject", [False, True], ids=["yaml", "pyproject"])
+def test_packages_on_a_flat_package_writes_nothing_and_says_why(
+    tmp_path: Path, pyproject: bool
+) -> None:
+    empty_files(tmp_path, *CLICK_LIKE)
+    args = ["init", "--preset", "packages", "--directory", str(tmp_path)]
+    code, out, err = invoke(*args, *(["--pyproject"] if pyproject else []))
+    assert (code, out) == (2, "")
+    by_hand = (
+        'write the layers by hand (a layer can be single modules: `paths: ["cli/core.py"]`; '
+        "docs/configuration.md)"
+    )
+    assert err == (
+        f"layerguard: preset 'packages' has no layer to write for {tmp_path}: cli/ has no "
+        f"sub-package, only 3 modules directly in it; nothing was written; no other preset fits "
+        f"it: {by_hand}\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cli"]
+    code, out, err = invoke("init", "--directory", str(tmp_path))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"layerguard: no preset fits {tmp_path}: it does not have the hoc, domains or fastapi "
+        f"layout, and cli/ has no sub-package, only 3 modules directly in it; {by_hand}\n"
+    )
+
+
+def test_packages_without_a_layer_names_the_presets_that_fit(tmp_path: Path) -> None:
+    empty_files(tmp_path, "app/__init__.py", "app/api.py", "app/services.py", "app/models.py")
+    code, out, err = invoke("init", "--preset", "packages", "--directory", str(tmp_path))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"layerguard: preset 'packages' has no layer to write for {tmp_path}: app/ has no "
+        "sub-package, only 3 modules directly in it; nothing was written; presets that fit it: "
+        "fastapi (--preset fastapi)\n"
+    )
+    assert not (tmp_path / "layerguard.yaml").exists()
 
 
 def test_missing_directory(tmp_path: Path) -> None:

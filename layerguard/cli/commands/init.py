@@ -61,7 +61,8 @@ def init_command(
     """Write the project's layer contract from the preset that fits its tree.
 
     Exit status: 0 when written; 2 when a contract exists (without --force), no preset fits,
-    the preset is unknown or the directory does not exist.
+    the preset has no layer to write for the tree, the preset is unknown or the directory does
+    not exist.
     """
     from layerguard.linter.diagnostics import plural
     from layerguard.linter.setup.drafts import PRESETS
@@ -82,7 +83,7 @@ def init_command(
                 typer.echo(f"  {reason}")
             if result.also_fitting:
                 typer.echo(f"  (also fits: {', '.join(result.also_fitting)}; see --preset)")
-    elif not chosen.fits:
+    elif chosen.defaults:
         say(
             f"this tree does not have the '{chosen.preset}' layout; the contract names its "
             "default directories",

@@ -24,6 +24,7 @@ from layerguard.linter.setup.layouts import (
     found_parts,
     main_package,
     per_domain_packages,
+    sub_packages,
 )
 from layerguard.linter.setup.tree import Tree
 
@@ -39,12 +40,14 @@ PRESETS: dict[str, str] = {
 @dataclass(frozen=True, slots=True)
 class Draft:
     """A preset written for one tree: the YAML, whether the tree has the preset's layout, and
-    why (what was found where)."""
+    why (what was found where). `defaults`: the text names the preset's default directories,
+    not the tree's (a layout preset written for a tree without that layout)."""
 
     preset: str
     text: str
     fits: bool
     reasons: tuple[str, ...]
+    defaults: bool
 
 
 def draft(preset: str, tree: Tree) -> Draft:
@@ -198,9 +201,8 @@ the files each layer holds.
         "routes leave the transaction to them.",
         "the request's session dependency and core.",
     )
-    return Draft(
-        "fastapi", "\n".join(lines).rstrip("\n") + "\n", fits, _found(parts) if fits else ()
-    )
+    text = "\n".join(lines).rstrip("\n") + "\n"
+    return Draft("fastapi", text, fits, _found(parts) if fits else (), defaults=not fits)
 
 
 def _transactions(
@@ -282,22 +284,17 @@ docs/configuration.md.
             + ", ".join(sorted(found.names)),
         )
     text = "\n".join(lines).rstrip("\n") + "\n"
-    return Draft("domains", text, found is not None, reasons)
+    return Draft("domains", text, found is not None, reasons, defaults=found is None)
 
 
 # --- packages -------------------------------------------------------------------------------
 
 
 def _packages(tree: Tree, package: Package | None) -> Draft:
+    """One layer per sub-package the tree has (none, when it has none: `init` refuses to
+    write that); it never names a directory the tree does not have."""
     package = package or DEFAULT_PACKAGE
-    children = sorted(
-        {
-            f[len(package.path) + 1 :].split("/")[0]
-            for f in tree.files
-            if f.startswith(package.path + "/") and f.count("/") > package.path.count("/") + 1
-        }
-        - {"tests", "test", "migrations", "alembic"}
-    )
+    children = sub_packages(tree, package)
     lines = _header(
         "packages",
         f"""
@@ -328,7 +325,8 @@ docs/configuration.md.
         lines += _transactions(tree, [], [], "", "")
     fits = len(parts) >= 2
     reasons = (f"{package.path}/ has {len(parts)} sub-packages",) if fits else ()
-    return Draft("packages", "\n".join(lines).rstrip("\n") + "\n", fits, reasons)
+    text = "\n".join(lines).rstrip("\n") + "\n"
+    return Draft("packages", text, fits, reasons, defaults=False)
 
 
 # --- hoc ------------------------------------------------------------------------------------
@@ -342,7 +340,7 @@ def _hoc(tree: Tree, package: Package | None) -> Draft:
         tree.is_dir(package.below(part)) for part in ("hoc/api", "hoc/cus")
     )
     if not fits or package is None:
-        return Draft("hoc", text, False, ())
+        return Draft("hoc", text, False, (), defaults=True)
     if package.path != "backend/app":
         text = (
             text.replace("source_roots: [backend]", f"source_roots: [{_plain(package.root)}]")
@@ -361,7 +359,7 @@ def _hoc(tree: Tree, package: Package | None) -> Draft:
     )
     if empty:
         reasons += (f"no files for {', '.join(sorted(empty))}: left out",)
-    return Draft("hoc", text, True, reasons)
+    return Draft("hoc", text, True, reasons, defaults=False)
 
 
 def _empty_layers(text: str, tree: Tree) -> dict[str, tuple[str, ...]]:

@@ -27,6 +27,7 @@ from layerguard.linter.errors import UsageError
 from layerguard.linter.layers.listing import LayerListing, list_layers
 from layerguard.linter.project.discovery import is_python_file_of
 from layerguard.linter.setup.drafts import PRESETS, Draft, draft
+from layerguard.linter.setup.layouts import main_package, package_shape, top_modules
 from layerguard.linter.setup.tree import Tree, scan
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 PROPOSED_IN_ORDER = ("hoc", "domains", "fastapi")
 """The presets of a known layout, most specific first: `init` proposes the one whose layers
 hold the most files (ties go to the earlier); `packages` only when none of them fits."""
+_LAYOUTS = f"{', '.join(PROPOSED_IN_ORDER[:-1])} or {PROPOSED_IN_ORDER[-1]}"
 
 _TOOL_HEADER_LINE = re.compile(r"""^[ \t]*\[\[?[ \t]*tool[ \t]*\.[ \t]*["']?layerguard\b""")
 _ANY_HEADER_LINE = re.compile(r"^[ \t]*\[")
@@ -126,6 +128,8 @@ def init_project(options: InitOptions) -> InitResult:
         chosen, others = draft(options.preset, tree), ()
     yaml_path = directory / CONFIG_FILE_NAME
     config = parse_config(chosen.text, yaml_path)  # a preset that does not load is a bug
+    if not config.layers:  # a contract that checks nothing is never written
+        raise UsageError(_no_layer(chosen.preset, tree, directory))
     if options.pyproject:
         target = directory / PYPROJECT_NAME
         text = _pyproject_text(target, yaml_path, chosen.text, options.force)
@@ -158,13 +162,57 @@ def propose(tree: Tree, directory: Path) -> tuple[Draft, tuple[str, ...]]:
         fallback = draft("packages", tree)
         if fallback.fits:
             return fallback, ()
-        raise UsageError(
-            f"no preset fits {directory}: it has no Python package with sub-packages to make "
-            "layers of; choose one with --preset (`layerguard init --preset list`)"
-        )
+        raise UsageError(_nothing_fits(fallback, tree, directory))
     coverage = {d.preset: _claimed(d, tree, directory) for d in fitting}
     best = max(fitting, key=lambda d: coverage[d.preset])  # the first on a tie
     return best, tuple(d.preset for d in fitting if d is not best)
+
+
+def _nothing_fits(packages: Draft, tree: Tree, directory: Path) -> str:
+    """Why no preset fits (what the tree has instead), and the ways on from there."""
+    head = (
+        f"no preset fits {directory}: it does not have the {_LAYOUTS} layout, and "
+        f"{package_shape(tree)}"
+    )
+    layers = parse_config(packages.text, directory / CONFIG_FILE_NAME).layers
+    if not layers:
+        return f"{head}; {_ways_on(tree)}"
+    held = plural(_claimed(packages, tree, directory), "file")
+    return (
+        f"{head}, so `packages` would make a single layer ({layers[0].id}, {held}) and no "
+        f"other to keep it apart from; {_ways_on(tree)}, or start from that layer with "
+        "--preset packages"
+    )
+
+
+def _no_layer(preset: str, tree: Tree, directory: Path) -> str:
+    """Why `preset` has no layer to write for the tree, and which presets would."""
+    fitting = [name for name in PROPOSED_IN_ORDER if draft(name, tree).fits]
+    if fitting:
+        way_on = f"presets that fit it: {', '.join(fitting)} (--preset {fitting[0]})"
+    else:
+        way_on = f"no other preset fits it: {_ways_on(tree)}"
+    return (
+        f"preset '{preset}' has no layer to write for {directory}: {package_shape(tree)}; "
+        f"nothing was written; {way_on}"
+    )
+
+
+def _ways_on(tree: Tree) -> str:
+    """Write the layers by hand (with one of the tree's modules as the example); for a tree
+    without a package yet, a layout preset is a way too."""
+    package = main_package(tree)
+    if package is None:
+        return (
+            "write the layers by hand (docs/configuration.md), or a preset's layout for code "
+            "still to come with --preset (`layerguard init --preset list`)"
+        )
+    modules = top_modules(tree, package)
+    public = [m for m in modules if not m.rpartition("/")[2].startswith("_")] or modules
+    example = f': `paths: ["{public[0]}"]`' if public else ""
+    return (
+        f"write the layers by hand (a layer can be single modules{example}; docs/configuration.md)"
+    )
 
 
 def _claimed(candidate: Draft, tree: Tree, directory: Path) -> int:

@@ -91,6 +91,42 @@ def _namespace_tops(tree: Tree) -> list[str]:
     return sorted(tops)
 
 
+def sub_packages(tree: Tree, package: Package) -> list[str]:
+    """The directories right below the package that hold Python files (test and migration
+    trees aside), by name."""
+    prefix = package.path + "/"
+    below = [f[len(prefix) :] for f in tree.files if f.startswith(prefix)]
+    return sorted(
+        {path.split("/")[0] for path in below if "/" in path}
+        - {"tests", "test", "migrations", "alembic"}
+    )
+
+
+def top_modules(tree: Tree, package: Package) -> list[str]:
+    """The modules directly in the package (not its `__init__.py`), as paths."""
+    return [
+        f
+        for f in tree.files
+        if posixpath.dirname(f) == package.path and not f.endswith("/__init__.py")
+    ]
+
+
+def package_shape(tree: Tree) -> str:
+    """What the tree's main package is made of, in words, for a message that says why no
+    layer can be made of its sub-packages (`click/ has no sub-package ...`)."""
+    package = main_package(tree)
+    if package is None:
+        return "it holds no Python package (a directory of .py files)"
+    children = sub_packages(tree, package)
+    modules = len(top_modules(tree, package))
+    beside = f"{modules} module{'' if modules == 1 else 's'}"
+    if not children:
+        return f"{package.path}/ has no sub-package, only {beside} directly in it"
+    if len(children) == 1:
+        return f"{package.path}/ has one sub-package ({children[0]}) beside {beside}"
+    return f"{package.path}/ has {len(children)} sub-packages ({', '.join(children)})"
+
+
 @dataclass(frozen=True, slots=True)
 class Part:
     """One layer of a known layout as found in the tree: its globs and how many files each
