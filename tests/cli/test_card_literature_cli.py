@@ -151,6 +151,18 @@ this: [is, not, a card block
 """
 
 
+WALKTHROUGH_TITLE = "policy_engine.py and policy_store.py: a walkthrough"
+WALKTHROUGH = f"""
+# {WALKTHROUGH_TITLE}
+
+How a policy goes from the engine to the store, step by step.
+
+## The engine
+
+`create_policy` checks the rules, then calls the store.
+"""
+
+
 def literature_project(root: Path) -> Path:
     return write_project(
         root,
@@ -162,6 +174,7 @@ def literature_project(root: Path) -> Path:
             "literature/INDEX.md": INDEX_PAGE.lstrip("\n"),
             "literature/policies/README.md": DOMAIN_SUMMARY.lstrip("\n"),
             "literature/design/transactions.md": LONG_FORM.lstrip("\n"),
+            "literature/design/walkthrough.md": WALKTHROUGH.lstrip("\n"),
         },
     )
 
@@ -178,9 +191,9 @@ def test_documents_are_counted_and_cards_still_checked(
         ("LG002", DRIVER_CARD, 1),  # looks like a card (its title names a .py file), no Path
     ]
     summary = run.report["summary"]
-    assert (summary["cards"], summary["documents_skipped"]) == (2, 3)
+    assert (summary["cards"], summary["documents_skipped"]) == (2, 4)
     text = run_cli(["check", "--statistics", "--select", "LG001,LG002,LG3"])
-    assert "cards: 2, documents skipped: 3, jobs:" in text.stdout
+    assert "cards: 2, documents skipped: 4, jobs:" in text.stdout
     assert "Found 4 findings in 2 files and 2 cards" in text.stdout
 
 
@@ -218,10 +231,38 @@ def test_what_makes_a_markdown_file_a_card() -> None:
     assert kind("# Overview\n\n## Transaction Boundary (generated)\n") == "malformed"
     assert kind("# Overview\n\n## Exports\n\n## Purpose\n\n## Functions\n") == "document"
     assert kind("# Python 3.12 notes\n\nWe moved to `app.py`-free packages.\n") == "document"
+    # A card is titled by its file; a title that only mentions files is a document's.
+    assert kind("# backend/app/x.py\n") == "malformed"
+    assert kind("# backend\\app\\x.py\n") == "malformed"
+    assert kind("#   x.py   ##\n") == "malformed"  # an ATX closing sequence
+    assert kind("# `x.py`\n") == "malformed"
+    assert kind(f"# {WALKTHROUGH_TITLE}\n\nText.\n") == "document"
+    assert kind("# x.py: a walkthrough\n") == "document"
+    assert kind("# Notes on x.py\n") == "document"
+    assert kind("# x.py#\n") == "document"  # `#` without a space is part of the title
+    assert kind("# .py\n") == "document"
+    assert kind("# `x.py` and `y.py`\n") == "document"
+    assert kind("# " + "a " * 2_500_000 + "x.py\n") == "document"
     assert kind("") == "document"
     assert kind("Just text, **Layer:** L4, and `x.py` in a sentence.\n") == "document"
     # A hostile title (one line of megabytes, no `.py`) is decided in linear time.
     assert kind("# " + "a" * 5_000_000 + "\n") == "document"
+
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+def test_every_real_card_is_a_card() -> None:
+    """The seed's card and the example's cards, titled `# <stem>.py` as design.md describes
+    them, are all read as cards."""
+    cards = [
+        REPOSITORY / "tests/contracts/cards/data/operation_registry.md",
+        *sorted((REPOSITORY / "examples/hoc_app/literature").rglob("*.md")),
+    ]
+    assert len(cards) == 22
+    for card in cards:
+        result = parse_card(card.read_text("utf-8"), str(card))
+        assert (result.document, result.card is not None) == (False, True), card
 
 
 def test_signatures_without_defaults_match_the_code() -> None:

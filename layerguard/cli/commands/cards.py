@@ -123,8 +123,8 @@ def _dump(path: str, result: CardParseResult) -> list[str]:
 
     if result.document:
         return [
-            f"{path}: not a placement card (no `**Path:**` line, no title naming a .py file, no "
-            "card section): `check` counts it as a document and skips it"
+            f"{path}: not a placement card (no `**Path:**` line, no title that is a .py file's "
+            "name, no card section): `check` counts it as a document and skips it"
         ]
     lines = [f"{path}: no card could be read"] if result.card is None else _card_lines(result.card)
     lines.extend(f"{e.path}:{e.line}: {MALFORMED_CARD} {e.message}" for e in result.errors)

@@ -4,8 +4,9 @@ Card sets are written by hand as often as they are generated, so the parser read
 and reports the rest: every problem becomes a `CardError` with the card line and what was
 expected there, and the parser itself never raises. Card folders also hold other documents
 (index pages, domain summaries, long-form notes): a file is read as a card only when it looks
-like one — a `**Path:**` line, a title naming a `.py` file, or a section only cards have — and
-is otherwise a *document*, with no card and no errors. The markdown structure it relies on:
+like one — a `**Path:**` line, a title that is a `.py` file's name, or a section only cards
+have — and is otherwise a *document*, with no card and no errors. The markdown structure it
+relies on:
 
 - `# title`, then header lines `**Path:** ...`, `**Layer:** ...`, `**Component:** ...` (or the
   rows of a `| Field | Value |` table) anywhere outside code blocks;
@@ -79,7 +80,7 @@ _SECTION_KINDS: dict[str, SectionKind] = {
 CARD_ONLY_SECTIONS = frozenset({*_SECTION_KINDS, "transaction boundary", "import analysis"})
 """Headings (as `heading_name` reads them) that only placement cards have: one of them makes a
 markdown file a card even without `**Path:**` (which is then reported missing)."""
-_PYTHON_FILE_NAME = re.compile(r"\w\.py\b")  # linear: a title may be a megabyte long
+_NOT_IN_A_FILE_TITLE = re.compile(r"[\s`]")  # a card's title is its file's name or path
 
 T = TypeVar("T")
 
@@ -380,13 +381,29 @@ class _CardReader:
 def _looks_like_a_card(
     title: Located[str] | None, header: dict[str, Located[str]], headings: list[Located[str]]
 ) -> bool:
-    """A `**Path:**` line, a title naming a `.py` file (`# policy_engine.py`), or a section
-    only cards have: anything else under `cards.paths` is another kind of document."""
+    """A `**Path:**` line, a title that is a `.py` file's name (`# policy_engine.py`), or a
+    section only cards have: anything else under `cards.paths` is another kind of document."""
     if "path" in header:
         return True
-    if title is not None and _PYTHON_FILE_NAME.search(title.value):
+    if title is not None and _is_file_title(title.value):
         return True
     return any(heading_name(heading.value) in CARD_ONLY_SECTIONS for heading in headings)
+
+
+def _is_file_title(title: str) -> bool:
+    """Whether a `# title` is a Python file's name or path and nothing else, as cards are
+    titled (`policy_engine.py`, `` `app/models/__init__.py` ``, an ATX closing `#` aside): a
+    title that only mentions one (`policy_engine.py and policy_store.py: a walkthrough`) is a
+    document's. Linear: a title may be one line of megabytes."""
+    unclosed = title.rstrip("#")
+    if unclosed != title and (not unclosed or unclosed[-1] in " \t"):
+        title = unclosed.rstrip(" \t")
+    if len(title) > 2 and title[0] == title[-1] == "`":
+        title = title[1:-1]
+    if _NOT_IN_A_FILE_TITLE.search(title):
+        return False
+    name = title.replace("\\", "/").rpartition("/")[2]
+    return name.endswith(".py") and len(name) > 3 and (name[-4].isalnum() or name[-4] == "_")
 
 
 def _describe(node: yaml.Node) -> str:

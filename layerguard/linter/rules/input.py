@@ -82,11 +82,12 @@ shape, an unterminated code fence, a Placement Card line without a colon, a card
 `**Path:**`. The parser reads everything it can — a broken Export Contract block still leaves
 the Import Boundary checked.
 
-Only a file that looks like a card is one: it has a `**Path:**` line, a title naming a `.py`
-file (`# policy_engine.py`), or a section only cards have (Placement Card, Import Boundary,
-Export Contract, L5 Pairing Declaration, Transaction Boundary, Import Analysis). Other markdown
-files under `cards.paths` — index pages, domain summaries, long-form documents — are counted
-(`documents skipped` in `check --statistics`), not reported.
+Only a file that looks like a card is one: it has a `**Path:**` line, a title that is a `.py`
+file's name or path (`# policy_engine.py`; not a title that only mentions one), or a section
+only cards have (Placement Card, Import Boundary, Export Contract, L5 Pairing Declaration,
+Transaction Boundary, Import Analysis). Other markdown files under `cards.paths` — index
+pages, domain summaries, long-form documents — are counted (`documents skipped` in `check
+--statistics`), not reported.
 """
     why = """
 Cards are checked against the code, so a card the parser cannot read would otherwise be a
