@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import HOC_PRESET, Run, write_project
 
 GUI = """\
@@ -197,3 +199,18 @@ def test_extend_select_and_extend_ignore(tmp_path: Path, run_cli: Callable[..., 
     bad = run_cli(["check", "--extend-select", "LG8"])
     assert bad.exit_code == 2
     assert "unknown rule selector 'LG8'" in bad.stderr
+
+
+@pytest.mark.parametrize("option", ["--select", "--extend-select", "--ignore", "--extend-ignore"])
+def test_an_unknown_selector_names_the_option_it_was_given_in(
+    tmp_path: Path, run_cli: Callable[..., Run], option: str
+) -> None:
+    write_project(tmp_path, GUI_FILES, GUI)
+    run = run_cli(["check", option, "LG2,LG9999"])
+    assert (run.exit_code, run.stdout) == (2, "")
+    words = " ".join(run.stderr.replace("│", " ").split())  # click's box, wrapped or not
+    assert (
+        f"Invalid value for {option}: unknown rule selector 'LG9999'; `layerguard rules` lists "
+        "every code"
+    ) in words
+    assert words.count("Invalid value") == 1

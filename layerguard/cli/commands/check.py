@@ -230,13 +230,15 @@ def check_command(
     command_line = CommandLineSelection(
         select=None if selected is None else tuple(selected),
         extend_select=tuple(split_codes(extend_select) or ()),
-        ignore=(*(split_codes(ignore) or ()), *(split_codes(extend_ignore) or ())),
+        ignore=tuple(split_codes(ignore) or ()),
+        extend_ignore=tuple(split_codes(extend_ignore) or ()),
     )
     try:
         with usage_errors():
             enabled = enabled_codes(project, command_line)
     except UnknownSelectorError as error:
-        raise typer.BadParameter(str(error), param_hint="--select/--ignore") from None
+        option = "--" + error.option.replace("_", "-")  # the option the selector was given in
+        raise typer.BadParameter(str(error), param_hint=option) from None
     options = CheckOptions(
         enabled=enabled,
         report_paths=project_relative(paths or [], project.root),

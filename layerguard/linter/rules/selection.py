@@ -19,16 +19,24 @@ from layerguard.linter.rules.codes import ENABLED_BY_DEFAULT, ON_WITH_SECTION
 
 
 class UnknownSelectorError(ValueError):
-    """A selector that names no rule: a typo that would silently select nothing."""
+    """A command-line selector that names no rule: a typo that would silently select nothing.
+    `option` is the `CommandLineSelection` field it was given in (`extend_select`), so that the
+    error names the option the user typed."""
+
+    def __init__(self, message: str, option: str) -> None:
+        super().__init__(message)
+        self.option = option
 
 
 @dataclass(frozen=True, slots=True)
 class CommandLineSelection:
-    """`--select` (None: not given), `--extend-select`, `--ignore` and `--extend-ignore`."""
+    """`--select` (None: not given), `--extend-select`, `--ignore` and `--extend-ignore` (which
+    does what `--ignore` does: both add to the configured ignores)."""
 
     select: tuple[str, ...] | None = None
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    extend_ignore: tuple[str, ...] = ()
 
 
 def selected(selector: str) -> frozenset[str]:
@@ -41,13 +49,15 @@ def selected(selector: str) -> frozenset[str]:
     )
 
 
-def _expand(selectors: Iterable[str]) -> set[str]:
+def _expand(selectors: Iterable[str], option: str = "") -> set[str]:
+    """The codes the selectors name; a selector that names none is an error, labelled with the
+    command-line `option` it came from (the file's are reported with their lines before)."""
     codes: set[str] = set()
     for raw in selectors:
         matched = selected(raw)
         if not matched and raw.strip():
             raise UnknownSelectorError(
-                f"unknown rule selector {raw!r}; `layerguard rules` lists every code"
+                f"unknown rule selector {raw!r}; `layerguard rules` lists every code", option
             )
         codes |= matched
     return codes
@@ -110,9 +120,10 @@ def enabled_codes(
     codes -= _expand(configured.ignore)
     if command_line is not None:
         if command_line.select is not None:
-            codes = _expand(command_line.select)
-        codes |= _expand(command_line.extend_select)
-        codes -= _expand(command_line.ignore)
+            codes = _expand(command_line.select, "select")
+        codes |= _expand(command_line.extend_select, "extend_select")
+        codes -= _expand(command_line.ignore, "ignore")
+        codes -= _expand(command_line.extend_ignore, "extend_ignore")
     return frozenset(codes)
 
 
