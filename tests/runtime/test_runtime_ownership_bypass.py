@@ -9,6 +9,8 @@ own rows and, with ``ROLLBACK``, erased ``ok-op``. Now: ``TRANSACTION_OWNERSHIP`
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,8 +20,21 @@ from fastapi import FastAPI
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from runtime_schema import ITEMS
-from sqlalchemy import insert, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import (
+    DDL,
+    ReleaseSavepointClause,
+    RollbackToSavepointClause,
+    SavepointClause,
+    insert,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.expression import Executable
 
 from layerguard.runtime import (
     InMemoryAuditSink,
@@ -61,6 +76,77 @@ def _driver_sql(sql: str) -> Bypass:
     return run
 
 
+def _execute(make: Callable[[], Any]) -> Bypass:
+    async def run(session: AsyncSession) -> None:
+        await session.execute(make())
+
+    return run
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class _Item(_Base):
+    __table__ = ITEMS
+
+
+class _Commit(Executable, ClauseElement):
+    """An application's own construct whose SQL is a COMMIT."""
+
+    inherit_cache = True
+
+
+@compiles(_Commit)
+def _compile_commit(_element: _Commit, _compiler: Any, **_kw: Any) -> str:
+    return "COMMIT"
+
+
+def _second_session(
+    mode: str | None, then: Callable[[AsyncConnection, AsyncSession], Any]
+) -> Bypass:
+    """A second session bound to the request's connection (it once took the connection's
+    guard with it: the connection counted as the second session's, which no dispatch runs on)."""
+
+    async def run(session: AsyncSession) -> None:
+        connection = await session.connection()
+        second = (
+            AsyncSession(bind=connection)
+            if mode is None
+            else AsyncSession(bind=connection, join_transaction_mode=mode)  # type: ignore[arg-type]
+        )
+        await second.execute(select(1))
+        await then(connection, second)
+
+    return run
+
+
+async def _connection_commits(connection: AsyncConnection, _second: AsyncSession) -> None:
+    await connection.commit()
+
+
+async def _connection_sends_commit(connection: AsyncConnection, _second: AsyncSession) -> None:
+    await connection.exec_driver_sql("COMMIT")
+
+
+async def _second_commits(_connection: AsyncConnection, second: AsyncSession) -> None:
+    await second.commit()
+
+
+def _in_fresh_context(action: Callable[[AsyncSession], Awaitable[Any]]) -> Bypass:
+    """Run ``action`` in a task that does not inherit the dispatch's context variables."""
+
+    async def run(session: AsyncSession) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.create_task(action(session), context=contextvars.Context())
+
+    return run
+
+
+async def _session_commit(session: AsyncSession) -> None:
+    await session.commit()
+
+
 BYPASSES: dict[str, Bypass] = {
     "connection.commit()": _connection_commit,
     "connection.rollback()": _connection_rollback,
@@ -96,6 +182,38 @@ BYPASSES: dict[str, Bypass] = {
             "RELEASE sa_savepoint_1",
         )
     },
+    # Constructs whose SQL text is the application's, not SQLAlchemy's, and savepoint
+    # statements executed by hand rather than through begin_nested(): they once passed as
+    # "compiled constructs", and COMMIT committed bad-before (ROLLBACK erased ok-op).
+    "execute(text('COMMIT').columns())": _execute(lambda: text("COMMIT").columns()),
+    "execute(text('ROLLBACK').columns())": _execute(lambda: text("ROLLBACK").columns()),
+    "execute(DDL('COMMIT'))": _execute(lambda: DDL("COMMIT")),
+    "execute(DDL('ROLLBACK'))": _execute(lambda: DDL("ROLLBACK")),
+    "execute(select().from_statement(text('COMMIT')))": _execute(
+        lambda: select(_Item).from_statement(text("COMMIT"))
+    ),
+    "execute(@compiles construct that says COMMIT)": _execute(_Commit),
+    "execute(select().suffix_with('; COMMIT'))": _execute(
+        lambda: select(literal_column("1")).suffix_with("; COMMIT")
+    ),
+    "execute(SavepointClause('mine'))": _execute(lambda: SavepointClause("mine")),
+    "execute(ReleaseSavepointClause('sa_savepoint_1'))": _execute(
+        lambda: ReleaseSavepointClause("sa_savepoint_1")
+    ),
+    "execute(RollbackToSavepointClause('sa_savepoint_1'))": _execute(
+        lambda: RollbackToSavepointClause("sa_savepoint_1")
+    ),
+    # A second session on the request's connection, and code that runs without the
+    # dispatch's context variables, once switched the guard off.
+    "second session (control_fully).commit()": _second_session("control_fully", _second_commits),
+    "second session, then connection.commit()": _second_session(None, _connection_commits),
+    "second session, then exec_driver_sql('COMMIT')": _second_session(
+        None, _connection_sends_commit
+    ),
+    "fresh-context task: connection.commit()": _in_fresh_context(_connection_commit),
+    "fresh-context task: connection.rollback()": _in_fresh_context(_connection_rollback),
+    "fresh-context task: session.commit()": _in_fresh_context(_session_commit),
+    "fresh-context task: execute(text('COMMIT'))": _in_fresh_context(_text("COMMIT")),
 }
 
 
@@ -126,7 +244,9 @@ class Bad:
 def run_route(
     sessions: async_sessionmaker[AsyncSession],
 ) -> Callable[[Bypass], Awaitable[tuple[httpx.Response, Bad, InMemoryAuditSink]]]:
-    async def run(bypass: Bypass) -> tuple[httpx.Response, Bad, InMemoryAuditSink]:
+    async def run(
+        bypass: Bypass, *, alone: bool = False
+    ) -> tuple[httpx.Response, Bad, InMemoryAuditSink]:
         audit = InMemoryAuditSink()
         registry = OperationRegistry(audit_sinks=[audit])
         bad = Bad(bypass)
@@ -139,6 +259,9 @@ def run_route(
 
         @app.post("/two")
         async def two(session: SessionDep) -> Any:
+            if alone:  # the dispatch's unit is the whole transaction (no savepoint)
+                outcome = await registry.execute("items.bad", OperationContext(session))
+                return {"bad": outcome.error_code or "ok"}
             good = await registry.execute("items.good", OperationContext(session))
             outcome = await registry.execute("items.bad", OperationContext(session))
             return {"good": good.error_code or "ok", "bad": outcome.error_code or "ok"}
@@ -164,6 +287,18 @@ async def test_bypass_is_refused_before_the_database_and_earlier_writes_stay(
     assert await read_items() == ["ok-op"]
     assert len(bad.refusals) == 1
     assert [r.error_code for r in audit.records] == [None, "TRANSACTION_OWNERSHIP"]
+
+
+@pytest.mark.parametrize("form", list(BYPASSES))
+async def test_bypass_is_refused_when_the_dispatch_owns_the_whole_transaction(
+    form: str, run_route: Any, read_items: Any
+) -> None:
+    """The first dispatch of a request has no savepoint: its unit is the transaction."""
+    response, bad, audit = await run_route(BYPASSES[form], alone=True)
+    assert (response.status_code, response.json()) == (200, {"bad": "TRANSACTION_OWNERSHIP"})
+    assert await read_items() == []
+    assert len(bad.refusals) == 1
+    assert [r.error_code for r in audit.records] == ["TRANSACTION_OWNERSHIP"]
 
 
 async def test_commit_through_the_transaction_object_is_refused_and_fails_the_request(
@@ -247,12 +382,39 @@ async def _driver_rollback(session: AsyncSession) -> None:
         await driver.rollback()
 
 
+def _dbapi(verb: str) -> Bypass:
+    """The DBAPI connection's own commit()/rollback() (SQLAlchemy's asyncpg adapter forgets
+    its transaction and begins another at the next statement: this went unnoticed on
+    PostgreSQL)."""
+
+    async def run(session: AsyncSession) -> None:
+        connection = await session.connection()
+        await connection.run_sync(lambda sync: getattr(sync.connection.dbapi_connection, verb)())
+
+    return run
+
+
 @pytest.mark.parametrize(
     ("bypass", "left"),
-    [(_driver_commit, ["bad-after", "bad-before", "ok-op"]), (_driver_rollback, ["bad-after"])],
+    [
+        (_driver_commit, ["bad-after", "bad-before", "ok-op"]),
+        (_driver_rollback, ["bad-after"]),
+        # SQLite runs what follows in autocommit; asyncpg's adapter begins a new transaction,
+        # which the failed request rolls back.
+        (
+            _dbapi("commit"),
+            {"sqlite": ["bad-after", "bad-before", "ok-op"], "postgresql": ["bad-before", "ok-op"]},
+        ),
+        (_dbapi("rollback"), {"sqlite": ["bad-after"], "postgresql": []}),
+    ],
+    ids=["driver COMMIT", "driver ROLLBACK", "dbapi commit()", "dbapi rollback()"],
 )
 async def test_ending_the_transaction_through_the_driver_fails_the_request(
-    bypass: Bypass, left: list[str], run_route: Any, read_items: Any
+    bypass: Bypass,
+    left: list[str] | dict[str, list[str]],
+    run_route: Any,
+    read_items: Any,
+    db_url: str,
 ) -> None:
     """Past SQLAlchemy, on the driver itself, nothing can refuse the COMMIT; but the driver
     tells that the transaction ended, so the operation is TRANSACTION_OWNERSHIP and the
@@ -262,6 +424,8 @@ async def test_ending_the_transaction_through_the_driver_fails_the_request(
     assert response.status_code == 500
     assert response.json()["detail"]["error_code"] == "UNIT_OF_WORK_POISONED"
     assert [r.error_code for r in audit.records] == [None, "TRANSACTION_OWNERSHIP"]
+    if isinstance(left, dict):
+        left = left["sqlite" if db_url.startswith("sqlite") else "postgresql"]
     assert sorted(await read_items()) == left
 
 

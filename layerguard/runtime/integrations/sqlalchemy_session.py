@@ -19,12 +19,16 @@ Transaction model
 * The request's connection is guarded too: ``commit()``, ``rollback()`` and ``begin()`` on
   the ``Connection`` the session uses (``await session.connection()``) raise
   ``TransactionOwnershipError`` during a dispatch without touching the transaction, and so does
-  transaction-control SQL sent as text (``session.execute(text("COMMIT"))``,
-  ``connection.exec_driver_sql("ROLLBACK")``, ``SAVEPOINT``/``RELEASE``/``ROLLBACK TO``...)
-  before it reaches the database. SQLAlchemy's own SAVEPOINT statements (``begin_nested()``)
-  are compiled constructs, not text, and pass. A commit that slips past both (through the
+  transaction-control SQL (``COMMIT``, ``ROLLBACK``, ``SAVEPOINT``/``RELEASE``/``ROLLBACK
+  TO``...) in any statement whose text the application wrote (``text()``, ``DDL()``,
+  ``exec_driver_sql``, ``@compiles`` constructs, hand-executed savepoint clauses) before it
+  reaches the database. SQLAlchemy's own SAVEPOINT statements (``begin_nested()``) are
+  announced by its savepoint events and pass. A commit that slips past both (through the
   ``Transaction`` object itself) is stopped at the connection's ``commit`` event, which leaves
   SQLAlchemy's view of the connection inconsistent: the session is poisoned.
+* The guard goes by the session (``session.info`` names its running dispatch), not by the
+  task: code in a task with a fresh context is guarded too, and a second session bound to the
+  request's connection neither takes the connection's guard away nor may commit it.
 * A handler that closes the session mid-dispatch has discarded the earlier operations'
   writes; that cannot be undone, so the dispatch fails with ``TRANSACTION_OWNERSHIP`` and the
   session is *poisoned*. A savepoint that cannot be rolled back (broken connection,
@@ -55,7 +59,14 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import Session, SessionTransaction
-from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.ddl import DDL, ExecutableDDLElement
+from sqlalchemy.sql.dml import Delete, Insert, Update
+from sqlalchemy.sql.elements import (
+    ReleaseSavepointClause,
+    RollbackToSavepointClause,
+    SavepointClause,
+)
+from sqlalchemy.sql.selectable import CompoundSelect, Select
 
 from layerguard.runtime.errors import (
     CommitFailedError,
@@ -190,11 +201,13 @@ async def get_session_dep() -> AsyncGenerator[AsyncSession, None]:
         poisoned = session.info.get(POISON_KEY)
         if poisoned:
             raise UnitOfWorkError(f"unit of work not committed: {poisoned}")
-        session.info.pop(_COMMIT_SENT, None)
+        # A COMMIT already sent during the request (by the route's own code, or by code that
+        # got past the guard): what it committed stays whatever happens to this one.
+        committed_before = session.info.pop(_COMMIT_SENT, False)
         try:
             await session.commit()
         except Exception as exc:
-            raise _commit_error(session, exc) from exc
+            raise _commit_error(session, exc, committed_before) from exc
     except BaseException:
         await _discard(session)
         raise
@@ -205,8 +218,14 @@ async def get_session_dep() -> AsyncGenerator[AsyncSession, None]:
             logger.warning("closing the request's session failed (%s)", type(exc).__name__)
 
 
-def _commit_error(session: AsyncSession, exc: Exception) -> UnitOfWorkError:
+def _commit_error(session: AsyncSession, exc: Exception, committed_before: bool) -> UnitOfWorkError:
     logger.error("the request's commit failed", exc_info=exc)
+    nothing = (
+        "nothing since the earlier COMMIT of this request was committed (what that one "
+        "committed stays)"
+        if committed_before
+        else "nothing was committed"
+    )
     if database_unavailable(exc):
         # A lock that outlasted the wait refused the COMMIT: nothing was committed.
         if session.info.pop(_COMMIT_SENT, False) and not lock_wait_exceeded(exc):
@@ -215,12 +234,10 @@ def _commit_error(session: AsyncSession, exc: Exception) -> UnitOfWorkError:
                 "not be committed"
             )
         return DatabaseUnavailableError(
-            "the database could not be reached to commit the request's writes; nothing was "
-            "committed"
+            f"the database could not be reached to commit the request's writes; {nothing}"
         )
     return CommitFailedError(
-        f"the database refused to commit the request's writes ({type(exc).__name__}); "
-        "nothing was committed"
+        f"the database refused to commit the request's writes ({type(exc).__name__}); {nothing}"
     )
 
 
@@ -251,21 +268,33 @@ class _Guard:
     transaction (it is the first thing that happens in it: see ``SavepointPerDispatch``).
     """
 
-    __slots__ = ("savepoint", "session", "violation")
+    __slots__ = ("driver_transaction", "savepoint", "session", "violation")
 
     def __init__(self, session: Session, savepoint: SessionTransaction | None) -> None:
         self.session = session
         self.savepoint = savepoint
         self.violation: str | None = None
+        # The driver's transaction object when the dispatch met the connection (asyncpg)
+        self.driver_transaction: object = None
 
 
+# The dispatch running in this task's context (what starts dispatches and nests them). The
+# guard itself goes by the session: ``session.info[_RUNNING]`` names its running dispatch in
+# every task, also one started with a fresh context.
 _current_guard: ContextVar[_Guard | None] = ContextVar("layerguard_dispatch_guard", default=None)
+# How many dispatches are running in the process: 0 lets every statement pass at once.
+_dispatches_running = 0
+
+
+def _running_guard(session: Session) -> _Guard | None:
+    guard: _Guard | None = session.info.get(_RUNNING)
+    return guard
 
 
 def _owned_by_dispatch(session: Session, transaction: SessionTransaction | None) -> _Guard | None:
     """The guard whose transaction ``transaction`` is (``None`` or a root: the whole one)."""
-    guard = _current_guard.get()
-    if guard is None or guard.session is not session:
+    guard = _running_guard(session)
+    if guard is None:
         return None
     if guard.savepoint is None:
         return guard if transaction is None or transaction.parent is None else None
@@ -277,6 +306,8 @@ def _refuse_commit(session: Session) -> None:
     # Fires for the root and for each savepoint being released. A handler's own inner
     # savepoint may be released; reaching the dispatch's savepoint means commit() was called.
     guard = _owned_by_dispatch(session, session.get_nested_transaction())
+    if guard is None and session.get_nested_transaction() is None:
+        guard = _hosting_guard(session)  # a second session that controls the connection fully
     if guard is not None:
         guard.violation = guard.violation or "commit"
         raise TransactionOwnershipError(
@@ -309,8 +340,9 @@ def _refuse_close(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is not None:
         return
     session.info.pop(_CONNECTION, None)
-    guard = _current_guard.get()
-    if guard is None or guard.session is not session:
+    session.info.pop(_GUEST, None)
+    guard = _running_guard(session)
+    if guard is None:
         return
     guard.violation = guard.violation or "close"
     if guard.savepoint is not None:  # else the transaction held nothing but this dispatch
@@ -325,15 +357,30 @@ _connection_sessions: weakref.WeakKeyDictionary[Connection, weakref.ref[Session]
 _GUARDED_METHODS = ("commit", "rollback", "begin")
 
 
-def _guard_of(connection: Connection) -> _Guard | None:
-    """The running dispatch's guard, if ``connection`` is its session's connection."""
-    guard = _current_guard.get()
-    if guard is None:
-        return None
+def _owner_of(connection: Connection) -> Session | None:
     owner = _connection_sessions.get(connection)
-    if owner is None or owner() is not guard.session:
+    return None if owner is None else owner()
+
+
+def _guard_of(connection: Connection) -> _Guard | None:
+    """The guard of the dispatch running on the session whose connection ``connection`` is."""
+    owner = _owner_of(connection)
+    return None if owner is None else _running_guard(owner)
+
+
+# session.info key of a second session that joined a connection during a dispatch on it:
+# (the owner session, weakly; whether the second one took over the transaction)
+_GUEST = "layerguard.guest_of"
+
+
+def _hosting_guard(session: Session) -> _Guard | None:
+    """The running dispatch whose transaction ``session`` would commit: a second session
+    bound to the request's connection with ``join_transaction_mode="control_fully"``."""
+    guest = session.info.get(_GUEST)
+    if guest is None or not guest[1]:
         return None
-    return guard
+    owner = guest[0]()
+    return None if owner is None else _running_guard(owner)
 
 
 @event.listens_for(Session, "after_begin")
@@ -343,7 +390,19 @@ def _watch_connection(session: Session, _transaction: Any, connection: Connectio
     # the dispatch's savepoint can still be rolled back and the earlier operations keep their
     # writes. (The connection events fire too late for that: see _refuse_connection_commit.)
     session.info[_CONNECTION] = weakref.ref(connection)
+    owner = _owner_of(connection)
+    if owner is not None and owner is not session:
+        guard = _running_guard(owner)
+        if guard is not None:
+            # A second session bound to the request's connection during a dispatch: the
+            # connection stays the request's, guarded, and the guest must not commit it.
+            takes_over = session.join_transaction_mode == "control_fully"
+            session.info[_GUEST] = (weakref.ref(owner), takes_over)
+            return
     _connection_sessions[connection] = weakref.ref(session)
+    guard = _running_guard(session)
+    if guard is not None and guard.driver_transaction is None:
+        guard.driver_transaction = _driver_transaction(connection)
     if "commit" not in connection.__dict__:
         reference = weakref.ref(connection)
         for name in _GUARDED_METHODS:
@@ -380,11 +439,17 @@ def _refuse_transaction_sql(
     context: Any,
     _executemany: bool,
 ) -> None:
-    if _current_guard.get() is None:  # the common case, first: one context-variable read
+    if not _dispatches_running:  # the common case, first: one global read
         return
     compiled = getattr(context, "compiled", None)
-    if compiled is not None and not isinstance(compiled.statement, TextClause):
-        return  # SQLAlchemy's own constructs (its SAVEPOINTs among them)
+    if compiled is not None:
+        construct = compiled.statement
+        # SQLAlchemy wrote the first keyword (SELECT, INSERT, CREATE...): only a second
+        # statement, after a ";", could control the transaction. No scan, one substring test.
+        if _sqlalchemy_worded(type(construct)) and ";" not in statement:
+            return
+        if _own_savepoint_statement(connection, construct):
+            return
     guard = _guard_of(connection)
     if guard is None:
         return
@@ -395,6 +460,56 @@ def _refuse_transaction_sql(
             f"handlers must not send {command}: the session dependency owns the request's "
             "transaction (use session.begin_nested() for a savepoint of the handler's own)"
         )
+
+
+# Statement classes whose SQL begins with a keyword SQLAlchemy writes, decided once per class.
+# Everything else is scanned: text(), text().columns(), DDL("..."), select().from_statement(),
+# constructs compiled by the application (@compiles), savepoint clauses a handler executes.
+_WORDED_BASES: tuple[type, ...] = (Select, CompoundSelect, Insert, Update, Delete)
+_worded: dict[type, bool] = {}
+
+
+def _sqlalchemy_worded(kind: type) -> bool:
+    known = _worded.get(kind)
+    if known is None:
+        known = _worded[kind] = (
+            (issubclass(kind, _WORDED_BASES) or issubclass(kind, ExecutableDDLElement))
+            and not issubclass(kind, DDL)
+            # sqlalchemy.ext.compiler's @compiles leaves this on the class it overrides
+            and getattr(kind, "_compiler_dispatcher", None) is None
+        )
+    return known
+
+
+_SAVEPOINT_CLAUSES: dict[type, str] = {
+    SavepointClause: "savepoint",
+    ReleaseSavepointClause: "release_savepoint",
+    RollbackToSavepointClause: "rollback_savepoint",
+}
+_OWN_SAVEPOINT = "_layerguard_own_savepoint"  # set on the Connection by the events below
+
+
+def _own_savepoint_statement(connection: Connection, construct: Any) -> bool:
+    """Whether ``construct`` is the savepoint statement SQLAlchemy announced (a
+    ``begin_nested()``, the registry's or the handler's), not one a handler executed."""
+    verb = _SAVEPOINT_CLAUSES.get(type(construct))
+    if verb is None:
+        return False
+    announced = connection.__dict__.pop(_OWN_SAVEPOINT, None)
+    return (
+        announced is not None and announced[0] == verb and announced[1] in (None, construct.ident)
+    )
+
+
+def _announce(verb: str) -> Callable[..., None]:
+    def listener(connection: Connection, name: str | None, *_context: Any) -> None:
+        connection.__dict__[_OWN_SAVEPOINT] = (verb, name)
+
+    return listener
+
+
+for _verb in _SAVEPOINT_CLAUSES.values():
+    event.listen(Engine, _verb, _announce(_verb))
 
 
 @event.listens_for(Engine, "commit")
@@ -456,12 +571,18 @@ class SavepointUnit:
     __slots__ = ("_enclosing", "_guard", "_session", "_token")
 
     def __init__(self, session: AsyncSession, guard: _Guard) -> None:
+        global _dispatches_running
         self._session = session
         self._guard = guard
         self._token: Token[_Guard | None] | None = _current_guard.set(guard)
         info = session.sync_session.info
         self._enclosing: _Guard | None = info.get(_RUNNING)
         info[_RUNNING] = guard
+        _dispatches_running += 1
+        reference = info.get(_CONNECTION)
+        connection = None if reference is None else reference()
+        if connection is not None:
+            guard.driver_transaction = _driver_transaction(connection)
 
     @property
     def violation(self) -> str | None:
@@ -473,7 +594,9 @@ class SavepointUnit:
         as a whole.
         """
         guard = self._guard
-        if guard.violation is None and _driver_left_transaction(self._session.sync_session):
+        if guard.violation is None and _driver_left_transaction(
+            self._session.sync_session, guard.driver_transaction
+        ):
             guard.violation = "end (through the driver)"
             poison(self._session, "a handler ended the request's transaction through the driver")
         return guard.violation
@@ -507,10 +630,12 @@ class SavepointUnit:
         poison(self._session, "a dispatch was aborted before its savepoint was rolled back")
 
     def _end_guard(self) -> None:
+        global _dispatches_running
         info = self._session.sync_session.info
         if info.get(_RUNNING) is self._guard:
             info[_RUNNING] = self._enclosing
         if self._token is not None:
+            _dispatches_running -= 1
             try:
                 _current_guard.reset(self._token)
             except ValueError:  # settled from another context: just stop guarding
@@ -533,9 +658,21 @@ async def _quiet_if_poisoned(session: AsyncSession, rollback: Callable[[], None]
         await session.run_sync(lambda _s: rollback())
 
 
-def _driver_left_transaction(session: Session) -> bool:
+def _driver_transaction(connection: Connection) -> object:
+    """The transaction object of SQLAlchemy's asyncpg adapter (``None`` before its BEGIN, and
+    on other drivers): no I/O, a few attribute reads."""
+    if connection.invalidated or connection.closed:
+        return None
+    return getattr(connection.connection.dbapi_connection, "_transaction", None)
+
+
+def _driver_left_transaction(session: Session, seen: object = None) -> bool:
     """Whether the driver says the session's connection is in no transaction while SQLAlchemy
-    believes it is in one (drivers that cannot tell are not asked)."""
+    believes it is in one (drivers that cannot tell are not asked).
+
+    ``seen`` is the asyncpg adapter's transaction when the dispatch met the connection: if
+    the adapter holds another one now (or none), its own ``commit()``/``rollback()`` ended it
+    (``dbapi_connection.commit()``), whether or not a later statement began a new one."""
     reference = session.info.get(_CONNECTION)
     connection = None if reference is None else reference()
     if connection is None or connection.invalidated or not connection.in_transaction():
@@ -545,8 +682,10 @@ def _driver_left_transaction(session: Session) -> bool:
     in_transaction = getattr(driver, "is_in_transaction", None)  # asyncpg
     if callable(in_transaction):
         # SQLAlchemy's adapter sends BEGIN with the first statement: before, there is none.
-        began = getattr(pooled.dbapi_connection, "_transaction", None) is not None
-        return began and not in_transaction()
+        current = getattr(pooled.dbapi_connection, "_transaction", None)
+        if seen is not None and current is not seen:
+            return True
+        return current is not None and not in_transaction()
     if getattr(driver, "isolation_level", "") is None:  # sqlite3/aiosqlite, BEGIN sent by
         return getattr(driver, "in_transaction", None) is False  # create_sqlite_engine's hook
     return False  # the driver's own transaction control (or none known) says nothing sure
