@@ -145,6 +145,31 @@ async def test_commit_refused_by_the_database_is_commit_failed_and_nothing_is_ke
     assert await read_items() == []
 
 
+async def test_commit_failed_after_an_earlier_commit_does_not_claim_nothing_was_committed(
+    sessions: async_sessionmaker[AsyncSession], read_items: Any
+) -> None:
+    """The route's own code committed the connection (outside any dispatch, which is its
+    right); the session's transaction is over, so the dependency's COMMIT fails and the later
+    write is lost. "Nothing was committed" was false: the earlier COMMIT's rows are there."""
+    app = build_app(sessions)
+
+    @app.post("/commits-early")
+    async def commits_early(session: SessionDep) -> Any:
+        await session.execute(insert(ITEMS).values(name="early"))
+        await (await session.connection()).commit()
+        await session.execute(insert(ITEMS).values(name="late"))
+        return {}
+
+    async with _Client(app) as client:
+        response = await client.post("/commits-early")
+    detail = assert_json_error(response, 500, "COMMIT_FAILED")
+    assert detail["error"] == (
+        "the database refused to commit the request's writes (InvalidRequestError); nothing "
+        "since the earlier COMMIT of this request was committed (what that one committed stays)"
+    )
+    assert await read_items() == ["early"]
+
+
 async def test_route_bug_is_json_internal_error(
     sessions: async_sessionmaker[AsyncSession], client_for: Any
 ) -> None:
