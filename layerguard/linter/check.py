@@ -20,7 +20,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from layerguard.contracts.config.model import CONFIG_FILE_NAME, ProjectConfig
+from layerguard.contracts.config.model import CONFIG_FILE_NAME, MAX_CONFIG_BYTES, ProjectConfig
+from layerguard.contracts.file_access import UnreadableFileError, read_regular_file
 from layerguard.linter.caching.results import CachedRun, ResultCache
 from layerguard.linter.diagnostics import Diagnostic
 from layerguard.linter.project.discovery import ProjectFiles, discover, selected_by
@@ -216,8 +217,10 @@ def _analyse(
 ) -> Analysis:
     """The whole project's findings: from the results cache when no input changed (and the
     caller needs no index), else from the rules over a fresh index."""
-    results = ResultCache(project.root, options.use_cache, options.cache_dir)
-    contract = _contract_bytes(project)
+    read = _contract_bytes(project)
+    usable = options.use_cache and read is not None
+    results = ResultCache(project.root, usable, options.cache_dir, files.max_file_bytes)
+    contract = read or b""  # unread, the results cache is off
     key = None
     if results.enabled:
         key = results.key(contract, options.enabled, files.python, files.cards)
@@ -291,13 +294,14 @@ def _analyse(
     )
 
 
-def _contract_bytes(config: ProjectConfig) -> bytes:
+def _contract_bytes(config: ProjectConfig) -> bytes | None:
     """The contract as the results cache keys it: the file, and what the command line
-    overrides of it (`--max-file-size-kb`)."""
+    overrides of it (`--max-file-size-kb`); None when it cannot be read again (replaced since
+    it was loaded: the run is not cached)."""
     try:
-        written = (config.path or config.root / CONFIG_FILE_NAME).read_bytes()
-    except OSError:
-        written = b""
+        written = read_regular_file(config.path or config.root / CONFIG_FILE_NAME, MAX_CONFIG_BYTES)
+    except UnreadableFileError:
+        return None
     return written + f"\0max_file_size_kb={config.max_file_size_kb}".encode()
 
 

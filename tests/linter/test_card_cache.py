@@ -89,9 +89,11 @@ def test_a_run_hashes_each_card_once(
     hashed: list[str] = []
     file_hash = ParseCache.file_hash
 
-    def counted(self: ParseCache, root: Path, rel_path: str) -> tuple[str, bytes | None]:
+    def counted(
+        self: ParseCache, root: Path, rel_path: str, limit: int
+    ) -> tuple[str, bytes | None]:
         hashed.append(rel_path)
-        return file_hash(self, root, rel_path)
+        return file_hash(self, root, rel_path, limit)
 
     monkeypatch.setattr(ParseCache, "file_hash", counted)
     run = run_cli(["check", "--output-format", "json"])

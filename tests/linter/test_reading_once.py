@@ -134,9 +134,9 @@ def test_an_edit_after_the_hash_is_stored_under_the_bytes_parsed(
     read_hash = ParseCache.read_hash
 
     def edited_after(
-        self: ParseCache, root: Path, rel_path: str, stat: FileStat
+        self: ParseCache, root: Path, rel_path: str, stat: FileStat, limit: int
     ) -> tuple[str, bytes]:
-        answer = read_hash(self, root, rel_path, stat)
+        answer = read_hash(self, root, rel_path, stat, limit)
         if rel_path == EDITED:
             (root / rel_path).write_text(commits_at(5), encoding="utf-8")
         return answer

@@ -21,6 +21,7 @@ from layerguard.contracts.config.errors import ConfigError, ConfigProblem, sente
 from layerguard.contracts.config.model import (
     CONFIG_FILE_NAME,
     CONTRACT_TYPES,
+    MAX_CONFIG_BYTES,
     AllowedImport,
     CardImportGroup,
     CardSettings,
@@ -45,7 +46,6 @@ from layerguard.contracts.config.pyproject import (
 from layerguard.contracts.config.spec import SPEC
 from layerguard.contracts.config.structure import check, line_of, type_name
 from layerguard.contracts.file_access import (
-    MIB,
     NotRegularFileError,
     UnreadableFileError,
     read_regular_file,
@@ -54,8 +54,6 @@ from layerguard.contracts.file_access import (
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-MAX_CONFIG_BYTES = MIB
-"""A contract is a few kilobytes; a file larger than this is not one."""
 MAX_CONFIG_VALUES = 100_000
 """Values a contract may expand to through YAML aliases (a "billion laughs" file expands
 exponentially); real contracts have a few hundred."""

@@ -10,9 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-from layerguard.contracts.file_access import DEFAULT_MAX_FILE_BYTES, KIB
+from layerguard.contracts.file_access import DEFAULT_MAX_FILE_BYTES, KIB, MIB
 
 CONFIG_FILE_NAME = "layerguard.yaml"
+MAX_CONFIG_BYTES = MIB
+"""A contract is a few kilobytes; a file larger than this (`layerguard.yaml`, a
+`pyproject.toml`) is not one."""
 
 IMPORT_SCOPE_KINDS = ("type_checking", "lazy", "conditional")
 """Where an import can stand besides plain module level; see `ImportScopePolicy`."""

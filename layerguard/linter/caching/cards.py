@@ -18,6 +18,11 @@ from typing import Any
 
 from layerguard.contracts.cards.model import CardError, CardParseResult
 from layerguard.contracts.cards.serialize import card_from_data, card_to_data
+from layerguard.contracts.file_access import (
+    DEFAULT_MAX_FILE_BYTES,
+    UnreadableFileError,
+    read_regular_file,
+)
 from layerguard.linter.caching.fingerprint import code_fingerprint
 from layerguard.linter.caching.parses import ParseCache, content_hash
 
@@ -74,11 +79,13 @@ def read_cards_cached(
     cache_dir: Path | None = None,
     store: ParseCache | None = None,
     hashed: dict[str, tuple[str, bytes | None]] | None = None,
+    limit: int = DEFAULT_MAX_FILE_BYTES,
 ) -> tuple[dict[str, CardParseResult], bool]:
     """Parsed cards by project-relative path (labelled `root / path`, as `read_card` labels
     them), and whether the cache could be written (through `store` if given, which the caller
     then saves: the second value is then True). `hashed` holds what `store.file_hash` gave
-    earlier in the run for some of the paths: those are not hashed again (and leave it)."""
+    earlier in the run for some of the paths: those are not hashed again (and leave it). No
+    card is read past `limit` bytes (the project's size limit)."""
     from layerguard.contracts.cards.parser import read_card
 
     own = store is None
@@ -88,16 +95,16 @@ def read_cards_cached(
         label = str(root / path)
         try:
             known = hashed.pop(path, None) if hashed else None
-            digest, data = known if known is not None else store.file_hash(root, path)
+            digest, data = known if known is not None else store.file_hash(root, path, limit)
             entry = store.get(digest)
             if entry is not None:
                 with contextlib.suppress(KeyError, TypeError, ValueError):  # damaged: parse
                     results[path] = _from_data(entry, label)
                     continue
             if data is None:  # the stat memo knew the file, the cache not its parse
-                data = (root / path).read_bytes()
-        except OSError:
-            results[path] = read_card(root / path)  # reports why it cannot be read
+                data = read_regular_file(root / path, limit)
+        except (OSError, UnreadableFileError):
+            results[path] = read_card(root / path, limit)  # reports why it cannot be read
             continue
         results[path] = parse_cached(store, data, label)
     return results, store.save() if own else True

@@ -6,20 +6,31 @@ file it replaces was rewritten whole (0.15 s on a 2,000-file project); concurren
 and in WAL mode readers go on while one run writes.
 
 Everything read from the database is validated by its reader. A damaged file, a lock held past
-the timeout or a row of the wrong shape is a cache miss, never an error: the run does the work
-itself, and a damaged database is replaced by the next run that writes. Nothing is written
+the timeout or a row of the wrong shape (JSON that does not decode, nests past the recursion
+limit or holds a number of too many digits) is a cache miss, never an error: the run does the
+work itself, and a damaged database is replaced by the next run that writes. Nothing is written
 outside the cache directory: the database, SQLite's `-wal`/`-shm` files beside it, and the
-`.gitignore` and `CACHEDIR.TAG` markers other tools' caches also carry.
+`.gitignore` and `CACHEDIR.TAG` markers other tools' caches also carry. None of them is read or
+written through a link: a symbolic link (or a hard link, or a special file) planted under one of
+those names would lead the writes out of the tree, so it is removed, with a warning naming it,
+and the file is made afresh.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sqlite3
+import stat
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from layerguard.contracts.escaping import printable
+from layerguard.contracts.file_access import kind_of
+from layerguard.linter.errors import LayerguardWarning
 
 CACHE_DIR_NAME = ".layerguard_cache"
 CACHE_DIR_ENV = "LAYERGUARD_CACHE_DIR"
@@ -27,6 +38,12 @@ CACHE_DIR_ENV = "LAYERGUARD_CACHE_DIR"
 takes precedence over it."""
 
 DATABASE_NAME = "cache-v1.sqlite3"
+_DATABASE_FILES = tuple(f"{DATABASE_NAME}{suffix}" for suffix in ("", "-wal", "-shm", "-journal"))
+_MARKERS = {
+    ".gitignore": "# Automatically created by layerguard.\n*\n",
+    "CACHEDIR.TAG": "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by layerguard.\n",
+}
 _SCHEMA_VERSION = 1  # PRAGMA user_version of a database this code writes
 _BUSY_TIMEOUT = 5.0  # seconds a run waits for another run's write before doing without
 _SQLITE_BUSY_CODES = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED: wait, never delete
@@ -82,10 +99,11 @@ class CacheDatabase:
         # A project's own `.layerguard_cache` that is a link could point anywhere: a checked-out
         # tree never makes layerguard write outside it (--cache-dir can point anywhere).
         self._refused = directory.name == CACHE_DIR_NAME and directory.is_symlink()
+        self._unlinked = False  # no link stands where the database files go
 
     def read(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """The rows of a query; none when the database is absent, damaged or busy."""
-        if self._refused or self._damaged or not self.path.is_file():
+        if self._refused or self._damaged or not self._no_links() or not self.path.is_file():
             return []
         try:
             connection = self._connect()
@@ -103,7 +121,7 @@ class CacheDatabase:
         """Run `statements` in one transaction, creating the database if needed. Returns
         False when it could not be written: busy past the timeout (another run is writing
         the same content), or unwritable (`self.unwritable` is then set)."""
-        if self._refused or not self._prepare_directory():
+        if self._refused or not self._prepare_directory() or not self._no_links():
             self.unwritable = True
             return False
         if self._damaged:
@@ -154,6 +172,14 @@ class CacheDatabase:
             self._connection = connection
         return self._connection
 
+    def _no_links(self) -> bool:
+        """Whether the database files can be opened without following a link (checked once:
+        what stands in the way is removed); False when something in the way cannot be."""
+        if not self._unlinked:
+            self._unlinked = all(_clear(self.directory / name) for name in _DATABASE_FILES)
+            self._refused = not self._unlinked
+        return self._unlinked
+
     def _failed(self, error: sqlite3.Error) -> None:
         """A busy database is left alone; anything else means the file cannot be trusted."""
         if not _busy(error):
@@ -203,17 +229,71 @@ def _create_schema(connection: sqlite3.Connection) -> None:
 
 
 def _write_markers(directory: Path) -> None:
-    """Keep the cache out of version control and backups, as other tools' caches do."""
-    gitignore = directory / ".gitignore"
-    if not gitignore.exists():
-        gitignore.write_text("# Automatically created by layerguard.\n*\n", encoding="utf-8")
-    tag = directory / "CACHEDIR.TAG"
-    if not tag.exists():
-        tag.write_text(
-            "Signature: 8a477f597d28d172789f06886806bc55\n"
-            "# This file is a cache directory tag created by layerguard.\n",
-            encoding="utf-8",
+    """Keep the cache out of version control and backups, as other tools' caches do. A marker
+    is created, never opened: `O_EXCL` fails on any existing name, a dangling link included."""
+    for name, text in _MARKERS.items():
+        path = directory / name
+        if not _clear(path):
+            continue
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(path, flags, 0o666)
+        except FileExistsError:
+            continue  # there already (or created meanwhile by another run)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+
+
+def _clear(path: Path) -> bool:
+    """Whether `path` is absent or a regular file of its own (not a link to one), removing
+    what else stands there with a warning: a symbolic link, a hard link, a FIFO. False when
+    that cannot be removed (a directory, a read-only cache)."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    if stat.S_ISREG(info.st_mode) and info.st_nlink == 1:
+        return True
+    if stat.S_ISLNK(info.st_mode):
+        what = "a symbolic link"
+        with contextlib.suppress(OSError):
+            what += f" to {os.readlink(path)}"
+    elif stat.S_ISREG(info.st_mode):
+        what = "a hard link to a file with other names"
+    else:
+        what = kind_of(info.st_mode)
+    try:
+        os.unlink(path)
+    except OSError as error:
+        warnings.warn(
+            f"{printable(str(path))}: {what} in the cache directory, where layerguard keeps a "
+            f"file of its own; the cache is not used ({printable(str(error.strerror))}: remove "
+            "it)",
+            LayerguardWarning,
+            stacklevel=2,
         )
+        return False
+    warnings.warn(
+        f"{printable(str(path))}: {what} in the cache directory, where layerguard keeps a file "
+        "of its own; removed (the cache never reads or writes through a link)",
+        LayerguardWarning,
+        stacklevel=2,
+    )
+    return True
+
+
+def decoded_json(text: object) -> Any:
+    """The JSON value of a text read from the database, or None when it is no JSON text a
+    run can have written: not a string, not JSON, nested past the recursion limit, a number
+    too long to convert, too large for the memory. The caller checks the value's shape."""
+    if type(text) is not str:
+        return None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError, MemoryError):  # JSONDecodeError is a ValueError
+        return None
 
 
 def chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:

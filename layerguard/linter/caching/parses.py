@@ -24,7 +24,17 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import Any, NamedTuple
 
-from layerguard.linter.caching.database import CacheDatabase, cache_directory, chunks
+from layerguard.contracts.file_access import (
+    DEFAULT_MAX_FILE_BYTES,
+    UnreadableFileError,
+    read_regular_file,
+)
+from layerguard.linter.caching.database import (
+    CacheDatabase,
+    cache_directory,
+    chunks,
+    decoded_json,
+)
 
 RACY_SECONDS = 2.0
 """A file modified this close to the moment its stat data was recorded may change again within
@@ -98,13 +108,15 @@ class ParseCache:
     def enabled(self) -> bool:
         return self.database is not None
 
-    def file_hash(self, root: Path, rel_path: str) -> tuple[str, bytes | None]:
+    def file_hash(
+        self, root: Path, rel_path: str, limit: int = DEFAULT_MAX_FILE_BYTES
+    ) -> tuple[str, bytes | None]:
         """The content hash of a file, read only when the memo cannot vouch for it (returns
         the bytes read, if any). Raises OSError when the file cannot be read."""
         digest, stat = self.vouched(root, rel_path)
         if digest is not None:
             return digest, None
-        return self.read_hash(root, rel_path, stat)
+        return self.read_hash(root, rel_path, stat, limit)
 
     def vouched(self, root: Path, rel_path: str) -> tuple[str | None, FileStat]:
         """The file's stat data, and its content hash when the memo vouches for it (None: only
@@ -120,11 +132,17 @@ class ParseCache:
             return memo.digest, stat
         return None, stat
 
-    def read_hash(self, root: Path, rel_path: str, stat: FileStat) -> tuple[str, bytes]:
+    def read_hash(
+        self, root: Path, rel_path: str, stat: FileStat, limit: int = DEFAULT_MAX_FILE_BYTES
+    ) -> tuple[str, bytes]:
         """Read a file whose stat data `vouched` gave: its content hash and bytes. Raises
-        OSError when it cannot be read."""
-        with open(f"{os.fspath(root)}/{rel_path}", "rb") as handle:
-            data = handle.read()
+        OSError when it cannot be read, or holds more than `limit` bytes (it was no larger
+        when the caller checked its size: never more than the limit is read, however it grew
+        or whatever replaced it since)."""
+        try:
+            data = read_regular_file(f"{os.fspath(root)}/{rel_path}", limit)
+        except UnreadableFileError as error:
+            raise OSError(errno.EINVAL, str(error)) from None
         digest = content_hash(data)
         self.remember(rel_path, stat, digest)
         return digest, data
@@ -157,9 +175,8 @@ class ParseCache:
         if entry is None:
             return None
         text, used_ns = entry
-        try:
-            data = json.loads(text)
-        except ValueError:
+        data = decoded_json(text)
+        if data is None:
             return None
         if used_ns < self.started_ns - _REFRESH_NS:
             self._refresh.add(digest)
@@ -234,7 +251,11 @@ class ParseCache:
                     (self.root, prefix, f"{self.kind};"),
                 )
                 for path, size, mtime, ctime, inode, digest, recorded in rows:
-                    if _all_ints(size, mtime, ctime, inode, recorded) and type(digest) is str:
+                    if (
+                        _all_ints(size, mtime, ctime, inode, recorded)
+                        and type(digest) is str
+                        and type(path) is str
+                    ):
                         stat = FileStat(size, mtime, ctime, inode)
                         self._memo[path[len(prefix) :]] = _Memo(stat, digest, recorded)
         return self._memo

@@ -8,7 +8,9 @@ a warm run.
 The run key holds each input file's stat data (size, nanosecond mtime, ctime, inode), so it
 needs no file read, except for "racy" files: a file modified within the timestamp granularity
 of now may change again within the same tick, leaving equal stat data over other bytes, so its
-content hash goes into the key instead (git's index has the same rule). An edit that keeps the
+content hash goes into the key instead (git's index has the same rule). A racy file larger than
+the size limit is not read: it is reported as too large whatever it holds, so its size is key
+enough. An edit that keeps the
 size and puts the old mtime back (`touch -r`) still moves the ctime.
 
 An entry read back is checked field by field: anything `put` cannot have written is a miss.
@@ -26,7 +28,12 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import Any
 
-from layerguard.linter.caching.database import CacheDatabase, cache_directory
+from layerguard.contracts.file_access import (
+    DEFAULT_MAX_FILE_BYTES,
+    UnreadableFileError,
+    read_regular_file,
+)
+from layerguard.linter.caching.database import CacheDatabase, cache_directory, decoded_json
 from layerguard.linter.caching.fingerprint import code_fingerprint
 from layerguard.linter.caching.parses import RACY_NS, content_hash
 from layerguard.linter.diagnostics import Diagnostic, Severity
@@ -52,9 +59,14 @@ class ResultCache:
     """Findings by run key, in the cache database; `enabled=False` disables it."""
 
     def __init__(
-        self, project_root: Path, enabled: bool = True, cache_dir: Path | None = None
+        self,
+        project_root: Path,
+        enabled: bool = True,
+        cache_dir: Path | None = None,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     ) -> None:
         self.root = project_root
+        self.max_file_bytes = max_file_bytes  # larger files are not read (nor hashed)
         self.database = CacheDatabase(cache_directory(project_root, cache_dir)) if enabled else None
 
     @property
@@ -73,6 +85,7 @@ class ResultCache:
         digest = _run_digest(contract, enabled)
         trusted_before = time.time_ns() - RACY_NS
         root = os.fspath(self.root)
+        limit = self.max_file_bytes
         parts = []
         for group in (python_files, cards):
             parts.append("\0")
@@ -83,14 +96,17 @@ class ResultCache:
                     if not S_ISREG(stat.st_mode):  # never opened (a FIFO would block)
                         return None
                     if max(stat.st_mtime_ns, stat.st_ctime_ns) >= trusted_before:  # racy
-                        with open(full, "rb") as handle:
-                            parts.append(f"{path}\0={content_hash(handle.read())}\n")
+                        if stat.st_size > limit:  # "too large" whatever it holds: by its size
+                            parts.append(f"{path}\0>{stat.st_size}\n")
+                        else:
+                            data = read_regular_file(full, limit)  # it may have grown since
+                            parts.append(f"{path}\0={content_hash(data)}\n")
                     else:
                         parts.append(
                             f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ctime_ns}\0"
                             f"{stat.st_ino}\n"
                         )
-                except OSError:
+                except (OSError, UnreadableFileError):
                     return None
         digest.update("".join(parts).encode("utf-8", "surrogateescape"))  # undecodable names
         return digest.hexdigest()
@@ -115,11 +131,13 @@ class ResultCache:
         if not rows:
             return None
         try:
-            run = _decode(json.loads(rows[0][0]))
+            run = _decode(decoded_json(rows[0][0]))
         except (ValueError, TypeError, KeyError):
             return None
+        root = os.fspath(self.root)
         described = run.described_elsewhere
-        if any((self.root / path).is_file() != exists for path, exists in described.items()):
+        # os.path.isfile: any name (too long, a NUL in it) is an answer, never an error
+        if any(os.path.isfile(f"{root}/{p}") != exists for p, exists in described.items()):
             return None
         return run
 

@@ -102,7 +102,7 @@ class ProjectLoading:
         for start in range(0, len(self.readable_cards), _STEP_CARDS):
             self._read_cards(self.readable_cards[start : start + _STEP_CARDS])
             yield
-        self._cards.update(_not_read_cards(self.root, self.files.cards, self.not_read))
+        self._cards.update(not_read_cards(self.root, self.files.cards, self.not_read))
         # The files being parsed (and any damaged cache entry) have no facts yet: their place
         # in the index waits for them.
         facts = self.collecting.facts
@@ -137,7 +137,8 @@ class ProjectLoading:
         known = {}
         for path in self.readable_cards:
             try:
-                hashed = self._card_hashes[path] = self.card_store.file_hash(self.root, path)
+                limit = self.files.max_file_bytes
+                hashed = self._card_hashes[path] = self.card_store.file_hash(self.root, path, limit)
             except OSError:
                 return
             known[f"card:{path}"] = hashed[0]
@@ -187,7 +188,11 @@ class ProjectLoading:
         from layerguard.linter.caching.cards import read_cards_cached
 
         parsed, _ = read_cards_cached(
-            self.root, paths, store=self.card_store, hashed=self._card_hashes
+            self.root,
+            paths,
+            store=self.card_store,
+            hashed=self._card_hashes,
+            limit=self.files.max_file_bytes,
         )
         self._cards.update(parsed)
 
@@ -260,7 +265,7 @@ def not_read_facts(
     }
 
 
-def _not_read_cards(
+def not_read_cards(
     root: Path, cards: list[str], not_read: Mapping[str, NotRead]
 ) -> dict[str, CardParseResult]:
     """The cards that are not read, each with its LG002 error."""

@@ -652,7 +652,7 @@ class Collecting:
             try:
                 digest, stat = cache.vouched(root, path)
                 if digest is None and may_hit:
-                    digest, data = cache.read_hash(root, path, stat)
+                    digest, data = cache.read_hash(root, path, stat, limits.max_file_bytes)
             except OSError as error:
                 self.facts[path] = unreadable_facts(f"cannot read it: {error.strerror or error}")
                 self._unreadable += 1
