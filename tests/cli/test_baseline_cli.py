@@ -338,6 +338,18 @@ def test_update_needs_a_baseline(tmp_path: Path, run_cli: RunCli) -> None:
             '    "b.py": {"LG101": {"x": 1, "y": 1, "x": 2}}\n  }\n}\n',
             '5:40: invalid baseline: the key "x" appears twice in an object',
         ),
+        # Audit a1, item 2: "ValueError: Exceeds the limit (4300 digits)" traceback, exit 1.
+        (
+            '{\n  "version": 1,\n  "findings": {\n    "a.py": {"LG101": {"x": 1'
+            + "0" * 5000
+            + "}}\n  }\n}\n",
+            "4:29: invalid baseline: a number 5,001 digits long (a count has at most 18)",
+        ),
+        (
+            '{"version": 1, "about": 1.' + "5" * 30 + ', "findings": {"a.py": {"LG101": '
+            '{"x": 1, "y": -12345678901234567890}}}}',
+            "1:104: invalid baseline: a number 20 digits long (a count has at most 18)",
+        ),
     ],
 )
 def test_a_malformed_baseline_exits_2_with_its_line(

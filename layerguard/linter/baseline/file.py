@@ -100,13 +100,20 @@ def read_baseline(path: Path) -> Baseline:
 def parse_baseline(text: str, label: str) -> Baseline:
     """The baseline in `text`; every problem names its line (`label` names the file)."""
     try:
-        data = json.loads(text, object_pairs_hook=_unique_keys)
+        data = json.loads(text, object_pairs_hook=_unique_keys, parse_int=_count_int)
     except json.JSONDecodeError as error:
         message = f"invalid JSON: {error.msg}"
         raise BaselineFileError(label, error.lineno, message, error.colno) from None
     except _DuplicateKeyError as error:
         line, col = _duplicate_position(text, error.key)
         message = f"invalid baseline: the key {json.dumps(error.key)} appears twice in an object"
+        raise BaselineFileError(label, line, message, col) from None
+    except _LongNumberError as error:
+        line, col = _long_number_position(text)
+        message = (
+            f"invalid baseline: a number {error.digits:,} digits long (a count has at most "
+            f"{_MAX_COUNT_DIGITS})"
+        )
         raise BaselineFileError(label, line, message, col) from None
     except RecursionError:
         line, col = _too_deep_position(text)
@@ -152,6 +159,40 @@ def parse_baseline(text: str, label: str) -> Baseline:
                     )
                 counts[EntryKey(path, code, key)] = count
     return Baseline(counts, _EntryLines(locator, counts))
+
+
+_MAX_COUNT_DIGITS = 18
+"""A count fits in 64 bits: more digits are no count (and past 4,300, Python refuses to
+convert them at all)."""
+
+
+class _LongNumberError(Exception):
+    def __init__(self, digits: int) -> None:
+        super().__init__(digits)
+        self.digits = digits
+
+
+def _count_int(token: str) -> int:
+    """An integer of the file, refused before conversion when it has more digits than any
+    count (the conversion is quadratic in the digits, and Python's limit raises a ValueError
+    that says nowhere where the number is)."""
+    digits = len(token) - token.startswith("-")
+    if digits > _MAX_COUNT_DIGITS:
+        raise _LongNumberError(digits)
+    return int(token)
+
+
+_LONG_NUMBER = re.compile(
+    rf'"(?:[^"\\]|\\.)*"|(?<![0-9.eE+-])-?[0-9]{{{_MAX_COUNT_DIGITS + 1},}}+(?![.eE])'
+)  # linear: a run of digits is matched from its start only, and never backtracked into
+
+
+def _long_number_position(text: str) -> tuple[int, int]:
+    """Where the first number longer than any count starts (strings are passed over)."""
+    for match in _LONG_NUMBER.finditer(text):
+        if not match.group().startswith('"'):
+            return _line_col(text, match.start())
+    return 1, 1
 
 
 class _DuplicateKeyError(Exception):
