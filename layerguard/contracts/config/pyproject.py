@@ -19,6 +19,8 @@ from typing import Any
 import yaml
 
 from layerguard.contracts.config.errors import ConfigError, ConfigProblem, sentence
+from layerguard.contracts.config.model import MAX_CONFIG_BYTES
+from layerguard.contracts.file_access import UnreadableFileError, read_regular_file
 
 PYPROJECT_NAME = "pyproject.toml"
 TOOL_TABLE = ("tool", "layerguard")
@@ -35,10 +37,12 @@ _TOOL_KEY = re.compile(r"""^[ \t]*tool\b.*\blayerguard\b""")
 def declares_contract(path: Path) -> bool:
     """Whether a `pyproject.toml` holds a `[tool.layerguard]` table (as ruff reads only a
     pyproject with `[tool.ruff]`). A file that does not parse counts when a line of it looks
-    like the table, so that loading it reports the syntax error instead of walking past it."""
+    like the table, so that loading it reports the syntax error instead of walking past it.
+    Only a regular file of at most MAX_CONFIG_BYTES is read: a larger one, a FIFO or a device
+    holds no contract (and the search for one passes it, in every directory above a project)."""
     try:
-        data = path.read_bytes()
-    except OSError:
+        data = read_regular_file(path, MAX_CONFIG_BYTES)
+    except UnreadableFileError:
         return False
     if b"layerguard" not in data:
         return False  # most pyproject files: decided without parsing

@@ -9,6 +9,7 @@ pyproject.toml as it was. A directory never ends up with two contracts.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -17,9 +18,11 @@ from typing import TYPE_CHECKING
 
 from layerguard.contracts.config.errors import ConfigError
 from layerguard.contracts.config.loader import contracts_in, parse_config
-from layerguard.contracts.config.model import CONFIG_FILE_NAME, ProjectConfig
+from layerguard.contracts.config.model import CONFIG_FILE_NAME, MAX_CONFIG_BYTES, ProjectConfig
 from layerguard.contracts.config.pyproject import PYPROJECT_NAME, TOOL_HEADER
 from layerguard.contracts.config.toml_output import yaml_to_toml
+from layerguard.contracts.escaping import printable
+from layerguard.contracts.file_access import UnreadableFileError, read_regular_file
 from layerguard.contracts.layers import LayerMap
 from layerguard.linter.cards.output import write_text
 from layerguard.linter.diagnostics import plural
@@ -132,10 +135,12 @@ def init_project(options: InitOptions) -> InitResult:
         raise UsageError(_no_layer(chosen.preset, tree, directory))
     if options.pyproject:
         target = directory / PYPROJECT_NAME
+        _refuse_link(target)
         text = _pyproject_text(target, yaml_path, chosen.text, options.force)
         config = parse_config(text, target)
     else:
         target = yaml_path
+        _refuse_link(target)
         _refuse_second_contract(target, directory / PYPROJECT_NAME, options.force)
         text = chosen.text
     write_text(target, text, target.parent)
@@ -225,6 +230,21 @@ def _claimed(candidate: Draft, tree: Tree, directory: Path) -> int:
     )
 
 
+def _refuse_link(target: Path) -> None:
+    """The contract is written as a file of the directory, never through a link: a link can
+    lead anywhere, and the check that follows would take the directory it leads to for the
+    project (and write its cache there)."""
+    if target.is_symlink():
+        try:
+            where = f" to {printable(os.readlink(target))}"
+        except OSError:
+            where = ""
+        raise UsageError(
+            f"{target} is a symbolic link{where}; init writes a regular file there only: "
+            "remove the link, or run init in the directory it leads to"
+        )
+
+
 def _refuse_second_contract(target: Path, pyproject: Path, force: bool) -> None:
     if target.exists() and not force:
         raise UsageError(f"{target} already exists; pass --force to overwrite it")
@@ -238,7 +258,7 @@ def _refuse_second_contract(target: Path, pyproject: Path, force: bool) -> None:
 def _pyproject_text(target: Path, yaml_path: Path, yaml_text: str, force: bool) -> str:
     """pyproject.toml with the draft as its `[tool.layerguard]` table: appended, or replacing
     the table with --force."""
-    if yaml_path.exists():
+    if os.path.lexists(yaml_path):
         raise UsageError(
             f"{yaml_path} already holds the contract; a directory has one contract: remove it "
             "first, or write it again without --pyproject"
@@ -247,8 +267,8 @@ def _pyproject_text(target: Path, yaml_path: Path, yaml_text: str, force: bool) 
     if not target.exists():
         return table
     try:
-        current = target.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        current = read_regular_file(target, MAX_CONFIG_BYTES).decode("utf-8")
+    except (UnreadableFileError, UnicodeDecodeError) as error:
         raise UsageError(f"{target}: cannot read it ({error})") from None
     if target in contracts_in(target.parent):
         if not force:
