@@ -133,15 +133,25 @@ def _decode(path: bytes) -> str:
     return path.decode("utf-8", "surrogateescape")
 
 
-def read_at(root: Path, commit: str, paths: list[str]) -> dict[str, bytes | None]:
-    """The content of each project-relative path at `commit` (None: not a file there).
+@dataclass(frozen=True, slots=True)
+class Blobs:
+    """What paths held at a commit: the content of each file of at most the size limit, and
+    the size of each larger one, which is not read (a blob of gigabytes may lie in the
+    history). A path in neither was no file there."""
 
-    One `git cat-file --batch` process reads them all.
-    """
-    found: dict[str, bytes | None] = {path: None for path in paths if "\n" in path}
-    paths = [path for path in paths if path not in found]  # cat-file --batch reads lines
+    content: dict[str, bytes]
+    too_large: dict[str, int]
+
+
+_BATCH_CHECK = re.compile(rb"([0-9a-f]{40,64}) ([a-z]+) ([0-9]+)")
+
+
+def files_at(root: Path, commit: str, paths: list[str]) -> dict[str, tuple[str, int]]:
+    """The object id and size of each project-relative path that is a file at `commit`
+    (`git cat-file --batch-check`: no content is read)."""
+    paths = [path for path in paths if "\n" not in path]  # cat-file --batch-check reads lines
     if not paths:
-        return found
+        return {}
     prefix = _git(root, "rev-parse", "--show-prefix")
     if prefix.returncode != 0:
         raise GitError(f"git rev-parse failed: {_message(prefix)}")
@@ -149,20 +159,71 @@ def read_at(root: Path, commit: str, paths: list[str]) -> dict[str, bytes | None
     request = b"".join(
         f"{commit}:{top}{path}\n".encode("utf-8", "surrogateescape") for path in paths
     )
-    batch = _git(root, "cat-file", "--batch", stdin=request)
-    if batch.returncode != 0:
-        raise GitError(f"git cat-file failed: {_message(batch)}")
-    out = batch.stdout
-    position = 0
-    for path in paths:
-        end = out.index(b"\n", position)
-        header = out[position:end].split(b" ")
-        position = end + 1
-        if len(header) == 3 and header[1] in (b"blob", b"tree", b"commit", b"tag"):
-            size = int(header[2])
-            content = out[position : position + size]
-            position += size + 1  # the content is followed by a newline
-            found[path] = content if header[1] == b"blob" else None
-        else:  # "<name> missing" or "<name> ambiguous"
-            found[path] = None
+    check = _git(root, "cat-file", "--batch-check", stdin=request)
+    if check.returncode != 0:
+        raise GitError(f"git cat-file failed: {_message(check)}")
+    found = {}
+    for path, line in zip(paths, check.stdout.splitlines(), strict=False):
+        answer = _BATCH_CHECK.fullmatch(line)  # else "<name> missing" (or "ambiguous")
+        if answer is not None and answer[2] == b"blob":
+            found[path] = (answer[1].decode(), int(answer[3]))
+    return found
+
+
+def read_at(root: Path, commit: str, paths: list[str], limit: int) -> Blobs:
+    """The content at `commit` of each project-relative path that is a file of at most `limit`
+    bytes there, and the size of the larger ones.
+
+    The sizes come first (`files_at`); one `git cat-file --batch` process then reads the
+    files within the limit one at a time, so that no more than the files kept is held.
+    """
+    content: dict[str, bytes] = {}
+    too_large: dict[str, int] = {}
+    wanted: dict[str, str] = {}
+    for path, (oid, size) in files_at(root, commit, paths).items():
+        if size > limit:
+            too_large[path] = size
+        else:
+            wanted[path] = oid
+    if wanted:
+        content = _read_blobs(root, wanted)
+    return Blobs(content, too_large)
+
+
+def _read_blobs(root: Path, objects: dict[str, str]) -> dict[str, bytes]:
+    """The content of each blob (path -> object id), asked for and read one by one (git
+    flushes each answer): the pipes never hold more than one blob."""
+    try:
+        process = subprocess.Popen(
+            ["git", "cat-file", "--batch"],
+            cwd=root,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+    except OSError as error:
+        raise GitError(f"cannot run git: {error.strerror or error}") from None
+    assert process.stdin is not None
+    assert process.stdout is not None
+    found: dict[str, bytes] = {}
+    try:
+        for path, oid in objects.items():
+            process.stdin.write(oid.encode() + b"\n")
+            process.stdin.flush()
+            header = _BATCH_CHECK.fullmatch(process.stdout.readline().rstrip(b"\n"))
+            if header is None or header[2] != b"blob":
+                break
+            size = int(header[3])
+            data = process.stdout.read(size)
+            if len(data) != size or process.stdout.read(1) != b"\n":
+                break
+            found[path] = data
+    except OSError:
+        pass  # git ended early: said below
+    finally:
+        process.kill()  # every answer is in, or none will come: nothing is waited for
+        _, errors = process.communicate()
+    if len(found) != len(objects):
+        why = errors.decode("utf-8", "replace").strip() or "an answer was cut short"
+        raise GitError(f"git cat-file failed: {why}")
     return found
