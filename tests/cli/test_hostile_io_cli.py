@@ -282,3 +282,23 @@ def test_huge_files_at_the_base_revision_are_not_read(tmp_path: Path) -> None:
     no_traceback(run)
     assert (run.exit_code, run.findings()) == (1, [LG101])
     assert run.report["summary"]["files"] == 2
+
+
+# A `layerguard.yaml` that is a link to a shared contract outside the project: the project is
+# where the link is. The directory of the link's target was taken as the root, so the sources
+# were looked for there and the cache written there.
+
+
+def test_a_contract_linked_from_outside_roots_the_project_where_the_link_is(
+    tmp_path: Path,
+) -> None:
+    root = project(tmp_path / "project")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (root / "layerguard.yaml").rename(shared / "contract.yaml")
+    (root / "layerguard.yaml").symlink_to(shared / "contract.yaml")
+    run = check(root)
+    no_traceback(run)
+    assert (run.exit_code, run.findings()) == (1, [LG101])
+    assert (root / DATABASE).is_file()
+    assert sorted(p.name for p in shared.iterdir()) == ["contract.yaml"]

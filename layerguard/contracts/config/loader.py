@@ -209,7 +209,10 @@ def _strings(value: Any) -> tuple[str, ...]:
 def _build(data: dict[str, Any], lines: dict[str, int], path: Path) -> ProjectConfig:
     """The model of what is valid in `data`; absent keys keep the model's defaults."""
     fields: dict[str, Any] = {
-        "root": path.resolve().parent,
+        # The directory the contract is named in, not the one a link named there leads to: a
+        # `layerguard.yaml` linked to a shared file belongs to the project it is linked into,
+        # and the cache is written there, never beside the link's target.
+        "root": path.absolute().parent.resolve(),
         "path": path,
         "lines": lines,
         "sections": frozenset(data),
