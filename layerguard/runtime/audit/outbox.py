@@ -43,6 +43,8 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 _PREFIX = "outbox-"
 _SUFFIX = ".jsonl"
 _MAX_FILES = 4096
+_REJECTED = "rejected.jsonl"  # not matched by the outbox files' pattern
+_LOGGED_LINES = 10  # invalid lines logged one by one per file; past that, a count
 DEFAULT_RESCAN_INTERVAL = 1.0
 
 
@@ -75,10 +77,12 @@ class AuditOutbox:
         self.rejected = 0
         self.spooled = 0
         self._lock = threading.Lock()
-        self._file: IO[bytes] | None = None
+        self._fd: int | None = None  # this process's file, opened for appends and reads
         self._lock_file: IO[bytes] | None = None
         self._path: Path | None = None
         self._size = 0
+        self._torn = False  # the file ends in a partial line: the next write starts a new one
+        self._generation = 0  # counts the files this process claimed
         self._full = False
         self._log = ThrottledLog(logger)
         self.rescan_interval = rescan_interval
@@ -99,6 +103,11 @@ class AuditOutbox:
         """Whether the last append was refused for lack of room."""
         return self._full
 
+    @property
+    def rejected_path(self) -> Path:
+        """Where lines that are not valid records are set aside (not replayed)."""
+        return self.directory / _REJECTED
+
     def pending_bytes(self) -> int:
         """Bytes waiting: in this process's file, and in orphaned files found at the last
         look (or adopted and not replayed yet). Answers from memory."""
@@ -113,8 +122,10 @@ class AuditOutbox:
         return self.pending_bytes() > 0
 
     def rescan(self) -> int:
-        """Look for orphaned files now; the bytes they hold."""
+        """Look for orphaned files now (and make sure this process's file is still in the
+        directory); the bytes the orphans hold."""
         with self._lock:
+            self._ensure_attached()
             self._scanned_at = time.monotonic()
             self._orphan_bytes = sum(size for _path, size, _lock in self._orphans())
             return self._orphan_bytes
@@ -142,13 +153,8 @@ class AuditOutbox:
         """Make sure rows can be spooled: create the directory, claim this process's file and
         ``fsync`` it and the directory (nothing is written). Raises ``OSError`` if not."""
         with self._lock:
-            handle = self._claim()
-            os.fsync(handle.fileno())
-            descriptor = os.open(self.directory, os.O_RDONLY)
-            try:
-                os.fsync(descriptor)
-            finally:
-                os.close(descriptor)
+            os.fsync(self._claim())
+            _fsync_directory(self.directory)
 
     # ------------------------------------------------------------------ writing
 
@@ -161,21 +167,35 @@ class AuditOutbox:
         data = b"".join(_encode(row) for row in rows)
         with self._lock:
             try:
-                handle = self._claim()
+                fd = self._claim()
                 if self._size + len(data) > self.max_bytes:
                     self._refuse(rows, "full")
                     self._full = True
                     return False
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+                self._write(fd, data)
             except OSError as exc:
                 self._refuse(rows, f"unwritable ({exc})")
                 return False
-            self._size += len(data)
             self._full = False
             self.spooled += len(rows)
         return True
+
+    def _write(self, fd: int, data: bytes) -> None:
+        """Append ``data`` to this process's file and ``fsync`` it. On failure (a full disk
+        after a partial write, say), the file is cut back to where it was, so that the next
+        append does not continue a half-written line (which would make it unreadable)."""
+        if self._torn:  # a line left unfinished (by a dead process, or a failed write)
+            data = b"\n" + data
+        try:
+            _write_all(fd, data)
+        except OSError:
+            try:
+                os.ftruncate(fd, self._size)
+            except OSError:
+                self._torn = True
+            raise
+        self._size += len(data)
+        self._torn = not data.endswith(b"\n")
 
     def _refuse(self, rows: list[dict[str, Any]], why: str) -> None:
         self.rejected += len(rows)
@@ -191,55 +211,130 @@ class AuditOutbox:
 
     # ------------------------------------------------------------------ replaying
 
-    def take(self) -> list[Batch]:
+    def take(self, check: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> list[Batch]:
         """Everything waiting, this process's file and orphaned ones: call ``done()`` on each
-        batch once its rows are in the table."""
+        batch once its rows are in the table, ``release()`` if they could not be written.
+
+        ``check(row)`` turns a line's JSON object into the row to replay, or raises
+        ``ValueError`` (or ``TypeError``) saying why it is not one. A line that is not a
+        valid record (torn, corrupted, edited) is not replayed: when its batch is done it is
+        set aside in ``rejected.jsonl``, counted in ``rejected`` and logged with its file and
+        line, and the other lines go on."""
         with self._lock:
+            self._ensure_attached()
             batches: list[Batch] = []
-            if self._size > 0 and self._path is not None:
-                batches.append(Batch(self, self._path, _read(self._path), self._size, None))
-            for path, size, handle in self._orphans(claim=True):
+            if self._size > 0 and self._fd is not None and self._path is not None:
+                try:
+                    data = _read_fd(self._fd, self._size)
+                except OSError as exc:
+                    self._log.log("read", logging.ERROR, "audit outbox %s: %s", self._path, exc)
+                else:
+                    rows, invalid = _parse(data, check)
+                    batch = Batch(self, self._path, rows, self._size, None, invalid)
+                    batch.generation = self._generation
+                    batches.append(batch)
+            for path, _size, handle in self._orphans(claim=True):
                 assert handle is not None
-                batches.append(Batch(self, path, _read(path), size, handle))
-                self._adopted_bytes += size
+                try:
+                    data = path.read_bytes()
+                except OSError as exc:  # unreadable: leave it, for someone who can read it
+                    handle.close()
+                    self._log.log("read", logging.ERROR, "audit outbox %s: %s", path, exc)
+                    continue
+                rows, invalid = _parse(data, check)
+                batches.append(Batch(self, path, rows, len(data), handle, invalid))
+                self._adopted_bytes += len(data)
             self._scanned_at = time.monotonic()
             self._orphan_bytes = 0
             return batches
 
     def _consumed(self, batch: Batch) -> None:
         with self._lock:
-            if batch.orphan is not None:
-                batch.path.unlink(missing_ok=True)
-                batch.orphan.close()  # releases its lock
-                self._adopted_bytes -= batch.size
+            if batch.settled:
                 return
-            if self._file is None:  # closed meanwhile (shutdown): the next start replays it
+            batch.settled = True
+            if batch.orphan is not None:
+                self._adopted_bytes -= batch.size
+                try:
+                    batch.path.unlink(missing_ok=True)
+                finally:
+                    batch.orphan.close()  # releases its lock
+                self._set_aside(batch)
+                return
+            fd = self._fd
+            if fd is None or batch.generation != self._generation:
+                # Closed meanwhile (shutdown), or its file was removed and its rows written
+                # into a new one: they are replayed again there (and stored once).
                 return
             if self._size == batch.size:
-                self._file.truncate(0)
-                os.fsync(self._file.fileno())
-                self._size = 0
+                os.ftruncate(fd, 0)
+                os.fsync(fd)
+                self._size, self._torn = 0, False
+                self._set_aside(batch)
                 return
             # Appended to meanwhile: keep the tail, atomically.
-            with open(batch.path, "rb") as source:
-                source.seek(batch.size)
-                tail = source.read()
-            replacement = batch.path.with_suffix(".tmp")
+            assert self._path is not None
+            tail = _read_fd(fd, self._size - batch.size, batch.size)
+            replacement = self._path.with_suffix(".tmp")
             with open(replacement, "wb") as out:
                 out.write(tail)
                 out.flush()
                 os.fsync(out.fileno())
-            os.replace(replacement, batch.path)
-            self._reopen(batch.path)
-            self._size = len(tail)
+            os.replace(replacement, self._path)
+            os.close(fd)
+            self._fd = _open(self._path)
+            self._size, self._torn = len(tail), not tail.endswith(b"\n")
+            self._set_aside(batch)
 
     def release(self, batch: Batch) -> None:
         """Give back a batch that could not be replayed (orphans are unlocked for others)."""
-        if batch.orphan is not None:
-            with self._lock:
+        with self._lock:
+            if batch.settled:
+                return
+            batch.settled = True
+            if batch.orphan is not None:
                 batch.orphan.close()
                 self._adopted_bytes -= batch.size
                 self._orphan_bytes += batch.size
+
+    def _set_aside(self, batch: Batch) -> None:
+        """The lines of a consumed batch that were not records: keep them in
+        ``rejected.jsonl`` (bounded by ``max_bytes``), count them, say where they were."""
+        if not batch.invalid:
+            return
+        self.rejected += len(batch.invalid)
+        kept = self._keep_rejected(b"".join(line + b"\n" for _n, line, _why in batch.invalid))
+        for number, _line, why in batch.invalid[:_LOGGED_LINES]:
+            logger.warning(
+                "audit outbox %s: line %d is not a valid audit record (%s); %s",
+                batch.path,
+                number,
+                why,
+                f"set aside in {self.rejected_path}" if kept else "dropped",
+            )
+        if len(batch.invalid) > _LOGGED_LINES:
+            logger.warning(
+                "audit outbox %s: %d more lines are not valid audit records; %s",
+                batch.path,
+                len(batch.invalid) - _LOGGED_LINES,
+                f"set aside in {self.rejected_path}" if kept else "dropped",
+            )
+
+    def _keep_rejected(self, data: bytes) -> bool:
+        path = self.rejected_path
+        try:
+            kept = path.stat().st_size if path.exists() else 0
+            if kept + len(data) > self.max_bytes:
+                return False
+            descriptor = _open(path)
+            try:
+                _write_all(descriptor, data)
+            finally:
+                os.close(descriptor)
+        except OSError as exc:
+            self._log.log("rejected", logging.ERROR, "audit outbox %s: %s", path, exc)
+            return False
+        return True
 
     def close(self) -> None:
         """Release this process's file (its rows stay on disk for the next start) and stop
@@ -248,40 +343,96 @@ class AuditOutbox:
             self._watcher.cancel()
             self._watcher = None
         with self._lock:
-            for handle in (self._file, self._lock_file):
-                if handle is not None:
-                    handle.close()
-            self._file = self._lock_file = None
-            self._path, self._size = None, 0
+            self._unclaim()
 
     # ------------------------------------------------------------------ files
 
-    def _claim(self) -> IO[bytes]:
-        if self._file is not None:
-            return self._file
+    def _claim(self) -> int:
+        self._ensure_attached()
+        if self._fd is not None:
+            return self._fd
         self.directory.mkdir(parents=True, exist_ok=True)
         first_error: OSError | None = None
         for number in range(_MAX_FILES):
             path = self.directory / f"{_PREFIX}{number}{_SUFFIX}"
             try:
                 lock = _try_lock(path)
+                if lock is None:
+                    continue
             except OSError as exc:  # e.g. a lock file of another user: try the next one
                 first_error = first_error or exc
                 continue
-            if lock is None:
+            try:
+                fd = _open(path)
+                size = os.fstat(fd).st_size
+                torn = size > 0 and os.pread(fd, 1, size - 1) != b"\n"
+            except OSError as exc:
+                lock.close()
+                first_error = first_error or exc
                 continue
-            self._lock_file, self._path = lock, path
-            self._file = open(path, "ab")  # noqa: SIM115  (kept open for appends)
-            self._size = self._file.seek(0, os.SEEK_END)
-            return self._file
+            self._lock_file, self._path, self._fd = lock, path, fd
+            self._size, self._torn = size, torn
+            self._generation += 1
+            return fd
         if first_error is not None:  # the directory refuses every file: say why
             raise first_error
         raise OSError(f"no free outbox file among {_MAX_FILES} in {self.directory}")
 
-    def _reopen(self, path: Path) -> None:
-        assert self._file is not None
-        self._file.close()
-        self._file = open(path, "ab")  # noqa: SIM115
+    def _unclaim(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+        if self._lock_file is not None:
+            self._lock_file.close()
+        self._fd, self._lock_file = None, None
+        self._path, self._size, self._torn = None, 0, False
+
+    def _ensure_attached(self) -> None:
+        """If this process's file was removed under it (its directory deleted by an operator
+        or a cleaner) or replaced, appends would go to a file nobody can find, and be lost at
+        exit. Write what it holds into a new file (recreating the directory); if that fails,
+        count its records as lost, and say so."""
+        fd, path = self._fd, self._path
+        if fd is None or path is None:
+            return
+        mine = os.fstat(fd)
+        if mine.st_nlink > 0:
+            try:
+                there = os.stat(path)
+            except OSError:
+                pass
+            else:
+                if (there.st_dev, there.st_ino) == (mine.st_dev, mine.st_ino):
+                    return
+        try:
+            data = _read_fd(fd, self._size)
+        except OSError:
+            data = b""
+        records = sum(1 for line in data.split(b"\n") if line.strip())
+        self._unclaim()
+        try:
+            fd = self._claim()
+            if data:
+                self._write(fd, data)
+            _fsync_directory(self.directory)
+        except OSError as exc:
+            self.rejected += records
+            logger.error(
+                "audit outbox file %s was removed while in use, and %s cannot be written "
+                "(%s): %d audit records lost (%d in all)",
+                path,
+                self.directory,
+                exc,
+                records,
+                self.rejected,
+            )
+            return
+        logger.warning(
+            "audit outbox file %s was removed while in use; its %d audit records were "
+            "written again to %s",
+            path,
+            records,
+            self._path,
+        )
 
     def _orphans(self, claim: bool = False) -> list[tuple[Path, int, IO[bytes] | None]]:
         """Non-empty files no live process holds (their owner died), with their size; their
@@ -324,7 +475,7 @@ def _try_lock(path: Path) -> IO[bytes] | None:
 class Batch:
     """Rows taken from one outbox file; ``done()`` removes them from it."""
 
-    __slots__ = ("orphan", "outbox", "path", "rows", "size")
+    __slots__ = ("generation", "invalid", "orphan", "outbox", "path", "rows", "settled", "size")
 
     def __init__(
         self,
@@ -333,19 +484,23 @@ class Batch:
         rows: list[dict[str, Any]],
         size: int,
         orphan: IO[bytes] | None,
+        invalid: list[tuple[int, bytes, str]] | None = None,
     ) -> None:
         self.outbox = outbox
         self.path = path
         self.rows = rows
         self.size = size
         self.orphan = orphan
+        self.invalid = invalid or []  # (line number, line, why) of lines that are no record
+        self.generation = 0
+        self.settled = False  # done() or release() happened: the next call does nothing
 
     def done(self) -> None:
-        """The rows are in the table: forget them."""
+        """The rows are in the table: forget them (and set the invalid lines aside)."""
         self.outbox._consumed(self)
 
     def release(self) -> None:
-        """The rows could not be written: keep them for later."""
+        """The rows could not be written: keep them for later. Does nothing after done()."""
         self.outbox.release(self)
 
 
@@ -354,21 +509,59 @@ def _encode(row: dict[str, Any]) -> bytes:
     return json.dumps(encoded, separators=(",", ":"), ensure_ascii=True).encode() + b"\n"
 
 
-def _read(path: Path) -> list[dict[str, Any]]:
+def _parse(
+    data: bytes, check: Callable[[dict[str, Any]], dict[str, Any]] | None
+) -> tuple[list[dict[str, Any]], list[tuple[int, bytes, str]]]:
+    """The records of a file's bytes, and the lines that are none (number, line, why)."""
     rows: list[dict[str, Any]] = []
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return rows
-    for number, line in enumerate(data.splitlines(), 1):
+    invalid: list[tuple[int, bytes, str]] = []
+    lines = data.split(b"\n")
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        if number == len(lines):  # no newline after it: cut short by a crash or a full disk
+            invalid.append((number, line, "a torn line"))
+            continue
         try:
             row = json.loads(line)
-        except ValueError:  # a torn last line (killed mid-write, before fsync): skip it
-            logger.warning("audit outbox %s: line %d is not a record; skipped", path, number)
-            continue
-        if isinstance(row, dict):
-            recorded_at = row.get("recorded_at")
-            if isinstance(recorded_at, str):
-                row["recorded_at"] = datetime.fromisoformat(recorded_at)
-            rows.append(row)
-    return rows
+            if not isinstance(row, dict):
+                raise ValueError(f"a JSON {type(row).__name__}, not an object")
+            rows.append(row if check is None else check(row))
+        except (ValueError, TypeError, RecursionError) as exc:
+            why = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
+            invalid.append((number, line, why[:200].encode("unicode_escape").decode("ascii")))
+    return rows, invalid
+
+
+def _open(path: Path) -> int:
+    """``path`` opened for appends (and reads), created if missing."""
+    return os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o666)
+
+
+def _read_fd(fd: int, size: int, offset: int = 0) -> bytes:
+    """``size`` bytes of an open file from ``offset`` (fewer if it is shorter)."""
+    chunks: list[bytes] = []
+    while size > 0:
+        chunk = os.pread(fd, min(size, 1 << 20), offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size -= len(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` (``os.write`` may write less) and ``fsync``."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    os.fsync(fd)
+
+
+def _fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

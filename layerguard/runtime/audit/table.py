@@ -39,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import uuid
 import weakref
 from datetime import UTC, datetime
@@ -62,7 +63,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import Executable
 
-from layerguard.runtime.audit.outbox import DEFAULT_MAX_BYTES, AuditOutbox, default_directory
+from layerguard.runtime.audit.outbox import (
+    DEFAULT_MAX_BYTES,
+    AuditOutbox,
+    Batch,
+    default_directory,
+)
 from layerguard.runtime.audit.record import AuditOutcome
 from layerguard.runtime.errors import database_unavailable
 from layerguard.runtime.throttle import ThrottledLog
@@ -135,6 +141,7 @@ class TableAuditSink:
         self._insert_with_work = insert(self.table)
         self._row_insert = _RowInsert(self.table)
         self._text_limits = _text_limits(self.table)
+        self._row_columns = {key: self.table.c[key] for key in _ROW_KEYS if key in self.table.c}
         self._insert_idempotent = _insert_once(engine.dialect.name, self.table)
         if not isinstance(outbox, AuditOutbox):
             directory = outbox if outbox is not None else default_directory(self._outbox_name())
@@ -347,11 +354,15 @@ class TableAuditSink:
         while self._queue:
             batch = self._queue[: self._batch_size]
             del self._queue[: self._batch_size]
-            if self._failing() or self.outbox.pending_bytes():
+            if self.outbox.pending_bytes():
                 self._spool(batch)  # keep the order with what waits; do not hammer the table
                 continue
-            if await self._insert(batch, attempts=self._retries + 1):
+            # Failing with nothing spooled: the outbox refused the rows (full, unwritable),
+            # so the table is their only chance; one attempt, no retries.
+            attempts = 1 if self._failing() else self._retries + 1
+            if await self._insert(batch, attempts=attempts):
                 self.written_independently += len(batch)
+                self._down = False
             else:
                 self._spool(batch)
 
@@ -365,30 +376,92 @@ class TableAuditSink:
 
     async def _replay_loop(self) -> None:
         """Probe the table with the outbox's rows until it takes them (that also ends the
-        "table down" state, which keeps successful rows out of request transactions)."""
+        "table down" state, which keeps successful rows out of request transactions).
+        Every turn awaits something real: bytes the outbox reports but cannot hand out (a
+        sibling adopted the file meanwhile, or it cannot be read) are looked at again after
+        ``replay_interval``, not in a loop that never yields."""
         delay = self._replay_interval
         while self.outbox.has_pending():
-            if await self._replay():
-                delay = self._replay_interval
-            else:
+            replayed = await self._replay()
+            if replayed is None:  # the table refused: back off
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
+                continue
+            delay = self._replay_interval
+            await asyncio.sleep(0 if replayed else self._replay_interval)
 
-    async def _replay(self) -> bool:
-        """Write what the outbox holds; True if it is empty afterwards. One replay at a time
-        (drain() and the replay loop may both ask): a second one finds nothing left."""
+    async def _replay(self) -> int | None:
+        """Write what the outbox holds: the number of batches replayed, or None if the table
+        (or the outbox) failed, in which case every batch not replayed is given back, for
+        later or for a sibling. One replay at a time (drain() and the replay loop may both
+        ask): a second one finds nothing left. Never raises (but for cancellation)."""
         async with self._replaying:
-            for batch in self.outbox.take():
-                rows = [_fitted(row, self._text_limits) for row in batch.rows]  # older rows
-                if not await self._insert(rows, attempts=1):
-                    batch.release()
-                    return False
-                batch.done()
-                self.replayed += len(batch.rows)
+            batches: list[Batch] = []
+            try:
+                batches = self.outbox.take(self._stored)
+                for batch in batches:
+                    if not await self._insert(batch.rows, attempts=1):
+                        return None
+                    batch.done()
+                    self.replayed += len(batch.rows)
+            except Exception as exc:
+                self._log.log(
+                    "replay",
+                    logging.ERROR,
+                    "audit outbox %s cannot be replayed (%s: %s); trying again later",
+                    self.outbox.directory,
+                    type(exc).__name__,
+                    _first_line(exc),
+                    exc_info=exc,
+                )
+                return None
+            finally:
+                for batch in batches:
+                    batch.release()  # those not done: a failed or cancelled replay
             self._down = False
-            return True
+            return len(batches)
+
+    def _stored(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A row read back from the outbox as the table takes it, or ``ValueError`` saying
+        why it cannot be one. A line someone edited or a disk corrupted must not block the
+        rows after it (the batch's INSERT would fail on every replay): it is set aside."""
+        unknown = sorted(set(row) - self._row_columns.keys())
+        if unknown:
+            raise ValueError(f"unknown field {unknown[0][:50]!r}")
+        for key, column in self._row_columns.items():
+            value = row.get(key)
+            if value is None:
+                if not column.nullable:
+                    raise ValueError(f"{key} is missing")
+                continue
+            kind = column.type
+            if isinstance(kind, DateTime):
+                if not isinstance(value, str):
+                    raise ValueError(f"{key} is not a date-time")
+                try:
+                    moment = datetime.fromisoformat(value)
+                except ValueError:
+                    raise ValueError(f"{key} is not a date-time: {value[:50]!r}") from None
+                naive = moment.tzinfo is None
+                row[key] = moment.replace(tzinfo=UTC) if naive and kind.timezone else moment
+            elif isinstance(kind, Boolean):
+                if not isinstance(value, bool):
+                    raise ValueError(f"{key} is not a boolean")
+            elif isinstance(kind, Float):
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise ValueError(f"{key} is not a number")
+                if not math.isfinite(float(value)):
+                    raise ValueError(f"{key} is not a finite number")
+            elif isinstance(kind, String):
+                if not isinstance(value, str):
+                    raise ValueError(f"{key} is not a text")
+                if key not in self._text_limits and kind.length and len(value) > kind.length:
+                    raise ValueError(f"{key} is longer than {kind.length} characters")
+        return _fitted(row, self._text_limits)
 
     async def _insert(self, rows: list[dict[str, Any]], *, attempts: int) -> bool:
+        if not rows:  # e.g. a batch of lines that were no records: nothing to ask the table
+            return True
         delay = self._retry_delay
         for attempt in range(attempts):
             try:
@@ -548,6 +621,23 @@ def _fitted(row: dict[str, Any], limits: dict[str, int | None]) -> dict[str, Any
             value = value[: limit - 1] + "…"
         row[key] = value
     return row
+
+
+_ROW_KEYS = (
+    "record_id",
+    "recorded_at",
+    "operation",
+    "tenant_id",
+    "outcome",
+    "error_code",
+    "duration_ms",
+    "governance",
+    "unguarded",
+    "degraded",
+    "governance_reason",
+    "correlation_id",
+    "work_committed",
+)
 
 
 def _row(record: AuditRecord, work_committed: bool | None) -> dict[str, Any]:
