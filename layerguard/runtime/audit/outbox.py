@@ -15,7 +15,12 @@ by holding an exclusive ``flock`` on its ``.lock`` companion, and a process that
 unclaimed file (its owner died) adopts it and replays it too. Running processes look for such
 files again at most every ``rescan_interval`` (``watch()`` does it in the background), so a
 worker that exits with rows spooled does not leave them waiting for the next start.
-Standard library only.
+
+Damage is contained: a write that fails halfway is cut back, a torn last line gets its
+newline before the next append, lines that are not valid records are set aside in
+``rejected.jsonl`` (counted in ``rejected``, logged with file and line) instead of blocking
+their file, and a file removed under a running process (its directory deleted) is written
+again into a recreated directory, or its records are counted as lost. Standard library only.
 """
 
 from __future__ import annotations
