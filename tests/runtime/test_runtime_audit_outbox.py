@@ -23,7 +23,7 @@ import httpx
 import pytest
 from conftest import app_engine
 from fastapi import FastAPI
-from runtime_schema import ITEMS
+from runtime_schema import ITEMS, audit_row
 from sqlalchemy import event, insert, select, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -173,7 +173,7 @@ async def test_a_replay_interrupted_before_the_outbox_was_truncated_duplicates_n
     """A worker died after its replay committed and before it truncated its file; the next
     process adopts the orphaned file and replays it: every record once."""
     dead = AuditOutbox(tmp_path / "outbox")
-    rows = [_row(f"op.n{i}") for i in range(3)]
+    rows = [audit_row(f"op.n{i}") for i in range(3)]
     assert dead.append(rows)
     async with sink_engine.begin() as conn:  # the part of the replay that did happen
         await conn.execute(insert(sink.table), rows[:2])
@@ -216,11 +216,11 @@ def test_a_full_outbox_still_takes_what_fits_and_counts_its_real_size(tmp_path: 
     """Refusing a batch that does not fit says the outbox is full; it must not make the
     outbox refuse smaller rows that do fit, nor report more bytes than the file holds."""
     outbox = AuditOutbox(tmp_path / "outbox", max_bytes=1000)
-    assert outbox.append([_row("op.first")])
+    assert outbox.append([audit_row("op.first")])
     size = outbox.pending_bytes()
-    assert outbox.append([_row(f"op.n{i}") for i in range(20)]) is False
+    assert outbox.append([audit_row(f"op.n{i}") for i in range(20)]) is False
     assert (outbox.full, outbox.pending_bytes(), outbox.rejected) == (True, size, 20)
-    assert outbox.append([_row("op.second")])
+    assert outbox.append([audit_row("op.second")])
     assert outbox.full is False
     assert outbox.pending_bytes() == sum(
         p.stat().st_size for p in (tmp_path / "outbox").glob("*.jsonl")
@@ -446,7 +446,7 @@ def test_a_running_outbox_notices_a_file_a_sibling_left_after_its_first_look(
 ) -> None:
     """It looked once and remembered the answer: a sibling's rows waited for a restart."""
     outbox = AuditOutbox(tmp_path / "shared", rescan_interval=0)
-    assert outbox.append([_row("op.mine")])
+    assert outbox.append([audit_row("op.mine")])
     mine = outbox.pending_bytes()
     outbox.take()[0].done()
     assert (outbox.has_pending(), outbox.pending_bytes()) == (False, 0)
@@ -509,24 +509,3 @@ async def test_a_running_sink_replays_what_an_exited_sibling_left_while_the_tabl
     assert sink.status()["outbox_pending_bytes"] == 0
     assert left.exists() is False
     await sink.aclose()
-
-
-def _row(operation: str) -> dict[str, Any]:
-    import uuid
-    from datetime import UTC, datetime
-
-    return {
-        "record_id": uuid.uuid4().hex,
-        "recorded_at": datetime.now(UTC),
-        "operation": operation,
-        "tenant_id": None,
-        "outcome": "ok",
-        "error_code": None,
-        "duration_ms": 1.0,
-        "governance": "active",
-        "unguarded": False,
-        "degraded": False,
-        "governance_reason": None,
-        "correlation_id": None,
-        "work_committed": None,
-    }

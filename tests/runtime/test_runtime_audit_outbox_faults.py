@@ -20,13 +20,14 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import pytest
 from conftest import app_engine
+from runtime_schema import audit_row
 from sqlalchemy import make_url, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -103,22 +104,9 @@ def event_loop_watchdog(seconds: float) -> Iterator[None]:
 
 def record(operation: str, **changes: Any) -> dict[str, Any]:
     """A row as the table sink spools it, JSON-ready."""
-    row = {
-        "record_id": uuid.uuid4().hex,
-        "recorded_at": datetime.now(UTC).isoformat(),
-        "operation": operation,
-        "tenant_id": None,
-        "outcome": "ok",
-        "error_code": None,
-        "duration_ms": 1.0,
-        "governance": "active",
-        "unguarded": False,
-        "degraded": False,
-        "governance_reason": None,
-        "correlation_id": None,
-        "work_committed": None,
-    }
-    row.update(changes)
+    row = audit_row(operation, **changes)
+    if isinstance(row["recorded_at"], datetime):
+        row["recorded_at"] = row["recorded_at"].isoformat()
     return row
 
 
@@ -380,13 +368,10 @@ async def test_lines_that_are_no_valid_record_are_set_aside_and_the_rest_replaye
 # ---------------------------------------------------------------- a deleted directory (rmdir.py)
 
 
-async def test_records_spooled_into_a_deleted_directory_are_written_again_and_replayed(
-    sink_engine: AsyncEngine, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    """rmdir.py: the outbox directory is removed (an operator, a cleaner) while the table is
-    down. Appends used to go on into the unlinked file, and the replay found nothing: 10
-    dispatches, 0 rows, nothing counted as lost."""
-    directory = tmp_path / "outbox"
+async def five_spooled(
+    sink_engine: AsyncEngine, directory: Path
+) -> tuple[TableAuditSink, OperationRegistry]:
+    """A started sink whose table was then renamed away, with 5 dispatches' rows spooled."""
     sink = TableAuditSink(sink_engine, outbox=directory, replay_interval=0.05, retries=0)
     await sink.create_table()
     await sink.check_configuration()
@@ -394,6 +379,17 @@ async def test_records_spooled_into_a_deleted_directory_are_written_again_and_re
     await rename(sink_engine, "layerguard_audit", "audit_away")
     await dispatch(registry, "pure.compute", 5)
     await sink.drain()
+    return sink, registry
+
+
+async def test_records_spooled_into_a_deleted_directory_are_written_again_and_replayed(
+    sink_engine: AsyncEngine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """rmdir.py: the outbox directory is removed (an operator, a cleaner) while the table is
+    down. Appends used to go on into the unlinked file, and the replay found nothing: 10
+    dispatches, 0 rows, nothing counted as lost."""
+    directory = tmp_path / "outbox"
+    sink, registry = await five_spooled(sink_engine, directory)
     assert sink.status()["outbox_spooled"] == 5
     first = sink.outbox.path
 
@@ -425,13 +421,7 @@ async def test_a_deleted_directory_that_cannot_be_recreated_counts_its_records_a
     ``outbox_rejected`` and ``dropped``, logged as an error; status() says so. Once the
     table is back, rows go to it directly again."""
     directory = tmp_path / "parent" / "outbox"
-    sink = TableAuditSink(sink_engine, outbox=directory, replay_interval=0.05, retries=0)
-    await sink.create_table()
-    await sink.check_configuration()
-    registry = registry_for(sink)
-    await rename(sink_engine, "layerguard_audit", "audit_away")
-    await dispatch(registry, "pure.compute", 5)
-    await sink.drain()
+    sink, registry = await five_spooled(sink_engine, directory)
     first = sink.outbox.path
 
     shutil.rmtree(tmp_path / "parent")
