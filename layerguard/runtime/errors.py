@@ -66,6 +66,9 @@ _LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout, NOWAIT
 # SQLite's primary result codes SQLITE_BUSY and SQLITE_LOCKED: another connection held the
 # lock for longer than the busy timeout ("database is locked").
 _SQLITE_BUSY_CODES = (5, 6)
+# SQLITE_CANTOPEN: the file cannot be opened (its directory is gone or unreadable, a volume is
+# not mounted): SQLite's counterpart of a server that refuses the connection.
+_SQLITE_CANTOPEN = 14
 
 
 def database_unavailable(exc: BaseException) -> bool:
@@ -73,9 +76,9 @@ def database_unavailable(exc: BaseException) -> bool:
     ``lock_wait_exceeded``), rather than refused a statement.
 
     Duck-typed, so the core needs no driver: socket-level ``ConnectionError``/``gaierror``, a
-    DBAPI error SQLAlchemy flagged ``connection_invalidated``, or a SQLSTATE of the connection
-    classes, found on the exception, its ``orig`` (SQLAlchemy's wrapped driver error) or its
-    ``__cause__`` chain.
+    DBAPI error SQLAlchemy flagged ``connection_invalidated``, a SQLSTATE of the connection
+    classes, or SQLite's ``SQLITE_CANTOPEN``, found on the exception, its ``orig``
+    (SQLAlchemy's wrapped driver error) or its ``__cause__`` chain.
     """
     for current in _causes(exc):
         if isinstance(current, ConnectionError | socket.gaierror):
@@ -84,6 +87,9 @@ def database_unavailable(exc: BaseException) -> bool:
             return True
         state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
         if isinstance(state, str) and state.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        sqlite_code = getattr(current, "sqlite_errorcode", None)
+        if isinstance(sqlite_code, int) and sqlite_code & 0xFF == _SQLITE_CANTOPEN:
             return True
     return lock_wait_exceeded(exc)
 

@@ -315,3 +315,22 @@ def test_database_unavailable_classification() -> None:
     refused = RuntimeError("wrapped")
     refused.__cause__ = ConnectionResetError()
     assert errors.database_unavailable(refused)
+
+
+async def test_sqlite_file_that_cannot_be_opened_is_503_database_unavailable(
+    client_for: Any, tmp_path: Any
+) -> None:
+    """SQLite's counterpart of an unreachable server (SQLITE_CANTOPEN: the directory is gone, or
+    not readable): an incident, not a bug in the handler (was HANDLER_EXCEPTION:OperationalError)."""
+    engine = app_engine(f"sqlite+aiosqlite:///{tmp_path / 'no-such-directory' / 'app.db'}")
+    try:
+        async with client_for(async_sessionmaker(engine)) as client:
+            response = await client.post("/items", params={"name": "x"})
+    finally:
+        await engine.dispose()
+    detail = assert_json_error(response, 503, "DATABASE_UNAVAILABLE")
+    assert detail == {
+        "error": "operation 'items.insert' could not reach the database; try again later",
+        "error_code": "DATABASE_UNAVAILABLE",
+        "operation": "items.insert",
+    }
