@@ -301,6 +301,9 @@ class OperationRegistry:
                 state = await self._gate.refresh()
         except Exception as exc:
             state = self._gate.failed(exc)
+        except BaseException as exc:  # cancelled while the state was being refreshed
+            self._interrupted_before_start(operation, ctx, exc)
+            raise
         if state is not self._quiet_state:  # changed, degraded or disabled: the slow path
             state = self._governance_seen(operation, state)
             if self._refuse_when_disabled and state.mode is GovernanceMode.DISABLED:
@@ -318,23 +321,26 @@ class OperationRegistry:
         started = _perf()
         unit: DispatchUnit | None = None
         result: OperationResult | None = None
-        if ctx.session is not None:
-            unit, result = await self._begin_unit(operation, ctx.session)
-        if result is None:
-            try:
-                if entry.timeout is None:
-                    result = await entry.handler.execute(ctx)
-                else:
-                    result = await self._execute_with_timeout(entry, ctx)
-            except Exception as exc:
-                result = self._exception_result(operation, exc)
-            except BaseException as exc:
-                await self._interrupted(entry, operation, ctx, state, started, unit, exc)
-                raise
-            if type(result) is not OperationResult:  # typed, but checked at run time
-                result = self._checked_result(operation, result)
-            if unit is not None:
-                result = await self._settle(unit, operation, result)
+        # Every await below can be cancelled (opening the unit, the handler, the deferred flush
+        # when the unit settles): whatever ends the dispatch there is counted and audited once.
+        try:
+            if ctx.session is not None:
+                unit, result = await self._begin_unit(operation, ctx.session)
+            if result is None:
+                try:
+                    if entry.timeout is None:
+                        result = await entry.handler.execute(ctx)
+                    else:
+                        result = await self._execute_with_timeout(entry, ctx)
+                except Exception as exc:
+                    result = self._exception_result(operation, exc)
+                if type(result) is not OperationResult:  # typed, but checked at run time
+                    result = self._checked_result(operation, result)
+                if unit is not None:
+                    result = await self._settle(unit, operation, result)
+        except BaseException as exc:
+            await self._interrupted(entry, operation, ctx, state, started, unit, exc)
+            raise
 
         # Stamp, count and audit. Inlined rather than a helper: this runs on every dispatch.
         duration = _perf() - started
@@ -556,7 +562,8 @@ class OperationRegistry:
         unit: DispatchUnit | None,
         exc: BaseException,
     ) -> None:
-        """Cancellation or interpreter exit went through the handler: discard, count, audit.
+        """Cancellation or interpreter exit went through the dispatch (opening its unit, the
+        handler, settling the unit): discard, count, audit.
 
         The caller re-raises ``exc``; nothing here may swallow it.
         """
@@ -570,16 +577,25 @@ class OperationRegistry:
             else:
                 unit.abandon()
         duration = _perf() - started
-        calls = entry.calls
-        entry.calls = calls + 1
-        entry.samples[calls & entry.mask] = duration
-        if cancelled:
-            entry.cancelled += 1
-            outcome, code = AuditOutcome.CANCELLED, errors.CANCELLED
-        else:
-            outcome, code = AuditOutcome.ABORTED, f"{errors.ABORTED}:{type(exc).__name__}"
-        entry.last_error_code, entry.last_error_at = code, ctx.timestamp
+        outcome, code = _counted_interruption(entry, ctx, duration, exc)
         self._emit(None, ctx, operation, outcome, code, duration / 1e6, state)
+
+    def _interrupted_before_start(
+        self, operation: str, ctx: OperationContext, exc: BaseException
+    ) -> None:
+        """Cancelled while the governance state was being refreshed: the handler never ran,
+        but the dispatch is counted and audited all the same, with the last state known."""
+        if not isinstance(operation, str):
+            return  # no dispatch: a name of another type is a TypeError, never audited
+        duration = int((_wall() - ctx.timestamp) * 1e9) if ctx.timestamp is not None else 0
+        entry = self._entries.get(operation)
+        if entry is None:
+            self._unknown_calls += 1
+            operation = safe_name(operation)
+            outcome, code = _interruption(exc)
+        else:
+            outcome, code = _counted_interruption(entry, ctx, duration, exc)
+        self._emit(None, ctx, operation, outcome, code, duration / 1e6, self._gate.last_state)
 
     def _refused(
         self, operation: str, ctx: OperationContext, state: GovernanceState
@@ -682,6 +698,27 @@ class OperationRegistry:
             type(sink).__name__,
             exc_info=exc,
         )
+
+
+def _interruption(exc: BaseException) -> tuple[AuditOutcome, str]:
+    """The audit outcome and code of an exception that ends a dispatch and is re-raised."""
+    if isinstance(exc, asyncio.CancelledError):
+        return AuditOutcome.CANCELLED, errors.CANCELLED
+    return AuditOutcome.ABORTED, f"{errors.ABORTED}:{type(exc).__name__}"
+
+
+def _counted_interruption(
+    entry: _Entry, ctx: OperationContext, duration: int, exc: BaseException
+) -> tuple[AuditOutcome, str]:
+    """Count an interrupted dispatch in its operation's counters; its outcome and code."""
+    calls = entry.calls
+    entry.calls = calls + 1
+    entry.samples[calls & entry.mask] = duration
+    outcome, code = _interruption(exc)
+    if outcome is AuditOutcome.CANCELLED:
+        entry.cancelled += 1
+    entry.last_error_code, entry.last_error_at = code, ctx.timestamp
+    return outcome, code
 
 
 def _check_name(operation: object) -> None:
