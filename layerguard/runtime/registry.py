@@ -28,7 +28,7 @@ from layerguard.runtime.correlation import current_correlation_id
 from layerguard.runtime.governance.memory import InMemoryKillSwitch
 from layerguard.runtime.governance.provider import AuthorityGate
 from layerguard.runtime.governance.state import ACTIVE_STATE, GovernanceMode, GovernanceState
-from layerguard.runtime.names import MAX_NAME_LENGTH, is_valid_name, safe_name
+from layerguard.runtime.names import MAX_NAME_LENGTH, is_valid_name, safe_name, safe_text
 from layerguard.runtime.result import OperationResult
 from layerguard.runtime.stats import OperationStats
 from layerguard.runtime.throttle import ThrottledLog
@@ -665,8 +665,8 @@ class OperationRegistry:
                 logger.warning(
                     "governance is %s (reason: %s, actor: %s): operations run %s",
                     state.mode.value,
-                    state.reason,
-                    state.actor,
+                    _loggable(state.reason),
+                    _loggable(state.actor),
                     "unguarded" if state.mode is GovernanceMode.DISABLED else "degraded",
                 )
                 self._degraded_log.reset("degraded")
@@ -675,8 +675,8 @@ class OperationRegistry:
                 "degraded",
                 logging.WARNING,
                 "operation %s dispatched while governance is degraded (reason: %s)",
-                operation,
-                state.reason,
+                safe_name(operation),  # not looked up yet: any name from input
+                _loggable(state.reason),
             )
         return state
 
@@ -698,6 +698,12 @@ class OperationRegistry:
             type(sink).__name__,
             exc_info=exc,
         )
+
+
+def _loggable(text: str | None) -> str | None:
+    """A governance reason or actor as it may appear in a log line: whoever flips the switch
+    writes them (an admin endpoint's body), so a newline must not start a forged line."""
+    return None if text is None else safe_text(text)
 
 
 def _interruption(exc: BaseException) -> tuple[AuditOutcome, str]:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import logging
 import threading
+from collections.abc import Iterator
 
 import pytest
 
@@ -418,3 +421,78 @@ async def test_refused_calls_take_their_place_in_the_latency_samples() -> None:
 def test_the_kill_switch_mode_is_checked() -> None:
     with pytest.raises(ValueError, match="kill_switch must be 'audit' or 'refuse', got 'stop'"):
         OperationRegistry(kill_switch="stop")
+
+
+FORGED = '\nINFO: 127.0.0.1:1 - "DELETE /policies/1 HTTP/1.1" 200 OK'
+
+
+@pytest.mark.parametrize(
+    ("flip", "expected"),
+    [
+        (
+            "disable",
+            [
+                "WARNING governance is disabled (reason: 'incident\\nINFO: 127.0.0.1:1 - \"DELETE "
+                "/policies/1 HTTP/1.1\" 200 OK', actor: 'mallory\\nINFO: 127.0.0.1:1 - \"DELETE "
+                "/policies/1 HTTP/1.1\" 200 OK'): operations run unguarded"
+            ],
+        ),
+        (
+            "enter_degraded",
+            [
+                "WARNING governance is degraded (reason: 'incident\\nINFO: 127.0.0.1:1 - \"DELETE "
+                "/policies/1 HTTP/1.1\" 200 OK', actor: 'mallory\\nINFO: 127.0.0.1:1 - \"DELETE "
+                "/policies/1 HTTP/1.1\" 200 OK'): operations run degraded",
+                "WARNING operation a.op dispatched while governance is degraded (reason: "
+                "'incident\\nINFO: 127.0.0.1:1 - \"DELETE /policies/1 HTTP/1.1\" 200 OK')",
+            ],
+        ),
+    ],
+)
+async def test_a_kill_switch_reason_or_actor_cannot_forge_a_log_line(
+    flip: str, expected: list[str]
+) -> None:
+    """Reason and actor come from whoever flips the switch (an admin endpoint's JSON body): a
+    newline in them started a line of its own, e.g. a forged access-log entry."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    runtime_logger = logging.getLogger("layerguard.runtime")
+    runtime_logger.addHandler(handler)
+    switch, audit = InMemoryKillSwitch(), InMemoryAuditSink()
+    registry = registry_with(switch, audit)
+    getattr(switch, flip)("incident" + FORGED, actor="mallory" + FORGED)
+    try:
+        with caplog_level(runtime_logger, logging.WARNING):
+            await registry.execute("a.op", OperationContext())
+    finally:
+        runtime_logger.removeHandler(handler)
+    assert stream.getvalue().splitlines() == expected
+    # The record and status() keep the text as it was given (formatters serialise them).
+    assert audit.records[0].governance_reason == "incident" + FORGED
+    assert registry.status()["governance"]["actor"] == "mallory" + FORGED
+
+
+@contextlib.contextmanager
+def caplog_level(logger: logging.Logger, level: int) -> Iterator[None]:
+    previous = logger.level
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
+async def test_an_unknown_name_dispatched_while_degraded_cannot_forge_a_log_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The degraded warning names the operation before it is looked up: any name from input."""
+    switch, audit = InMemoryKillSwitch(), InMemoryAuditSink()
+    registry = registry_with(switch, audit)
+    switch.enter_degraded("lag")
+    with caplog.at_level(logging.WARNING, logger="layerguard.runtime"):
+        await registry.execute("evil" + FORGED, OperationContext())
+    assert caplog.records[1].getMessage() == (
+        "operation 'evil\\nINFO: 127.0.0.1:1 - \"DELETE /policies/1 HTTP/1.1\" 200 OK' "
+        "dispatched while governance is degraded (reason: lag)"
+    )
