@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from conftest import app_engine
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from layerguard.runtime import (
@@ -39,13 +39,22 @@ class Worker:
     """One worker process: its own engine, provider, registry and audit sink."""
 
     def __init__(
-        self, engine: AsyncEngine, clock: Any, ttl: float = 5.0, listen: bool = False
+        self,
+        engine: AsyncEngine,
+        clock: Any,
+        ttl: float = 5.0,
+        listen: bool = False,
+        authority_timeout: float = 1.0,
     ) -> None:
         self.engine = engine
         # listen=False: these tests are about the ttl, the fallback of LISTEN/NOTIFY.
         self.authority = TableAuthority(engine, ttl=ttl, clock=clock, listen=listen)
         self.audit = InMemoryAuditSink()
-        self.registry = OperationRegistry(authority=self.authority, audit_sinks=[self.audit])
+        self.registry = OperationRegistry(
+            authority=self.authority,
+            audit_sinks=[self.audit],
+            authority_timeout=authority_timeout,
+        )
         self.registry.register("a.op", Ok())
         self.registry.freeze()
 
@@ -248,3 +257,78 @@ async def test_missing_kill_switch_table_is_refused_at_start_up(engine: AsyncEng
         match="kill-switch table 'layerguard_governance' cannot be read",
     ):
         await authority.check_configuration()
+
+
+SLOW_READER = "layerguard_slow_reader"
+
+
+async def test_a_flip_notified_while_a_refresh_reads_the_row_is_not_lost_for_the_ttl(
+    layerguard_postgres_url: str,
+) -> None:
+    """The flip's NOTIFY arrives while the worker's SELECT (started before the flip) is in
+    flight: the notification must cause a read that starts after it. Before, refresh() shared
+    the in-flight read, which then cached the old state for the whole ttl (an hour here).
+
+    The worker reads as a role whose row-level-security policy sleeps, so its SELECT is slow.
+    """
+    owner = app_engine(layerguard_postgres_url)
+    worker_url = make_url(layerguard_postgres_url).set(username=SLOW_READER)
+    worker_engine = app_engine(worker_url.render_as_string(hide_password=False))
+    clock = FakeClock()
+    admin = TableAuthority(owner, listen=False)
+    worker = Worker(worker_engine, clock, ttl=3600, listen=True, authority_timeout=30)
+    try:
+        await admin.create_table()
+        await admin.enable(actor="setup")  # a row: the policy is evaluated for it
+        async with owner.begin() as conn:
+            await conn.execute(
+                text(
+                    f"DO $$ BEGIN CREATE ROLE {SLOW_READER} LOGIN; "
+                    "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+                )
+            )
+            await conn.execute(text(f"GRANT SELECT ON layerguard_governance TO {SLOW_READER}"))
+            await conn.execute(text("ALTER TABLE layerguard_governance ENABLE ROW LEVEL SECURITY"))
+            await conn.execute(
+                text(
+                    f"CREATE POLICY slow ON layerguard_governance FOR SELECT TO {SLOW_READER} "
+                    "USING ((SELECT true FROM pg_sleep(1)))"
+                )
+            )
+        await worker.authority.check_configuration()
+        await wait_for(lambda: worker.authority.listening)
+        assert await worker.dispatch() == "active"
+
+        clock.now += 3600  # the ttl ran out: the next dispatch reads the row again
+        reading = asyncio.create_task(worker.dispatch())
+        await wait_for_sql(
+            owner,
+            "SELECT count(*) FROM pg_stat_activity WHERE usename = :role AND state = 'active' "
+            "AND query LIKE 'SELECT%layerguard_governance%'",
+        )
+        await admin.disable("incident 9", actor="ops")  # lands while that SELECT runs
+        assert await asyncio.wait_for(reading, 20) == "active"  # it started before the flip
+
+        await wait_for(
+            lambda: (
+                worker.authority.snapshot() is not None
+                and worker.authority.snapshot().mode.value == "disabled"  # type: ignore[union-attr]
+            )
+        )
+        assert await worker.dispatch() == "disabled"
+        assert worker.authority.notifications == 1
+    finally:
+        await worker.authority.aclose()
+        await worker_engine.dispose()
+        await owner.dispose()
+
+
+async def wait_for_sql(engine: AsyncEngine, query: str, limit: float = 20.0) -> None:
+    """Poll until ``query`` (a count, with ``:role`` bound to the slow reader) is not 0."""
+    deadline = time.monotonic() + limit
+    while True:
+        async with engine.connect() as conn:
+            if (await conn.execute(text(query), {"role": SLOW_READER})).scalar():
+                return
+        assert time.monotonic() < deadline, "the query never ran"
+        await asyncio.sleep(0.01)

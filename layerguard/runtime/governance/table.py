@@ -96,6 +96,10 @@ class TableAuthority:
         self._state: GovernanceState = ACTIVE_STATE
         self._expires_at = float("-inf")
         self._loading: asyncio.Task[GovernanceState] | None = None
+        # Bumped by every flip this worker hears of (a notification, its own write): a read
+        # that started before cannot be shared any more, nor cached once it returns.
+        self._generation = 0
+        self._loading_generation = 0
 
     def snapshot(self) -> GovernanceState | None:
         """The cached state while fresh, ``None`` once it is older than ``ttl``."""
@@ -109,10 +113,12 @@ class TableAuthority:
         return self.table.name
 
     async def refresh(self) -> GovernanceState:
-        """Read the row; concurrent callers share one query."""
+        """Read the row; concurrent callers share one query, unless a flip was heard of since
+        it started (its answer may predate the flip: a new query starts)."""
         self._start_listening()
         task = self._loading
-        if task is None or task.done():
+        if task is None or task.done() or self._loading_generation != self._generation:
+            self._loading_generation = self._generation
             task = self._loading = asyncio.ensure_future(self._load())
             task.add_done_callback(_retrieve)
         return await asyncio.shield(task)
@@ -169,6 +175,7 @@ class TableAuthority:
         return await self._write(GovernanceMode.ACTIVE, reason, actor)
 
     async def _load(self) -> GovernanceState:
+        generation = self._generation
         table = self.table
         async with self._engine.connect() as conn:
             row = (
@@ -189,7 +196,8 @@ class TableAuthority:
                     + ", ".join(m.value for m in GovernanceMode)
                 ) from None
             state = GovernanceState(mode, row.reason, row.actor, _aware(row.changed_at))
-        self._remember(state)
+        if generation == self._generation:  # else a flip came meanwhile: it may be older
+            self._remember(state)
         return state
 
     async def _write(
@@ -206,6 +214,7 @@ class TableAuthority:
             await conn.execute(upsert(conn.dialect.name, self.table, self._scope, values))
             if conn.dialect.name == "postgresql":  # delivered to the listeners at COMMIT
                 await conn.execute(select(func.pg_notify(self.channel, self._scope)))
+        self._generation += 1  # a read in flight must not overwrite this with what it read
         self._remember(state)
         return state
 
@@ -229,7 +238,7 @@ class TableAuthority:
                     await driver.add_listener(self.channel, self._notified)
                     try:
                         self.listening, delay = True, 0.2
-                        self._expire()  # flips made while we were not listening
+                        self._invalidate()  # flips made while we were not listening
                         await lost.wait()
                         await conn.invalidate()  # dead: never hand it back to the pool
                     finally:  # the connection goes back to the pool: leave it as it was
@@ -250,11 +259,13 @@ class TableAuthority:
     def _notified(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
         if payload == self._scope:
             self.notifications += 1
-            self._expire()
+            self._invalidate()
             task = asyncio.ensure_future(self.refresh())  # fresh before the next dispatch
             task.add_done_callback(_retrieve)
 
-    def _expire(self) -> None:
+    def _invalidate(self) -> None:
+        """Forget the cached state, and the read in flight: both may predate a flip."""
+        self._generation += 1
         self._expires_at = float("-inf")
 
     def _remember(self, state: GovernanceState) -> None:
