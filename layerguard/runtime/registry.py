@@ -21,12 +21,17 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from layerguard.runtime import errors
+from layerguard.runtime.arguments import seconds
 from layerguard.runtime.audit.logging_sink import LoggingAuditSink
 from layerguard.runtime.audit.record import AuditOutcome, AuditRecord
 from layerguard.runtime.context import OperationContext, _set_operation, _set_timestamp
 from layerguard.runtime.correlation import current_correlation_id
 from layerguard.runtime.governance.memory import InMemoryKillSwitch
-from layerguard.runtime.governance.provider import AuthorityGate
+from layerguard.runtime.governance.provider import (
+    AuthorityGate,
+    check_provider,
+    fail_safe_option,
+)
 from layerguard.runtime.governance.state import ACTIVE_STATE, GovernanceMode, GovernanceState
 from layerguard.runtime.names import MAX_NAME_LENGTH, is_valid_name, safe_name, safe_text
 from layerguard.runtime.result import OperationResult
@@ -78,7 +83,7 @@ class OperationRegistry:
         authority: AuthorityProvider | None = None,
         audit_sinks: Iterable[AuditSink] | None = None,
         expose_error_details: bool = False,
-        fail_safe_state: GovernanceState | None = None,
+        fail_safe_state: GovernanceState | GovernanceMode | str | None = None,
         reservoir_size: int = 1024,
         degraded_warning_interval: float = 60.0,
         log_interval: float = 60.0,
@@ -93,36 +98,47 @@ class OperationRegistry:
         exception messages can carry SQL, paths or personal data). ``log_interval`` throttles
         repeated operational errors (failing sinks, unknown operations, provider errors).
         ``authority_timeout`` bounds the provider's ``refresh()``: a provider that hangs costs a
-        dispatch at most that long, then the fail-safe state applies. ``kill_switch`` says
+        dispatch at most that long, then the fail-safe state applies (``fail_safe_state``: a
+        ``GovernanceState``, or a mode such as ``"disabled"``; default degraded). Each argument
+        of the wrong type or value is a ``TypeError``/``ValueError`` naming it. ``kill_switch`` says
         what a disabled governance does: ``"audit"`` (the default, the seed's contract: the
         operation runs and its record says *unguarded*) or ``"refuse"`` (it does not run and
         fails with ``KILL_SWITCH_ENGAGED``, audited), except for the operations named in
         ``kill_switch_exempt`` (the one that releases the switch, typically).
         """
+        # Every argument is checked here, with a message naming it: a wrong one used to
+        # surface on the dispatch path (an AttributeError, a dispatch that never returned).
         if kill_switch not in ("audit", "refuse"):
             raise ValueError(f"kill_switch must be 'audit' or 'refuse', got {kill_switch!r}")
         self._refuse_when_disabled = kill_switch == "refuse"
-        self._kill_switch_exempt = frozenset(kill_switch_exempt)
+        self._kill_switch_exempt = _exempt_names(kill_switch_exempt)
+        if isinstance(reservoir_size, bool) or not isinstance(reservoir_size, int):
+            raise TypeError(
+                "reservoir_size must be an int (a power of two), got "
+                + type(reservoir_size).__name__
+            )
         OperationStats(reservoir_size)  # validate early, with the stats' own message
         self._entries: dict[str, _Entry] = {}
         self._frozen = False
         self._lock = threading.Lock()
         self._reservoir_size = reservoir_size
         self._expose_error_details = expose_error_details
-        self._log_interval = log_interval
-        self._fail_safe_state = fail_safe_state
-        self._authority_timeout = authority_timeout
+        self._log_interval = seconds(log_interval, "log_interval", zero=True)
+        self._fail_safe_state = fail_safe_option(fail_safe_state, "fail_safe_state")
+        self._authority_timeout = seconds(authority_timeout, "authority_timeout")
         self.set_authority(authority if authority is not None else InMemoryKillSwitch())
         self._seen_state: GovernanceState = ACTIVE_STATE
         # The last seen state if it is active, else None: one identity check per dispatch.
         self._quiet_state: GovernanceState | None = ACTIVE_STATE
         self._sinks: tuple[AuditSink, ...] = (
-            (LoggingAuditSink(),) if audit_sinks is None else tuple(audit_sinks)
+            (LoggingAuditSink(),) if audit_sinks is None else _sinks(audit_sinks)
         )
         self._sink_failures = 0
         self._unknown_calls = 0
         self._throttled = ThrottledLog(logger, log_interval)
-        self._degraded_log = ThrottledLog(logger, degraded_warning_interval)
+        self._degraded_log = ThrottledLog(
+            logger, seconds(degraded_warning_interval, "degraded_warning_interval", zero=True)
+        )
 
     # ------------------------------------------------------------------ registration
 
@@ -259,6 +275,7 @@ class OperationRegistry:
 
     def set_authority(self, provider: AuthorityProvider) -> None:
         """Replace the governance provider (allowed after ``freeze()``: it is configuration)."""
+        check_provider(provider, "authority")
         gate = AuthorityGate(
             provider,
             fail_safe=self._fail_safe_state,
@@ -274,10 +291,11 @@ class OperationRegistry:
 
     def set_audit_sinks(self, sinks: Iterable[AuditSink]) -> None:
         """Replace the audit sinks (an empty iterable turns auditing off)."""
-        self._sinks = tuple(sinks)
+        self._sinks = _sinks(sinks)
 
     def add_audit_sink(self, sink: AuditSink) -> None:
         """Send records to one more sink."""
+        _check_sink(sink, "sink")
         self._sinks = (*self._sinks, sink)
 
     # ------------------------------------------------------------------ dispatch
@@ -581,7 +599,7 @@ class OperationRegistry:
         self._emit(None, ctx, operation, outcome, code, duration / 1e6, state)
 
     def _interrupted_before_start(
-        self, operation: str, ctx: OperationContext, exc: BaseException
+        self, operation: object, ctx: OperationContext, exc: BaseException
     ) -> None:
         """Cancelled while the governance state was being refreshed: the handler never ran,
         but the dispatch is counted and audited all the same, with the last state known."""
@@ -725,6 +743,47 @@ def _counted_interruption(
         entry.cancelled += 1
     entry.last_error_code, entry.last_error_at = code, ctx.timestamp
     return outcome, code
+
+
+def _exempt_names(names: object) -> frozenset[str]:
+    """``kill_switch_exempt`` as a set of operation names (a lone str is no list of names:
+    ``"a.b"`` became the set of its characters)."""
+    if isinstance(names, str) or not isinstance(names, Iterable):
+        raise TypeError(
+            "kill_switch_exempt must be a list of operation names, e.g. "
+            f"kill_switch_exempt=['admin.release'], got {type(names).__name__} {names!r}"
+        )
+    exempt = frozenset(names)
+    for name in exempt:
+        if not isinstance(name, str) or not is_valid_name(name):
+            raise ValueError(
+                f"kill_switch_exempt must hold operation names such as 'admin.release', "
+                f"got {safe_name(name)}"
+            )
+    return exempt
+
+
+def _sinks(sinks: object) -> tuple[AuditSink, ...]:
+    """``audit_sinks`` as a tuple of sinks, each checked (a lone sink is no list of sinks)."""
+    if not isinstance(sinks, Iterable) or hasattr(sinks, "emit"):
+        raise TypeError(
+            "audit_sinks must be a list of audit sinks, e.g. audit_sinks=[LoggingAuditSink()], "
+            f"got {type(sinks).__name__}"
+        )
+    checked = tuple(sinks)
+    for index, sink in enumerate(checked):
+        _check_sink(sink, f"audit_sinks[{index}]")
+    return checked
+
+
+def _check_sink(sink: object, argument: str) -> None:
+    if isinstance(sink, type):
+        raise TypeError(f"{argument} must be a sink instance, not the class: {sink.__name__}()")
+    if not (callable(getattr(sink, "enabled", None)) and callable(getattr(sink, "emit", None))):
+        raise TypeError(
+            f"{argument} must be an audit sink, with enabled() and emit(record, ctx), "
+            f"got {type(sink).__name__}"
+        )
 
 
 def _check_name(operation: object) -> None:

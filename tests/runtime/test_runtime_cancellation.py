@@ -156,7 +156,9 @@ async def test_cancelled_while_its_unit_settles(
         assert_one_cancelled_record(registry, audit, "notes.pending")
         await asyncio.wait_for(session.commit(), BOUND)  # a caller that went on regardless
     assert await notes(slow.engine) == []  # the cancelled dispatch kept nothing...
-    assert await item_names(slow.engine) == (["before"] if earlier_write else [])  # ...and lost nothing
+    assert await item_names(slow.engine) == (
+        ["before"] if earlier_write else []
+    )  # ...and lost nothing
 
 
 async def test_cancelled_while_its_unit_opens(

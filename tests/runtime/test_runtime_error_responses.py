@@ -320,8 +320,8 @@ def test_database_unavailable_classification() -> None:
 async def test_sqlite_file_that_cannot_be_opened_is_503_database_unavailable(
     client_for: Any, tmp_path: Any
 ) -> None:
-    """SQLite's counterpart of an unreachable server (SQLITE_CANTOPEN: the directory is gone, or
-    not readable): an incident, not a bug in the handler (was HANDLER_EXCEPTION:OperationalError)."""
+    """SQLite's counterpart of an unreachable server (SQLITE_CANTOPEN: the directory is gone,
+    or not readable): an incident, not a handler bug (was HANDLER_EXCEPTION:OperationalError)."""
     engine = app_engine(f"sqlite+aiosqlite:///{tmp_path / 'no-such-directory' / 'app.db'}")
     try:
         async with client_for(async_sessionmaker(engine)) as client:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import pytest
 
@@ -22,6 +22,8 @@ from layerguard.runtime import (
     OperationResult,
 )
 from layerguard.runtime.governance import AuthorityGate
+
+T = TypeVar("T")
 
 
 class Ok:
@@ -353,146 +355,225 @@ async def test_a_provider_answering_the_wrong_type_is_a_provider_failure(
 
 
 def test_an_object_that_is_no_provider_is_refused_at_once() -> None:
-    with pytest.raises(
-        TypeError, match="must have snapshot\\(\\) and async refresh\\(\\), got dict"
-    ):
+    with pytest.raises(TypeError) as caught:
         OperationRegistry(authority={})  # type: ignore[arg-type]
-
-
-async def test_refuse_mode_stops_operations_while_the_switch_is_engaged() -> None:
-    switch, audit = InMemoryKillSwitch(), InMemoryAuditSink()
-    registry = OperationRegistry(
-        authority=switch,
-        audit_sinks=[audit],
-        kill_switch="refuse",
-        kill_switch_exempt=["governance.release"],
+    assert str(caught.value) == (
+        "authority must be an authority provider, with snapshot() and async refresh() "
+        "(e.g. InMemoryKillSwitch()), got dict"
     )
-    registry.register("a.op", Ok())
-    registry.register("governance.release", Ok())
-    switch.disable("incident 9")
-    refused = await registry.execute("a.op", OperationContext())
-    exempt = await registry.execute("governance.release", OperationContext())
-    unknown = await registry.execute("no.such", OperationContext())
-    switch.enable()
-    again = await registry.execute("a.op", OperationContext())
-    assert (refused.success, refused.error_code) == (False, "KILL_SWITCH_ENGAGED")
-    assert (
-        refused.error == "operation 'a.op' is refused while the kill switch is engaged (incident 9)"
+
+
+def test_a_provider_class_instead_of_an_instance_is_refused_at_once() -> None:
+    """The class has snapshot and refresh (unbound): the protocol check alone accepted it, and
+    every dispatch then ran degraded."""
+    expected = (
+        "authority must be a provider instance, not the class: authority=InMemoryKillSwitch()"
     )
-    assert (exempt.data, unknown.error_code, again.data) == ("ran", "UNKNOWN_OPERATION", "ran")
-    assert [(r.operation, r.error_code, r.unguarded) for r in audit.records] == [
-        ("a.op", "KILL_SWITCH_ENGAGED", True),
-        ("governance.release", None, True),
-        ("no.such", "UNKNOWN_OPERATION", True),
-        ("a.op", None, False),
-    ]
-    assert registry.status()["operations"]["a.op"]["failures"] == 1
-
-
-async def test_refuse_mode_answers_a_name_of_the_wrong_type_as_audit_mode_does() -> None:
-    switch = InMemoryKillSwitch()
-    registry = OperationRegistry(authority=switch, audit_sinks=[], kill_switch="refuse")
-    registry.register("a.op", Ok())
-    switch.disable("incident 9")
-    with pytest.raises(TypeError, match=r"the operation argument of execute\(\) must be a str"):
-        await registry.execute(["a.op"], OperationContext())  # type: ignore[arg-type]
-
-
-class Sleepy:
-    async def execute(self, ctx: OperationContext) -> OperationResult:
-        await asyncio.sleep(0.02)
-        return OperationResult.ok("slept")
-
-
-async def test_refused_calls_take_their_place_in_the_latency_samples() -> None:
-    """A refusal takes no time: once the samples have wrapped around, a slot it takes must
-    not keep an older call's latency."""
-    switch = InMemoryKillSwitch()
-    registry = OperationRegistry(authority=switch, audit_sinks=[], kill_switch="refuse")
-    registry.register("a.op", Sleepy())
-    await registry.execute("a.op", OperationContext())  # sample 0: ~20 ms
-    switch.disable("incident 9")
-    for _ in range(1024):  # the rest of the ring, then sample 0 again
-        await registry.execute("a.op", OperationContext())
-    latency = registry.status()["operations"]["a.op"]["latency_ms"]
-    assert (latency["samples"], latency["max"]) == (1024, 0.0)
-
-
-def test_the_kill_switch_mode_is_checked() -> None:
-    with pytest.raises(ValueError, match="kill_switch must be 'audit' or 'refuse', got 'stop'"):
-        OperationRegistry(kill_switch="stop")
-
-
-FORGED = '\nINFO: 127.0.0.1:1 - "DELETE /policies/1 HTTP/1.1" 200 OK'
+    with pytest.raises(TypeError) as caught:
+        OperationRegistry(authority=InMemoryKillSwitch)  # type: ignore[arg-type]
+    assert str(caught.value) == expected
+    registry = OperationRegistry()
+    with pytest.raises(TypeError) as caught:
+        registry.set_authority(InMemoryKillSwitch)  # type: ignore[arg-type]
+    assert str(caught.value) == expected
+    with pytest.raises(TypeError, match="provider must be a provider instance, not the class"):
+        AuthorityGate(InMemoryKillSwitch)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
-    ("flip", "expected"),
+    ("argument", "value", "error", "message"),
     [
         (
-            "disable",
-            [
-                "WARNING governance is disabled (reason: 'incident\\nINFO: 127.0.0.1:1 - \"DELETE "
-                "/policies/1 HTTP/1.1\" 200 OK', actor: 'mallory\\nINFO: 127.0.0.1:1 - \"DELETE "
-                "/policies/1 HTTP/1.1\" 200 OK'): operations run unguarded"
-            ],
+            "authority_timeout",
+            None,
+            TypeError,
+            "authority_timeout must be a number of seconds (int or float), got NoneType None",
         ),
         (
-            "enter_degraded",
-            [
-                "WARNING governance is degraded (reason: 'incident\\nINFO: 127.0.0.1:1 - \"DELETE "
-                "/policies/1 HTTP/1.1\" 200 OK', actor: 'mallory\\nINFO: 127.0.0.1:1 - \"DELETE "
-                "/policies/1 HTTP/1.1\" 200 OK'): operations run degraded",
-                "WARNING operation a.op dispatched while governance is degraded (reason: "
-                "'incident\\nINFO: 127.0.0.1:1 - \"DELETE /policies/1 HTTP/1.1\" 200 OK')",
-            ],
+            "authority_timeout",
+            "1",
+            TypeError,
+            "authority_timeout must be a number of seconds (int or float), got str '1'",
+        ),
+        (
+            "authority_timeout",
+            0,
+            ValueError,
+            "authority_timeout must be a positive number of seconds, got 0",
+        ),
+        (
+            "authority_timeout",
+            float("inf"),
+            ValueError,
+            "authority_timeout must be a positive number of seconds, got inf",
+        ),
+        (
+            "log_interval",
+            "x",
+            TypeError,
+            "log_interval must be a number of seconds (int or float), got str 'x'",
+        ),
+        (
+            "degraded_warning_interval",
+            -1,
+            ValueError,
+            "degraded_warning_interval must be zero or a positive number of seconds, got -1",
+        ),
+        (
+            "fail_safe_state",
+            "off",
+            ValueError,
+            "fail_safe_state must be a GovernanceState, a GovernanceMode or one of 'active', "
+            "'disabled', 'degraded'; got 'off'",
+        ),
+        (
+            "fail_safe_state",
+            False,
+            TypeError,
+            "fail_safe_state must be a GovernanceState, a GovernanceMode or one of 'active', "
+            "'disabled', 'degraded'; got bool",
+        ),
+        (
+            "kill_switch_exempt",
+            "admin.release",
+            TypeError,
+            "kill_switch_exempt must be a list of operation names, e.g. "
+            "kill_switch_exempt=['admin.release'], got str 'admin.release'",
+        ),
+        (
+            "kill_switch_exempt",
+            ["admin.release", 7],
+            ValueError,
+            "kill_switch_exempt must hold operation names such as 'admin.release', got <int>",
+        ),
+        (
+            "reservoir_size",
+            "1024",
+            TypeError,
+            "reservoir_size must be an int (a power of two), got str",
+        ),
+        (
+            "audit_sinks",
+            InMemoryAuditSink(),
+            TypeError,
+            "audit_sinks must be a list of audit sinks, e.g. audit_sinks=[LoggingAuditSink()], "
+            "got InMemoryAuditSink",
+        ),
+        (
+            "audit_sinks",
+            [InMemoryAuditSink(), object()],
+            TypeError,
+            "audit_sinks[1] must be an audit sink, with enabled() and emit(record, ctx), "
+            "got object",
+        ),
+        (
+            "audit_sinks",
+            [InMemoryAuditSink],
+            TypeError,
+            "audit_sinks[0] must be a sink instance, not the class: InMemoryAuditSink()",
         ),
     ],
 )
-async def test_a_kill_switch_reason_or_actor_cannot_forge_a_log_line(
-    flip: str, expected: list[str]
+def test_registry_arguments_of_the_wrong_type_or_value_are_refused_naming_them(
+    argument: str, value: object, error: type[Exception], message: str
 ) -> None:
-    """Reason and actor come from whoever flips the switch (an admin endpoint's JSON body): a
-    newline in them started a line of its own, e.g. a forged access-log entry."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
-    runtime_logger = logging.getLogger("layerguard.runtime")
-    runtime_logger.addHandler(handler)
-    switch, audit = InMemoryKillSwitch(), InMemoryAuditSink()
-    registry = registry_with(switch, audit)
-    getattr(switch, flip)("incident" + FORGED, actor="mallory" + FORGED)
-    try:
-        with caplog_level(runtime_logger, logging.WARNING):
-            await registry.execute("a.op", OperationContext())
-    finally:
-        runtime_logger.removeHandler(handler)
-    assert stream.getvalue().splitlines() == expected
-    # The record and status() keep the text as it was given (formatters serialise them).
-    assert audit.records[0].governance_reason == "incident" + FORGED
-    assert registry.status()["governance"]["actor"] == "mallory" + FORGED
+    with pytest.raises(error) as caught:
+        OperationRegistry(**{argument: value})  # type: ignore[arg-type]
+    assert type(caught.value) is error
+    assert str(caught.value) == message
 
 
-@contextlib.contextmanager
-def caplog_level(logger: logging.Logger, level: int) -> Iterator[None]:
-    previous = logger.level
-    logger.setLevel(level)
-    try:
-        yield
-    finally:
-        logger.setLevel(previous)
+def test_sinks_added_later_are_checked_too() -> None:
+    registry = OperationRegistry()
+    with pytest.raises(TypeError, match=r"^sink must be an audit sink"):
+        registry.add_audit_sink(object())  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^audit_sinks\[0\] must be an audit sink"):
+        registry.set_audit_sinks([print])  # type: ignore[list-item]
 
 
-async def test_an_unknown_name_dispatched_while_degraded_cannot_forge_a_log_line(
+@pytest.mark.parametrize(
+    ("argument", "value", "message"),
+    [
+        ("refresh_timeout", None, "refresh_timeout must be a number of seconds"),
+        ("retry_interval", "5", "retry_interval must be a number of seconds"),
+        ("log_interval", None, "log_interval must be a number of seconds"),
+        ("fail_safe", 1, "fail_safe must be a GovernanceState"),
+        ("clock", 0.0, "clock must be callable"),
+    ],
+)
+def test_gate_arguments_are_checked(argument: str, value: object, message: str) -> None:
+    with pytest.raises(TypeError, match=f"^{message}"):
+        AuthorityGate(InMemoryKillSwitch(), **{argument: value})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("fail_safe", ["disabled", GovernanceMode.DISABLED])
+async def test_fail_safe_state_may_be_a_mode(fail_safe: object) -> None:
+    """The docs' "fail_safe_state= ... e.g. disabled": a mode works, and its reason still says
+    what failed (it raised AttributeError from execute())."""
+    audit = InMemoryAuditSink()
+    registry = registry_with(BrokenProvider("refresh"), audit, fail_safe_state=fail_safe)
+    result = await registry.execute("a.op", OperationContext())
+    assert result.data == "ran"
+    [record] = audit.records
+    assert (record.governance, record.unguarded, record.governance_reason) == (
+        "disabled",
+        True,
+        "authority provider unavailable (ConnectionError)",
+    )
+    assert registry.status()["governance"]["mode"] == "disabled"
+
+
+async def test_a_refresh_that_swallows_its_cancellation_costs_a_dispatch_the_timeout_only(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """The degraded warning names the operation before it is looked up: any name from input."""
-    switch, audit = InMemoryKillSwitch(), InMemoryAuditSink()
-    registry = registry_with(switch, audit)
-    switch.enter_degraded("lag")
-    with caplog.at_level(logging.WARNING, logger="layerguard.runtime"):
-        await registry.execute("evil" + FORGED, OperationContext())
-    assert caplog.records[1].getMessage() == (
-        "operation 'evil\\nINFO: 127.0.0.1:1 - \"DELETE /policies/1 HTTP/1.1\" 200 OK' "
-        "dispatched while governance is degraded (reason: lag)"
-    )
+    """``asyncio.timeout()`` around ``refresh()`` cancelled it, and a refresh that caught the
+    CancelledError (a retry loop) went on: the dispatch never returned while status() said
+    active. Only one such refresh ever runs: later ones do not start another."""
+
+    class Stubborn:
+        def __init__(self) -> None:
+            self.started = 0
+            self.stop = False
+            self.stopped = asyncio.Event()
+
+        def snapshot(self) -> GovernanceState | None:
+            return None
+
+        async def refresh(self) -> GovernanceState:
+            self.started += 1
+            try:
+                while not self.stop:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await asyncio.sleep(0.01)
+            finally:
+                self.stopped.set()
+            raise RuntimeError("stopped by the test")
+
+    provider, audit = Stubborn(), InMemoryAuditSink()
+    registry = registry_with(provider, audit, authority_timeout=0.05)
+    gate = AuthorityGate(provider, refresh_timeout=0.05, retry_interval=0, log_interval=0)
+    try:
+        result = await bounded(registry.execute("a.op", OperationContext()))
+        assert result.data == "ran"
+        assert audit.records[0].governance_reason == (
+            "authority provider unavailable (ProviderTimeoutError)"
+        )
+        assert registry.status()["governance"]["mode"] == "degraded"
+        with caplog.at_level(logging.ERROR, logger="layerguard.runtime.governance"):
+            for _ in range(3):  # no back-off: the gate asks every time
+                state = await bounded(gate.refresh())
+                assert state.reason == "authority provider unavailable (ProviderTimeoutError)"
+        assert provider.started == 2  # the registry's and the gate's: never a third
+        assert "Stubborn.refresh() ignored its cancellation, still runs" in caplog.text
+    finally:
+        provider.stop = True
+        await asyncio.wait_for(provider.stopped.wait(), 5)
+
+
+async def bounded(awaitable: Coroutine[Any, Any, T]) -> T:
+    """Await in a task, failing after 5 s; unlike wait_for(), it does not then wait for the
+    task to honour its cancellation (which a stubborn provider would not)."""
+    task = asyncio.ensure_future(awaitable)
+    done, _ = await asyncio.wait((task,), timeout=5)
+    assert done, "it hangs"
+    return task.result()

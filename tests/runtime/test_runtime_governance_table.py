@@ -332,3 +332,14 @@ async def wait_for_sql(engine: AsyncEngine, query: str, limit: float = 20.0) -> 
                 return
         assert time.monotonic() < deadline, "the query never ran"
         await asyncio.sleep(0.01)
+
+
+def test_engine_and_scope_are_checked(engine: AsyncEngine) -> None:
+    """A synchronous engine (or a URL) failed at the first dispatch, as a provider error."""
+    with pytest.raises(TypeError) as caught:
+        TableAuthority(engine.sync_engine)  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        "engine must be an AsyncEngine (sqlalchemy.ext.asyncio.create_async_engine), got Engine"
+    )
+    with pytest.raises(TypeError, match=r"^scope must be a non-empty str, got ''$"):
+        TableAuthority(engine, scope="")

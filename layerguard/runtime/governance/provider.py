@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
+from layerguard.runtime.arguments import seconds
 from layerguard.runtime.governance.state import ACTIVE_STATE, GovernanceMode, GovernanceState
 from layerguard.runtime.throttle import ThrottledLog
 
@@ -37,14 +38,60 @@ class ProviderTimeoutError(TimeoutError):
     """The provider's ``refresh()`` did not answer in time (a hung database read)."""
 
 
+FailSafe = GovernanceState | GovernanceMode | None
+"""A fail-safe setting: a whole state, or a mode (the reason then names the failure)."""
+
+
+def check_provider(provider: object, argument: str) -> None:
+    """Refuse, naming ``argument``, what cannot be an ``AuthorityProvider``: a class instead
+    of an instance (its methods are there, unbound, so the protocol check alone accepts it),
+    or an object without ``snapshot()`` and ``refresh()``."""
+    if isinstance(provider, type):
+        raise TypeError(
+            f"{argument} must be a provider instance, not the class: "
+            f"{argument}={provider.__name__}()"
+        )
+    if not (
+        callable(getattr(provider, "snapshot", None))
+        and callable(getattr(provider, "refresh", None))
+    ):
+        raise TypeError(
+            f"{argument} must be an authority provider, with snapshot() and async refresh() "
+            f"(e.g. InMemoryKillSwitch()), got {type(provider).__name__}"
+        )
+
+
+def fail_safe_option(value: object, argument: str) -> FailSafe:
+    """``value`` as a fail-safe setting: ``None`` (degraded, the default), a
+    ``GovernanceState``, or a mode (``GovernanceMode`` or its name: ``"disabled"``...);
+    anything else is a ``TypeError``/``ValueError`` naming ``argument``."""
+    if value is None or isinstance(value, GovernanceState):
+        return value
+    accepted = ", ".join(repr(m.value) for m in GovernanceMode)
+    if isinstance(value, str):
+        try:
+            return GovernanceMode(value)
+        except ValueError:
+            raise ValueError(
+                f"{argument} must be a GovernanceState, a GovernanceMode or one of {accepted}; "
+                f"got {value!r}"
+            ) from None
+    raise TypeError(
+        f"{argument} must be a GovernanceState, a GovernanceMode or one of {accepted}; "
+        f"got {type(value).__name__}"
+    )
+
+
 class AuthorityGate:
     """Wraps a provider so that a failing provider never takes dispatch down.
 
-    When the provider raises, does not answer within ``refresh_timeout`` seconds, or answers
-    with something that is not a ``GovernanceState``, the gate answers with ``fail_safe`` (by
-    default *degraded*, with the error type as reason: operations keep running, warn, and
-    their audit records are flagged, because we no longer know whether governance is on),
-    stops asking the provider for ``retry_interval`` seconds, and logs the error once per
+    When the provider raises, does not answer within ``refresh_timeout`` seconds (even one
+    that ignores the cancellation: ``refresh()`` runs in a task of its own, which the gate
+    stops waiting for), or answers with something that is not a ``GovernanceState``, the gate
+    answers with ``fail_safe`` (by default *degraded*, with the error type as reason:
+    operations keep running, warn, and their audit records are flagged, because we no longer
+    know whether governance is on; a mode instead of a whole state keeps that reason), stops
+    asking the provider for ``retry_interval`` seconds, and logs the error once per
     ``log_interval``.
     """
 
@@ -53,6 +100,7 @@ class AuthorityGate:
         "_episode",
         "_fail_safe",
         "_failing_until",
+        "_hung",
         "_last",
         "_log",
         "_refresh_timeout",
@@ -64,26 +112,26 @@ class AuthorityGate:
         self,
         provider: AuthorityProvider,
         *,
-        fail_safe: GovernanceState | None = None,
+        fail_safe: GovernanceState | GovernanceMode | str | None = None,
         retry_interval: float = 5.0,
         refresh_timeout: float = 1.0,
         log_interval: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if not isinstance(provider, AuthorityProvider):
-            raise TypeError(
-                f"the authority provider must have snapshot() and async refresh(), got "
-                f"{type(provider).__name__}"
-            )
+        check_provider(provider, "provider")
+        if not callable(clock):
+            raise TypeError(f"clock must be callable (time.monotonic), got {type(clock).__name__}")
         self.provider = provider
-        self._refresh_timeout = refresh_timeout
-        self._fail_safe = fail_safe
-        self._retry_interval = retry_interval
+        self._refresh_timeout = seconds(refresh_timeout, "refresh_timeout")
+        self._fail_safe = fail_safe_option(fail_safe, "fail_safe")
+        self._retry_interval = seconds(retry_interval, "retry_interval", zero=True)
         self._clock = clock
         self._failing_until = float("-inf")
         self._last: GovernanceState = ACTIVE_STATE
         self._episode: GovernanceState | None = None
-        self._log = ThrottledLog(logger, log_interval, clock)
+        # A refresh() that outlived its timeout and ignored the cancellation: never a second.
+        self._hung: asyncio.Future[object] | None = None
+        self._log = ThrottledLog(logger, seconds(log_interval, "log_interval", zero=True), clock)
 
     @property
     def last_state(self) -> GovernanceState:
@@ -94,17 +142,36 @@ class AuthorityGate:
         """Ask the provider for a fresh state, unless it failed less than ``retry_interval`` ago."""
         if self._clock() < self._failing_until:
             return self._fail_safe_state("error")
+        name = type(self.provider).__name__
+        if self._hung is not None:
+            if not self._hung.done():
+                return self.failed(
+                    ProviderTimeoutError(f"{name}.refresh() ignored its cancellation, still runs")
+                )
+            self._hung = None
         try:
-            async with asyncio.timeout(self._refresh_timeout):
-                state = await self.provider.refresh()
-            state = self._checked(state, "refresh()")
-        except TimeoutError:
+            # A task of its own: a refresh() that swallows the cancellation cannot hold the
+            # dispatch beyond the timeout (it could inside asyncio.timeout()).
+            task: asyncio.Future[object] = asyncio.ensure_future(self.provider.refresh())
+        except Exception as exc:  # refresh() is no coroutine function
+            return self.failed(exc)
+        try:
+            await asyncio.wait((task,), timeout=self._refresh_timeout)
+        except BaseException:  # the dispatch was cancelled: so is its refresh
+            _stop(task)
+            raise
+        if not task.done():
+            _stop(task)
+            self._hung = task  # if it ignores the cancellation, no other one is started
             return self.failed(
                 ProviderTimeoutError(
-                    f"{type(self.provider).__name__}.refresh() did not answer within "
-                    f"{self._refresh_timeout}s"
+                    f"{name}.refresh() did not answer within {self._refresh_timeout}s"
                 )
             )
+        if task.cancelled():  # by itself: not the dispatch's cancellation
+            return self.failed(RuntimeError(f"{name}.refresh() was cancelled"))
+        try:
+            state = self._checked(task.result(), "refresh()")
         except Exception as exc:
             return self.failed(exc)
         self._recovered()
@@ -149,15 +216,17 @@ class AuthorityGate:
         return self._fail_safe_state(type(exc).__name__)
 
     def _fail_safe_state(self, cause: str) -> GovernanceState:
-        # One state per failure episode: its changed_at says when the trouble started.
-        state = self._fail_safe or self._episode
-        if state is None:
-            state = self._episode = GovernanceState(
-                GovernanceMode.DEGRADED,
+        fixed = self._fail_safe
+        if isinstance(fixed, GovernanceState):
+            state = fixed
+        else:  # one state per failure episode: its changed_at says when the trouble started
+            state = self._episode or GovernanceState(
+                fixed or GovernanceMode.DEGRADED,
                 reason=f"authority provider unavailable ({cause})",
                 actor="layerguard",
                 changed_at=datetime.now(UTC),
             )
+            self._episode = state
         self._last = state
         return state
 
@@ -167,3 +236,14 @@ class AuthorityGate:
             self._episode = None
             self._log.reset("provider")
             logger.warning("authority provider %s recovered", type(self.provider).__name__)
+
+
+def _stop(task: asyncio.Future[object]) -> None:
+    task.cancel()
+    task.add_done_callback(_retrieve)
+
+
+def _retrieve(task: asyncio.Future[object]) -> None:
+    """A refresh nobody waits for any more: mark its failure as seen (no "never retrieved")."""
+    if not task.cancelled():
+        task.exception()

@@ -82,6 +82,13 @@ class TableAuthority:
         to receive flips at once; elsewhere it does nothing."""
         if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not ttl > 0:
             raise ValueError(f"ttl must be a positive number of seconds, got {ttl!r}")
+        if not isinstance(engine, AsyncEngine):
+            raise TypeError(
+                "engine must be an AsyncEngine (sqlalchemy.ext.asyncio.create_async_engine), "
+                f"got {type(engine).__name__}"
+            )
+        if not isinstance(scope, str) or not scope:
+            raise TypeError(f"scope must be a non-empty str, got {scope!r}")
         self._engine = engine
         self._listen = (
             listen and engine.dialect.name == "postgresql" and (engine.dialect.driver == "asyncpg")
