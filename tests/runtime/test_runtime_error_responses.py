@@ -8,6 +8,7 @@ i.e. as a bug in the handler.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -90,9 +91,17 @@ def assert_json_error(response: httpx.Response, status: int, code: str) -> dict[
     return detail
 
 
-async def test_unreachable_database_is_503_database_unavailable(client_for: Any) -> None:
-    nobody_listens = f"postgresql+asyncpg://u@127.0.0.1:{free_port()}/db"
-    engine = app_engine(nobody_listens)
+@pytest.mark.parametrize("database", ["postgresql", "sqlite"])
+async def test_unreachable_database_is_503_database_unavailable(
+    client_for: Any, tmp_path: Path, database: str
+) -> None:
+    """A server nobody listens on; SQLite's counterpart, a file that cannot be opened
+    (SQLITE_CANTOPEN: its directory is gone), was HANDLER_EXCEPTION:OperationalError."""
+    if database == "postgresql":
+        url = f"postgresql+asyncpg://u@127.0.0.1:{free_port()}/db"
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'no-such-directory' / 'app.db'}"
+    engine = app_engine(url)
     try:
         async with client_for(async_sessionmaker(engine)) as client:
             response = await client.post("/items", params={"name": "x"})
@@ -315,22 +324,3 @@ def test_database_unavailable_classification() -> None:
     refused = RuntimeError("wrapped")
     refused.__cause__ = ConnectionResetError()
     assert errors.database_unavailable(refused)
-
-
-async def test_sqlite_file_that_cannot_be_opened_is_503_database_unavailable(
-    client_for: Any, tmp_path: Any
-) -> None:
-    """SQLite's counterpart of an unreachable server (SQLITE_CANTOPEN: the directory is gone,
-    or not readable): an incident, not a handler bug (was HANDLER_EXCEPTION:OperationalError)."""
-    engine = app_engine(f"sqlite+aiosqlite:///{tmp_path / 'no-such-directory' / 'app.db'}")
-    try:
-        async with client_for(async_sessionmaker(engine)) as client:
-            response = await client.post("/items", params={"name": "x"})
-    finally:
-        await engine.dispose()
-    detail = assert_json_error(response, 503, "DATABASE_UNAVAILABLE")
-    assert detail == {
-        "error": "operation 'items.insert' could not reach the database; try again later",
-        "error_code": "DATABASE_UNAVAILABLE",
-        "operation": "items.insert",
-    }
