@@ -62,15 +62,20 @@ _NULL_TAG = "tag:yaml.org,2002:null"
 _EMPTY = yaml.ScalarNode(_NULL_TAG, "", yaml.Mark("", 0, 0, 0, None, 0))
 """An empty YAML block, as a null at its first line."""
 
-_SECTION = re.compile(r" {0,3}##[ \t]+(?P<heading>\S.*?)[ \t]*")
-_TITLE = re.compile(r" {0,3}#[ \t]+(?P<title>\S.*?)[ \t]*")
+# Every pattern here runs once per card line, and a line may be a megabyte long: each must
+# match in linear time. None ends in a lazy `.*?` before optional blanks (quadratic on a long
+# run of spaces): the text is matched greedily and its trailing blanks stripped afterwards.
+_SECTION = re.compile(r" {0,3}##[ \t]+(?P<heading>\S.*)")
+_TITLE = re.compile(r" {0,3}#[ \t]+(?P<title>\S.*)")
 _FENCE = re.compile(r" {0,3}(?P<fence>`{3,}|~{3,})(?P<info>.*)")
 _HEADER_LINE = re.compile(
-    r"\*\*(?P<key>[A-Za-z]+)(?::\*\*|\*\*:)[ \t]*(?P<value>.*?)[ \t]*", re.IGNORECASE
+    r"\*\*(?P<key>[A-Za-z]+)(?::\*\*|\*\*:)[ \t]*(?P<value>.*)", re.IGNORECASE
 )
 _TABLE_ROW = re.compile(r"[ \t]*\|(?P<cells>.*)\|[ \t]*")
 _HEADER_KEYS = ("path", "layer", "component")
-_HEADING_SUFFIX = re.compile(r"\([^)]*\)|\s[-\u2013\u2014].*|[\u2013\u2014].*")
+_BLANKS = " \t"
+_SUFFIX_START = re.compile(r"\(|\s[-\u2013\u2014]|[\u2013\u2014]")
+_DASH_SUFFIX = re.compile(r"\s[-\u2013\u2014]|[\u2013\u2014]")
 _SECTION_KINDS: dict[str, SectionKind] = {
     "placement card": "placement",
     "export contract": "exports",
@@ -139,7 +144,31 @@ def _split_lines(text: str) -> list[str]:
 def heading_name(heading: str) -> str:
     """A `## heading` as sections are recognised: without a parenthesised or dash-separated
     suffix, whitespace collapsed, case folded ("Functions (generated)" -> "functions")."""
-    return " ".join(_HEADING_SUFFIX.sub(" ", heading).split()).casefold().rstrip(":")
+    return " ".join(_without_suffixes(heading).split()).casefold().rstrip(":")
+
+
+def _without_suffixes(heading: str) -> str:
+    """`heading` with each `(...)` group and everything from a dash on (` - `, `–`, `—`)
+    replaced by a space, in one pass: a regex `\\([^)]*\\)` would scan to the end of the line
+    from every `(` that is never closed, quadratic on a line of `(`s."""
+    last_close = heading.rfind(")")
+    kept: list[str] = []
+    start = 0
+    while (found := _SUFFIX_START.search(heading, start)) is not None:
+        kept.append(heading[start : found.start()])
+        if found.group() != "(":
+            kept.append(" ")  # a dash: the rest of the heading is a suffix
+            return "".join(kept)
+        if found.start() > last_close:  # no `)` after it, nor after any later `(`
+            dash = _DASH_SUFFIX.search(heading, found.start())
+            end = len(heading) if dash is None else dash.start()
+            kept.append(heading[found.start() : end])
+            kept.append("" if dash is None else " ")
+            return "".join(kept)
+        kept.append(" ")
+        start = heading.index(")", found.end()) + 1
+    kept.append(heading[start:])
+    return "".join(kept)
 
 
 def _section_kind(heading: str) -> SectionKind | None:
@@ -240,13 +269,13 @@ class _CardReader:
                 if heading is None:
                     continue
             if heading is not None:
-                headings.append(Located(heading["heading"], number))
+                headings.append(Located(heading["heading"].rstrip(_BLANKS), number))
             elif fence := _FENCE.fullmatch(line):
                 info = fence["info"].strip()
                 if not (fence["fence"][0] == "`" and "`" in info):  # else: inline code
                     open_fence = (number, fence["fence"], info)
             elif not headings and title is None and (match := _TITLE.fullmatch(line)):
-                title = Located(match["title"], number)
+                title = Located(match["title"].rstrip(_BLANKS), number)
             else:
                 self._header_field(line, number, header)
         if open_fence is not None:
@@ -270,7 +299,7 @@ class _CardReader:
 
     def _header_field(self, line: str, number: int, header: dict[str, Located[str]]) -> None:
         if match := _HEADER_LINE.fullmatch(line):
-            key, value = match["key"], match["value"]
+            key, value = match["key"], match["value"].rstrip(_BLANKS)
         elif row := _TABLE_ROW.fullmatch(line):
             cells = row["cells"].split("|")
             if len(cells) < 2:

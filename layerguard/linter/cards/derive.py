@@ -393,7 +393,8 @@ _VALUE_END = re.compile(r"\s+[-\u2013\u2014]\s|[(;,:.]")
 def read_transaction_value(value: str) -> Declared | None:
     """The claim of a Transaction field; a note after a dash, parenthesis, colon or comma is
     ignored, as are case, `_` and `-` ("Flush-only (drivers)" is `Flush only`). None: unknown."""
-    head = _VALUE_END.split(value.strip(), maxsplit=1)[0]
+    # Blanks collapsed first: `\s+` tried at each space of a long run is quadratic.
+    head = _VALUE_END.split(" ".join(value.split()), maxsplit=1)[0]
     words = " ".join(head.replace("_", " ").replace("-", " ").split()).casefold()
     return TRANSACTION_VALUES.get(words)
 
