@@ -10,7 +10,6 @@ assertions on speed.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from tests.helpers import Run, run_process, write_project
@@ -81,3 +80,82 @@ def test_card_lines_with_long_runs_of_spaces_parse_in_linear_time(tmp_path: Path
     assert run.exit_code == 1, run.stderr
     assert run.findings() == [LG101]  # the Transaction value is read: `Forbidden`, no LG304
     assert run.report["summary"] == {**run.report["summary"], "files": 2, "cards": 1}
+
+
+# --- item 9: a TOML key of 50,000 dotted parts; the wording of "too many values" -------------
+
+PYPROJECT = (
+    '[project]\nname = "x"\n\n'  # 1-3
+    "[tool.layerguard]\n"  # 4
+    "version = 1\n"  # 5
+    "{extra}"  # 6
+    "[[tool.layerguard.layers]]\n"
+    'id = "api"\nname = "API"\npaths = ["app/api/**"]\n'
+)
+
+
+def toml_project(root: Path, extra: str = "") -> Path:
+    return write_project(
+        root,
+        {"pyproject.toml": PYPROJECT.format(extra=extra), "app/api/a.py": "x = 1\n"},
+        config=None,
+    )
+
+
+def test_a_dotted_key_of_50000_parts_is_refused_before_parsing(tmp_path: Path) -> None:
+    """tomllib's time and memory grow with the square of a key's parts: 50,000 parts took
+    14.7 GB within 60 s; 8,000 took 400 MB, then said "nested too deeply" without a line."""
+    root = toml_project(tmp_path, ".".join(["a"] * 50_000) + " = 1\n")
+    run = layerguard(root, "check")
+    assert run.exit_code == 2, run.stderr
+    assert run.stderr == (
+        f"{root / 'pyproject.toml'}:6: LG003 a key of more than 32 dotted parts; layerguard "
+        "does not read such a document (a contract's keys have at most five parts).\n"
+    )
+
+
+def test_a_deep_table_header_is_refused_and_32_parts_are_read(tmp_path: Path) -> None:
+    deep = toml_project(tmp_path / "deep", "[" + ".".join(["a"] * 20_000) + "]\n")
+    run = layerguard(deep, "check")
+    assert run.exit_code == 2, run.stderr
+    assert run.stderr.startswith(f"{deep / 'pyproject.toml'}:6: LG003 a key of more than 32 ")
+    # Dots in strings are not key parts, and a key of 32 parts is read (and validated).
+    dots = ".".join(["a"] * 100)
+    fine = toml_project(tmp_path / "fine", f'"{dots}".b = "{dots}"\n')
+    fine_run = layerguard(fine, "check")
+    assert fine_run.exit_code == 2, fine_run.stderr
+    assert "LG003 " + dots + ": unknown key" in fine_run.stderr
+    limit = toml_project(
+        tmp_path / "limit", "[tool.layerguard.placeholders]\n" + "x." * 29 + "y = 1\n"
+    )
+    assert "more than 32" not in layerguard(limit, "check").stderr
+
+
+def test_too_many_values_are_said_in_the_words_of_the_file(tmp_path: Path) -> None:
+    """A TOML array of more than 100,000 values was said to expand "through YAML aliases"."""
+    toml = toml_project(tmp_path / "toml", "x = [" + "1," * 150_000 + "]\n")
+    run = layerguard(toml, "check")
+    assert run.exit_code == 2, run.stderr
+    assert run.stderr == (
+        f"{toml / 'pyproject.toml'}:4: LG003 [tool.layerguard] holds more than 100,000 values; "
+        "a contract has a few hundred.\n"
+    )
+    plain = write_project(tmp_path, {}, "version: 1\nx: [" + "1," * 150_000 + "]\n")
+    run = layerguard(plain, "check")
+    assert run.exit_code == 2, run.stderr
+    assert run.stderr == (
+        f"{plain / 'layerguard.yaml'}:1: LG003 the file holds more than 100,000 values; a "
+        "contract has a few hundred.\n"
+    )
+    laughs = "version: 1\na: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{b}: &{b} [{', '.join(['*' + a] * 10)}]\n"
+        for a, b in zip("abcdef", "bcdefg", strict=True)
+    )
+    (tmp_path / "bomb").mkdir()
+    bomb = write_project(tmp_path / "bomb", {}, laughs)
+    run = layerguard(bomb, "check")
+    assert run.exit_code == 2, run.stderr
+    assert run.stderr == (
+        f"{bomb / 'layerguard.yaml'}:1: LG003 the file expands to more than 100,000 values "
+        "through YAML aliases; write the contract out without them.\n"
+    )

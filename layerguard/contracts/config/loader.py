@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -55,8 +55,8 @@ _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 MAX_CONFIG_VALUES = 100_000
-"""Values a contract may expand to through YAML aliases (a "billion laughs" file expands
-exponentially); real contracts have a few hundred."""
+"""Values a contract may hold, each use of a YAML alias counting what it names again (a
+"billion laughs" file expands exponentially); real contracts have a few hundred."""
 
 
 def find_config(start: Path) -> Path | None:
@@ -133,7 +133,7 @@ def parse_config(text: str, path: Path) -> ProjectConfig:
     """Validate the text of a contract read from `path` (its directory is the root): the
     `[tool.layerguard]` table of a `.toml` file, else a `layerguard.yaml`."""
     if path.suffix == ".toml":
-        return _validated(contract_node(text, path), path)
+        return _validated(contract_node(text, path, MAX_CONFIG_VALUES), path)
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
@@ -164,11 +164,18 @@ def _validated(root: yaml.Node, path: Path) -> ProjectConfig:
         else:
             message = f"expected a mapping of keys at the top level, got {type_name(root)}."
         raise ConfigError([ConfigProblem(path, line_of(root), "", message)])
-    if _expands_beyond(root, MAX_CONFIG_VALUES):
-        message = (
-            f"the file expands to more than {MAX_CONFIG_VALUES:,} values through YAML aliases; "
-            "write the contract out without them."
-        )
+    too_many = _too_many_values(root, MAX_CONFIG_VALUES)
+    if too_many is not None:
+        if too_many == "aliases":
+            message = (
+                f"the file expands to more than {MAX_CONFIG_VALUES:,} values through YAML "
+                "aliases; write the contract out without them."
+            )
+        else:  # a TOML table is counted before its nodes are built (`contract_node`)
+            message = (
+                f"the file holds more than {MAX_CONFIG_VALUES:,} values; a contract has a few "
+                "hundred."
+            )
         raise ConfigError([ConfigProblem(path, line_of(root), "", message)])
 
     checked = check(root, SPEC, path)
@@ -183,23 +190,27 @@ def _validated(root: yaml.Node, path: Path) -> ProjectConfig:
     return config
 
 
-def _expands_beyond(root: yaml.Node, limit: int) -> bool:
+def _too_many_values(root: yaml.Node, limit: int) -> Literal["aliases", "values"] | None:
     """Whether the document has more than `limit` values once its aliases are expanded (an
-    alias is the node it names, shared: walking it counts it again)."""
+    alias is the node it names, shared: walking it counts it again): "aliases" when aliases
+    took it there, "values" when it holds that many itself (a TOML array of a million items;
+    TOML has no aliases), None when it is within the limit."""
     stack = [root]
     count = 0
+    distinct: set[int] = set()  # the nodes themselves, without the repeats aliases make
     while stack:
         node = stack.pop()
         count += 1
+        distinct.add(id(node))
         if count > limit:
-            return True
+            return "values" if len(distinct) > limit else "aliases"
         if isinstance(node, yaml.SequenceNode):
             stack.extend(node.value)
         elif isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 stack.append(key)
                 stack.append(value)
-    return False
+    return None
 
 
 def _strings(value: Any) -> tuple[str, ...]:

@@ -63,9 +63,13 @@ def declares_contract(path: Path) -> bool:
 def toml_document(text: str) -> dict[str, Any]:
     """The parsed document (read only: it is shared). A run parses its `pyproject.toml` once:
     finding the contract (`declares_contract`) and loading it (`contract_node`) read the same
-    text one after the other."""
+    text one after the other. A key of too many dotted parts is refused before parsing
+    (`KeyTooDeepError`, a `TOMLDecodeError`): tomllib would spend minutes on it."""
     import tomllib
 
+    from layerguard.contracts.config.toml_lines import check_key_depth
+
+    check_key_depth(text)
     return tomllib.loads(text)
 
 
@@ -87,15 +91,22 @@ def _may_hold_tool_table(text: str) -> bool:
     return False
 
 
-def contract_node(text: str, path: Path) -> yaml.Node:
+def contract_node(text: str, path: Path, max_values: int) -> yaml.Node:
     """The `[tool.layerguard]` table of a TOML document as a YAML node (ConfigError when the
-    document does not parse or has no such table)."""
+    document does not parse, has no such table, or more than `max_values` values in it: those
+    are counted before the table's lines are looked for and its nodes built)."""
     import tomllib
 
-    from layerguard.contracts.config.toml_lines import locate
+    from layerguard.contracts.config.toml_lines import MAX_KEY_PARTS, KeyTooDeepError, locate
 
     try:
         document = toml_document(text)
+    except KeyTooDeepError as error:
+        message = (
+            f"a key of more than {MAX_KEY_PARTS} dotted parts; layerguard does not read "
+            "such a document (a contract's keys have at most five parts)."
+        )
+        raise ConfigError([ConfigProblem(path, error.line, "", message)]) from None
     except tomllib.TOMLDecodeError as error:
         message = str(error)
         place = _TOML_ERROR_PLACE.search(message)
@@ -112,13 +123,35 @@ def contract_node(text: str, path: Path) -> yaml.Node:
     if not isinstance(tool, dict) or TOOL_TABLE[1] not in tool:
         message = f"no {TOOL_HEADER} table; `layerguard init --pyproject` writes one."
         raise ConfigError([ConfigProblem(path, 0, "", message)])
+    table = tool[TOOL_TABLE[1]]
+    if _holds_more_than(table, max_values):
+        message = (
+            f"{TOOL_HEADER} holds more than {max_values:,} values; a contract has a few hundred."
+        )
+        raise ConfigError([ConfigProblem(path, locate(text).get(TOOL_TABLE, 0), "", message)])
     lines = locate(text)
     try:
-        return _node(tool[TOOL_TABLE[1]], TOOL_TABLE, lines, lines.get(TOOL_TABLE, 1))
+        return _node(table, TOOL_TABLE, lines, lines.get(TOOL_TABLE, 1))
     except RecursionError:
         raise ConfigError(
             [ConfigProblem(path, 0, TOOL_HEADER, "nested too deeply to read.")]
         ) from None
+
+
+def _holds_more_than(table: dict[str, Any], limit: int) -> bool:
+    """Whether a parsed TOML table holds more than `limit` values (tables and arrays count)."""
+    stack: list[Any] = [table]
+    count = 0
+    while stack:
+        value = stack.pop()
+        count += 1
+        if count > limit:
+            return True
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
 
 
 def _node(value: Any, path: tuple[str | int, ...], lines: dict[Any, int], near: int) -> yaml.Node:

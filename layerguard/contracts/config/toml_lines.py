@@ -17,8 +17,13 @@ from __future__ import annotations
 import bisect
 import contextlib
 import re
+import tomllib
 
 KeyPath = tuple[str | int, ...]
+
+MAX_KEY_PARTS = 32
+"""Dotted parts a key (`a.b.c = 1`, `[a.b.c]`) may have. tomllib's time and memory grow with
+the square of a key's parts (50,000 took 70 s and 14 GB); real keys have a few."""
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})|\\(.)")
@@ -27,6 +32,32 @@ _SCALAR_END = re.compile(r"[,\]}\n#]")
 
 class _UnexpectedTextError(Exception):
     """Text the scanner does not expect: stop recording, keep what was found."""
+
+
+class KeyTooDeepError(tomllib.TOMLDecodeError):
+    """A key with more than `MAX_KEY_PARTS` dotted parts, at `line`: refused before `tomllib`
+    reads the document. A TOML decode error, so that whoever reads the document reports it
+    as such."""
+
+    def __init__(self, line: int) -> None:
+        self.line = line
+        super().__init__(
+            f"a key of more than {MAX_KEY_PARTS} dotted parts (at line {line}, column 1)"
+        )
+
+
+def check_key_depth(text: str) -> None:
+    """Raise `KeyTooDeepError` for the first key of a TOML document with more than
+    `MAX_KEY_PARTS` dotted parts, before `tomllib` spends minutes on it.
+
+    A key lies on one line, so a document with no line holding that many dots (nearly every
+    one) is decided without scanning. Otherwise the document is scanned up to the first text
+    the scanner does not expect (past which `tomllib` stops too, at a syntax error).
+    """
+    if all(line.count(".") < MAX_KEY_PARTS for line in text.split("\n")):
+        return
+    with contextlib.suppress(_UnexpectedTextError, IndexError, RecursionError):
+        _KeyScanner(text).document()
 
 
 def locate(text: str) -> dict[KeyPath, int]:
@@ -54,9 +85,14 @@ class _Scanner:
         return bisect.bisect_left(self.newlines, self.pos if pos is None else pos) + 1
 
     def record(self, path: KeyPath, pos: int) -> None:
+        """`path` and its ancestors not seen yet start at `pos` (an ancestor is recorded
+        before its descendants, so the walk up stops at the first one known)."""
         line = self.line(pos)
-        for end in range(1, len(path) + 1):
-            self.lines.setdefault(path[:end], line)
+        for end in range(len(path), 0, -1):
+            prefix = path[:end]
+            if prefix in self.lines:
+                return
+            self.lines[prefix] = line
 
     # --- the document -------------------------------------------------------------------
 
@@ -77,8 +113,8 @@ class _Scanner:
                 keys = self.key()
                 self.expect("]")
                 table = self.resolve(keys)
-                self.lines[table] = self.line(start)
                 self.record(table, start)
+                self.lines[table] = self.line(start)
             else:
                 self.keyval(table)
             self.end_of_line()
@@ -112,10 +148,13 @@ class _Scanner:
     # --- keys and values ----------------------------------------------------------------
 
     def key(self) -> tuple[str, ...]:
+        start = self.pos
         keys = []
         while True:
             self.blank()
             keys.append(self.simple_key())
+            if len(keys) > MAX_KEY_PARTS:
+                raise KeyTooDeepError(self.line(start))
             self.blank()
             if self.pos < len(self.text) and self.text[self.pos] == ".":
                 self.pos += 1
@@ -222,6 +261,13 @@ class _Scanner:
         if not self.text.startswith(token, self.pos):
             raise _UnexpectedTextError
         self.pos += len(token)
+
+
+class _KeyScanner(_Scanner):
+    """The scanner's walk without recording anything: for `check_key_depth`."""
+
+    def record(self, path: KeyPath, pos: int) -> None:
+        pass
 
 
 def _escaped(text: str, pos: int) -> bool:
