@@ -159,3 +159,120 @@ def test_too_many_values_are_said_in_the_words_of_the_file(tmp_path: Path) -> No
         f"{bomb / 'layerguard.yaml'}:1: LG003 the file expands to more than 100,000 values "
         "through YAML aliases; write the contract out without them.\n"
     )
+
+
+# --- item 10: `migrate import-linter` on an interpolation bomb, a huge list, a long line -----
+
+SHOP = {"shop/__init__.py": "", "shop/api.py": "from shop import db\n", "shop/db.py": ""}
+
+
+def importlinter_project(root: Path, name: str, text: str) -> Path:
+    return write_project(root, {**SHOP, name: text}, config=None)
+
+
+def test_an_interpolation_bomb_is_refused_with_its_line(tmp_path: Path) -> None:
+    """Each option names the one before ten times: configparser expands 10**10 characters
+    (import-linter itself hangs on the file); the migration ran past 60 s, memory rising."""
+    options = "".join(f"a{i} = {' '.join([f'%(a{i - 1})s'] * 10)}\n" for i in range(1, 10))
+    root = importlinter_project(
+        tmp_path,
+        ".importlinter",
+        "[importlinter]\nroot_packages = shop\na0 = xxxxxxxxxx\n"  # 1-3
+        + options  # 4-12
+        + "[importlinter:contract:one]\nname = One\ntype = forbidden\n"
+        "source_modules = shop.api\nforbidden_modules = %(a9)s\n",
+    )
+    run = layerguard(root, "migrate", "import-linter")
+    assert run.exit_code == 2, run.stderr
+    assert run.stderr == (
+        ".importlinter:8: option 'a5': its %(name)s references expand beyond 1,000,000 "
+        "characters; write the values out\n"
+    )
+    assert not (root / "layerguard.yaml").exists()
+
+
+def test_interpolation_still_reads_as_import_linter_reads_it(tmp_path: Path) -> None:
+    root = importlinter_project(
+        tmp_path,
+        ".importlinter",
+        "[importlinter]\nroot_packages = shop\n\n"
+        "[importlinter:contract:one]\nname = No %(type)s import (100%% sure)\n"
+        "type = forbidden\nsource_modules = shop.api\nforbidden_modules = shop.db\n",
+    )
+    run = layerguard(root, "migrate", "import-linter", "--stdout")
+    assert run.exit_code == 0, run.stderr
+    assert run.stdout == (
+        "contracts:\n  - id: one\n"
+        '    name: "No forbidden import (100% sure)"\n'
+        "    type: forbidden\n"
+        "    source_modules:\n      - shop.api\n"
+        "    forbidden_modules:\n      - shop.db\n"
+    )
+
+
+def test_a_list_of_a_million_values_is_refused_at_once(tmp_path: Path) -> None:
+    """`layers = [1,1,…]` (1.5 million items, 3 MB) ran past 60 s: each item's line was
+    searched for from the option's line on."""
+    root = importlinter_project(
+        tmp_path,
+        "pyproject.toml",
+        '[project]\nname = "shop"\n\n[tool.importlinter]\nroot_packages = ["shop"]\n\n'
+        '[[tool.importlinter.contracts]]\nname = "L"\ntype = "layers"\n'
+        "layers = [" + "1," * 1_500_000 + "]\n",
+    )
+    run = layerguard(root, "migrate", "import-linter")
+    assert run.exit_code == 2, run.stderr
+    assert run.stderr == (
+        "pyproject.toml:4: more than 100,000 values: no contract that large can be loaded (a "
+        "configuration has a few hundred)\n"
+    )
+
+
+def test_every_toml_value_has_its_line_and_comment(tmp_path: Path) -> None:
+    """Values are placed by the TOML scanner, not searched for as quoted text: unquoted ones
+    and repeated ones get their own line too."""
+    root = importlinter_project(
+        tmp_path,
+        "pyproject.toml",
+        '[tool.importlinter]\nroot_packages = ["shop"]\n\n'  # 1-3
+        '[[tool.importlinter.contracts]]\nname = "L"\ntype = "layers"\n'  # 4-6
+        'layers = ["shop.api", "shop.db"]\n'  # 7
+        "ignore_imports = [\n"  # 8
+        '    "shop.api -> shop.db",\n'  # 9
+        "    # Again, for the tests (line 11).\n"  # 10
+        '    "shop.api -> shop.db",\n'  # 11
+        "]\n",
+    )
+    run = layerguard(root, "migrate", "import-linter", "--stdout")
+    assert run.exit_code == 0, run.stderr
+    assert "reason: carried over from import-linter ('L', line 9)" in run.stdout
+    assert "reason: Again, for the tests (line 11)." in run.stdout
+
+
+def test_an_ini_line_of_a_million_spaces_is_read_in_linear_time(tmp_path: Path) -> None:
+    """configparser's own option pattern retried the blanks at every character: 100,000
+    spaces took a minute."""
+    root = importlinter_project(
+        tmp_path,
+        ".importlinter",
+        "[importlinter]\nroot_packages = shop\n"
+        f"x{' ' * 1_000_000}y\n"  # 3: no `=`: not an option
+        "[importlinter:contract:one]\nname = One\ntype = forbidden\n"
+        "source_modules = shop.api\nforbidden_modules = shop.db\n",
+    )
+    run = layerguard(root, "migrate", "import-linter")
+    assert run.exit_code == 2, run.stderr
+    assert run.stderr == ".importlinter:3: not a valid INI file: cannot parse this line\n"
+    spaced = importlinter_project(
+        tmp_path / "spaced",
+        ".importlinter",
+        f"[importlinter]\nroot_packages{' ' * 1_000_000}= shop\n"
+        "[importlinter:contract:one]\nname = One\ntype = forbidden\n"
+        "source_modules = shop.api\nforbidden_modules = shop.db\n",
+    )
+    run = layerguard(spaced, "migrate", "import-linter", "--stdout")
+    assert run.exit_code == 0, run.stderr
+    assert run.stdout == (
+        "contracts:\n  - id: one\n    name: One\n    type: forbidden\n"
+        "    source_modules:\n      - shop.api\n    forbidden_modules:\n      - shop.db\n"
+    )

@@ -124,7 +124,7 @@ def contract_node(text: str, path: Path, max_values: int) -> yaml.Node:
         message = f"no {TOOL_HEADER} table; `layerguard init --pyproject` writes one."
         raise ConfigError([ConfigProblem(path, 0, "", message)])
     table = tool[TOOL_TABLE[1]]
-    if _holds_more_than(table, max_values):
+    if holds_more_than(table, max_values):
         message = (
             f"{TOOL_HEADER} holds more than {max_values:,} values; a contract has a few hundred."
         )
@@ -138,7 +138,7 @@ def contract_node(text: str, path: Path, max_values: int) -> yaml.Node:
         ) from None
 
 
-def _holds_more_than(table: dict[str, Any], limit: int) -> bool:
+def holds_more_than(table: dict[str, Any], limit: int) -> bool:
     """Whether a parsed TOML table holds more than `limit` values (tables and arrays count)."""
     stack: list[Any] = [table]
     count = 0

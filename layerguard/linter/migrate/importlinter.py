@@ -12,12 +12,24 @@ line.
 
 from __future__ import annotations
 
+import bisect
 import configparser
 import re
 import tomllib
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
+
+from layerguard.contracts.config.loader import MAX_CONFIG_VALUES
+from layerguard.contracts.config.pyproject import holds_more_than
+from layerguard.contracts.config.toml_lines import (
+    MAX_KEY_PARTS,
+    KeyPath,
+    KeyTooDeepError,
+    check_key_depth,
+    locate,
+)
 
 INI_SECTION = "importlinter"
 TOML_TABLE = ("tool", "importlinter")
@@ -78,11 +90,78 @@ def parse(text: str, path: PurePath) -> ImportLinterConfig | None:
 # --- INI -------------------------------------------------------------------------------------
 
 _HEADER = re.compile(r"^\[(?P<name>[^\]]+)\]")
-_KEY = re.compile(r"^(?P<key>[^\s=:#;][^=:]*?)\s*[=:](?P<rest>.*)$")
+# The key is stripped afterwards: a lazy key before `\s*` retried the blanks at every character
+# of a long line.
+_KEY = re.compile(r"^(?P<key>[^\s=:#;][^=:]*)[=:](?P<rest>.*)$")
+
+
+MAX_INTERPOLATION = 1_000_000
+"""Characters `%(name)s` references may add to a file's values, all options together. An
+option referring ten times to one referring ten times to another... expands exponentially
+(configparser bounds the depth, not the breadth): import-linter itself hangs on such a file."""
+
+
+class InterpolationTooLargeError(configparser.InterpolationError):
+    """The values' references expand beyond `MAX_INTERPOLATION` characters."""
+
+
+class _Pieces(list[str]):
+    """The pieces of interpolated values, counted against the file's budget as they come
+    (an empty piece counts too: references to empty values cost time all the same)."""
+
+    def __init__(self, interpolation: _BoundedInterpolation, option: str, section: str) -> None:
+        super().__init__()
+        self.interpolation = interpolation
+        self.option = option
+        self.section = section
+
+    def append(self, piece: str) -> None:
+        self.interpolation.spent += len(piece) + 1
+        if self.interpolation.spent > self.interpolation.budget:
+            raise InterpolationTooLargeError(
+                self.option,
+                self.section,
+                f"its %(name)s references expand beyond {MAX_INTERPOLATION:,} characters; "
+                "write the values out",
+            )
+        super().append(piece)
+
+
+class _BoundedInterpolation(configparser.BasicInterpolation):
+    """configparser's default interpolation, which import-linter uses, within a budget: the
+    values as written (each option is read once) and `MAX_INTERPOLATION` characters more."""
+
+    def __init__(self, text: str) -> None:
+        self.budget = 2 * len(text) + MAX_INTERPOLATION
+        self.spent = 0
+
+    def before_get(
+        self,
+        parser: MutableMapping[str, Mapping[str, str]],
+        section: str,
+        option: str,
+        value: str,
+        defaults: Mapping[str, str],
+    ) -> str:
+        pieces = _Pieces(self, option, section)
+        self._interpolate_some(  # type: ignore[attr-defined]
+            parser, option, pieces, value, section, defaults, 1
+        )
+        return "".join(pieces)
+
+
+class _ConfigParser(configparser.ConfigParser):
+    """configparser's parser with an option pattern in linear time: the stock one,
+    `(?P<option>.*?)\\s*(?P<vi>=|:)`, retries the blanks at every character of a long line
+    (100,000 spaces took a minute). It matches the same lines, and configparser strips the
+    option's trailing blanks all the same."""
+
+    OPTCRE = re.compile(r"(?P<option>[^=:]*)(?P<vi>[=:])\s*(?P<value>.*)$")
 
 
 def _parse_ini(text: str, path: PurePath) -> ImportLinterConfig | None:
-    parser = configparser.ConfigParser()  # as import-linter: default interpolation and all
+    # As import-linter reads it: configparser's defaults, interpolation included (bounded).
+    parser = _ConfigParser(interpolation=_BoundedInterpolation(text))
     try:
         parser.read_string(text, source=str(path))
     except configparser.ParsingError as error:
@@ -104,10 +183,16 @@ def _parse_ini(text: str, path: PurePath) -> ImportLinterConfig | None:
     if INI_SECTION not in parser.sections():
         return None
     scanned = _scan_ini(text)
+    names = [n for n in parser.sections() if n == INI_SECTION or n.startswith(INI_SECTION + ":")]
+    count = sum(
+        parser.get(name, option, raw=True).count("\n") + 1
+        for name in names
+        for option in parser.options(name)
+    )
+    if count > MAX_CONFIG_VALUES:
+        raise ImportLinterSyntaxError(scanned.get(INI_SECTION, (0, {}))[0], _TOO_MANY_VALUES)
     sections = {}
-    for name in parser.sections():
-        if name != INI_SECTION and not name.startswith(INI_SECTION + ":"):
-            continue
+    for name in names:
         header_line, keys = scanned.get(name, (0, {}))
         section = Section(name, header_line)
         for option in parser.options(name):
@@ -163,33 +248,46 @@ def _scan_ini(text: str) -> dict[str, tuple[int, dict[str, tuple[int, list[Item]
 
 def _with_lines(values: list[str], scanned: list[Item], default: int) -> list[Item]:
     """The option's values (blank ones dropped, as import-linter does) with the line and
-    comment of the scanned line that holds each."""
+    comment of the scanned line that holds each: the first such line after the previous
+    value's (in linear time: an option may have a million values)."""
+    where: dict[str, list[int]] = {}  # value -> the indexes of the scanned lines holding it
+    for index, item in enumerate(scanned):
+        where.setdefault(item.value, []).append(index)
     items = []
-    remaining = list(scanned)
+    after = 0  # scanned lines before this one hold earlier values
     for value in values:
         if not value:
             continue
-        at = next((i for i, item in enumerate(remaining) if item.value == value), None)
-        if at is None:
+        indexes = where.get(value, [])
+        found = bisect.bisect_left(indexes, after)
+        if found == len(indexes):
             items.append(Item(value, default))
         else:
-            items.append(Item(value, remaining[at].line, remaining[at].comment))
-            del remaining[: at + 1]
+            at = indexes[found]
+            items.append(Item(value, scanned[at].line, scanned[at].comment))
+            after = at + 1
     return items
 
 
 # --- TOML ------------------------------------------------------------------------------------
 
 _TOML_ERROR = re.compile(r"\(at line (?P<line>\d+), column \d+\)")
-_TABLE = re.compile(r"^\s*\[\[?\s*(?P<name>[^\]]+?)\s*\]\]?")
-_TOML_KEY = re.compile(r"^\s*(?P<key>[A-Za-z0-9_\-\"']+)\s*=")
+_TOML_SESSION = re.compile(r"^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*importlinter[ \t]*\]", re.MULTILINE)
+_TOO_MANY_VALUES = (
+    f"more than {MAX_CONFIG_VALUES:,} values: no contract that large can be loaded (a "
+    "configuration has a few hundred)"
+)
 
 
 def _parse_toml(text: str, path: PurePath) -> ImportLinterConfig | None:
     try:
+        check_key_depth(text)
         data = tomllib.loads(text)
     except RecursionError:
         raise ImportLinterSyntaxError(0, "nested too deeply to read") from None
+    except KeyTooDeepError as error:
+        message = f"a key of more than {MAX_KEY_PARTS} dotted parts: the file is not read"
+        raise ImportLinterSyntaxError(error.line, message) from None
     except tomllib.TOMLDecodeError as error:
         found = _TOML_ERROR.search(str(error))
         line = int(found.group("line")) if found else 0
@@ -201,62 +299,46 @@ def _parse_toml(text: str, path: PurePath) -> ImportLinterConfig | None:
     options = tool.get(TOML_TABLE[1]) if isinstance(tool, dict) else None
     if not isinstance(options, dict) or not options:
         return None
+    if holds_more_than(options, MAX_CONFIG_VALUES):
+        header = _TOML_SESSION.search(text)
+        line = text.count("\n", 0, header.start()) + 1 if header else 0
+        raise ImportLinterSyntaxError(line, _TOO_MANY_VALUES)
     lines = text.splitlines()
-    tables = _toml_tables(lines)
-    session_line = next((line for name, line in tables if name == "tool.importlinter"), 1)
+    located = locate(text)
+    session_line = located.get(TOML_TABLE, 1)
     session = Section("tool.importlinter", session_line)
-    contracts_data = options.get("contracts", [])
-    contract_lines = [line for name, line in tables if name == "tool.importlinter.contracts"]
     for key, value in options.items():
         if key != "contracts":
-            _toml_option(session, key, value, lines, session_line, _block_end(tables, session_line))
+            _toml_option(session, (*TOML_TABLE, key), value, lines, located)
     contracts: list[Section] = []
+    contracts_data = options.get("contracts", [])
     if isinstance(contracts_data, list):
         for number, contract in enumerate(contracts_data):
-            start = contract_lines[number] if number < len(contract_lines) else session_line
-            section = Section(str(number), start)
+            table: KeyPath = (*TOML_TABLE, "contracts", number)
+            section = Section(str(number), located.get(table, session_line))
             if isinstance(contract, dict):
-                end = _block_end(tables, start)
                 for key, value in contract.items():
-                    _toml_option(section, key, value, lines, start, end)
+                    _toml_option(section, (*table, key), value, lines, located)
             contracts.append(section)
     return ImportLinterConfig(path, session, contracts)
 
 
-def _toml_tables(lines: list[str]) -> list[tuple[str, int]]:
-    tables = []
-    for number, raw in enumerate(lines, start=1):
-        found = _TABLE.match(raw)
-        if found and not raw.strip().startswith("#"):
-            tables.append((found.group("name").replace(" ", ""), number))
-    return tables
-
-
-def _block_end(tables: list[tuple[str, int]], start: int) -> int:
-    """The last line of the table starting at `start`."""
-    later = [line for _, line in tables if line > start]
-    return (min(later) - 1) if later else 10**9
-
-
 def _toml_option(
-    section: Section, key: str, value: Any, lines: list[str], start: int, end: int
+    section: Section, key_path: KeyPath, value: Any, lines: list[str], located: dict[KeyPath, int]
 ) -> None:
-    key_line = start
-    for number in range(start, min(end, len(lines)) + 1):
-        found = _TOML_KEY.match(lines[number - 1])
-        if found and found.group("key").strip("\"'") == key:
-            key_line = number
-            break
+    """One option of a table, each value at its line with the comment lines just above it
+    (below the previous value's line)."""
+    key = str(key_path[-1])
+    key_line = located.get(key_path, section.line)
     section.lines[key] = key_line
     values = value if isinstance(value, list) else [value]
     items = []
-    search = key_line
-    for raw in values:
-        text = _toml_text(raw)
-        line, comment = _find_item(text, lines, search, end)
-        if line:
-            search = line
-        items.append(Item(text, line or key_line, comment))
+    previous = key_line
+    for index, raw in enumerate(values):
+        line = located.get((*key_path, index), key_line) if isinstance(value, list) else key_line
+        comment = _comment_above(lines, line, previous) if line > previous else ""
+        previous = max(previous, line)
+        items.append(Item(_toml_text(raw), line, comment))
     section.options[key] = items
 
 
@@ -267,15 +349,11 @@ def _toml_text(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def _find_item(text: str, lines: list[str], start: int, end: int) -> tuple[int, str]:
-    """The line holding a quoted `text` from `start` on, with the comments just above it."""
-    for number in range(start, min(end, len(lines)) + 1):
-        line = lines[number - 1]
-        if f'"{text}"' in line or f"'{text}'" in line:
-            comment: list[str] = []
-            above = number - 1
-            while above > start and lines[above - 1].strip().startswith("#"):
-                comment.insert(0, lines[above - 1].strip()[1:].strip())
-                above -= 1
-            return number, " ".join(comment)
-    return 0, ""
+def _comment_above(lines: list[str], line: int, floor: int) -> str:
+    """The `#` comment lines just above `line` (1-based) and below line `floor`, joined."""
+    comment: list[str] = []
+    above = line - 1
+    while above > floor and lines[above - 1].strip().startswith("#"):
+        comment.append(lines[above - 1].strip()[1:].strip())
+        above -= 1
+    return " ".join(reversed(comment))
