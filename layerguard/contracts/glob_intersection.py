@@ -13,6 +13,7 @@ file (`flows.py/views.py` would satisfy two globs ending in `.py`, and no projec
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
@@ -23,6 +24,7 @@ from layerguard.contracts.patterns import (
     PlaceholderRule,
     Syntax,
     placeholder_name,
+    segment_glob_regex,
 )
 
 _FILLERS = ("x", "lgw")
@@ -150,6 +152,8 @@ def _apart(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
 
 def _may_meet(x: str, y: str) -> bool:
     """Whether two segment globs might match a common string (a necessary condition)."""
+    if "*" not in x and "*" not in y:
+        return x == y
     if "*" not in x:
         return _glob_matches(y, x)
     if "*" not in y:
@@ -162,7 +166,12 @@ def _may_meet(x: str, y: str) -> bool:
 
 
 def _glob_matches(glob: str, text: str) -> bool:
-    return re.fullmatch(".*".join(map(re.escape, glob.split("*"))), text, re.S) is not None
+    return _glob_regex(glob).fullmatch(text) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def _glob_regex(glob: str) -> re.Pattern[str]:
+    return re.compile(segment_glob_regex(glob, "(?s:.)"))
 
 
 def _accepts(

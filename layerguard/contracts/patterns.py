@@ -97,17 +97,31 @@ def pattern_regex(
     group: str = DOMAIN,
     below: bool = True,
 ) -> str:
+    """The regex of `compile_pattern`, built to match in time polynomial in the text's length
+    whatever the pattern: patterns come from contracts and cards, texts from the tree.
+
+    A naive translation backtracks exponentially on patterns with many `**` or `*` (24 `**/a/`
+    segments took minutes on a path 33 directories deep): every way of sharing the text's
+    segments among them is tried. As in glob matching (and `fnmatch`), the run of segments
+    after each `**` but the last is matched where it first fits and that choice is never
+    revisited (an atomic group; matching it later could only leave less room for the rest);
+    likewise within a segment, each `*` but the last. The run that captures `{domain}` keeps
+    its choices open, and still takes the last place it fits: the domain is the one the
+    naive translation captures, and a later `{domain}` can repeat it. So a pattern matches
+    what it matched before, in at most quadratic time.
+    """
     sep = re.escape(syntax.sep)
-    parts: list[str] = []
+    runs: list[list[str]] = [[]]  # the segments' regexes, in runs separated by `**`
     captured = False
-    segments = syntax.split(pattern)
-    for segment in segments:
+    capture_run = -1
+    for segment in syntax.split(pattern):
         if segment == ANY_DEPTH:
-            parts.append(f"(?:{sep}[^{sep}]+)*")
+            if runs[-1] or len(runs) == 1:
+                runs.append([])  # consecutive `**` are one
             continue
         name = placeholder_name(segment)
         if name is None:
-            body = "".join(f"[^{sep}]*" if ch == "*" else re.escape(ch) for ch in segment)
+            body = segment_glob_regex(segment, f"[^{sep}]")
         elif name == DOMAIN and domain is not None:
             body = re.escape(domain)
         elif name == DOMAIN and captured:
@@ -115,10 +129,31 @@ def pattern_regex(
         else:
             body = _placeholder_regex(rules.get(name, PlaceholderRule()), syntax)
             if name == DOMAIN:
-                body, captured = f"(?P<{group}>{body})", True
-        parts.append(sep + body)
-    below_it = below and not (syntax is PATH and names_files(segments))
+                body, captured, capture_run = f"(?P<{group}>{body})", True, len(runs) - 1
+        runs[-1].append(sep + body)
+    # `**` stands for any segments, empty ones (`a//b`) included: what placing a run where it
+    # first fits relies on.
+    any_depth, fewest = f"(?:{sep}[^{sep}]*+)*", f"(?:{sep}[^{sep}]*+)*?"
+    parts = ["".join(runs[0])]
+    for index, run in enumerate(runs[1:], start=1):
+        text = "".join(run)
+        if index in (len(runs) - 1, capture_run):
+            parts.append(any_depth + text)  # the last run must end where the text does
+        else:
+            parts.append(f"(?>{fewest}{text}(?={sep}|\\Z))")
+    below_it = below and not (syntax is PATH and names_files(syntax.split(pattern)))
     return "".join(parts) + (rf"(?:{sep}.*)?" if below_it else "") + r"\Z"
+
+
+def segment_glob_regex(segment: str, any_char: str) -> str:
+    """A segment glob (`*` any run of `any_char`) as a regex that matches in linear time:
+    each `*` but the last takes the shortest run after which the next literal fits, for good
+    (`*a*b*c` is `(?>X*?a)(?>X*?b)X*c`), as `fnmatch` translates its globs."""
+    chunks = [re.escape(chunk) for chunk in segment.split("*")]
+    if len(chunks) == 1:
+        return chunks[0]
+    middle = "".join(f"(?>{any_char}*?{chunk})" for chunk in chunks[1:-1])
+    return f"{chunks[0]}{middle}{any_char}*{chunks[-1]}"
 
 
 def _placeholder_regex(rule: PlaceholderRule, syntax: Syntax) -> str:

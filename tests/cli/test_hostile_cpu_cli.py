@@ -276,3 +276,68 @@ def test_an_ini_line_of_a_million_spaces_is_read_in_linear_time(tmp_path: Path) 
         "contracts:\n  - id: one\n    name: One\n    type: forbidden\n"
         "    source_modules:\n      - shop.api\n    forbidden_modules:\n      - shop.db\n"
     )
+
+
+# --- item 11: globs that backtracked exponentially; thousands of layers ----------------------
+
+
+def test_globs_with_many_stars_match_in_polynomial_time(tmp_path: Path) -> None:
+    """`**/a/` 24 times then `zzz`, against a file 33 directories deep, ran past 60 s: the
+    regex tried every way of sharing the directories among the `**`s. `*a*a…*b` within one
+    name did the same with its `*`s."""
+    root = project(tmp_path)
+    config = root / "layerguard.yaml"
+    deep_star = "**/a/" * 24 + "zzz"
+    many_stars = "*a" * 11 + "*b"
+    text = config.read_text(encoding="utf-8").replace(
+        'exclude:\n  - "**/migrations/**"\n',
+        f'exclude:\n  - "{deep_star}"\n  - "**/{many_stars}"\n  - "**/migrations/**"\n',
+    )
+    config.write_text(text, encoding="utf-8")
+    engines = Path(ENGINE).parent
+    deep = engines / ("a/" * 33) / "deep.py"
+    long_name = engines / ("a" * 80 + ".py")
+    for path in (deep, long_name):
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text("import sqlalchemy\n", encoding="utf-8")
+    run = layerguard(root, "check", "--no-cache", "--output-format", "json")
+    assert run.exit_code == 1, run.stderr
+    assert run.findings() == [LG101]
+    assert run.report["summary"] == {**run.report["summary"], "files": 4}
+    excluded = root / engines / ("a" * 80 + "b")  # the long name glob matches this directory
+    excluded.mkdir()
+    (excluded / "x.py").write_text("import sqlalchemy\n", encoding="utf-8")
+    again = layerguard(root, "check", "--no-cache", "--output-format", "json")
+    assert again.report["summary"]["files"] == 4
+
+
+def layers_contract(count: int, glob: str) -> str:
+    return "version: 1\nlayers:\n" + "".join(
+        f'  - id: l{i}\n    name: L{i}\n    paths: ["{glob.format(i=i)}"]\n' for i in range(count)
+    )
+
+
+def test_four_thousand_layers_in_their_own_directories_load_at_once(tmp_path: Path) -> None:
+    """2,000 layers took 28 s to load and 4,000 ran past 60 s: every pair was searched for
+    a shared file. Layers whose leading directories differ are no longer compared."""
+    root = write_project(tmp_path, {"app/l0/a.py": "x = 1\n"}, layers_contract(4000, "app/l{i}/**"))
+    run = layerguard(root, "check", "--no-cache", "--output-format", "json")
+    assert run.exit_code == 1, run.stderr
+    assert run.findings("LG004") == [
+        ("LG004", "layerguard.yaml", 3 * i + 3) for i in range(1, 4000)
+    ]
+
+
+def test_the_overlap_search_stops_after_20000_pairs(tmp_path: Path) -> None:
+    """500 layers that all match anywhere (`**/x7/**`) all overlap: 124,750 pairs, each with a
+    witness to find. The search stops after 20,000 (the real files are still checked)."""
+    root = write_project(tmp_path, {"app/x0/a.py": "x = 1\n"}, layers_contract(500, "**/x{i}/**"))
+    run = layerguard(root, "check", "--no-cache")
+    assert run.exit_code == 2, run.stderr
+    problems = run.stderr.splitlines()
+    assert len(problems) == 20_000
+    assert problems[0] == (
+        f"{root / 'layerguard.yaml'}:8: LG003 layers[1].paths[0]: layer 'l1' overlaps layer 'l0' "
+        "(paths[0] '**/x0/**'): both claim 'x1/x0/x.py'; carve one out with 'exclude' or narrow "
+        "a placeholder."
+    )
