@@ -231,10 +231,14 @@ class _Session:
         assert index is not None
         modified = []
         for path in changed:
-            exists = (self.root / path).is_file()
-            if self.is_card(path) or exists != (path in index.files):
+            entry = self.root / path
+            exists = os.path.lexists(entry)  # whatever it is: a FIFO, a device, a link
+            plain = exists and not entry.is_symlink() and entry.is_file()
+            if self.is_card(path) or exists != (path in index.files) or (exists and not plain):
                 if self.is_card(path) or is_python_file_of(path, self.files.layer_map):
-                    self._discover()  # appeared, disappeared, or a card
+                    # Appeared, disappeared, a card, or no regular file (which discovery
+                    # reports, and which is never read): as a fresh check sees it.
+                    self._discover()
                     return self.check_all()
             elif exists:
                 modified.append(path)

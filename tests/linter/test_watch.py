@@ -3,6 +3,8 @@ reports what a fresh `check` reports; the watcher is an optional extra."""
 
 from __future__ import annotations
 
+import json
+import os
 import queue
 import signal
 import subprocess
@@ -320,3 +322,48 @@ def test_files_written_into_directories_just_created_are_all_checked(project: Pa
             update = session.next()  # bounded: fails with queue.Empty if never equal
     finally:
         session.close()
+
+
+def test_new_special_files_are_reported_as_a_fresh_check_reports_them(project: Path) -> None:
+    """A FIFO or a device named like a Python file that appears while watching: the re-check
+    said "0 new findings" (it tested `is_file()`, so nothing had appeared), a fresh check
+    reports LG001 for each (audit a1 item 12). A file replaced by a link is rediscovered too,
+    never read through the watcher."""
+    import stat
+
+    drivers = project / Path(DRIVER).parent
+    layerguard = Path(sys.executable).parent / "layerguard"
+    process = subprocess.Popen(
+        [layerguard, "check", "--watch", "--output-format", "jsonl"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    out, err = lines_of(process.stdout), lines_of(process.stderr)
+    try:
+        wait_for(err, "watching")
+        os.mkfifo(drivers / "fifo.py")
+        os.mknod(drivers / "zero.py", stat.S_IFCHR | 0o644, os.makedev(1, 5))
+        fifo = f"{Path(DRIVER).parent}/fifo.py"
+        zero = f"{Path(DRIVER).parent}/zero.py"
+        expected = fresh(project)
+        assert [(code, path) for code, path, _ in expected] == [
+            ("LG201", DRIVER),
+            ("LG001", fifo),
+            ("LG001", zero),
+        ]
+        seen = wait_for(out, "zero.py")
+        while not any("fifo.py" in line for line in seen):
+            seen += wait_for(out, "LG001")  # bounded: the two may come in two re-checks
+        reported = [json.loads(line) for line in seen if "LG001" in line]
+        assert {finding["path"] for finding in reported} == {fifo, zero}
+        (drivers / "other.py").unlink()
+        (drivers / "other.py").symlink_to("/dev/zero")
+        assert "a symbolic link" in wait_for(err, "other.py")[-1]
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=TIMEOUT)
+        process.kill()
