@@ -19,6 +19,7 @@ import click
 import typer
 
 from layerguard.contracts.config.errors import CONFIG_ERROR_CODE
+from layerguard.contracts.escaping import printable
 
 if TYPE_CHECKING:
     from layerguard.contracts.config.errors import ConfigError
@@ -251,8 +252,14 @@ def print_config_error(error: ConfigError) -> None:
     for problem in error.problems:
         location = f"{problem.file}:{problem.line}" if problem.line else str(problem.file)
         subject = f"{problem.key_path}: " if problem.key_path else ""
-        chunks = [(location, "bold"), (": ", ""), (CONFIG_ERROR_CODE, "bold red"), (" ", "")]
-        typer.echo(paint([*chunks, (subject + problem.message, "")]), err=True, color=True)
+        chunks = [
+            (printable(location), "bold"),
+            (": ", ""),
+            (CONFIG_ERROR_CODE, "bold red"),
+            (" ", ""),
+        ]
+        text = printable(subject + problem.message)  # as `str(problem)` shows it uncoloured
+        typer.echo(paint([*chunks, (text, "")]), err=True, color=True)
 
 
 @contextlib.contextmanager

@@ -341,3 +341,68 @@ def test_the_overlap_search_stops_after_20000_pairs(tmp_path: Path) -> None:
         "(paths[0] '**/x0/**'): both claim 'x1/x0/x.py'; carve one out with 'exclude' or narrow "
         "a placeholder."
     )
+
+
+# --- item 13: text from the input reached the terminal unescaped ----------------------------
+
+HOSTILE = "x\x1b]0;pwned\x07 \u202e y \x85 z"  # sets the terminal title; reverses; a line break
+SHOWN = "x\\x1b]0;pwned\\x07 \\u202e y \\x85 z"
+RAW = ("\x1b", "\x07", "\u202e", "\x85")
+
+
+def hostile_project(root: Path) -> Path:
+    root = project(root)
+    config = root / "layerguard.yaml"
+    text = config.read_text(encoding="utf-8")
+    name = HOSTILE.replace("\x1b", "\\e").replace("\x07", "\\a").replace("\x85", "\\x85")
+    config.write_text(text.replace("name: API routes", f'name: "{name}"', 1), encoding="utf-8")
+    card = root / "literature/policy_engine.md"
+    card.parent.mkdir()
+    card.write_text(f"# policy_engine.py\n**Path:** `{ENGINE}`\n**Component:** {HOSTILE}\n")
+    return root
+
+
+def unescaped(text: str) -> list[str]:
+    return [char for char in RAW if char in text]
+
+
+def test_cards_parse_escapes_the_card_in_text_and_json(tmp_path: Path) -> None:
+    root = hostile_project(tmp_path)
+    card = "literature/policy_engine.md"
+    text = layerguard(root, "cards", "parse", card)
+    assert text.exit_code == 0, text.stderr
+    assert f"  component: {SHOWN} (line 3)" in text.stdout.splitlines()
+    assert unescaped(text.stdout) == []
+    as_json = layerguard(root, "cards", "parse", "--output-format", "json", card)
+    assert as_json.exit_code == 0, as_json.stderr
+    assert as_json.stdout.isascii()  # \u escapes, which JSON reads back as they were
+    assert as_json.report["cards"][0]["card"]["component"] == {"value": HOSTILE, "line": 3}
+
+
+def test_graph_and_layers_escape_layer_names(tmp_path: Path) -> None:
+    root = hostile_project(tmp_path)
+    graph = layerguard(root, "graph", "--output-format", "text")
+    assert graph.exit_code == 0, graph.stderr
+    assert graph.stdout.splitlines() == [
+        "layers",
+        f"L2: {SHOWN} → L5: Domain engines: 1 import, 1 forbidden",
+    ]
+    assert unescaped(graph.stdout) == []
+    layers = layerguard(root, "layers", "--output-format", "json")
+    assert layers.exit_code == 0, layers.stderr
+    assert layers.stdout.isascii()
+    assert layers.report["layers"][0]["name"] == HOSTILE
+
+
+def test_cards_generate_says_a_file_name_on_one_line(tmp_path: Path) -> None:
+    """`cards generate` printed `wrote …evil` and `x.md` on two lines for `evil\\nx.py`."""
+    root = project(tmp_path)
+    engines = Path(ENGINE).parent
+    (root / engines / "evil\nx.py").write_text("def f():\n    return 1\n", encoding="utf-8")
+    run = layerguard(root, "cards", "generate", str(engines / "evil\nx.py"))
+    assert run.exit_code == 0, run.stderr
+    assert run.stdout.splitlines() == [
+        f"wrote literature/{engines}/evil\\nx.md",
+        "1 card(s) written, 0 kept, 0 not described.",
+    ]
+    assert (root / "literature" / engines / "evil\nx.md").is_file()

@@ -78,7 +78,7 @@ def parse_command(
     missing = False
     for path in paths:
         if not path.exists():
-            say(f"{path}: no such file", "error")
+            say(f"{printable(str(path))}: no such file", "error")
             missing = True
             continue
         left = project_left_by(path)
@@ -94,13 +94,13 @@ def parse_command(
         results.append((str(path), read_card(path)))
     if fmt == "json":
         cards = [_result_data(label, result) for label, result in results]
-        typer.echo(json.dumps({"cards": cards}, indent=2, ensure_ascii=False))
+        typer.echo(json.dumps({"cards": cards}, indent=2))  # ASCII: \u escapes for the rest
     else:
         for index, (label, result) in enumerate(results):
             if index:
                 typer.echo("")
             for line in _dump(label, result):
-                typer.echo(line)
+                typer.echo(printable(line))  # card text: a line stays one line, inert
     if missing:
         raise typer.Exit(USAGE_ERROR)
     if any(result.errors for _, result in results):
@@ -281,6 +281,7 @@ def generate_command(
     unless --force; `cards sync` updates them instead. Exit status: 0 done, 1 a file could not
     be described (it does not parse), 2 usage or configuration error.
     """
+    from layerguard.contracts.escaping import printable
     from layerguard.linter.cards.generate import Generated, generate_cards
 
     project = open_project(config)
@@ -298,18 +299,25 @@ def generate_command(
         )
     for card in summary.cards:
         if card.outcome is Generated.NOT_DESCRIBED:
-            typer.echo(f"{card.source}: not described: it does not parse (see LG001)", err=True)
+            typer.echo(
+                f"{printable(card.source)}: not described: it does not parse (see LG001)", err=True
+            )
         elif quiet:
             continue
         elif card.outcome is Generated.KEPT:
-            typer.echo(f"kept {card.card}: it exists (`cards sync` updates it; --force overwrites)")
+            typer.echo(
+                f"kept {printable(card.card)}: it exists (`cards sync` updates it; --force "
+                "overwrites)"
+            )
         else:
-            typer.echo(f"wrote {card.card}")
+            typer.echo(f"wrote {printable(card.card)}")
     if summary.unread:
         say(
-            f"{len(summary.unread)} card(s) outside `cards.paths` "
-            f"({', '.join(project.cards.paths) or 'none'}): `layerguard check` will not read "
-            f"them, e.g. {summary.unread[0]}",
+            printable(
+                f"{len(summary.unread)} card(s) outside `cards.paths` "
+                f"({', '.join(project.cards.paths) or 'none'}): `layerguard check` will not "
+                f"read them, e.g. {summary.unread[0]}"
+            ),
             "warning",
         )
     warn_unwritten_cache(summary.cache_written)
@@ -354,6 +362,7 @@ def sync_command(
     own sections — stays as written. Exit status: 0 up to date (or synced), 1 out of date with
     --check or a card that could not be synced, 2 usage or configuration error.
     """
+    from layerguard.contracts.escaping import printable
     from layerguard.linter.cards.sync import Synced, sync_cards
     from layerguard.linter.project.discovery import selected_by
 
@@ -369,17 +378,19 @@ def sync_command(
             progress=progress,
         )
     for card in summary.cards:
+        name = printable(card.card)
         for problem in card.problems:
-            typer.echo(f"{card.card}: {problem}", err=True)
+            typer.echo(f"{name}: {printable(problem)}", err=True)
         if card.outcome is Synced.NO_FILE and not quiet:
-            typer.echo(f"{card.card}: skipped: it describes no project file (see LG301)")
+            typer.echo(f"{name}: skipped: it describes no project file (see LG301)")
         elif card.outcome is Synced.CHANGED:
-            changes = "; ".join(card.changes)
+            changes = printable("; ".join(card.changes))
             if check:  # what --check is for: printed with --quiet too
-                typer.echo(f"{card.card}: out of date: {changes}")
-                typer.echo(card.diff, nl=False)
+                typer.echo(f"{name}: out of date: {changes}")
+                # The diff quotes cards and code: each of its lines stays one inert line.
+                typer.echo("\n".join(map(printable, card.diff.split("\n"))), nl=False)
             elif not quiet:
-                typer.echo(f"synced {card.card}: {changes}")
+                typer.echo(f"synced {name}: {changes}")
     warn_unwritten_cache(summary.cache_written)
     changed = summary.count(Synced.CHANGED)
     verb = "out of date" if check else "synced"

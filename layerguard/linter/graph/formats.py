@@ -143,13 +143,14 @@ def render_text(graph: Graph) -> str:
         for what in dict.fromkeys(what for what, _ in graph.chains):
             lines += ["", f"{what}:"]
             lines += [f"- {text}" for broken, text in graph.chains if broken == what]
-        return "\n".join(lines) + "\n"
-    if not graph.nodes:
-        return f"{graph.title}: nothing to draw\n"
-    labels = {node.id: node.label for node in graph.nodes}
-    lines = [graph.title]
-    lines += [f"{labels[e.source]} → {labels[e.target]}: {edge_label(e)}" for e in graph.edges]
-    return "\n".join(lines) + "\n"
+    elif not graph.nodes:
+        lines = [f"{graph.title}: nothing to draw"]
+    else:
+        labels = {node.id: node.label for node in graph.nodes}
+        lines = [graph.title]
+        lines += [f"{labels[e.source]} → {labels[e.target]}: {edge_label(e)}" for e in graph.edges]
+    # Layer names, contract names and modules come from the contract and the code.
+    return "".join(printable(line) + "\n" for line in lines)
 
 
 RENDERERS: dict[str, Callable[[Graph], str]] = {

@@ -41,7 +41,9 @@ def json_text(listing: LayerListing) -> str:
         ],
         "unlayered": list(listing.unlayered),
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    # ASCII, as every JSON output: a bidirectional override or a lone surrogate (a file name
+    # that is not UTF-8) in a name is a \u escape, never written raw.
+    return json.dumps(data, indent=2) + "\n"
 
 
 RENDERERS = {"text": text, "json": json_text}
