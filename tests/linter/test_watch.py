@@ -183,7 +183,11 @@ def wait_for(lines: queue.Queue[str], fragment: str) -> list[str]:
     return seen
 
 
-def test_the_command_prints_a_report_per_save_and_stops_on_ctrl_c(project: Path) -> None:
+def watching(
+    project: Path,
+) -> tuple[subprocess.Popen[str], queue.Queue[str], queue.Queue[str]]:
+    """`layerguard check --watch --output-format jsonl` running in `project`, and the lines of
+    its stdout and stderr."""
     layerguard = Path(sys.executable).parent / "layerguard"
     process = subprocess.Popen(
         [layerguard, "check", "--watch", "--output-format", "jsonl"],
@@ -195,6 +199,11 @@ def test_the_command_prints_a_report_per_save_and_stops_on_ctrl_c(project: Path)
     assert process.stdout is not None
     assert process.stderr is not None
     out, err = lines_of(process.stdout), lines_of(process.stderr)
+    return process, out, err
+
+
+def test_the_command_prints_a_report_per_save_and_stops_on_ctrl_c(project: Path) -> None:
+    process, out, err = watching(project)
     try:
         assert "LG201" in wait_for(out, "LG201")[0]
         wait_for(err, "watching")
@@ -332,17 +341,7 @@ def test_new_special_files_are_reported_as_a_fresh_check_reports_them(project: P
     import stat
 
     drivers = project / Path(DRIVER).parent
-    layerguard = Path(sys.executable).parent / "layerguard"
-    process = subprocess.Popen(
-        [layerguard, "check", "--watch", "--output-format", "jsonl"],
-        cwd=project,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    assert process.stderr is not None
-    out, err = lines_of(process.stdout), lines_of(process.stderr)
+    process, out, err = watching(project)
     try:
         wait_for(err, "watching")
         os.mkfifo(drivers / "fifo.py")
