@@ -299,6 +299,8 @@ def open_project(config: Path | None) -> ProjectConfig:
         problems = selection_problems(project)  # rule codes are the linter's: checked here
         if problems:
             raise ConfigError(problems)
+        for warning in project.warnings:
+            say(printable(warning), "warning")
         return project
 
 

@@ -303,8 +303,11 @@ class LayerMap:
         Reported on the later layer's entry, since that is usually the one being added. Only
         layers whose globs might meet are compared, and at most `MAX_OVERLAP_PAIRS` pairs of
         them: past that (hundreds of layers matching anywhere, `**/x/**`), the check of the
-        real files (`check_files`) still reports every file two layers claim.
+        real files (`check_files`) still reports every file two layers claim, and
+        `overlap_search_stopped_at` names the first layer not compared with every other, so
+        that the contract's reader is told the search is incomplete.
         """
+        self.overlap_search_stopped_at: str | None = None
         problems: list[ConfigProblem] = []
         search = WitnessSearch(PATH, self.rules)
         index = _PrefixIndex()
@@ -314,6 +317,7 @@ class LayerMap:
             for earlier_index in sorted(index.meeting(prefixes)):
                 budget -= 1
                 if budget < 0:
+                    self.overlap_search_stopped_at = later.id
                     return problems
                 earlier = self._layers[earlier_index]
                 found = self._overlap(search, earlier, later)

@@ -343,6 +343,31 @@ def test_the_overlap_search_stops_after_20000_pairs(tmp_path: Path) -> None:
     )
 
 
+def test_a_stopped_overlap_search_is_said(tmp_path: Path) -> None:
+    """201 layers that may each meet every other (`**/xN/*.py`, which never do) spend the
+    search's budget; two later layers that do overlap (`src/app/core/**` in `src/app/**`) were
+    then never compared and nothing said so."""
+    contract = layers_contract(201, "**/x{i}/*.py") + (
+        '  - id: a\n    name: A\n    paths: ["src/app/core/**"]\n'
+        '  - id: b\n    name: B\n    paths: ["src/app/**"]\n'
+    )
+    root = write_project(tmp_path, {"src/app/__init__.py": ""}, contract)
+    run = layerguard(root, "check", "--no-cache", "--output-format", "json")
+    assert run.exit_code == 1, run.stderr
+    assert run.stderr == (
+        f"layerguard: warning: {root / 'layerguard.yaml'}: the search for overlapping layers "
+        "stopped after 20,000 pairs of layers that may meet; from layer 'l200' on, layers were "
+        "not compared with each other (a file two layers both claim is still reported). Globs "
+        "that start with a directory (`src/app/x/**` rather than `**/x/**`) let every pair be "
+        "compared.\n"
+    )
+    (root / "src/app/core").mkdir()
+    (root / "src/app/core/m.py").write_text("x = 1\n", encoding="utf-8")
+    shared = layerguard(root, "check", "--no-cache")
+    assert shared.exit_code == 2
+    assert "belongs to both layer 'a' and layer 'b'" in shared.stderr, shared.stderr
+
+
 # --- item 13: text from the input reached the terminal unescaped ----------------------------
 
 HOSTILE = "x\x1b]0;pwned\x07 \u202e y \x85 z"  # sets the terminal title; reverses; a line break

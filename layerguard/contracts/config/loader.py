@@ -11,6 +11,7 @@ overlaps between layers. A file with any problem raises one `ConfigError` carryi
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -182,9 +183,22 @@ def _validated(root: yaml.Node, path: Path) -> ProjectConfig:
     problems = checked.problems + check_references(checked.data, checked.lines, path)
     config = _build(checked.data, checked.lines, path)
     if not any(p.key_path.startswith(("layers", "placeholders")) for p in problems):
-        from layerguard.contracts.layers import LayerMap
+        from layerguard.contracts.layers import MAX_OVERLAP_PAIRS, LayerMap
 
-        problems += LayerMap(config).overlaps()
+        layer_map = LayerMap(config)
+        problems += layer_map.overlaps()
+        stopped_at = layer_map.overlap_search_stopped_at
+        if stopped_at is not None and not problems:
+            config = replace(
+                config,
+                warnings=(
+                    f"{path}: the search for overlapping layers stopped after "
+                    f"{MAX_OVERLAP_PAIRS:,} pairs of layers that may meet; from layer "
+                    f"'{stopped_at}' on, layers were not compared with each other (a file two "
+                    "layers both claim is still reported). Globs that start with a directory "
+                    "(`src/app/x/**` rather than `**/x/**`) let every pair be compared.",
+                ),
+            )
     if problems:
         raise ConfigError(problems)
     return config

@@ -326,6 +326,9 @@ class ProjectConfig:
     use SQLAlchemy's transactions, one with `registry:` uses the operation registry."""
     lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
     """YAML line of every value, by key path (`layers[3].paths[0]`): where problems point."""
+    warnings: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    """What is true of a valid contract but worth saying (a check it could not finish); the
+    commands print them on stderr."""
 
     @property
     def file_name(self) -> str:
