@@ -66,6 +66,10 @@ _LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout, NOWAIT
 # SQLite's primary result codes SQLITE_BUSY and SQLITE_LOCKED: another connection held the
 # lock for longer than the busy timeout ("database is locked").
 _SQLITE_BUSY_CODES = (5, 6)
+# Values refused: SQLSTATE class 22 data exception, 23 integrity constraint violation;
+# SQLite's SQLITE_TOOBIG, SQLITE_CONSTRAINT, SQLITE_MISMATCH.
+_REFUSED_VALUE_SQLSTATES = ("22", "23")
+_SQLITE_REFUSED_VALUE_CODES = (18, 19, 20)
 # SQLITE_CANTOPEN: the file cannot be opened (its directory is gone or unreadable, a volume is
 # not mounted): SQLite's counterpart of a server that refuses the connection.
 _SQLITE_CANTOPEN = 14
@@ -104,6 +108,29 @@ def lock_wait_exceeded(exc: BaseException) -> bool:
             return True
         sqlite_code = getattr(current, "sqlite_errorcode", None)
         if isinstance(sqlite_code, int) and sqlite_code & 0xFF in _SQLITE_BUSY_CODES:
+            return True
+    return False
+
+
+def values_refused(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database (or its driver) refused the values of an INSERT (a
+    date out of range, a constraint violated) rather than the statement itself: other rows
+    of the same statement may go in. Not an unreachable database, a missing table or a
+    revoked privilege, which every row would meet alike.
+
+    Duck-typed like ``database_unavailable``: a SQLSTATE of class 22 (data exception) or 23
+    (integrity constraint violation), SQLite's constraint, type-mismatch or too-big codes, or
+    a ``ValueError``/``TypeError`` raised while the driver encoded a value."""
+    if database_unavailable(exc):
+        return False
+    for current in _causes(exc):
+        state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
+        if isinstance(state, str) and state.startswith(_REFUSED_VALUE_SQLSTATES):
+            return True
+        sqlite_code = getattr(current, "sqlite_errorcode", None)
+        if isinstance(sqlite_code, int) and sqlite_code & 0xFF in _SQLITE_REFUSED_VALUE_CODES:
+            return True
+        if isinstance(current, ValueError | TypeError | ArithmeticError):
             return True
     return False
 

@@ -114,6 +114,11 @@ def line(row: object) -> str:
     return json.dumps(row, separators=(",", ":"))
 
 
+def set_aside_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The warnings of lines set aside, in order."""
+    return [r.getMessage() for r in caplog.records if "; set aside in " in r.getMessage()]
+
+
 # ---------------------------------------------------------------- a failed replay (spin.py)
 
 
@@ -344,7 +349,7 @@ async def test_lines_that_are_no_valid_record_are_set_aside_and_the_rest_replaye
     assert (status["outbox_rejected"], status["table_failing"]) == (7, False)
     assert sink.dropped == 7
     own, adopted = directory / "outbox-0.jsonl", directory / "outbox-7.jsonl"
-    warnings = [r.getMessage() for r in caplog.records if "not a valid audit record" in r.msg]
+    warnings = set_aside_warnings(caplog)
     assert warnings == [
         f"audit outbox {own}: line 2 is not a valid audit record (recorded_at is missing); "
         f"set aside in {directory / 'rejected.jsonl'}",
@@ -462,3 +467,289 @@ def test_a_sibling_that_recreated_the_directory_keeps_its_file(tmp_path: Path) -
     assert [r["operation"] for b in two.take() for r in b.rows] == ["two.n0", "two.n1"]
     one.close()
     two.close()
+
+
+# ---------------------------------------------------- lines the replay cannot store (outbox3.py)
+
+
+async def replay_left_lines(
+    sink: TableAuditSink, directory: Path, own: list[str], adopted: list[str]
+) -> None:
+    """Start ``sink`` over an outbox holding ``own`` (the file it claims, a dead worker's
+    first) and ``adopted`` (another dead worker's file), dispatch 5 times, wait for the
+    outbox to drain."""
+    directory.mkdir()
+    (directory / "outbox-0.jsonl").write_text("\n".join(own) + "\n")
+    (directory / "outbox-7.jsonl").write_text("\n".join(adopted) + "\n")
+    await sink.create_table()
+    with event_loop_watchdog(30):
+        await sink.check_configuration()
+        await dispatch(registry_for(sink), "pure.compute", 5)
+        await until(lambda: sink.status()["outbox_pending_bytes"] == 0)
+        await sink.drain()
+        await sink.aclose()
+
+
+async def test_a_line_whose_check_raises_anything_is_set_aside_not_the_whole_replay(
+    sink_engine: AsyncEngine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """outbox3.py: a duration of 10**400 (valid JSON) made the check raise OverflowError,
+    which the parser did not catch: every replay failed, 0 rows of 5 dispatches stored, 0
+    rejected, the same error logged every turn. Whatever a line raises sets it aside."""
+    directory = tmp_path / "outbox"
+    huge = line(record("bad.huge")).replace('"duration_ms":1.0', '"duration_ms":1' + "0" * 400)
+    early = record("bad.early", recorded_at="0001-01-01T00:00:00+01:00")
+    late = record("bad.late", recorded_at="9999-12-31T23:59:59-01:00")
+    bad = [huge, line(early), line(late)]
+    sink = TableAuditSink(sink_engine, outbox=directory, replay_interval=0.05)
+    with caplog.at_level(logging.WARNING, logger="layerguard.runtime.audit"):
+        await replay_left_lines(
+            sink,
+            directory,
+            [line(record("left.n0")), huge, line(record("left.n1")), line(early)],
+            [line(late), line(record("left.n2"))],
+        )
+    assert await operations(sink_engine, sink) == [
+        "left.n0",
+        "left.n1",
+        "left.n2",
+        *["pure.compute"] * 5,
+    ]
+    status = sink.status()
+    assert (status["outbox_rejected"], status["table_failing"]) == (3, False)
+    assert status["outbox_replayed"] == 3 + status["outbox_spooled"]  # 0 to 5 dispatches
+    own, adopted = directory / "outbox-0.jsonl", directory / "outbox-7.jsonl"
+    aside = directory / "rejected.jsonl"
+    assert set_aside_warnings(caplog) == [
+        f"audit outbox {own}: line 2 is not a valid audit record (duration_ms is not a "
+        f"finite number); set aside in {aside}",
+        f"audit outbox {own}: line 4 is not a valid audit record (recorded_at is out of "
+        f"range in UTC: '0001-01-01T00:00:00+01:00'); set aside in {aside}",
+        f"audit outbox {adopted}: line 1 is not a valid audit record (recorded_at is out of "
+        f"range in UTC: '9999-12-31T23:59:59-01:00'); set aside in {aside}",
+    ]
+    assert aside.read_text().splitlines() == bad
+    assert not [m for m in caplog.messages if "cannot be replayed" in m]
+
+
+def test_a_check_that_raises_any_exception_sets_the_line_aside(tmp_path: Path) -> None:
+    """The parser caught only ValueError, TypeError and RecursionError: anything else a
+    check raised (a KeyError, an OverflowError, a bug) stopped take() for every line."""
+
+    def check(row: dict[str, Any]) -> dict[str, Any]:
+        if row["operation"] == "bad.key":
+            return {"missing": row["nothing"]}
+        if row["operation"] == "bad.bug":
+            raise RuntimeError("a bug in the check")
+        return row
+
+    outbox = AuditOutbox(tmp_path / "outbox")
+    assert outbox.append([record("op1"), record("bad.key"), record("op2"), record("bad.bug")])
+    (batch,) = outbox.take(check)
+    assert [row["operation"] for row in batch.rows] == ["op1", "op2"]
+    assert [(number, why) for number, _line, why in batch.invalid] == [
+        (2, "'nothing'"),
+        (4, "a bug in the check"),
+    ]
+    batch.done()
+    assert (outbox.rejected, outbox.pending_bytes()) == (2, 0)
+    outbox.close()
+
+
+def refusing_table() -> Any:
+    """The audit table with a CHECK constraint the sink's own check does not know of: what a
+    database that refuses a value the sink accepted looks like."""
+    from sqlalchemy import CheckConstraint, MetaData
+
+    from layerguard.runtime.audit.table import audit_table
+
+    table = audit_table(MetaData())
+    table.append_constraint(CheckConstraint("operation NOT LIKE 'refused.%'", name="no_refused"))
+    return table
+
+
+async def test_rows_the_database_refuses_are_set_aside_and_the_others_stored(
+    sink_engine: AsyncEngine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A line the check accepts but the database refuses (on PostgreSQL, a recorded_at that
+    leaves the year range once in UTC did) failed its whole batch on every replay: 0 rows
+    of 5 dispatches stored, table_failing for good. The batch is now tried again in halves
+    down to single rows (3 rows per chunk here, so that chunks and halves both show): the
+    refused rows are set aside, counted, logged; every other row is stored once."""
+    directory = tmp_path / "outbox"
+    refused = [line(record(f"refused.n{n}")) for n in range(3)]
+    own = [line(record(f"left.n{n}")) for n in range(6)]
+    own[1:1] = [refused[0]]
+    own[5:5] = [refused[1]]
+    adopted = [refused[2], line(record("left.n6"))]
+    sink = TableAuditSink(
+        sink_engine, table=refusing_table(), outbox=directory, replay_interval=0.05, batch_size=3
+    )
+    with caplog.at_level(logging.WARNING, logger="layerguard.runtime.audit"):
+        await replay_left_lines(sink, directory, own, adopted)
+    assert await operations(sink_engine, sink) == [
+        *[f"left.n{n}" for n in range(7)],
+        *["pure.compute"] * 5,
+    ]
+    status = sink.status()
+    assert (status["outbox_rejected"], status["table_failing"]) == (3, False)
+    assert (status["outbox_replayed"], sink.dropped) == (7 + status["outbox_spooled"], 3)
+    warnings = set_aside_warnings(caplog)
+    where = [w.split(" was refused by the database (")[0] for w in warnings]
+    assert where == [
+        f"audit outbox {directory / 'outbox-0.jsonl'}: line 2",
+        f"audit outbox {directory / 'outbox-0.jsonl'}: line 6",
+        f"audit outbox {directory / 'outbox-7.jsonl'}: line 1",
+    ]
+    for warning in warnings:
+        assert warning.split(" was refused by the database (")[1].startswith("IntegrityError: ")
+        assert "no_refused" in warning
+        assert warning.endswith(f"; set aside in {directory / 'rejected.jsonl'}")
+    assert (directory / "rejected.jsonl").read_text().splitlines() == refused
+    assert files_on_disk(directory) == 0
+    assert not [m for m in caplog.messages if "cannot be written" in m]
+
+
+async def test_a_table_that_fails_as_a_whole_sets_no_row_aside(
+    sink_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """The fallback to single rows is for values the database refuses: a missing table fails
+    every row alike, so the rows wait in the outbox (none set aside) until it is back."""
+    directory = tmp_path / "outbox"
+    sink, _registry = await five_spooled(sink_engine, directory)
+    await asyncio.sleep(0.3)  # a few failed replays
+    status = sink.status()
+    assert (status["outbox_rejected"], status["table_failing"]) == (0, True)
+    assert not (directory / "rejected.jsonl").exists()
+    await rename(sink_engine, "audit_away", "layerguard_audit")
+    with event_loop_watchdog(30):
+        await until(lambda: sink.status()["outbox_pending_bytes"] == 0)
+        await sink.drain()
+    assert await operations(sink_engine, sink) == ["pure.compute"] * 5
+    assert (sink.status()["outbox_replayed"], sink.status()["outbox_rejected"]) == (5, 0)
+    await sink.aclose()
+
+
+# ---------------------------------------------------------- a deleted lock file (lockdel2.py)
+
+
+def operations_taken(outbox: AuditOutbox) -> list[tuple[str, list[str]]]:
+    return [(b.path.name, [r["operation"] for r in b.rows]) for b in outbox.take()]
+
+
+def test_a_sibling_that_claims_a_file_whose_lock_was_deleted_does_not_truncate_new_rows(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """lockdel2.py: A's outbox-0.lock removed (a cleaner), a sibling B claims outbox-0 and
+    takes its rows; A appends op3 there, B's replay is done and truncates the file: op3
+    was gone, nothing counted or logged. A now sees its lock is gone and writes to a file
+    of its own; what it wrote before is B's to replay."""
+    directory = tmp_path / "outbox"
+    a = AuditOutbox(directory)
+    assert a.append([record("op1"), record("op2")])
+    assert a.path is not None
+    os.remove(a.path.with_suffix(".lock"))
+    b = AuditOutbox(directory)
+    assert b.append([record("op9")])
+    assert b.path == directory / "outbox-0.jsonl"  # the lock was free
+    taken = b.take()
+    with caplog.at_level(logging.WARNING, logger="layerguard.runtime.audit"):
+        assert a.append([record("op3")])
+    assert caplog.messages == [
+        f"audit outbox lock file {directory / 'outbox-0.lock'} was removed while in use and "
+        f"another process claimed {directory / 'outbox-0.jsonl'}: the records in it are that "
+        "process's to replay; the next ones go to a new file"
+    ]
+    assert a.path == directory / "outbox-1.jsonl"
+    assert [[r["operation"] for r in batch.rows] for batch in taken] == [["op1", "op2", "op9"]]
+    for batch in taken:
+        batch.done()
+    assert operations_taken(a) == [("outbox-1.jsonl", ["op3"])]
+    assert operations_taken(b) == []
+    assert (a.rejected, b.rejected) == (0, 0)
+    a.close()
+    b.close()
+
+
+def test_a_deleted_lock_file_is_taken_again_when_no_sibling_holds_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With no sibling around yet, A locks its file again: a sibling starting later takes
+    another file instead of A's."""
+    directory = tmp_path / "outbox"
+    a = AuditOutbox(directory)
+    assert a.append([record("op1")])
+    lock = directory / "outbox-0.lock"
+    os.remove(lock)
+    with caplog.at_level(logging.WARNING, logger="layerguard.runtime.audit"):
+        assert a.append([record("op2")])
+    assert caplog.messages == [
+        f"audit outbox lock file {lock} was removed while in use; locked again"
+    ]
+    b = AuditOutbox(directory)
+    assert b.append([record("op9")])
+    assert (a.path, b.path) == (directory / "outbox-0.jsonl", directory / "outbox-1.jsonl")
+    assert operations_taken(b) == [("outbox-1.jsonl", ["op9"])]  # not A's file
+    (batch,) = a.take()
+    assert [r["operation"] for r in batch.rows] == ["op1", "op2"]
+    batch.done()
+    assert (a.pending_bytes(), (directory / "outbox-0.jsonl").stat().st_size) == (0, 0)
+    a.close()
+    b.close()
+
+
+def test_a_batch_taken_before_the_lock_was_lost_does_not_truncate_the_sibling_s_rows(
+    tmp_path: Path,
+) -> None:
+    """A takes its rows; its lock file is deleted and B claims the file and appends; A's
+    replay is done: truncating the file to A's size would drop B's row."""
+    directory = tmp_path / "outbox"
+    a = AuditOutbox(directory)
+    assert a.append([record("op1"), record("op2")])
+    (batch,) = a.take()
+    assert a.path is not None
+    os.remove(a.path.with_suffix(".lock"))
+    b = AuditOutbox(directory)
+    assert b.append([record("op9")])
+    assert b.path == directory / "outbox-0.jsonl"
+    batch.done()  # A's rows are in the table; the file is B's now
+    assert a.path is None
+    # B replays A's rows again (stored once: record_id) and its own.
+    assert operations_taken(b) == [("outbox-0.jsonl", ["op1", "op2", "op9"])]
+    assert (a.rejected, b.rejected) == (0, 0)
+    a.close()
+    b.close()
+
+
+def test_rows_written_as_a_sibling_claimed_the_file_are_written_again_to_a_file_of_our_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lock file removed and the file claimed by a sibling between A's check and A's
+    write: the sibling's size misses A's row, and its replay truncates it unread. A checks
+    again after the write and writes the row to a file of its own as well."""
+    directory = tmp_path / "outbox"
+    a = AuditOutbox(directory)
+    assert a.append([record("op1")])
+    assert a.path is not None
+    siblings: list[AuditOutbox] = []
+    write = a._write
+
+    def sibling_claims_first(fd: int, data: bytes) -> None:
+        if not siblings:
+            assert a.path is not None
+            os.remove(a.path.with_suffix(".lock"))
+            siblings.append(AuditOutbox(directory))
+            siblings[0].check()  # claims outbox-0, of the size it has now
+        write(fd, data)
+
+    monkeypatch.setattr(a, "_write", sibling_claims_first)
+    assert a.append([record("op2")])
+    (b,) = siblings
+    assert (a.path, b.path) == (directory / "outbox-1.jsonl", directory / "outbox-0.jsonl")
+    (taken,) = b.take()
+    assert [r["operation"] for r in taken.rows] == ["op1"]  # op2 came after its claim
+    taken.done()
+    assert operations_taken(a) == [("outbox-1.jsonl", ["op2"])]
+    assert (a.spooled, a.rejected, b.rejected) == (2, 0, 0)
+    a.close()
+    b.close()

@@ -17,10 +17,12 @@ files again at most every ``rescan_interval`` (``watch()`` does it in the backgr
 worker that exits with rows spooled does not leave them waiting for the next start.
 
 Damage is contained: a write that fails halfway is cut back, a torn last line gets its
-newline before the next append, lines that are not valid records are set aside in
-``rejected.jsonl`` (counted in ``rejected``, logged with file and line) instead of blocking
-their file, and a file removed under a running process (its directory deleted) is written
-again into a recreated directory, or its records are counted as lost. Standard library only.
+newline before the next append, lines that are not valid records (whatever the check raises)
+and rows the database refuses are set aside in ``rejected.jsonl`` (counted in ``rejected``,
+logged with file and line) instead of blocking their file, a file removed under a running
+process (its directory deleted) is written again into a recreated directory, or its records
+are counted as lost, and a file whose ``.lock`` was removed is locked again or, if a sibling
+claimed it meanwhile, left to that sibling. Standard library only.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ _PREFIX = "outbox-"
 _SUFFIX = ".jsonl"
 _MAX_FILES = 4096
 _REJECTED = "rejected.jsonl"  # not matched by the outbox files' pattern
+_NOT_A_RECORD = "is not a valid audit record"
 _LOGGED_LINES = 10  # invalid lines logged one by one per file; past that, a count
 DEFAULT_RESCAN_INTERVAL = 1.0
 
@@ -148,7 +151,7 @@ class AuditOutbox:
             await asyncio.sleep(interval)
             try:
                 orphaned = self.rescan()
-            except OSError as exc:  # the directory vanished, say: try again later
+            except Exception as exc:  # the directory vanished, say: try again later
                 self._log.log("rescan", logging.WARNING, "audit outbox %s: %s", self.directory, exc)
                 continue
             if orphaned:
@@ -178,6 +181,14 @@ class AuditOutbox:
                     self._full = True
                     return False
                 self._write(fd, data)
+                path = self._path
+                if path is not None and self._lock_lost(path):
+                    # Removed since _claim() looked: a sibling may have claimed the file
+                    # before this write, and would truncate it unread. If one holds it now,
+                    # write the rows into a file of our own too (stored once: record_id).
+                    self._relock(fd, path)
+                    if self._fd is None:
+                        self._write(self._claim(), data)
             except OSError as exc:
                 self._refuse(rows, f"unwritable ({exc})")
                 return False
@@ -220,11 +231,12 @@ class AuditOutbox:
         """Everything waiting, this process's file and orphaned ones: call ``done()`` on each
         batch once its rows are in the table, ``release()`` if they could not be written.
 
-        ``check(row)`` turns a line's JSON object into the row to replay, or raises
-        ``ValueError`` (or ``TypeError``) saying why it is not one. A line that is not a
-        valid record (torn, corrupted, edited) is not replayed: when its batch is done it is
-        set aside in ``rejected.jsonl``, counted in ``rejected`` and logged with its file and
-        line, and the other lines go on."""
+        ``check(row)`` turns a line's JSON object into the row to replay, or raises an
+        exception (any ``Exception``) saying why it is not one. A line that is not a valid
+        record (torn, corrupted, edited) is not replayed: when its batch is done it is set
+        aside in ``rejected.jsonl``, counted in ``rejected`` and logged with its file and
+        line, and the other lines go on. So is a row the database refuses, once the caller
+        says so with ``Batch.refuse()``."""
         with self._lock:
             self._ensure_attached()
             batches: list[Batch] = []
@@ -234,8 +246,8 @@ class AuditOutbox:
                 except OSError as exc:
                     self._log.log("read", logging.ERROR, "audit outbox %s: %s", self._path, exc)
                 else:
-                    rows, invalid = _parse(data, check)
-                    batch = Batch(self, self._path, rows, self._size, None, invalid)
+                    rows, lines, invalid = _parse(data, check)
+                    batch = Batch(self, self._path, rows, self._size, None, invalid, lines)
                     batch.generation = self._generation
                     batches.append(batch)
             for path, _size, handle in self._orphans(claim=True):
@@ -246,8 +258,8 @@ class AuditOutbox:
                     handle.close()
                     self._log.log("read", logging.ERROR, "audit outbox %s: %s", path, exc)
                     continue
-                rows, invalid = _parse(data, check)
-                batches.append(Batch(self, path, rows, len(data), handle, invalid))
+                rows, lines, invalid = _parse(data, check)
+                batches.append(Batch(self, path, rows, len(data), handle, invalid, lines))
                 self._adopted_bytes += len(data)
             self._scanned_at = time.monotonic()
             self._orphan_bytes = 0
@@ -266,10 +278,13 @@ class AuditOutbox:
                     batch.orphan.close()  # releases its lock
                 self._set_aside(batch)
                 return
+            if self._fd is not None and self._path is not None and self._lock_lost(self._path):
+                self._relock(self._fd, self._path)  # a sibling may have claimed the file
             fd = self._fd
             if fd is None or batch.generation != self._generation:
-                # Closed meanwhile (shutdown), or its file was removed and its rows written
-                # into a new one: they are replayed again there (and stored once).
+                # Closed meanwhile (shutdown), its file was removed and its rows written into
+                # a new one, or its lock was lost and the file is another process's now:
+                # its rows are replayed again from there (and stored once).
                 return
             if self._size == batch.size:
                 os.ftruncate(fd, 0)
@@ -310,16 +325,19 @@ class AuditOutbox:
         self.rejected += len(batch.invalid)
         kept = self._keep_rejected(b"".join(line + b"\n" for _n, line, _why in batch.invalid))
         for number, _line, why in batch.invalid[:_LOGGED_LINES]:
+            what = "was refused by the database" if number in batch.refused else _NOT_A_RECORD
             logger.warning(
-                "audit outbox %s: line %d is not a valid audit record (%s); %s",
+                "audit outbox %s: line %d %s (%s); %s",
                 batch.path,
                 number,
+                what,
                 why,
                 f"set aside in {self.rejected_path}" if kept else "dropped",
             )
         if len(batch.invalid) > _LOGGED_LINES:
             logger.warning(
-                "audit outbox %s: %d more lines are not valid audit records; %s",
+                "audit outbox %s: %d more lines are not valid audit records or were refused "
+                "by the database; %s",
                 batch.path,
                 len(batch.invalid) - _LOGGED_LINES,
                 f"set aside in {self.rejected_path}" if kept else "dropped",
@@ -395,19 +413,16 @@ class AuditOutbox:
         """If this process's file was removed under it (its directory deleted by an operator
         or a cleaner) or replaced, appends would go to a file nobody can find, and be lost at
         exit. Write what it holds into a new file (recreating the directory); if that fails,
-        count its records as lost, and say so."""
+        count its records as lost, and say so. If only its ``.lock`` companion was removed or
+        replaced, the file is no longer protected from siblings: see ``_relock``."""
         fd, path = self._fd, self._path
         if fd is None or path is None:
             return
         mine = os.fstat(fd)
-        if mine.st_nlink > 0:
-            try:
-                there = os.stat(path)
-            except OSError:
-                pass
-            else:
-                if (there.st_dev, there.st_ino) == (mine.st_dev, mine.st_ino):
-                    return
+        if mine.st_nlink > 0 and _same_file(path, mine):
+            if self._lock_lost(path):
+                self._relock(fd, path)
+            return
         try:
             data = _read_fd(fd, self._size)
         except OSError:
@@ -439,6 +454,41 @@ class AuditOutbox:
             self._path,
         )
 
+    def _lock_lost(self, path: Path) -> bool:
+        """Whether the ``.lock`` file this process holds is no longer ``path``'s."""
+        assert self._lock_file is not None
+        return not _same_file(path.with_suffix(".lock"), os.fstat(self._lock_file.fileno()))
+
+    def _relock(self, fd: int, path: Path) -> None:
+        """This process's ``.lock`` file was removed (or replaced) under it: a sibling could
+        claim the data file, append to it and truncate it after its replay, with this
+        process's later rows in it. Lock the file again if no one holds it (and read its size
+        afresh: someone may have used it meanwhile); else it is the sibling's now, with the
+        rows in it, which that sibling replays: write the next rows to a file of our own."""
+        try:
+            lock = _try_lock(path)
+        except OSError:
+            lock = None
+        if lock is not None:
+            assert self._lock_file is not None
+            self._lock_file.close()
+            self._lock_file = lock
+            size = os.fstat(fd).st_size
+            self._size, self._torn = size, size > 0 and os.pread(fd, 1, size - 1) != b"\n"
+            self._generation += 1  # a batch taken before is replayed again, not truncated
+            logger.warning(
+                "audit outbox lock file %s was removed while in use; locked again",
+                path.with_suffix(".lock"),
+            )
+            return
+        self._unclaim()
+        logger.warning(
+            "audit outbox lock file %s was removed while in use and another process claimed "
+            "%s: the records in it are that process's to replay; the next ones go to a new file",
+            path.with_suffix(".lock"),
+            path,
+        )
+
     def _orphans(self, claim: bool = False) -> list[tuple[Path, int, IO[bytes] | None]]:
         """Non-empty files no live process holds (their owner died), with their size; their
         lock is kept (and returned) if ``claim``."""
@@ -465,6 +515,15 @@ class AuditOutbox:
         return found
 
 
+def _same_file(path: Path, opened: os.stat_result) -> bool:
+    """Whether ``path`` is still the file ``opened`` describes (not removed, not replaced)."""
+    try:
+        there = os.stat(path)
+    except OSError:
+        return False
+    return (there.st_dev, there.st_ino) == (opened.st_dev, opened.st_ino)
+
+
 def _try_lock(path: Path) -> IO[bytes] | None:
     """The exclusively locked ``.lock`` companion of ``path``, or None if someone holds it
     (``OSError`` if it cannot be opened)."""
@@ -480,7 +539,18 @@ def _try_lock(path: Path) -> IO[bytes] | None:
 class Batch:
     """Rows taken from one outbox file; ``done()`` removes them from it."""
 
-    __slots__ = ("generation", "invalid", "orphan", "outbox", "path", "rows", "settled", "size")
+    __slots__ = (
+        "generation",
+        "invalid",
+        "lines",
+        "orphan",
+        "outbox",
+        "path",
+        "refused",
+        "rows",
+        "settled",
+        "size",
+    )
 
     def __init__(
         self,
@@ -490,6 +560,7 @@ class Batch:
         size: int,
         orphan: IO[bytes] | None,
         invalid: list[tuple[int, bytes, str]] | None = None,
+        lines: list[tuple[int, bytes]] | None = None,
     ) -> None:
         self.outbox = outbox
         self.path = path
@@ -497,8 +568,24 @@ class Batch:
         self.size = size
         self.orphan = orphan
         self.invalid = invalid or []  # (line number, line, why) of lines that are no record
+        self.lines = lines or []  # (line number, line) of each row, in the same order
+        self.refused: set[int] = set()  # line numbers of rows the database refused
         self.generation = 0
         self.settled = False  # done() or release() happened: the next call does nothing
+
+    def refuse(self, refused: dict[int, str]) -> None:
+        """Rows the database refused (their index in ``rows``, and why): they leave
+        ``rows`` and are set aside with the invalid lines when the batch is done."""
+        if not refused:
+            return
+        for index, why in refused.items():
+            number, line = self.lines[index]
+            self.invalid.append((number, line, _escaped(why)))
+            self.refused.add(number)
+        self.invalid.sort(key=lambda entry: entry[0])
+        kept = [i for i in range(len(self.rows)) if i not in refused]
+        self.rows = [self.rows[i] for i in kept]
+        self.lines = [self.lines[i] for i in kept]
 
     def done(self) -> None:
         """The rows are in the table: forget them (and set the invalid lines aside)."""
@@ -516,9 +603,12 @@ def _encode(row: dict[str, Any]) -> bytes:
 
 def _parse(
     data: bytes, check: Callable[[dict[str, Any]], dict[str, Any]] | None
-) -> tuple[list[dict[str, Any]], list[tuple[int, bytes, str]]]:
-    """The records of a file's bytes, and the lines that are none (number, line, why)."""
+) -> tuple[list[dict[str, Any]], list[tuple[int, bytes]], list[tuple[int, bytes, str]]]:
+    """The records of a file's bytes, their lines (number, line), and the lines that are
+    none (number, line, why). Whatever a line makes ``json.loads`` or ``check`` raise (an
+    ``OverflowError`` for a number past a float's range, say) only sets that line aside."""
     rows: list[dict[str, Any]] = []
+    lines_of_rows: list[tuple[int, bytes]] = []
     invalid: list[tuple[int, bytes, str]] = []
     lines = data.split(b"\n")
     for number, line in enumerate(lines, 1):
@@ -532,10 +622,17 @@ def _parse(
             if not isinstance(row, dict):
                 raise ValueError(f"a JSON {type(row).__name__}, not an object")
             rows.append(row if check is None else check(row))
-        except (ValueError, TypeError, RecursionError) as exc:
-            why = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
-            invalid.append((number, line, why[:200].encode("unicode_escape").decode("ascii")))
-    return rows, invalid
+        except Exception as exc:  # any failure is the line's, never the replay's
+            why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            invalid.append((number, line, _escaped(why)))
+        else:
+            lines_of_rows.append((number, line))
+    return rows, lines_of_rows, invalid
+
+
+def _escaped(why: str) -> str:
+    """A reason fit for one log line: its first 200 characters, non-ASCII escaped."""
+    return why[:200].encode("unicode_escape").decode("ascii")
 
 
 def _open(path: Path) -> int:

@@ -26,7 +26,9 @@ meets a broken table is the one whose commit fails (``COMMIT_FAILED``); its rows
 
 Every row carries a ``record_id`` (unique): a replay interrupted between its INSERT and the
 truncation of the outbox, or a row written both with its work and separately (the connection
-died during COMMIT), is stored once.
+died during COMMIT), is stored once. A replayed row the database refuses for its values is
+found by retrying its batch in halves and set aside (``Batch.refuse``): one bad row does not
+keep the others, nor the table's "failing" state, waiting.
 
 ``check_configuration()`` (called by the FastAPI lifespan helper) refuses at start-up an
 outbox that cannot be written, a table that is missing or not writable, and a sink on another
@@ -70,7 +72,7 @@ from layerguard.runtime.audit.outbox import (
     default_directory,
 )
 from layerguard.runtime.audit.record import AuditOutcome
-from layerguard.runtime.errors import database_unavailable
+from layerguard.runtime.errors import database_unavailable, values_refused
 from layerguard.runtime.throttle import ThrottledLog
 
 if TYPE_CHECKING:
@@ -400,8 +402,12 @@ class TableAuditSink:
             try:
                 batches = self.outbox.take(self._stored)
                 for batch in batches:
-                    if not await self._insert(batch.rows, attempts=1):
+                    try:
+                        refused = await self._insert_sorting(batch.rows)
+                    except Exception as exc:
+                        self._table_failed(exc)
                         return None
+                    batch.refuse(refused)
                     batch.done()
                     self.replayed += len(batch.rows)
             except Exception as exc:
@@ -442,15 +448,25 @@ class TableAuditSink:
                     moment = datetime.fromisoformat(value)
                 except ValueError:
                     raise ValueError(f"{key} is not a date-time: {value[:50]!r}") from None
-                naive = moment.tzinfo is None
-                row[key] = moment.replace(tzinfo=UTC) if naive and kind.timezone else moment
+                if moment.tzinfo is None and kind.timezone:
+                    moment = moment.replace(tzinfo=UTC)
+                row[key] = moment
+                try:  # as the driver will (asyncpg refuses what falls outside years 1-9999)
+                    if moment.tzinfo is not None:
+                        moment.astimezone(UTC)
+                except OverflowError:
+                    raise ValueError(f"{key} is out of range in UTC: {value[:50]!r}") from None
             elif isinstance(kind, Boolean):
                 if not isinstance(value, bool):
                     raise ValueError(f"{key} is not a boolean")
             elif isinstance(kind, Float):
                 if isinstance(value, bool) or not isinstance(value, int | float):
                     raise ValueError(f"{key} is not a number")
-                if not math.isfinite(float(value)):
+                try:
+                    finite = math.isfinite(float(value))
+                except OverflowError:  # an integer past a float's range
+                    finite = False
+                if not finite:
                     raise ValueError(f"{key} is not a finite number")
             elif isinstance(kind, String):
                 if not isinstance(value, str):
@@ -458,6 +474,35 @@ class TableAuditSink:
                 if key not in self._text_limits and kind.length and len(value) > kind.length:
                     raise ValueError(f"{key} is longer than {kind.length} characters")
         return _fitted(row, self._text_limits)
+
+    async def _insert_sorting(self, rows: list[dict[str, Any]]) -> dict[int, str]:
+        """Insert replayed rows, ``batch_size`` at a time, each chunk in a transaction of its
+        own (replays are idempotent, so a failure halfway costs nothing). A chunk whose
+        values the database refuses (``values_refused``: a date out of its range, a
+        constraint) is tried again in halves down to single rows: the rows it still refuses
+        are returned (index in ``rows`` → why) and the others are stored, so one bad row
+        does not block the outbox. Any other failure (an unreachable database, a missing
+        table, a revoked INSERT: every row would meet it) raises."""
+        refused: dict[int, str] = {}
+        for start in range(0, len(rows), self._batch_size):
+            await self._insert_halving(rows[start : start + self._batch_size], start, refused)
+        return refused
+
+    async def _insert_halving(
+        self, rows: list[dict[str, Any]], offset: int, refused: dict[int, str]
+    ) -> None:
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(self._insert_idempotent, rows)
+        except Exception as exc:
+            if not values_refused(exc):
+                raise
+            if len(rows) == 1:
+                refused[offset] = f"{type(exc).__name__}: {_first_line(exc)}"
+                return
+            half = len(rows) // 2
+            await self._insert_halving(rows[:half], offset, refused)
+            await self._insert_halving(rows[half:], offset + half, refused)
 
     async def _insert(self, rows: list[dict[str, Any]], *, attempts: int) -> bool:
         if not rows:  # e.g. a batch of lines that were no records: nothing to ask the table
