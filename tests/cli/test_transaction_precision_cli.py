@@ -4,6 +4,7 @@ nor a module's `commit()` function. The project's own factories still count."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +24,7 @@ HTTP = "src/app/services/http.py"
 DB = "src/app/services/db.py"
 WORK = "src/app/services/work.py"
 PACKAGES = {"src/app/__init__.py": "", "src/app/services/__init__.py": ""}
+EXAMPLE = Path(__file__).parents[2] / "examples" / "hoc_app"
 
 
 def test_sessions_of_other_packages_are_not_sessions(
@@ -126,3 +128,52 @@ def create(item, db: Session = Depends(db.get_db)):
     files = {**PACKAGES, "src/app/db.py": "def get_db(): ...\n", WORK: work}
     write_project(tmp_path, files, SERVICES.replace("owners: [services]", "owners: []"))
     assert run_cli(["check", "--output-format", "json"]).findings() == [("LG201", WORK, 9)]
+
+
+def test_a_factory_the_file_binds_to_a_makers_result_builds_sessions(
+    tmp_path: Path, run_cli: Callable[..., Run]
+) -> None:
+    """`Maker = sessionmaker(...)` makes `Maker()` a session's construction, at module level
+    and in the function that binds it (not in another one), and scoped_session's registries
+    are makers too; another package's maker is not SQLAlchemy's."""
+    copy = tmp_path / "hoc_app"
+    shutil.copytree(
+        EXAMPLE, copy, ignore=shutil.ignore_patterns("tests", "__pycache__", ".*_cache", "*.db")
+    )
+    engine = "backend/app/hoc/cus/policies/L5_engines/tx_c.py"
+    (copy / engine).write_text(
+        """\
+from cache_client import sessionmaker as cache_maker
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+make_session = sessionmaker(bind=engine)
+reg = scoped_session(sessionmaker(engine))
+cache = cache_maker(engine)
+
+
+def run(aengine):
+    Maker = sessionmaker(engine)
+    s = Maker()
+    m = async_sessionmaker(aengine)
+    return s, m(), make_session(), scoped_session(sessionmaker(engine))(), reg(), cache()
+
+
+def other():
+    return Maker(), m()
+""",
+        encoding="utf-8",
+    )
+    run = run_cli(["check", "--no-cache", "--select", "LG202", "--output-format", "json"], cwd=copy)
+    assert run.exit_code == 1
+    found = [
+        (f["line"], f["col"], f["message"].split(" builds")[0]) for f in run.report["findings"]
+    ]
+    assert found == [
+        (12, 9, "`Maker(...)`"),
+        (14, 15, "`m(...)`"),
+        (14, 20, "`make_session(...)`"),
+        (14, 36, "`scoped_session()(...)`"),
+        (14, 76, "`reg(...)`"),
+    ]
+    assert {f["path"] for f in run.report["findings"]} == {engine}

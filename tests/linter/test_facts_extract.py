@@ -295,6 +295,31 @@ def test_session_construction_goes_by_what_the_name_was_imported_as() -> None:
     ]
 
 
+def test_a_name_bound_to_a_makers_result_is_a_factory_where_the_binding_is_seen() -> None:
+    """It carries the maker's origin (for the index to drop another package's), and is seen
+    in the statements the text pre-check would skip; a function-local binding stays local."""
+    source = """
+        from sqlalchemy import orm
+        from other import sessionmaker as other_maker
+        Maker: orm.sessionmaker = orm.sessionmaker(engine)
+        a = b = other_maker()
+        def f():
+            local = orm.scoped_session(Maker)
+            x = (local
+                 ())
+            return Maker(), a(), b()
+        def g():
+            return local()
+    """
+    built = [(s.line, s.factory, s.origin) for s in facts_of(source).session_constructions]
+    assert built == [
+        (7, "local", "sqlalchemy.orm.scoped_session"),
+        (9, "Maker", "sqlalchemy.orm.sessionmaker"),
+        (9, "a", "other.sessionmaker"),
+        (9, "b", "other.sessionmaker"),
+    ]
+
+
 def test_registry_calls_with_literal_on_next_line_or_by_keyword() -> None:
     source = """
         async def route(registry, ctx, name):

@@ -236,7 +236,12 @@ class TransactionPolicy:
         "AsyncSessionLocal",
         "SessionLocal",
     )
-    session_makers: tuple[str, ...] = ("sessionmaker", "async_sessionmaker")
+    session_makers: tuple[str, ...] = (
+        "sessionmaker",
+        "async_sessionmaker",
+        "scoped_session",
+        "async_scoped_session",
+    )
     line: int = 0
 
 

@@ -642,7 +642,8 @@ SPEC = Record(
                         "session_makers",
                         _strings(CALL_NAME),
                         "Names that build session factories: `sessionmaker(...)()` constructs a "
-                        "session.",
+                        "session, and so does calling a name the file binds to a maker's "
+                        "result (`Maker = sessionmaker(...)`).",
                         default=list(_TX.session_makers),
                     ),
                 )

@@ -322,6 +322,15 @@ class _Frame:
     symbol: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Made:
+    """A name bound to what a session maker returns: calling it builds a session."""
+
+    origin: str | None  # the maker's, through the file's imports
+    symbol: str | None  # the function or class whose body binds it; None at module level
+    in_function: bool  # whether that is a function: its nested functions see the name too
+
+
 @dataclass(slots=True)
 class _Pending:
     """A definition whose position is known only once code generation reaches its name."""
@@ -348,6 +357,7 @@ class _FactCollector(CodegenState):
         self._imported_modules: set[str] = set()  # modules an `import` statement names
         self._factory_calls = set(self._factories)  # the names above, and their import aliases
         self._maker_calls = set(self._makers)
+        self._made: dict[str, _Made] = {}  # names bound to a maker's result (see `_on_assign`)
         self._alias_calls: Callable[[str], object] | None = None  # finds calls of the aliases
         self._other_bindings: frozenset[str] | None = None  # see `_rebound`
         self._execute = _suffix_patterns(settings.registry_execute)
@@ -689,7 +699,15 @@ class _FactCollector(CodegenState):
         """`from sqlalchemy.orm import Session as S`: calls of `S` are looked at, also in
         statements the words of `_fact_words` would skip."""
         calls.add(bound)
-        aliases = (self._factory_calls - self._factories) | (self._maker_calls - self._makers)
+        self._watch_aliases()
+
+    def _watch_aliases(self) -> None:
+        """Look for calls of the names that stand for factories and makers here only."""
+        aliases = (
+            (self._factory_calls - self._factories)
+            | (self._maker_calls - self._makers)
+            | self._made.keys()
+        )
         self._alias_calls = re.compile(_call_words(sorted(aliases))).search
 
     def _rebound(self, dotted: str | None) -> bool:
@@ -734,10 +752,43 @@ class _FactCollector(CodegenState):
                 self._dynamic_import(node)
             elif name in self._registry_last:
                 self._maybe_registry_call(node)
+            elif name in self._made:
+                self._made_call(name)
         elif isinstance(func, cst.Call):
             maker = _dotted(func.func)
             if maker is not None and maker.rsplit(".", 1)[-1] in self._maker_calls:
                 self._session_construction(maker + "()", self._makers, self._origin(maker))
+
+    def _on_assign(self, node: cst.Assign | cst.AnnAssign) -> None:
+        """`Maker = sessionmaker(engine)` (or `async_sessionmaker`, `scoped_session`, any of
+        `session_makers`): the names bound are session factories from here on, in this
+        function (and the functions it holds), or in the whole file at module level. Only
+        statements that name a maker get here: others are emitted as text (`_span`)."""
+        value = node.value
+        if not isinstance(value, cst.Call):
+            return
+        maker = _dotted(value.func)
+        if maker is None or maker.rsplit(".", 1)[-1] not in self._maker_calls:
+            return
+        targets = (
+            [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+        )
+        made = _Made(self._origin(maker), self._symbol, bool(self._scope & Scope.LAZY))
+        for target in targets:
+            if isinstance(target, cst.Name):
+                self._made[target.value] = made
+                self._watch_aliases()
+
+    def _made_call(self, name: str) -> None:
+        """A call of a name bound to a maker's result, where that binding is visible."""
+        made = self._made[name]
+        symbol = self._symbol
+        if (
+            made.symbol is None
+            or symbol == made.symbol
+            or (made.in_function and symbol is not None and symbol.startswith(made.symbol + "."))
+        ):
+            self._session_construction(name, self._makers, made.origin)
 
     def _transaction_call(self, func: cst.Attribute, method: str) -> None:
         """A call of a transaction method; for SQLAlchemy's names, not on a module that an
@@ -955,6 +1006,8 @@ _BEFORE: dict[type[cst.CSTNode], Callable[[_FactCollector, Any], None]] = {
     cst.Comment: _FactCollector._on_comment,
     cst.EmptyLine: _FactCollector._on_empty_line,
     cst.Lambda: _FactCollector._on_lambda,
+    cst.Assign: _FactCollector._on_assign,
+    cst.AnnAssign: _FactCollector._on_assign,
     cst.FunctionDef: _FactCollector._register_suites,
     cst.ClassDef: _FactCollector._register_suites,
     cst.If: _FactCollector._register_suites,

@@ -216,8 +216,10 @@ class SessionConstructionOutsideCreator(Rule):
 A session constructed in a file of a layer that `transactions.session_creators` does not
 name: a call of one of the `transactions.session_factories` (`AsyncSession(...)`,
 `Session(...)`, `AsyncSessionLocal()`), or a call of what one of the
-`transactions.session_makers` returns (`sessionmaker(...)()`). Files in no layer are not
-checked.
+`transactions.session_makers` returns (`sessionmaker(...)()`,
+`scoped_session(sessionmaker(...))()`), also through a name the file binds to it:
+`Maker = sessionmaker(engine)` at module level, or in the same function, makes `Maker()` a
+session's construction. Files in no layer are not checked.
 
 A name counts by what the file imported it as: SQLAlchemy's or SQLModel's
 (`orm.Session(engine)` after `from sqlalchemy import orm`, `S(engine)` after
@@ -243,7 +245,8 @@ dependency, so that the work joins the request's unit of work.
   (none in the hoc preset: sessions come from the runtime's dependency).
 - `transactions.session_factories`: the names whose call constructs a session (add your
   own factories' names; an import alias counts by the name it imports).
-- `transactions.session_makers`: the names whose result constructs a session when called.
+- `transactions.session_makers`: the names whose result constructs a session when called
+  (`sessionmaker`, `async_sessionmaker`, `scoped_session`, `async_scoped_session`).
 """
     valid = (
         Example(
@@ -265,6 +268,21 @@ dependency, so that the work joins the request's unit of work.
                 """
             },
             title="HTTP and cloud clients' sessions are not database sessions",
+        ),
+        Example(
+            {
+                ENGINE: """
+                    from cache_client import sessionmaker
+
+                    def build(engine):
+                        Maker = sessionmaker(engine)
+                        return Maker()
+
+                    def other():
+                        return Maker()
+                """
+            },
+            title="Another package's maker, and a name only another function binds",
         ),
     )
     invalid = (
@@ -298,6 +316,31 @@ dependency, so that the work joins the request's unit of work.
             },
             expected=((ENGINE, 5, 10, "`orm.Session(...)` builds a session"), (ENGINE, 7)),
             title="SQLAlchemy's sessions, under whatever name the engine imports them",
+        ),
+        Example(
+            {
+                ENGINE: """
+                    from sqlalchemy.ext.asyncio import async_sessionmaker
+                    from sqlalchemy.orm import scoped_session, sessionmaker
+
+                    make_session = sessionmaker(bind=engine)
+                    registry = scoped_session(sessionmaker(engine))
+
+                    async def run(aengine):
+                        m = async_sessionmaker(aengine)
+                        async with m() as session:
+                            pass
+                        scoped_session(sessionmaker(aengine))()
+                        return make_session(), registry()
+                """
+            },
+            expected=(
+                (ENGINE, 9, 16, "`m(...)` builds a session"),
+                (ENGINE, 11, 5, "`scoped_session()(...)` builds a session"),
+                (ENGINE, 12, 12, "`make_session(...)` builds a session"),
+                (ENGINE, 12, 28, "`registry(...)` builds a session"),
+            ),
+            title="Sessions from what makers return, under the names the file gives it",
         ),
     )
 
