@@ -31,10 +31,11 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.ext.compiler import compiles, deregister
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.expression import Executable
+from sqlalchemy.sql.selectable import Select
 
 from layerguard.runtime import (
     InMemoryAuditSink,
@@ -147,6 +148,37 @@ async def _session_commit(session: AsyncSession) -> None:
     await session.commit()
 
 
+class _SubSelect(Select[Any]):
+    """A select subclass without a compiler of its own: it uses Select's."""
+
+    inherit_cache = True
+
+
+class _OwnCompilerSelect(Select[Any]):
+    """Given a compiler of its own (``deregister()`` leaves Select's original on it)."""
+
+    inherit_cache = True
+
+
+def _compiles_after_first_use(kind: type[Select[Any]], ran: type[Select[Any]]) -> Bypass:
+    """A ``@compiles(kind)`` registered after a ``ran`` statement was executed: the guard
+    once decided per class, at its first statement, that SQLAlchemy writes its SQL, and never
+    saw the application's compiler that turns it into COMMIT."""
+
+    def late_commit(_element: Any, _compiler: Any, **_kw: Any) -> str:
+        return "COMMIT"
+
+    async def run(session: AsyncSession) -> None:
+        await session.execute(ran(literal_column("1")))
+        compiles(kind)(late_commit)  # until deregister(): nothing else compiles meanwhile
+        try:
+            await session.execute(ran(literal_column("2")))  # not in the compiled cache
+        finally:
+            deregister(kind)
+
+    return run
+
+
 BYPASSES: dict[str, Bypass] = {
     "connection.commit()": _connection_commit,
     "connection.rollback()": _connection_rollback,
@@ -214,6 +246,11 @@ BYPASSES: dict[str, Bypass] = {
     "fresh-context task: connection.rollback()": _in_fresh_context(_connection_rollback),
     "fresh-context task: session.commit()": _in_fresh_context(_session_commit),
     "fresh-context task: execute(text('COMMIT'))": _in_fresh_context(_text("COMMIT")),
+    "@compiles(Select) after a select ran": _compiles_after_first_use(Select, Select),
+    "@compiles(Select) after a Select subclass ran": _compiles_after_first_use(Select, _SubSelect),
+    "@compiles(subclass) after the subclass ran": _compiles_after_first_use(
+        _OwnCompilerSelect, _OwnCompilerSelect
+    ),
 }
 
 

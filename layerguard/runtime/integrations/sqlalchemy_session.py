@@ -446,7 +446,11 @@ def _refuse_transaction_sql(
         construct = compiled.statement
         # SQLAlchemy wrote the first keyword (SELECT, INSERT, CREATE...): only a second
         # statement, after a ";", could control the transaction. No scan, one substring test.
-        if _sqlalchemy_worded(type(construct)) and ";" not in statement:
+        compiler = type(construct)._compiler_dispatch
+        worded = _worded.get(compiler)
+        if worded is None:
+            worded = _sqlalchemy_worded(type(construct), compiler)
+        if worded and ";" not in statement:
             return
         if _own_savepoint_statement(connection, construct):
             return
@@ -462,23 +466,29 @@ def _refuse_transaction_sql(
         )
 
 
-# Statement classes whose SQL begins with a keyword SQLAlchemy writes, decided once per class.
-# Everything else is scanned: text(), text().columns(), DDL("..."), select().from_statement(),
-# constructs compiled by the application (@compiles), savepoint clauses a handler executes.
+# Whether SQLAlchemy writes the first keyword of a statement, by the function that compiles
+# it (the class's ``_compiler_dispatch``), not by its class: ``@compiles`` replaces that
+# function on the class it overrides, which subclasses inherit, and ``deregister()`` restores
+# it, so a compiler the application registers after the class's first statement is a new key.
+# Scanned, as not worded: text(), text().columns(), DDL("..."), select().from_statement(),
+# constructs compiled by the application (@compiles), savepoint clauses a handler executes,
+# and annotated statements (their compiler is a proxy shared by every annotated class).
 _WORDED_BASES: tuple[type, ...] = (Select, CompoundSelect, Insert, Update, Delete)
-_worded: dict[type, bool] = {}
+_worded: dict[Callable[..., Any], bool] = {}
 
 
-def _sqlalchemy_worded(kind: type) -> bool:
-    known = _worded.get(kind)
-    if known is None:
-        known = _worded[kind] = (
-            (issubclass(kind, _WORDED_BASES) or issubclass(kind, ExecutableDDLElement))
-            and not issubclass(kind, DDL)
-            # sqlalchemy.ext.compiler's @compiles leaves this on the class it overrides
-            and getattr(kind, "_compiler_dispatcher", None) is None
-        )
-    return known
+def _sqlalchemy_worded(kind: type, compiler: Callable[..., Any]) -> bool:
+    """Decide for ``compiler``, the compile function ``kind`` resolves to, and remember it."""
+    owner = next(
+        (c for c in kind.__mro__ if c.__dict__.get("_original_compiler_dispatch") is compiler),
+        None,
+    )  # the class SQLAlchemy generated ``compiler`` for; None for an application's compiler
+    worded = _worded[compiler] = (
+        owner is not None
+        and (issubclass(owner, _WORDED_BASES) or issubclass(owner, ExecutableDDLElement))
+        and not issubclass(owner, DDL)
+    )
+    return worded
 
 
 _SAVEPOINT_CLAUSES: dict[type, str] = {
