@@ -10,6 +10,7 @@ own rows and, with ``ROLLBACK``, erased ``ok-op``. Now: ``TRANSACTION_OWNERSHIP`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -44,7 +45,9 @@ from layerguard.runtime import (
     OperationResult,
     TransactionOwnershipError,
 )
+from layerguard.runtime.errors import UnitOfWorkError
 from layerguard.runtime.integrations.fastapi import SessionDep, registry_lifespan
+from layerguard.runtime.integrations.sqlalchemy_session import get_session_dep, poison_reason
 from layerguard.runtime.transaction_control import transaction_control
 
 Bypass = Callable[[AsyncSession], Awaitable[Any]]
@@ -148,6 +151,17 @@ async def _session_commit(session: AsyncSession) -> None:
     await session.commit()
 
 
+def _after_clearing_info(action: Bypass) -> Bypass:
+    """``session.info`` is the application's dictionary: clearing it once took the running
+    dispatch's guard (and the poison mark) with it, and COMMIT reached the database."""
+
+    async def run(session: AsyncSession) -> None:
+        session.info.clear()
+        await action(session)
+
+    return run
+
+
 class _SubSelect(Select[Any]):
     """A select subclass without a compiler of its own: it uses Select's."""
 
@@ -246,6 +260,12 @@ BYPASSES: dict[str, Bypass] = {
     "fresh-context task: connection.rollback()": _in_fresh_context(_connection_rollback),
     "fresh-context task: session.commit()": _in_fresh_context(_session_commit),
     "fresh-context task: execute(text('COMMIT'))": _in_fresh_context(_text("COMMIT")),
+    "session.info.clear(), then session.commit()": _after_clearing_info(_session_commit),
+    "session.info.clear(), then connection.commit()": _after_clearing_info(_connection_commit),
+    "session.info.clear(), then execute(text('COMMIT'))": _after_clearing_info(_text("COMMIT")),
+    "fresh-context task: session.info.clear(), then execute(text('COMMIT'))": _in_fresh_context(
+        _after_clearing_info(_text("COMMIT"))
+    ),
     "@compiles(Select) after a select ran": _compiles_after_first_use(Select, Select),
     "@compiles(Select) after a Select subclass ran": _compiles_after_first_use(Select, _SubSelect),
     "@compiles(subclass) after the subclass ran": _compiles_after_first_use(
@@ -358,8 +378,73 @@ async def test_commit_through_the_transaction_object_is_refused_and_fails_the_re
         assert (await registry.execute("items.good", OperationContext(session))).success
         result = await registry.execute("items.bad", OperationContext(session))
         assert result.error_code == "TRANSACTION_OWNERSHIP"
-        assert "committed the request's connection" in session.info["layerguard.poisoned"]
+        assert "committed the request's connection" in (poison_reason(session) or "")
     assert await read_items() == []
+
+
+async def test_clearing_session_info_keeps_the_poison_mark(
+    sessions: async_sessionmaker[AsyncSession], read_items: Any
+) -> None:
+    """The mark lived in ``session.info``: a handler that cleared it after poisoning the unit
+    of work let the dependency commit it."""
+    registry = OperationRegistry(audit_sinks=[])
+
+    class PoisonsThenClears:
+        async def execute(self, ctx: OperationContext) -> OperationResult:
+            await ctx.session.execute(insert(ITEMS).values(name="bad-before"))
+            connection = await ctx.session.connection()
+            with contextlib.suppress(TransactionOwnershipError):
+                await connection.run_sync(lambda sync: sync.get_transaction().commit())
+            ctx.session.info.clear()
+            return OperationResult.ok()
+
+    registry.register("items.good", Good())
+    registry.register("items.bad", PoisonsThenClears())
+    dependency = get_session_dep()  # the request's session, from ``sessions``
+    session = await anext(dependency)
+    assert (await registry.execute("items.good", OperationContext(session))).success
+    result = await registry.execute("items.bad", OperationContext(session))
+    assert result.error_code == "TRANSACTION_OWNERSHIP"
+    assert session.info == {}
+    reason = "a handler committed the request's connection during a dispatch"
+    assert poison_reason(session) == reason
+    with pytest.raises(UnitOfWorkError, match=f"unit of work not committed: {reason}"):
+        await anext(dependency)
+    assert await read_items() == []
+
+
+async def test_clearing_session_info_does_not_hand_the_transaction_to_the_next_dispatch(
+    sessions: async_sessionmaker[AsyncSession], read_items: Any
+) -> None:
+    """Whether the transaction had sent SQL was read from ``session.info``: after a handler
+    cleared it, the next dispatch took the whole transaction as its unit, and its failure
+    rolled back the earlier operations' writes."""
+    registry = OperationRegistry(audit_sinks=[])
+
+    class ClearsInfo:
+        async def execute(self, ctx: OperationContext) -> OperationResult:
+            await ctx.session.execute(insert(ITEMS).values(name="clearer"))
+            ctx.session.info.clear()
+            return OperationResult.ok()
+
+    class Fails:
+        async def execute(self, ctx: OperationContext) -> OperationResult:
+            await ctx.session.execute(insert(ITEMS).values(name="failed"))
+            return OperationResult.fail("no", "VALIDATION_ERROR")
+
+    registry.register("items.good", Good())
+    registry.register("items.clear", ClearsInfo())
+    registry.register("items.fail", Fails())
+    async with sessions() as session:
+        for operation, code in (
+            ("items.good", None),
+            ("items.clear", None),
+            ("items.fail", "VALIDATION_ERROR"),
+        ):
+            result = await registry.execute(operation, OperationContext(session))
+            assert result.error_code == code
+        await session.commit()
+    assert sorted(await read_items()) == ["clearer", "ok-op"]
 
 
 async def test_the_handlers_own_savepoints_and_plain_sql_still_work(
@@ -501,7 +586,7 @@ async def test_a_dispatch_that_only_takes_the_connection_or_reads_is_no_violatio
                     context = OperationContext(session, params={"name": name})
                     result = await registry.execute(operation, context)
                     assert result.error_code is None, operation
-                assert "layerguard.poisoned" not in session.info
+                assert poison_reason(session) is None
                 await session.commit()
     finally:
         await plain.dispose()

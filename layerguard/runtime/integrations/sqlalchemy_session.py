@@ -26,8 +26,8 @@ Transaction model
   announced by its savepoint events and pass. A commit that slips past both (through the
   ``Transaction`` object itself) is stopped at the connection's ``commit`` event, which leaves
   SQLAlchemy's view of the connection inconsistent: the session is poisoned.
-* The guard goes by the session (``session.info`` names its running dispatch), not by the
-  task: code in a task with a fresh context is guarded too, and a second session bound to the
+* The guard goes by the session (a private attribute names its running dispatch), not by
+  the task: code in a task with a fresh context is guarded too, and a second session bound to the
   request's connection neither takes the connection's guard away nor may commit it.
 * A handler that closes the session mid-dispatch has discarded the earlier operations'
   writes; that cannot be undone, so the dispatch fails with ``TRANSACTION_OWNERSHIP`` and the
@@ -92,13 +92,15 @@ _BEGIN_STATEMENTS: dict[str, str] = {
     "EXCLUSIVE": "BEGIN EXCLUSIVE",
 }
 
-POISON_KEY = "layerguard.poisoned"
-"""``session.info`` key set when the unit of work must not be committed (value: the reason)."""
-
-_COMMIT_SENT = "layerguard.commit_sent"
+# The guard's state lives in private attributes of the (sync) Session, never in
+# ``session.info``: that dictionary is the application's, and a handler that cleared it took
+# the running dispatch's guard and the poison mark with it. Read with ``session.__dict__.get``
+# (one dictionary lookup, as ``info.get`` was).
+_POISONED = "_layerguard_poisoned"  # why the unit of work must not be committed
+_COMMIT_SENT = "_layerguard_commit_sent"
 # (weakly) the connection of the session's transaction, once it has one: it has sent SQL
-_CONNECTION = "layerguard.connection"
-_RUNNING = "layerguard.running_dispatch"  # the innermost dispatch running on the session
+_CONNECTION = "_layerguard_connection"
+_RUNNING = "_layerguard_running_dispatch"  # the innermost dispatch running on the session
 
 
 # --------------------------------------------------------------------------- engines
@@ -198,12 +200,12 @@ async def get_session_dep() -> AsyncGenerator[AsyncSession, None]:
     session = get_session_factory()()
     try:
         yield session
-        poisoned = session.info.get(POISON_KEY)
+        poisoned = poison_reason(session)
         if poisoned:
             raise UnitOfWorkError(f"unit of work not committed: {poisoned}")
         # A COMMIT already sent during the request (by the route's own code, or by code that
         # got past the guard): what it committed stays whatever happens to this one.
-        committed_before = session.info.pop(_COMMIT_SENT, False)
+        committed_before = session.sync_session.__dict__.pop(_COMMIT_SENT, False)
         try:
             await session.commit()
         except Exception as exc:
@@ -228,7 +230,7 @@ def _commit_error(session: AsyncSession, exc: Exception, committed_before: bool)
     )
     if database_unavailable(exc):
         # A lock that outlasted the wait refused the COMMIT: nothing was committed.
-        if session.info.pop(_COMMIT_SENT, False) and not lock_wait_exceeded(exc):
+        if session.sync_session.__dict__.pop(_COMMIT_SENT, False) and not lock_wait_exceeded(exc):
             return CommitOutcomeUnknownError(
                 "the connection was lost while committing: the request's writes may or may "
                 "not be committed"
@@ -279,7 +281,7 @@ class _Guard:
 
 
 # The dispatch running in this task's context (what starts dispatches and nests them). The
-# guard itself goes by the session: ``session.info[_RUNNING]`` names its running dispatch in
+# guard itself goes by the session: its ``_RUNNING`` attribute names its running dispatch in
 # every task, also one started with a fresh context.
 _current_guard: ContextVar[_Guard | None] = ContextVar("layerguard_dispatch_guard", default=None)
 # How many dispatches are running in the process: 0 lets every statement pass at once.
@@ -287,7 +289,7 @@ _dispatches_running = 0
 
 
 def _running_guard(session: Session) -> _Guard | None:
-    guard: _Guard | None = session.info.get(_RUNNING)
+    guard: _Guard | None = session.__dict__.get(_RUNNING)
     return guard
 
 
@@ -339,8 +341,9 @@ def _refuse_close(session: Session, transaction: SessionTransaction) -> None:
     # undone here, so the request must not report success.
     if transaction.parent is not None:
         return
-    session.info.pop(_CONNECTION, None)
-    session.info.pop(_GUEST, None)
+    state = session.__dict__
+    state.pop(_CONNECTION, None)
+    state.pop(_GUEST, None)
     guard = _running_guard(session)
     if guard is None:
         return
@@ -368,15 +371,15 @@ def _guard_of(connection: Connection) -> _Guard | None:
     return None if owner is None else _running_guard(owner)
 
 
-# session.info key of a second session that joined a connection during a dispatch on it:
+# Attribute of a second session that joined a connection during a dispatch on it:
 # (the owner session, weakly; whether the second one took over the transaction)
-_GUEST = "layerguard.guest_of"
+_GUEST = "_layerguard_guest_of"
 
 
 def _hosting_guard(session: Session) -> _Guard | None:
     """The running dispatch whose transaction ``session`` would commit: a second session
     bound to the request's connection with ``join_transaction_mode="control_fully"``."""
-    guest = session.info.get(_GUEST)
+    guest = session.__dict__.get(_GUEST)
     if guest is None or not guest[1]:
         return None
     owner = guest[0]()
@@ -389,7 +392,7 @@ def _watch_connection(session: Session, _transaction: Any, connection: Connectio
     # refusing *before* Connection.commit() runs leaves the transaction exactly as it was, so
     # the dispatch's savepoint can still be rolled back and the earlier operations keep their
     # writes. (The connection events fire too late for that: see _refuse_connection_commit.)
-    session.info[_CONNECTION] = weakref.ref(connection)
+    session.__dict__[_CONNECTION] = weakref.ref(connection)
     owner = _owner_of(connection)
     if owner is not None and owner is not session:
         guard = _running_guard(owner)
@@ -397,7 +400,7 @@ def _watch_connection(session: Session, _transaction: Any, connection: Connectio
             # A second session bound to the request's connection during a dispatch: the
             # connection stays the request's, guarded, and the guest must not commit it.
             takes_over = session.join_transaction_mode == "control_fully"
-            session.info[_GUEST] = (weakref.ref(owner), takes_over)
+            session.__dict__[_GUEST] = (weakref.ref(owner), takes_over)
             return
     _connection_sessions[connection] = weakref.ref(session)
     guard = _running_guard(session)
@@ -534,7 +537,7 @@ def _refuse_connection_commit(connection: Connection) -> None:
         owner = _connection_sessions.get(connection)
         session = None if owner is None else owner()
         if session is not None:
-            session.info[_COMMIT_SENT] = True
+            session.__dict__[_COMMIT_SENT] = True
     else:
         guard.violation = guard.violation or "commit"
         poison(guard.session, "a handler committed the request's connection during a dispatch")
@@ -585,11 +588,11 @@ class SavepointUnit:
         self._session = session
         self._guard = guard
         self._token: Token[_Guard | None] | None = _current_guard.set(guard)
-        info = session.sync_session.info
-        self._enclosing: _Guard | None = info.get(_RUNNING)
-        info[_RUNNING] = guard
+        state = session.sync_session.__dict__
+        self._enclosing: _Guard | None = state.get(_RUNNING)
+        state[_RUNNING] = guard
         _dispatches_running += 1
-        reference = info.get(_CONNECTION)
+        reference = state.get(_CONNECTION)
         connection = None if reference is None else reference()
         if connection is not None:
             guard.driver_transaction = _driver_transaction(connection)
@@ -641,9 +644,9 @@ class SavepointUnit:
 
     def _end_guard(self) -> None:
         global _dispatches_running
-        info = self._session.sync_session.info
-        if info.get(_RUNNING) is self._guard:
-            info[_RUNNING] = self._enclosing
+        state = self._session.sync_session.__dict__
+        if state.get(_RUNNING) is self._guard:
+            state[_RUNNING] = self._enclosing
         if self._token is not None:
             _dispatches_running -= 1
             try:
@@ -660,7 +663,7 @@ async def _quiet_if_poisoned(session: AsyncSession, rollback: Callable[[], None]
     about the savepoint or transaction it no longer knows; the request is rolled back whole
     anyway, so those warnings say nothing new.
     """
-    if POISON_KEY not in session.info:
+    if poison_reason(session) is None:
         await session.run_sync(lambda _s: rollback())
         return
     with warnings.catch_warnings():
@@ -683,7 +686,7 @@ def _driver_left_transaction(session: Session, seen: object = None) -> bool:
     ``seen`` is the asyncpg adapter's transaction when the dispatch met the connection: if
     the adapter holds another one now (or none), its own ``commit()``/``rollback()`` ended it
     (``dbapi_connection.commit()``), whether or not a later statement began a new one."""
-    reference = session.info.get(_CONNECTION)
+    reference = session.__dict__.get(_CONNECTION)
     connection = None if reference is None else reference()
     if connection is None or connection.invalidated or not connection.in_transaction():
         return False
@@ -713,7 +716,17 @@ def _is_open(session: Session, savepoint: SessionTransaction) -> bool:
 
 def poison(session: AsyncSession | Session, reason: str) -> None:
     """Mark the request's unit of work as not committable (the dependency rolls it back)."""
-    session.info[POISON_KEY] = reason
+    _sync(session).__dict__[_POISONED] = reason
+
+
+def poison_reason(session: AsyncSession | Session) -> str | None:
+    """Why the session's unit of work must not be committed; ``None`` if it may be."""
+    reason: str | None = _sync(session).__dict__.get(_POISONED)
+    return reason
+
+
+def _sync(session: AsyncSession | Session) -> Session:
+    return session.sync_session if isinstance(session, AsyncSession) else session
 
 
 class TransactionUnit(SavepointUnit):
@@ -755,7 +768,7 @@ class SavepointPerDispatch:
         session's transaction has sent nothing yet, holds no pending objects and no other
         dispatch is running on it, the whole transaction as the unit."""
         sync = session.sync_session
-        running = sync.info.get(_RUNNING)
+        running = sync.__dict__.get(_RUNNING)
         if running is not None and running is not _current_guard.get():
             # Another task's dispatch is using the session (only the innermost running
             # dispatch may start one inside it, from its own task).
@@ -775,7 +788,7 @@ def _owns_transaction(session: Session) -> bool:
     outer = _current_guard.get()
     if outer is not None and outer.session is session:
         return False
-    if _CONNECTION in session.info or session.get_nested_transaction() is not None:
+    if _CONNECTION in session.__dict__ or session.get_nested_transaction() is not None:
         return False
     return not (session.new or session.deleted or session.dirty)
 
