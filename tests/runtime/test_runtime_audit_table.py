@@ -73,10 +73,14 @@ async def client(
     app = FastAPI(lifespan=registry_lifespan(registry=registry, session_factory=sessions))
 
     @app.post("/items")
-    async def create(session: SessionDep, name: str, then: str = "", abort: bool = False) -> Any:
+    async def create(
+        session: SessionDep, name: str, then: str = "", abort: bool = False, clear: bool = False
+    ) -> Any:
         result = await registry.execute(
             "items.insert", OperationContext(session, "t1", {"name": name, "then": then})
         )
+        if clear:
+            session.info.clear()  # the application's dictionary: it may do what it likes
         if abort:
             raise HTTPException(status_code=409, detail="changed my mind")
         return {"error_code": result.error_code}
@@ -114,6 +118,18 @@ async def test_successful_operation_audit_row_commits_with_its_work(
     assert await read_items() == ["a"]
     assert await audit_rows(reader, sink) == [("items.insert", "ok", None, True)]
     assert sink.written_independently == 0  # it went in with the request's transaction
+
+
+async def test_clearing_session_info_does_not_lose_the_pending_audit_row(
+    client: httpx.AsyncClient, reader: AsyncEngine, sink: TableAuditSink, read_items: Any
+) -> None:
+    # The rows waiting for the commit were kept in session.info: a route that cleared it lost
+    # them there, and the row was written only when the session was collected, as uncommitted.
+    response = await client.post("/items", params={"name": "a", "clear": "true"})
+    assert response.json() == {"error_code": None}
+    assert await read_items() == ["a"]
+    assert await audit_rows(reader, sink) == [("items.insert", "ok", None, True)]
+    assert (sink.written_with_work, sink.written_independently) == (1, 0)
 
 
 async def test_failed_operation_audit_row_survives_the_rollback(

@@ -84,9 +84,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger("layerguard.runtime.audit")
 
 DEFAULT_TABLE = "layerguard_audit"
-_PENDING = "layerguard.audit_pending"
-_INSERTED = "layerguard.audit_inserted"
-_CONNECTED = "layerguard.audit_connected"
+# The rows waiting for the request's commit live in private attributes of the (sync) Session,
+# as the ownership guard's state does, never in ``session.__dict__``: that dictionary is the
+# application's, and a handler that cleared it took its request's audit rows with it.
+_PENDING = "_layerguard_audit_pending"
+_INSERTED = "_layerguard_audit_inserted"
+_CONNECTED = "_layerguard_audit_connected"
 
 
 class AuditConfigurationError(RuntimeError):
@@ -181,7 +184,7 @@ class TableAuditSink:
             self.enqueue(self._row(record, None))
         elif record.outcome is not AuditOutcome.OK:
             self.enqueue(self._row(record, False))
-        elif not session.info.get(_CONNECTED) or not session.in_transaction():
+        elif not session.__dict__.get(_CONNECTED) or not session.in_transaction():
             self.enqueue(self._row(record, None))  # no database work of the request to tie it to
         else:
             # Tagged with the innermost open savepoint (nested dispatches): if that savepoint
@@ -706,9 +709,9 @@ def _row(record: AuditRecord, work_committed: bool | None) -> dict[str, Any]:
 def _pending(session: Session) -> list[list[Any]]:
     """The session's rows awaiting its commit; a session dropped without close still gets
     them written (spooled by a finalizer that holds the list, not the session)."""
-    pending: list[list[Any]] | None = session.info.get(_PENDING)
+    pending: list[list[Any]] | None = session.__dict__.get(_PENDING)
     if pending is None:
-        pending = session.info[_PENDING] = []
+        pending = session.__dict__[_PENDING] = []
         weakref.finalize(session, _session_dropped, pending)
     return pending
 
@@ -726,13 +729,13 @@ def _session_dropped(pending: list[list[Any]]) -> None:
 
 @event.listens_for(Session, "after_begin")
 def _connected(session: Session, _transaction: Any, _connection: Any) -> None:
-    session.info[_CONNECTED] = True
+    session.__dict__[_CONNECTED] = True
 
 
 @event.listens_for(Session, "before_commit")
 def _insert_with_the_work(session: Session) -> None:
     # Only the commit of the outermost transaction: savepoint releases fire this event too.
-    pending = session.info.get(_PENDING)
+    pending = session.__dict__.get(_PENDING)
     if not pending or session.get_nested_transaction() is not None:
         return
     connection = session.connection()
@@ -753,15 +756,15 @@ def _insert_with_the_work(session: Session) -> None:
                 sink._table_failed(exc)
             raise
         inserted.append(sink)
-    session.info[_INSERTED] = inserted
+    session.__dict__[_INSERTED] = inserted
 
 
 @event.listens_for(Session, "after_commit")
 def _committed_with_the_work(session: Session) -> None:
     released = session.get_nested_transaction()
     if released is None:  # the outermost transaction: the rows are in the database now
-        inserted = session.info.pop(_INSERTED, ())
-        pending = session.info.get(_PENDING) or []
+        inserted = session.__dict__.pop(_INSERTED, ())
+        pending = session.__dict__.get(_PENDING) or []
         rows = [(sink, row) for sink, row, _savepoint in pending]
         pending.clear()  # in place: the finalizer of a dropped session holds this list
         for sink, row in rows:
@@ -773,7 +776,7 @@ def _committed_with_the_work(session: Session) -> None:
     # A savepoint was released: its rows now belong to the enclosing transaction.
     parent = released.parent
     enclosing = weakref.ref(parent) if parent is not None and parent.nested else None
-    for entry in session.info.get(_PENDING, ()):
+    for entry in session.__dict__.get(_PENDING, ()):
         if entry[2] is not None and entry[2]() is released:
             entry[2] = enclosing
 
@@ -781,7 +784,7 @@ def _committed_with_the_work(session: Session) -> None:
 def _savepoint_rolled_back(session: Session, previous: SessionTransaction) -> None:
     if not previous.nested:
         return
-    pending = session.info.get(_PENDING)
+    pending = session.__dict__.get(_PENDING)
     if not pending:
         return
     kept = []
@@ -805,9 +808,9 @@ def _work_rolled_back(session: Session, transaction: SessionTransaction) -> None
     # discarded, so write them separately, flagged as not committed.
     if transaction.parent is not None:
         return
-    session.info.pop(_CONNECTED, None)
-    session.info.pop(_INSERTED, None)
-    pending = session.info.get(_PENDING)
+    session.__dict__.pop(_CONNECTED, None)
+    session.__dict__.pop(_INSERTED, None)
+    pending = session.__dict__.get(_PENDING)
     if not pending:
         return
     rows = [(sink, row) for sink, row, _savepoint in pending]
