@@ -6,7 +6,6 @@ API modules import from here (or ``layerguard.runtime``) and never import SQLAlc
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any, Final
@@ -27,8 +26,6 @@ from layerguard.runtime.integrations.sqlalchemy_session import (
 )
 from layerguard.runtime.registry import OperationRegistry, get_operation_registry
 from layerguard.runtime.result import OperationResult
-
-logger = logging.getLogger("layerguard.runtime.fastapi")
 
 SessionDep = Annotated[AsyncSession, Depends(get_session_dep, scope="function")]
 """The request's session. ``scope="function"`` makes FastAPI run the commit in
