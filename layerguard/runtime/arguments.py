@@ -13,10 +13,20 @@ import math
 def seconds(value: object, argument: str, *, zero: bool = False) -> float:
     """``value`` if it is a finite number of seconds, positive (or 0 with ``zero``); else a
     ``TypeError`` (not a number) or ``ValueError`` (out of range) naming ``argument``."""
+    return _seconds(value, argument, zero=zero, wanted="(int or float)")
+
+
+def optional_seconds(value: object, argument: str) -> float | None:
+    """``None``, or ``value`` checked as ``seconds`` does (positive)."""
+    if value is None:
+        return None
+    return _seconds(value, argument, zero=False, wanted="(int or float) or None")
+
+
+def _seconds(value: object, argument: str, *, zero: bool, wanted: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(
-            f"{argument} must be a number of seconds (int or float), "
-            f"got {type(value).__name__} {value!r}"
+            f"{argument} must be a number of seconds {wanted}, got {type(value).__name__} {value!r}"
         )
     if not math.isfinite(value) or value < 0 or (value == 0 and not zero):
         wanted = "zero or a positive" if zero else "a positive"

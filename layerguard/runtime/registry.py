@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import inspect
 import logging
-import math
 import os
 import threading
 import time
@@ -21,7 +20,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from layerguard.runtime import errors
-from layerguard.runtime.arguments import seconds
+from layerguard.runtime.arguments import optional_seconds, seconds
 from layerguard.runtime.audit.logging_sink import LoggingAuditSink
 from layerguard.runtime.audit.record import AuditOutcome, AuditRecord
 from layerguard.runtime.context import OperationContext, _set_operation, _set_timestamp
@@ -816,17 +815,10 @@ def _check_handler(operation: str, handler: object) -> None:
 
 
 def _check_timeout(operation: str, timeout: object) -> None:
-    if timeout is None:
-        return
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-        raise errors.RegistrationError(
-            f"timeout of {operation!r} must be a number of seconds (int or float) or None, "
-            f"got {type(timeout).__name__} {timeout!r}"
-        )
-    if not (timeout > 0 and math.isfinite(timeout)):
-        raise errors.RegistrationError(
-            f"timeout of {operation!r} must be a positive number of seconds, got {timeout!r}"
-        )
+    try:
+        optional_seconds(timeout, f"timeout of {operation!r}")
+    except (TypeError, ValueError) as exc:
+        raise errors.RegistrationError(str(exc)) from None
 
 
 def _check_context(operation: object, ctx: object) -> None:
