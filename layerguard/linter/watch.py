@@ -179,11 +179,12 @@ class _Session:
         appeared (the watcher may report it without the files written into it before it was
         watched: inotify watches a new directory only once it has seen it created) or one
         that held some (moved away, its files are not reported one by one)."""
-        if self.relative(path) in self.directories:
+        relative = self.relative(path)
+        if relative in self.directories:
             return True
-        if Path(path).is_relative_to(self.cache_dir) or not os.path.isdir(path):
-            return False
-        return not any(part in ALWAYS_SKIPPED_DIRS for part in self.relative(path).split("/"))
+        if any(part in ALWAYS_SKIPPED_DIRS for part in relative.split("/")):
+            return False  # before the system call: most events are in .git, .venv, ...
+        return not Path(path).is_relative_to(self.cache_dir) and os.path.isdir(path)
 
     def changed_files(self, batch: set[tuple[Any, str]]) -> tuple[str, ...]:
         """The project-relative files the check reads among the changes of a batch (watchfiles'

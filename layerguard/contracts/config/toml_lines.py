@@ -56,8 +56,7 @@ def check_key_depth(text: str) -> None:
     """
     if all(line.count(".") < MAX_KEY_PARTS for line in text.split("\n")):
         return
-    with contextlib.suppress(_UnexpectedTextError, IndexError, RecursionError):
-        _KeyScanner(text).document()
+    locate(text)  # raises KeyTooDeepError at the first such key
 
 
 def locate(text: str) -> dict[KeyPath, int]:
@@ -261,13 +260,6 @@ class _Scanner:
         if not self.text.startswith(token, self.pos):
             raise _UnexpectedTextError
         self.pos += len(token)
-
-
-class _KeyScanner(_Scanner):
-    """The scanner's walk without recording anything: for `check_key_depth`."""
-
-    def record(self, path: KeyPath, pos: int) -> None:
-        pass
 
 
 def _escaped(text: str, pos: int) -> bool:

@@ -44,7 +44,11 @@ from layerguard.linter.facts.model import (
     TransactionCall,
 )
 from layerguard.linter.facts.nesting import nesting_problem
-from layerguard.linter.facts.settings import SQLALCHEMY_KEYWORDS, ExtractionSettings
+from layerguard.linter.facts.settings import (
+    BASE_TRANSACTION_METHODS,
+    SQLALCHEMY_KEYWORDS,
+    ExtractionSettings,
+)
 
 _NO_OP: contextlib.nullcontext[None] = contextlib.nullcontext()
 
@@ -165,7 +169,7 @@ def _fits(node: cst.Call, keywords: frozenset[str]) -> bool:
     return True
 
 
-_SESSION_METHODS = frozenset({*SQLALCHEMY_KEYWORDS, "flush"})
+_SESSION_METHODS = frozenset(BASE_TRANSACTION_METHODS)
 """SQLAlchemy's own names among the transaction calls: a receiver that is a module (`git` in
 `git.commit()`) is not a session there. Names a project adds to `transactions.calls` are its
 own API, whatever their receiver."""
@@ -774,10 +778,11 @@ class _FactCollector(CodegenState):
             [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
         )
         made = _Made(self._origin(maker), self._symbol, bool(self._scope & Scope.LAZY))
-        for target in targets:
-            if isinstance(target, cst.Name):
-                self._made[target.value] = made
-                self._watch_aliases()
+        names = [target.value for target in targets if isinstance(target, cst.Name)]
+        for name in names:
+            self._made[name] = made
+        if names:
+            self._watch_aliases()
 
     def _made_call(self, name: str) -> None:
         """A call of a name bound to a maker's result, where that binding is visible."""
