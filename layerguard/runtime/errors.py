@@ -89,11 +89,10 @@ def database_unavailable(exc: BaseException) -> bool:
             return True
         if getattr(current, "connection_invalidated", False) is True:
             return True
-        state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
-        if isinstance(state, str) and state.startswith(_UNAVAILABLE_SQLSTATES):
+        state, sqlite_code = _codes(current)
+        if state is not None and state.startswith(_UNAVAILABLE_SQLSTATES):
             return True
-        sqlite_code = getattr(current, "sqlite_errorcode", None)
-        if isinstance(sqlite_code, int) and sqlite_code & 0xFF == _SQLITE_CANTOPEN:
+        if sqlite_code == _SQLITE_CANTOPEN:
             return True
     return lock_wait_exceeded(exc)
 
@@ -103,11 +102,8 @@ def lock_wait_exceeded(exc: BaseException) -> bool:
     "database is locked", PostgreSQL's ``lock_timeout``): the statement did not run, and the
     connection is fine."""
     for current in _causes(exc):
-        state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
-        if state == _LOCK_NOT_AVAILABLE:
-            return True
-        sqlite_code = getattr(current, "sqlite_errorcode", None)
-        if isinstance(sqlite_code, int) and sqlite_code & 0xFF in _SQLITE_BUSY_CODES:
+        state, sqlite_code = _codes(current)
+        if state == _LOCK_NOT_AVAILABLE or sqlite_code in _SQLITE_BUSY_CODES:
             return True
     return False
 
@@ -124,15 +120,25 @@ def values_refused(exc: BaseException) -> bool:
     if database_unavailable(exc):
         return False
     for current in _causes(exc):
-        state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
-        if isinstance(state, str) and state.startswith(_REFUSED_VALUE_SQLSTATES):
+        state, sqlite_code = _codes(current)
+        if state is not None and state.startswith(_REFUSED_VALUE_SQLSTATES):
             return True
-        sqlite_code = getattr(current, "sqlite_errorcode", None)
-        if isinstance(sqlite_code, int) and sqlite_code & 0xFF in _SQLITE_REFUSED_VALUE_CODES:
+        if sqlite_code in _SQLITE_REFUSED_VALUE_CODES:
             return True
         if isinstance(current, ValueError | TypeError | ArithmeticError):
             return True
     return False
+
+
+def _codes(error: BaseException) -> tuple[str | None, int | None]:
+    """The SQLSTATE a driver error carries (asyncpg's ``sqlstate``, psycopg's ``pgcode``), and
+    SQLite's primary result code (the low byte of ``sqlite_errorcode``), where it has them."""
+    state = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+    sqlite_code = getattr(error, "sqlite_errorcode", None)
+    return (
+        state if isinstance(state, str) else None,
+        sqlite_code & 0xFF if isinstance(sqlite_code, int) else None,
+    )
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:

@@ -388,7 +388,7 @@ class AuditOutbox:
             try:
                 fd = _open(path)
                 size = os.fstat(fd).st_size
-                torn = size > 0 and os.pread(fd, 1, size - 1) != b"\n"
+                torn = _ends_torn(fd, size)
             except OSError as exc:
                 lock.close()
                 first_error = first_error or exc
@@ -474,7 +474,7 @@ class AuditOutbox:
             self._lock_file.close()
             self._lock_file = lock
             size = os.fstat(fd).st_size
-            self._size, self._torn = size, size > 0 and os.pread(fd, 1, size - 1) != b"\n"
+            self._size, self._torn = size, _ends_torn(fd, size)
             self._generation += 1  # a batch taken before is replayed again, not truncated
             logger.warning(
                 "audit outbox lock file %s was removed while in use; locked again",
@@ -623,7 +623,7 @@ def _parse(
                 raise ValueError(f"a JSON {type(row).__name__}, not an object")
             rows.append(row if check is None else check(row))
         except Exception as exc:  # any failure is the line's, never the replay's
-            why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            why = first_line(exc) or type(exc).__name__
             invalid.append((number, line, _escaped(why)))
         else:
             lines_of_rows.append((number, line))
@@ -667,3 +667,13 @@ def _fsync_directory(directory: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def _ends_torn(fd: int, size: int) -> bool:
+    """Whether the file's last line lacks its newline (a write cut short)."""
+    return size > 0 and os.pread(fd, 1, size - 1) != b"\n"
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, "" if it has none: for one-line logs."""
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else ""

@@ -70,6 +70,7 @@ from layerguard.runtime.audit.outbox import (
     AuditOutbox,
     Batch,
     default_directory,
+    first_line,
 )
 from layerguard.runtime.audit.record import AuditOutcome
 from layerguard.runtime.errors import database_unavailable, values_refused
@@ -310,7 +311,7 @@ class TableAuditSink:
                 return
             raise AuditConfigurationError(
                 f"audit table {self.table.name!r} is missing or cannot be written "
-                f"({type(exc).__name__}: {_first_line(exc)}); create it (await "
+                f"({type(exc).__name__}: {first_line(exc)}); create it (await "
                 "sink.create_table(), or audit_table(metadata) in your migrations) and grant "
                 "INSERT on it"
             ) from exc
@@ -420,7 +421,7 @@ class TableAuditSink:
                     "audit outbox %s cannot be replayed (%s: %s); trying again later",
                     self.outbox.directory,
                     type(exc).__name__,
-                    _first_line(exc),
+                    first_line(exc),
                     exc_info=exc,
                 )
                 return None
@@ -501,7 +502,7 @@ class TableAuditSink:
             if not values_refused(exc):
                 raise
             if len(rows) == 1:
-                refused[offset] = f"{type(exc).__name__}: {_first_line(exc)}"
+                refused[offset] = f"{type(exc).__name__}: {first_line(exc)}"
                 return
             half = len(rows) // 2
             await self._insert_halving(rows[:half], offset, refused)
@@ -617,10 +618,6 @@ def _describe(key: tuple[str, str, int | None, str]) -> str:
     backend, host, port, database = key
     where = f"{host}:{port}" if port else host
     return f"{backend} database {database!r}" + (f" on {where}" if where else "")
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else ""
 
 
 def _probe_row() -> dict[str, Any]:

@@ -360,6 +360,12 @@ _connection_sessions: weakref.WeakKeyDictionary[Connection, weakref.ref[Session]
 _GUARDED_METHODS = ("commit", "rollback", "begin")
 
 
+def _connection_of(session: Session) -> Connection | None:
+    """The connection of the session's transaction, while it lives."""
+    reference = session.__dict__.get(_CONNECTION)
+    return None if reference is None else reference()
+
+
 def _owner_of(connection: Connection) -> Session | None:
     owner = _connection_sessions.get(connection)
     return None if owner is None else owner()
@@ -534,8 +540,7 @@ def _refuse_connection_commit(connection: Connection) -> None:
     # SQLAlchemy has already marked the transaction inactive, so the unit of work cannot go on.
     guard = _guard_of(connection)
     if guard is None:
-        owner = _connection_sessions.get(connection)
-        session = None if owner is None else owner()
+        session = _owner_of(connection)
         if session is not None:
             session.__dict__[_COMMIT_SENT] = True
     else:
@@ -588,12 +593,11 @@ class SavepointUnit:
         self._session = session
         self._guard = guard
         self._token: Token[_Guard | None] | None = _current_guard.set(guard)
-        state = session.sync_session.__dict__
-        self._enclosing: _Guard | None = state.get(_RUNNING)
-        state[_RUNNING] = guard
+        sync = session.sync_session
+        self._enclosing = _running_guard(sync)
+        sync.__dict__[_RUNNING] = guard
         _dispatches_running += 1
-        reference = state.get(_CONNECTION)
-        connection = None if reference is None else reference()
+        connection = _connection_of(sync)
         if connection is not None:
             guard.driver_transaction = _driver_transaction(connection)
 
@@ -686,8 +690,7 @@ def _driver_left_transaction(session: Session, seen: object = None) -> bool:
     ``seen`` is the asyncpg adapter's transaction when the dispatch met the connection: if
     the adapter holds another one now (or none), its own ``commit()``/``rollback()`` ended it
     (``dbapi_connection.commit()``), whether or not a later statement began a new one."""
-    reference = session.__dict__.get(_CONNECTION)
-    connection = None if reference is None else reference()
+    connection = _connection_of(session)
     if connection is None or connection.invalidated or not connection.in_transaction():
         return False
     pooled = connection.connection
@@ -768,7 +771,7 @@ class SavepointPerDispatch:
         session's transaction has sent nothing yet, holds no pending objects and no other
         dispatch is running on it, the whole transaction as the unit."""
         sync = session.sync_session
-        running = sync.__dict__.get(_RUNNING)
+        running = _running_guard(sync)
         if running is not None and running is not _current_guard.get():
             # Another task's dispatch is using the session (only the innermost running
             # dispatch may start one inside it, from its own task).
