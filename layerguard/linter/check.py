@@ -77,6 +77,11 @@ class CheckResult:
     changed: ChangedFiles | None = None
     baseline: BaselineApplied | None = None
 
+    @property
+    def failing(self) -> int:
+        """The findings that fail the run (exit status 1): all but the informational ones."""
+        return sum(1 for d in self.diagnostics if d.severity.value != "info")
+
 
 @dataclass(frozen=True, slots=True)
 class Analysis:

@@ -281,8 +281,7 @@ def check_command(
     # always (or FORCE_COLOR) asks for them there too.
     typer.echo(render(result, context), nl=False, color=colored)
     warn_unwritten_cache(result.cache_written)
-    failing = any(d.severity.value != "info" for d in result.diagnostics)
-    raise typer.Exit(FINDINGS if failing and not exit_zero else OK)
+    raise typer.Exit(FINDINGS if result.failing and not exit_zero else OK)
 
 
 def settings_text(project: ProjectConfig, options: CheckOptions, fmt: str, colored: bool) -> str:

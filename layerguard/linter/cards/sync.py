@@ -77,7 +77,7 @@ def sync_cards(
     index = built.index
     store = open_card_cache(project.root, use_cache, cache_dir)
     inbound = importers(index)
-    summary = SyncSummary(written=write, cache_written=built.cache_written)
+    summary = SyncSummary(written=write)  # cache_written: once the card parses are saved
     for card_path in sorted(index.cards):
         source_path = index.card_sources.get(card_path)
         if not (selected(card_path) or selected(source_path or "")):

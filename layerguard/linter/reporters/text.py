@@ -75,8 +75,7 @@ def render(result: CheckResult, context: ReportContext) -> str:
     if context.statistics:
         lines.extend(_statistics(result))
     if context.summary:
-        failing = any(d.severity.value != "info" for d in result.diagnostics)
-        lines.append([(summary(result), "bold red" if failing else "bold green")])
+        lines.append([(summary(result), "bold red" if result.failing else "bold green")])
     if not context.color:
         return "".join("".join(text for text, _ in line) + "\n" for line in lines)
     return paint([chunk for line in lines for chunk in (*line, ("\n", ""))])

@@ -40,14 +40,19 @@ PRESETS: dict[str, str] = {
 @dataclass(frozen=True, slots=True)
 class Draft:
     """A preset written for one tree: the YAML, whether the tree has the preset's layout, and
-    why (what was found where). `defaults`: the text names the preset's default directories,
-    not the tree's (a layout preset written for a tree without that layout)."""
+    why (what was found where)."""
 
     preset: str
     text: str
     fits: bool
     reasons: tuple[str, ...]
-    defaults: bool
+
+    @property
+    def defaults(self) -> bool:
+        """Whether the text names the preset's default directories, not the tree's: a layout
+        preset written for a tree without that layout (`packages` has no defaults: it names
+        the tree's sub-packages, or none)."""
+        return not self.fits and self.preset != "packages"
 
 
 def draft(preset: str, tree: Tree) -> Draft:
@@ -202,7 +207,7 @@ the files each layer holds.
         "the request's session dependency and core.",
     )
     text = "\n".join(lines).rstrip("\n") + "\n"
-    return Draft("fastapi", text, fits, _found(parts) if fits else (), defaults=not fits)
+    return Draft("fastapi", text, fits, _found(parts) if fits else ())
 
 
 def _transactions(
@@ -284,7 +289,7 @@ docs/configuration.md.
             + ", ".join(sorted(found.names)),
         )
     text = "\n".join(lines).rstrip("\n") + "\n"
-    return Draft("domains", text, found is not None, reasons, defaults=found is None)
+    return Draft("domains", text, found is not None, reasons)
 
 
 # --- packages -------------------------------------------------------------------------------
@@ -326,7 +331,7 @@ docs/configuration.md.
     fits = len(parts) >= 2
     reasons = (f"{package.path}/ has {len(parts)} sub-packages",) if fits else ()
     text = "\n".join(lines).rstrip("\n") + "\n"
-    return Draft("packages", text, fits, reasons, defaults=False)
+    return Draft("packages", text, fits, reasons)
 
 
 # --- hoc ------------------------------------------------------------------------------------
@@ -340,7 +345,7 @@ def _hoc(tree: Tree, package: Package | None) -> Draft:
         tree.is_dir(package.below(part)) for part in ("hoc/api", "hoc/cus")
     )
     if not fits or package is None:
-        return Draft("hoc", text, False, (), defaults=True)
+        return Draft("hoc", text, False, ())
     if package.path != "backend/app":
         text = (
             text.replace("source_roots: [backend]", f"source_roots: [{_plain(package.root)}]")
@@ -359,7 +364,7 @@ def _hoc(tree: Tree, package: Package | None) -> Draft:
     )
     if empty:
         reasons += (f"no files for {', '.join(sorted(empty))}: left out",)
-    return Draft("hoc", text, True, reasons, defaults=False)
+    return Draft("hoc", text, True, reasons)
 
 
 def _empty_layers(text: str, tree: Tree) -> dict[str, tuple[str, ...]]:

@@ -347,7 +347,7 @@ def _draft_findings(
     applied = result.baseline
     return DraftFindings(
         counts=tuple(sorted(counts.items())),
-        failing=sum(1 for d in result.diagnostics if d.severity.value != "info"),
+        failing=result.failing,
         hidden=applied.hidden if applied is not None else 0,
         baseline=applied.path if applied is not None else None,
         names={code: RULES_BY_CODE[code].name for code in counts if code in RULES_BY_CODE},
